@@ -1,0 +1,269 @@
+//! The case: what a citizen reported, where it is, and its clocks.
+
+use crate::auth::Role;
+use crate::calendar::ClockKind;
+use crate::category::{Kind, Urgency};
+use crate::ids::CaseId;
+use crate::unit::UnitCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Case status (CONTRACT.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Received,
+    Triage,
+    Assigned,
+    InProgress,
+    AwaitingInfo,
+    Resolved,
+    Rejected,
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 8] = [
+        Status::Received,
+        Status::Triage,
+        Status::Assigned,
+        Status::InProgress,
+        Status::AwaitingInfo,
+        Status::Resolved,
+        Status::Rejected,
+        Status::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::Triage => "triage",
+            Status::Assigned => "assigned",
+            Status::InProgress => "in_progress",
+            Status::AwaitingInfo => "awaiting_info",
+            Status::Resolved => "resolved",
+            Status::Rejected => "rejected",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The Vietnamese label shown to people.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Status::Received => "đã tiếp nhận",
+            Status::Triage => "chờ phân loại",
+            Status::Assigned => "chờ xử lý",
+            Status::InProgress => "đang xử lý",
+            Status::AwaitingInfo => "chờ bổ sung",
+            Status::Resolved => "đã xử lý",
+            Status::Rejected => "từ chối",
+            Status::Closed => "đã đóng",
+        }
+    }
+
+    /// Still the city's work: counts as open, may be overdue.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Status::Resolved | Status::Rejected | Status::Closed)
+    }
+}
+
+/// How the report reached the city.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    App,
+    Web,
+    Hotline,
+    Open311,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Location {
+    pub lat: f64,
+    pub lng: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// 5-digit official code of the ward/commune, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ward_code: Option<String>,
+}
+
+/// The reporter's contact (personal data: only the reporter, the unit and inspectors see it).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Contact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// Time a unit held the case (charged to it for lateness).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Hold {
+    pub unit: UnitCode,
+    pub from: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DateTime<Utc>>,
+    /// Working hours held (set when the hold ends).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_hours: Option<f64>,
+}
+
+/// A pause of the resolve clock while the unit waits for the citizen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Pause {
+    pub from: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Extension {
+    pub working_days: u32,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Answer {
+    pub text: String,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    pub at: DateTime<Utc>,
+    pub unit: UnitCode,
+    /// For a rejection: the reason code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Rating {
+    pub score: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A case. The submission fields never change after intake; the rest is
+/// the case's state, changed only through [`crate::workflow`] with a
+/// version check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub id: CaseId,
+    pub tracking_code: String,
+    // --- submission (immutable) ---
+    pub kind: Kind,
+    pub category: String,
+    pub title: String,
+    pub description: String,
+    pub urgency: Urgency,
+    pub location: Location,
+    #[serde(default)]
+    pub media: Vec<String>,
+    pub channel: Channel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+    /// Subject of the reporter (citizen) or of the operator who entered it.
+    pub submitted_by: String,
+    pub submitted_role: Role,
+    pub received_at: DateTime<Utc>,
+    // --- state ---
+    pub status: Status,
+    pub version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<UnitCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_due: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolve_due: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub resolve_clock: ClockKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_resolved_at: Option<DateTime<Utc>>,
+    /// On time at first resolution (against the resolve_due then in force).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_resolved_on_time: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub holds: Vec<Hold>,
+    #[serde(default)]
+    pub pauses: Vec<Pause>,
+    #[serde(default)]
+    pub transfers: u32,
+    #[serde(default)]
+    pub reopens: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<Extension>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<Answer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<Rating>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_question: Option<String>,
+    /// Sweep milestones already decided (keys such as `overdue@<due>`).
+    #[serde(default)]
+    pub milestones_done: Vec<String>,
+    /// When the deadline sweep must next look at this case (`None` once closed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_action_at: Option<DateTime<Utc>>,
+    /// Last time any field of the case state changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Case {
+    /// Overdue: past `resolve_due` and still open.
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status.is_open() && self.resolve_due.is_some_and(|d| now > d)
+    }
+
+    /// The unit currently holding the case, if routed.
+    pub fn current_hold_mut(&mut self) -> Option<&mut Hold> {
+        self.holds.iter_mut().rev().find(|h| h.to.is_none())
+    }
+}
+
+/// One entry of a case's timeline (append-only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TimelineEvent {
+    pub at: DateTime<Utc>,
+    /// The case version this event produced (orders events and makes them idempotent).
+    pub version: u64,
+    /// `submitted`, `routed`, `accept`, `note`, `transfer`, ... `reminder`, `overdue`.
+    pub action: String,
+    pub actor: String,
+    pub actor_role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_status: Option<Status>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_status: Option<Status>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<UnitCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Visible on the public (redacted) view.
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}

@@ -1,0 +1,139 @@
+//! Report categories (each an Open311 service) and the SLA policy.
+
+use crate::calendar::ClockKind;
+use crate::unit::UnitCode;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Field report or administrative-procedure report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Field,
+    Procedure,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Field => "field",
+            Kind::Procedure => "procedure",
+        }
+    }
+}
+
+/// Urgency levels of Decision 1207/QĐ-UBND.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Urgent,
+    Normal,
+    Complex,
+}
+
+impl Urgency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Urgent => "urgent",
+            Urgency::Normal => "normal",
+            Urgency::Complex => "complex",
+        }
+    }
+}
+
+/// Who must act on a category's reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Responsible {
+    /// The ward/commune of the report's location.
+    WardOfLocation,
+    /// A named unit, wherever the report is.
+    Unit(UnitCode),
+}
+
+impl Serialize for Responsible {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Responsible::WardOfLocation => s.serialize_str("ward"),
+            Responsible::Unit(u) => s.serialize_str(u.as_str()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Responsible {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s == "ward" {
+            Ok(Responsible::WardOfLocation)
+        } else {
+            UnitCode::parse(&s)
+                .map(Responsible::Unit)
+                .map_err(|e| serde::de::Error::custom(e.message))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Category {
+    pub code: String,
+    pub kind: Kind,
+    pub name_vi: String,
+    pub name_en: String,
+    pub responsible: Responsible,
+}
+
+/// An amount of time on a clock.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SlaSpec {
+    pub hours: f64,
+    #[serde(default)]
+    pub clock: ClockKind,
+}
+
+/// Acknowledge and resolve deadlines for one urgency.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UrgencySla {
+    pub ack: SlaSpec,
+    pub resolve: SlaSpec,
+}
+
+/// A category's partial override for one urgency.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct UrgencySlaOverride {
+    pub ack: Option<SlaSpec>,
+    pub resolve: Option<SlaSpec>,
+}
+
+/// The city's SLA policy and the thresholds that hold units to it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SlaPolicy {
+    pub version: String,
+    pub default: BTreeMap<Urgency, UrgencySla>,
+    #[serde(default)]
+    pub categories: BTreeMap<String, BTreeMap<Urgency, UrgencySlaOverride>>,
+    pub triage_ack: SlaSpec,
+    pub extend_max_working_days: u32,
+    pub dispute_window_days: u32,
+    pub inspection_threshold_days: u32,
+    pub passed_around_transfers: u32,
+    pub reminder_before_working_hours: f64,
+    pub roster_grace_working_days: u32,
+    pub requeue_received_after_minutes: u32,
+    pub min_resolved_for_ranking: u32,
+}
+
+impl SlaPolicy {
+    /// The SLA in force for a category and urgency.
+    pub fn sla(&self, category: &str, urgency: Urgency) -> UrgencySla {
+        let base = self.default.get(&urgency).copied().unwrap_or(UrgencySla {
+            ack: SlaSpec { hours: 8.0, clock: ClockKind::Working },
+            resolve: SlaSpec { hours: 40.0, clock: ClockKind::Working },
+        });
+        match self.categories.get(category).and_then(|m| m.get(&urgency)) {
+            Some(o) => UrgencySla {
+                ack: o.ack.unwrap_or(base.ack),
+                resolve: o.resolve.unwrap_or(base.resolve),
+            },
+            None => base,
+        }
+    }
+}

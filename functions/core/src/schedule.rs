@@ -1,0 +1,164 @@
+//! Deadline milestones of a case and the sweep's decisions on them.
+//!
+//! A milestone is keyed by what it is and the deadline it belongs to
+//! (`overdue@2025-08-01T10:00:00Z`), so an extension or a transfer that moves
+//! a deadline makes a new, legitimate decision, while the same milestone is
+//! never decided twice. Decided keys are kept on the case (checked with the
+//! version on commit) and written to the reminder ledger with a
+//! put-if-absent condition, so even two racing sweeps decide each once.
+
+use crate::auth::Principal;
+use crate::case::{Case, Status};
+use crate::notify::{event, Audience};
+use crate::refdata::RefData;
+use crate::workflow::{Change, Outcome};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MilestoneKind {
+    /// Still `received` (a lost queue message): send it to the queue again.
+    Requeue,
+    /// Not acknowledged by `ack_due`.
+    AckDue,
+    /// One reminder before `resolve_due` (default 8 working hours).
+    BeforeDue,
+    /// `resolve_due` reached: the overdue alert.
+    Overdue,
+    /// More than N calendar days overdue: an inspection for Home Affairs.
+    Inspection,
+    /// The dispute window after resolve/reject ended: close.
+    Close,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Milestone {
+    pub key: String,
+    pub at: DateTime<Utc>,
+    pub kind: MilestoneKind,
+}
+
+fn key(name: &str, due: DateTime<Utc>) -> String {
+    format!("{name}@{}", due.format("%Y-%m-%dT%H:%M:%SZ"))
+}
+
+/// All milestones of the case in its current state (decided or not).
+pub fn milestones(case: &Case, refdata: &RefData) -> Vec<Milestone> {
+    use MilestoneKind::*;
+    use Status::*;
+    let p = &refdata.policy;
+    let mut out = Vec::new();
+    let mut push = |kind, key: String, at| out.push(Milestone { key, at, kind });
+    match case.status {
+        Received => {
+            let at = case.updated_at + Duration::minutes(p.requeue_received_after_minutes as i64);
+            push(Requeue, key("requeue", at), at);
+        }
+        Triage | Assigned | InProgress => {
+            if matches!(case.status, Triage | Assigned) {
+                if let Some(a) = case.ack_due {
+                    push(AckDue, key("ack_due", a), a);
+                }
+            }
+            if let Some(due) = case.resolve_due {
+                let minutes = (p.reminder_before_working_hours * 60.0).round() as i64;
+                if minutes > 0 {
+                    if let Some(before) = refdata.calendar.sub_working_minutes(due, minutes) {
+                        push(BeforeDue, key("before_due", due), before);
+                    }
+                }
+                push(Overdue, key("overdue", due), due);
+                let insp = due + Duration::days(p.inspection_threshold_days as i64);
+                // "More than" N days: the first sweep after the threshold instant.
+                push(Inspection, "inspection".into(), insp + Duration::seconds(1));
+            }
+        }
+        AwaitingInfo => {} // the resolve clock is paused
+        Resolved | Rejected => {
+            let since = if case.status == Resolved { case.resolved_at } else { case.rejected_at };
+            if let Some(t) = since {
+                let at = t + Duration::days(p.dispute_window_days as i64) + Duration::seconds(1);
+                push(Close, key("close", t), at);
+            }
+        }
+        Closed => {}
+    }
+    out
+}
+
+/// When the sweep must next look at the case: its earliest undecided milestone.
+pub fn next_action_at(case: &Case, refdata: &RefData) -> Option<DateTime<Utc>> {
+    milestones(case, refdata)
+        .into_iter()
+        .filter(|m| !case.milestones_done.contains(&m.key))
+        .map(|m| m.at)
+        .min()
+}
+
+/// What the sweep decided for one case.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub outcome: Outcome,
+    /// The case must be sent to the intake queue again.
+    pub requeue: bool,
+    /// An inspection must be opened for this case.
+    pub open_inspection: bool,
+}
+
+/// Decide every milestone of `case` that is due at `now`. `None` if nothing is due
+/// (e.g. another sweep already moved it on).
+pub fn decide(case: &Case, now: DateTime<Utc>, refdata: &RefData) -> Option<Decision> {
+    use MilestoneKind::*;
+    let due: Vec<Milestone> = milestones(case, refdata)
+        .into_iter()
+        .filter(|m| m.at <= now && !case.milestones_done.contains(&m.key))
+        .collect();
+    if due.is_empty() {
+        return None;
+    }
+    if due.iter().any(|m| m.kind == Close) {
+        return crate::workflow::close_after_window(case, now, refdata).ok().map(|outcome| Decision {
+            outcome,
+            requeue: false,
+            open_inspection: false,
+        });
+    }
+    let mut ch = Change::new(case, now, refdata);
+    let unit = case.unit.as_ref().map(|u| u.to_string()).unwrap_or_default();
+    let audience = |c: &Case| if c.status == Status::Triage { Audience::Triage } else { Audience::Unit };
+    let mut requeue = false;
+    let mut open_inspection = false;
+    let mut names = Vec::new();
+    for m in &due {
+        ch.case.milestones_done.push(m.key.clone());
+        ch.decisions.push(m.key.clone());
+        names.push(m.key.clone());
+        let base = json!({
+            "case_id": case.id, "tracking_code": case.tracking_code, "unit": case.unit,
+            "status": case.status, "ack_due": case.ack_due, "resolve_due": case.resolve_due,
+            "milestone": m.key, "title": case.title,
+        });
+        match m.kind {
+            Requeue => requeue = true,
+            AckDue => ch.notify(event::REMINDER, &m.key, &unit, vec![audience(case)], base),
+            BeforeDue => {
+                // A reminder before the deadline is pointless once the deadline has passed.
+                if case.resolve_due.is_some_and(|d| now <= d) {
+                    ch.notify(event::REMINDER, &m.key, &unit, vec![audience(case)], base);
+                }
+            }
+            Overdue => ch.notify(event::OVERDUE, &m.key, &unit, vec![audience(case)], base),
+            Inspection => {
+                open_inspection = true;
+                ch.notify(event::INSPECTION_OPENED, &m.key, &unit, vec![Audience::HomeAffairs, audience(case)], base);
+            }
+            Close => unreachable!("handled above"),
+        }
+    }
+    if requeue {
+        // Looked again after the next interval: the next requeue is keyed by the new updated_at.
+        ch.case.milestones_done.retain(|k| !k.starts_with("requeue@"));
+    }
+    let outcome = ch.finish("sweep", &Principal::system("deadlines"), None, false, json!({"milestones": names}));
+    Some(Decision { outcome, requeue, open_inspection })
+}

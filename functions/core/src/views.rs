@@ -1,0 +1,159 @@
+//! What each reader sees of a case: the full view (reporter, own unit,
+//! inspectors) and the public, redacted view (anyone, by tracking code).
+
+use crate::calendar::ClockKind;
+use crate::case::*;
+use crate::category::{Kind, Urgency};
+use crate::refdata::RefData;
+use crate::unit::UnitCode;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseView {
+    pub id: String,
+    pub tracking_code: String,
+    pub kind: Kind,
+    pub category: String,
+    pub title: String,
+    pub description: String,
+    pub urgency: Urgency,
+    pub location: Location,
+    pub media: Vec<String>,
+    pub channel: Channel,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+    pub submitted_by: String,
+    pub received_at: DateTime<Utc>,
+    pub status: Status,
+    pub status_label: &'static str,
+    pub unit: Option<UnitCode>,
+    pub unit_name: Option<String>,
+    pub version: u64,
+    pub policy_version: Option<String>,
+    pub ack_due: Option<DateTime<Utc>>,
+    pub resolve_due: Option<DateTime<Utc>>,
+    pub resolve_clock: ClockKind,
+    pub overdue: bool,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub first_resolved_on_time: Option<bool>,
+    pub holds: Vec<Hold>,
+    pub pauses: Vec<Pause>,
+    pub transfers: u32,
+    pub reopens: u32,
+    pub extension: Option<Extension>,
+    pub answer: Option<Answer>,
+    pub rating: Option<Rating>,
+    pub open_question: Option<String>,
+    pub timeline: Vec<TimelineEvent>,
+}
+
+impl CaseView {
+    pub fn new(c: Case, timeline: Vec<TimelineEvent>, refdata: &RefData, now: DateTime<Utc>) -> Self {
+        let unit_name = c.unit.as_ref().and_then(|u| refdata.unit(u)).map(|u| u.name_vi.clone());
+        CaseView {
+            overdue: c.is_overdue(now),
+            status_label: c.status.label_vi(),
+            id: c.id.to_string(),
+            tracking_code: c.tracking_code,
+            kind: c.kind,
+            category: c.category,
+            title: c.title,
+            description: c.description,
+            urgency: c.urgency,
+            location: c.location,
+            media: c.media,
+            channel: c.channel,
+            contact: c.contact,
+            submitted_by: c.submitted_by,
+            received_at: c.received_at,
+            status: c.status,
+            unit: c.unit,
+            unit_name,
+            version: c.version,
+            policy_version: c.policy_version,
+            ack_due: c.ack_due,
+            resolve_due: c.resolve_due,
+            resolve_clock: c.resolve_clock,
+            accepted_at: c.accepted_at,
+            resolved_at: c.resolved_at,
+            first_resolved_on_time: c.first_resolved_on_time,
+            holds: c.holds,
+            pauses: c.pauses,
+            transfers: c.transfers,
+            reopens: c.reopens,
+            extension: c.extension,
+            answer: c.answer,
+            rating: c.rating,
+            open_question: c.open_question,
+            timeline,
+        }
+    }
+}
+
+/// A public timeline entry: what happened and public text, never who.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicEvent {
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub status: Option<Status>,
+    pub text: Option<String>,
+}
+
+/// The redacted view: no reporter, no contact, no description, the place
+/// rounded to about 100 m (personal data stays with those who need it).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicCase {
+    pub tracking_code: String,
+    pub kind: Kind,
+    pub category: String,
+    pub title: String,
+    pub status: Status,
+    pub status_label: &'static str,
+    pub unit: Option<UnitCode>,
+    pub unit_name: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub ack_due: Option<DateTime<Utc>>,
+    pub resolve_due: Option<DateTime<Utc>>,
+    pub overdue: bool,
+    pub ward_code: Option<String>,
+    pub lat: f64,
+    pub lng: f64,
+    pub answer: Option<String>,
+    pub timeline: Vec<PublicEvent>,
+}
+
+impl PublicCase {
+    pub fn new(c: &Case, timeline: &[TimelineEvent], refdata: &RefData, now: DateTime<Utc>) -> Self {
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
+        PublicCase {
+            tracking_code: c.tracking_code.clone(),
+            kind: c.kind,
+            category: c.category.clone(),
+            title: c.title.clone(),
+            status: c.status,
+            status_label: c.status.label_vi(),
+            unit: c.unit.clone(),
+            unit_name: c.unit.as_ref().and_then(|u| refdata.unit(u)).map(|u| u.name_vi.clone()),
+            received_at: c.received_at,
+            ack_due: c.ack_due,
+            resolve_due: c.resolve_due,
+            overdue: c.is_overdue(now),
+            ward_code: c.location.ward_code.clone(),
+            lat: round(c.location.lat),
+            lng: round(c.location.lng),
+            answer: c.answer.as_ref().map(|a| a.text.clone()),
+            timeline: timeline
+                .iter()
+                .filter(|e| e.public)
+                .map(|e| PublicEvent {
+                    at: e.at,
+                    action: e.action.clone(),
+                    status: e.to_status,
+                    text: if e.action == "note" || e.action == "resolve" || e.action == "reject" { e.text.clone() } else { None },
+                })
+                .collect(),
+        }
+    }
+}

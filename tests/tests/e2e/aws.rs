@@ -1,0 +1,1 @@
+//! (module owned by one engineer; see main.rs)

@@ -1,0 +1,8 @@
+//! The one end-to-end test binary of the workspace: the store/queue/notifier
+//! contract suite on SQLite and on the AWS adapters against moto, HTTP
+//! tests, the Lambda Runtime API tests, and the real `pakn` binary.
+
+mod aws;
+mod binary;
+mod contract;
+mod http;
