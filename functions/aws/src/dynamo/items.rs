@@ -1,0 +1,335 @@
+//! Item mapping: domain values ⇄ DynamoDB items. Only this module knows
+//! how a case, an event, a notification … is laid out in the table.
+//!
+//! Nested values (holds, answers, the notification body …) are stored as a
+//! JSON string in `doc`; the attributes that keys, indexes and conditions
+//! need are top-level.
+
+use super::keys::*;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, NaiveDate, Utc};
+use pakn_core::auth::Roster;
+use pakn_core::case::{Case, TimelineEvent};
+use pakn_core::ids::CaseId;
+use pakn_core::inspection::Inspection;
+use pakn_core::notify::Notification;
+use pakn_core::ports::{IdemRecord, StoreError};
+use pakn_core::stats::Rollup;
+use std::collections::{BTreeMap, HashMap};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub const DOC: &str = "doc";
+pub const VERSION: &str = "version";
+pub const EXPIRES_AT: &str = "expires_at";
+pub const PUBLISHED_AT: &str = "published_at";
+/// Prefix of rollup counter attributes.
+pub const COUNTER: &str = "c_";
+
+/// The fields of a case that never change after intake: stored once, in the `BODY` item.
+pub const SUBMISSION_FIELDS: [&str; 12] = [
+    "kind",
+    "category",
+    "title",
+    "description",
+    "urgency",
+    "location",
+    "media",
+    "channel",
+    "contact",
+    "submitted_by",
+    "submitted_role",
+    "received_at",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    #[error("item has no attribute {0}")]
+    Missing(&'static str),
+    #[error("attribute {0} has the wrong type")]
+    WrongType(&'static str),
+    #[error("attribute {0} does not decode")]
+    Json(&'static str, #[source] serde_json::Error),
+    #[error("attribute {0} is not valid: {1}")]
+    Invalid(&'static str, String),
+}
+
+impl From<MappingError> for StoreError {
+    fn from(e: MappingError) -> Self {
+        StoreError::other(e)
+    }
+}
+
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+pub fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))])
+}
+
+pub fn get_s<'a>(item: &'a Item, name: &'static str) -> Result<&'a str, MappingError> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Ok(v),
+        Some(_) => Err(MappingError::WrongType(name)),
+        None => Err(MappingError::Missing(name)),
+    }
+}
+
+pub fn get_n<T: std::str::FromStr>(item: &Item, name: &'static str) -> Result<T, MappingError> {
+    match item.get(name) {
+        Some(AttributeValue::N(v)) => v
+            .parse()
+            .map_err(|_| MappingError::Invalid(name, v.clone())),
+        Some(_) => Err(MappingError::WrongType(name)),
+        None => Err(MappingError::Missing(name)),
+    }
+}
+
+fn doc<T: serde::de::DeserializeOwned>(item: &Item, name: &'static str) -> Result<T, MappingError> {
+    serde_json::from_str(get_s(item, name)?).map_err(|e| MappingError::Json(name, e))
+}
+
+fn to_doc<T: serde::Serialize>(v: &T) -> Result<AttributeValue, MappingError> {
+    serde_json::to_string(v)
+        .map(s)
+        .map_err(|e| MappingError::Json(DOC, e))
+}
+
+fn time(item: &Item, name: &'static str) -> Result<DateTime<Utc>, MappingError> {
+    let v = get_s(item, name)?;
+    DateTime::parse_from_rfc3339(v)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| MappingError::Invalid(name, v.into()))
+}
+
+// ------------------------------------------------------------------ cases
+
+/// A case as two items: its small, often rewritten state and its submission.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseRecord {
+    pub state: Item,
+    pub body: Item,
+}
+
+impl TryFrom<&Case> for CaseRecord {
+    type Error = MappingError;
+
+    fn try_from(c: &Case) -> Result<Self, MappingError> {
+        let serde_json::Value::Object(mut all) =
+            serde_json::to_value(c).map_err(|e| MappingError::Json(DOC, e))?
+        else {
+            return Err(MappingError::Invalid(DOC, "a case is an object".into()));
+        };
+        let mut submission = serde_json::Map::new();
+        for f in SUBMISSION_FIELDS {
+            if let Some(v) = all.remove(f) {
+                submission.insert(f.into(), v);
+            }
+        }
+        let id = c.id.as_str();
+        let pk = case_pk(&c.id);
+        let mut state = key(&pk, SK_CASE);
+        state.insert(VERSION.into(), n(c.version));
+        state.insert("status".into(), s(c.status.as_str()));
+        state.insert(DOC.into(), to_doc(&all)?);
+        if let Some(u) = &c.unit {
+            state.insert("unit".into(), s(u.as_str()));
+            state.insert(
+                GSI1.pk.into(),
+                s(unit_queue_pk(u.as_str(), c.status.as_str())),
+            );
+            state.insert(GSI1.sk.into(), s(at_id(c.resolve_due, id)));
+        }
+        if let Some(t) = c.next_action_at {
+            state.insert(GSI2.pk.into(), s(next_pk(shard(&c.id))));
+            state.insert(GSI2.sk.into(), s(at_id(Some(t), id)));
+        }
+        state.insert(GSI3.pk.into(), s(sub_pk(&c.submitted_by)));
+        state.insert(GSI3.sk.into(), s(at_id(Some(c.received_at), id)));
+        state.insert(
+            GSI4.pk.into(),
+            s(recv_pk(chrono::Datelike::year(&c.received_at))),
+        );
+        state.insert(GSI4.sk.into(), s(at_id(Some(c.received_at), id)));
+        if c.status.is_open() {
+            state.insert(GSI5.pk.into(), s(open_pk(shard(&c.id))));
+            state.insert(GSI5.sk.into(), s(at_id(c.resolve_due, id)));
+        }
+        let mut body = key(pk, SK_BODY);
+        body.insert(DOC.into(), to_doc(&submission)?);
+        Ok(CaseRecord { state, body })
+    }
+}
+
+impl TryFrom<&CaseRecord> for Case {
+    type Error = MappingError;
+
+    fn try_from(r: &CaseRecord) -> Result<Self, MappingError> {
+        let mut all: serde_json::Map<String, serde_json::Value> = doc(&r.state, DOC)?;
+        let body: serde_json::Map<String, serde_json::Value> = doc(&r.body, DOC)?;
+        all.extend(body);
+        // The version attribute is the one conditions check: it wins.
+        all.insert(VERSION.into(), get_n::<u64>(&r.state, VERSION)?.into());
+        serde_json::from_value(serde_json::Value::Object(all))
+            .map_err(|e| MappingError::Json(DOC, e))
+    }
+}
+
+/// The case id of a `CASE#<id>` partition key.
+pub fn case_id_of(item: &Item) -> Result<CaseId, MappingError> {
+    let pk = get_s(item, PK)?;
+    pk.strip_prefix("CASE#")
+        .and_then(CaseId::parse)
+        .ok_or_else(|| MappingError::Invalid(PK, pk.into()))
+}
+
+// ----------------------------------------------------------------- events
+
+pub fn event_item(id: &CaseId, e: &TimelineEvent) -> Result<Item, MappingError> {
+    let mut item = key(case_pk(id), event_sk(e.version));
+    item.insert(DOC.into(), to_doc(e)?);
+    Ok(item)
+}
+
+pub fn event_from(item: &Item) -> Result<TimelineEvent, MappingError> {
+    doc(item, DOC)
+}
+
+// ------------------------------------------------------- tracking, ledger
+
+pub fn track_item(code: &str, id: &CaseId) -> Item {
+    let mut item = key(track_pk(code), "TRACK");
+    item.insert("case_id".into(), s(id.as_str()));
+    item
+}
+
+pub fn ledger_item(id: &CaseId, decision: &str, at: DateTime<Utc>) -> Item {
+    let mut item = key(case_pk(id), ledger_sk(decision));
+    item.insert("at".into(), s(ts(at)));
+    item
+}
+
+// ------------------------------------------------------------ idempotency
+
+pub fn idem_item(r: &IdemRecord) -> Item {
+    {
+        let mut item = key(idem_pk(&r.key), "IDEM");
+        item.insert("body_hash".into(), s(&r.body_hash));
+        item.insert("case_id".into(), s(r.case_id.as_str()));
+        item.insert("tracking_code".into(), s(&r.tracking_code));
+        item.insert(EXPIRES_AT.into(), n(r.expires_at.timestamp()));
+        item.insert(TTL.into(), n(r.expires_at.timestamp()));
+        item
+    }
+}
+
+pub fn idem_from(item: &Item) -> Result<IdemRecord, MappingError> {
+    let pk = get_s(item, PK)?;
+    let case_id = get_s(item, "case_id")?;
+    let secs: i64 = get_n(item, EXPIRES_AT)?;
+    Ok(IdemRecord {
+        key: pk
+            .strip_prefix("IDEM#")
+            .ok_or_else(|| MappingError::Invalid(PK, pk.into()))?
+            .into(),
+        body_hash: get_s(item, "body_hash")?.into(),
+        case_id: CaseId::parse(case_id)
+            .ok_or_else(|| MappingError::Invalid("case_id", case_id.into()))?,
+        tracking_code: get_s(item, "tracking_code")?.into(),
+        expires_at: DateTime::from_timestamp(secs, 0)
+            .ok_or_else(|| MappingError::Invalid(EXPIRES_AT, secs.to_string()))?,
+    })
+}
+
+// ----------------------------------------------------------------- outbox
+
+pub fn outbox_item(nt: &Notification) -> Result<Item, MappingError> {
+    {
+        let mut item = key(outbox_pk(&nt.dedup_id), "OUT");
+        item.insert(DOC.into(), to_doc(nt)?);
+        item.insert("created_at".into(), s(ts(nt.created_at)));
+        item.insert(GSI1.pk.into(), s(PENDING));
+        item.insert(
+            GSI1.sk.into(),
+            s(format!("{}#{}", ts(nt.created_at), nt.dedup_id)),
+        );
+        Ok(item)
+    }
+}
+
+pub fn notification_from(item: &Item) -> Result<Notification, MappingError> {
+    doc(item, DOC)
+}
+
+// ------------------------------------------------------------ inspections
+
+pub fn inspection_item(i: &Inspection) -> Result<Item, MappingError> {
+    {
+        let mut item = key(inspection_pk(&i.id), "INSP");
+        item.insert(DOC.into(), to_doc(i)?);
+        item.insert(VERSION.into(), n(i.version));
+        item.insert("unit".into(), s(i.unit.as_str()));
+        item.insert(GSI1.pk.into(), s(inspections_pk(&i.status)));
+        item.insert(GSI1.sk.into(), s(format!("{}#{}", ts(i.opened_at), i.id)));
+        Ok(item)
+    }
+}
+
+pub fn inspection_from(item: &Item) -> Result<Inspection, MappingError> {
+    let mut i: Inspection = doc(item, DOC)?;
+    i.version = get_n(item, VERSION)?;
+    Ok(i)
+}
+
+// ---------------------------------------------------- rosters, headcounts
+
+pub fn roster_item(unit: &str, r: &Roster) -> Result<Item, MappingError> {
+    let mut item = key(unit_pk(unit), "ROSTER");
+    item.insert(DOC.into(), to_doc(r)?);
+    Ok(item)
+}
+
+pub fn roster_from(item: &Item) -> Result<Roster, MappingError> {
+    doc(item, DOC)
+}
+
+pub fn headcount_item(unit: &str, staff: u32) -> Item {
+    let mut item = key(unit_pk(unit), "HEADCOUNT");
+    item.insert("staff".into(), n(staff));
+    item
+}
+
+// ---------------------------------------------------------------- rollups
+
+pub fn rollup_from(item: &Item) -> Result<Rollup, MappingError> {
+    let pk = get_s(item, PK)?;
+    let scope = pk
+        .strip_prefix("STAT#")
+        .ok_or_else(|| MappingError::Invalid(PK, pk.into()))?;
+    let day = get_s(item, SK)?;
+    let day = NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map_err(|_| MappingError::Invalid(SK, day.into()))?;
+    let mut counters = BTreeMap::new();
+    for (k, v) in item {
+        if let (Some(name), AttributeValue::N(x)) = (k.strip_prefix(COUNTER), v) {
+            counters.insert(
+                name.to_string(),
+                x.parse()
+                    .map_err(|_| MappingError::Invalid("counter", x.clone()))?,
+            );
+        }
+    }
+    Ok(Rollup {
+        day: Some(day),
+        scope: scope.into(),
+        counters,
+    })
+}
+
+pub fn created_at(item: &Item) -> Result<DateTime<Utc>, MappingError> {
+    time(item, "created_at")
+}

@@ -1,0 +1,177 @@
+//! The single-table layout: key formats, index names and attributes. The
+//! table definition in [`crate::provision`] and `template.yaml` are built
+//! from (and tested against) these names.
+//!
+//! | item | pk | sk | indexes |
+//! |---|---|---|---|
+//! | case state (small, rewritten on every change) | `CASE#<id>` | `CASE` | GSI1 unit queue `UNIT#<unit>#<status>` / `<resolve_due>#<id>`; GSI2 sparse sharded next look `NEXT#<shard>` / `<next_action_at>#<id>`; GSI3 submitter `SUB#<sub>` / `<received_at>#<id>`; GSI4 received year `RECV#<yyyy>` / `<received_at>#<id>`; GSI5 sparse sharded open-by-due `OPEN#<shard>` / `<resolve_due>#<id>` |
+//! | case submission (written once) | `CASE#<id>` | `BODY` | |
+//! | timeline event | `CASE#<id>` | `EVT#<version, 10 digits>` | |
+//! | reminder ledger | `CASE#<id>` | `REM#<milestone key>` | |
+//! | tracking code | `TRACK#<code>` | `TRACK` | |
+//! | idempotency record | `IDEM#<key hash>` | `IDEM` | TTL `ttl` |
+//! | outbox (decided notification) | `OUT#<dedup id>` | `OUT` | GSI1 `PENDING` / `<created_at>#<dedup id>` while unpublished; TTL after publishing |
+//! | inspection | `INSP#<id>` | `INSP` | GSI1 `INSPECTIONS#<status>` / `<opened_at>#<id>` |
+//! | roster, headcount | `UNIT#<code>` | `ROSTER`, `HEADCOUNT` | |
+//! | daily rollup | `STAT#<scope>` | `<yyyy-mm-dd>` | |
+//!
+//! Departures from ARCHITECTURE.md, and why:
+//! - The outbox has its own partition key (`OUT#<dedup id>`): publishing
+//!   marks an entry by its dedup id alone, with no case id at hand.
+//! - Rollups are keyed by scope, then day, so the figures of any period are
+//!   one `Query` (not one read per day).
+//! - Every index projects keys only. Index copies are then rewritten only
+//!   when a key moves (not on every change of the case), which keeps the
+//!   write units of a lifecycle low; reads fetch the items by key after the
+//!   index query, with strong consistency, which also filters out index
+//!   entries that lag behind the table.
+//! - GSI5 (open by due) answers the city-wide open/overdue counts without
+//!   a scan; GSI4 (year of receipt) lists every case for inspectors and
+//!   admins.
+
+use chrono::{DateTime, Utc};
+use pakn_core::ids::CaseId;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+/// TTL attribute (epoch seconds). DynamoDB deletes lazily; the code never trusts it.
+pub const TTL: &str = "ttl";
+
+/// Shards of the "next look" and "open" indexes (spread writes; queries fan out over all).
+pub const SHARDS: u32 = 4;
+
+/// A global secondary index: name and key attributes (all strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gsi {
+    pub name: &'static str,
+    pub pk: &'static str,
+    pub sk: &'static str,
+}
+
+pub const GSI1: Gsi = Gsi {
+    name: "gsi1",
+    pk: "gsi1pk",
+    sk: "gsi1sk",
+};
+pub const GSI2: Gsi = Gsi {
+    name: "gsi2",
+    pk: "gsi2pk",
+    sk: "gsi2sk",
+};
+pub const GSI3: Gsi = Gsi {
+    name: "gsi3",
+    pk: "gsi3pk",
+    sk: "gsi3sk",
+};
+pub const GSI4: Gsi = Gsi {
+    name: "gsi4",
+    pk: "gsi4pk",
+    sk: "gsi4sk",
+};
+pub const GSI5: Gsi = Gsi {
+    name: "gsi5",
+    pk: "gsi5pk",
+    sk: "gsi5sk",
+};
+pub const GSIS: [Gsi; 5] = [GSI1, GSI2, GSI3, GSI4, GSI5];
+
+pub const SK_CASE: &str = "CASE";
+pub const SK_BODY: &str = "BODY";
+
+pub fn case_pk(id: &CaseId) -> String {
+    format!("CASE#{id}")
+}
+pub fn event_sk(version: u64) -> String {
+    format!("EVT#{version:010}")
+}
+pub fn ledger_sk(key: &str) -> String {
+    format!("REM#{key}")
+}
+pub fn track_pk(code: &str) -> String {
+    format!("TRACK#{code}")
+}
+pub fn idem_pk(key: &str) -> String {
+    format!("IDEM#{key}")
+}
+pub fn outbox_pk(dedup_id: &str) -> String {
+    format!("OUT#{dedup_id}")
+}
+pub fn inspection_pk(id: &str) -> String {
+    format!("INSP#{id}")
+}
+pub fn unit_pk(code: &str) -> String {
+    format!("UNIT#{code}")
+}
+pub fn stat_pk(scope: &str) -> String {
+    format!("STAT#{scope}")
+}
+pub fn unit_queue_pk(unit: &str, status: &str) -> String {
+    format!("UNIT#{unit}#{status}")
+}
+pub fn next_pk(shard: u32) -> String {
+    format!("NEXT#{shard}")
+}
+pub fn open_pk(shard: u32) -> String {
+    format!("OPEN#{shard}")
+}
+pub fn sub_pk(sub: &str) -> String {
+    format!("SUB#{sub}")
+}
+pub fn recv_pk(year: i32) -> String {
+    format!("RECV#{year:04}")
+}
+pub const PENDING: &str = "PENDING";
+pub fn inspections_pk(status: &str) -> String {
+    format!("INSPECTIONS#{status}")
+}
+
+/// Instants in sort keys: fixed width, so string order is time order.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// A sort key "at this instant, this id"; `None` sorts after every instant.
+pub fn at_id(t: Option<DateTime<Utc>>, id: &str) -> String {
+    match t {
+        Some(t) => format!("{}#{id}", ts(t)),
+        None => format!("~#{id}"),
+    }
+}
+
+/// The shard of a case (FNV-1a of its id): stable, evenly spread.
+pub fn shard(id: &CaseId) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in id.as_str().bytes() {
+        h ^= b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h % SHARDS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn instants_sort_as_strings() {
+        let a = Utc.with_ymd_and_hms(2025, 7, 1, 9, 0, 0).unwrap();
+        let b = a + chrono::Duration::milliseconds(5);
+        assert!(ts(a) < ts(b));
+        assert_eq!(ts(a), "2025-07-01T09:00:00.000Z");
+        assert!(at_id(Some(a), "X") < ts(b), "due before now is overdue");
+        assert!(at_id(Some(b), "X") > ts(b), "due == now is not overdue");
+        assert!(at_id(None, "X") > ts(b));
+        assert_eq!(event_sk(12), "EVT#0000000012");
+    }
+
+    #[test]
+    fn shards_spread() {
+        let now = Utc::now();
+        let mut seen = [0; SHARDS as usize];
+        for _ in 0..400 {
+            seen[shard(&CaseId::new(now)) as usize] += 1;
+        }
+        assert!(seen.iter().all(|n| *n > 50), "{seen:?}");
+    }
+}

@@ -1,0 +1,1045 @@
+//! The case store on one DynamoDB table (layout in [`keys`], mapping in
+//! [`items`]).
+//!
+//! Every state change is one `TransactWriteItems`: the case state on the
+//! condition `version = :expected`, its timeline event, the ledger entries
+//! and outbox entries (put-if-absent), the rollup counters (`ADD`) and an
+//! inspection (put-if-absent). Either all of it is written or none.
+//!
+//! Idempotency records need no in-progress state here: the record is written
+//! in the same transaction as the case it answers for, so a crashed call
+//! leaves either nothing (the retry creates the case) or both (the retry
+//! replays). Expiry is checked in code (`expires_at < :now`), since the TTL
+//! deletes lazily (and the emulator never).
+
+pub mod items;
+pub mod keys;
+
+use crate::error::classify;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, Put, Select, TransactWriteItem, Update,
+};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use items::*;
+use keys::*;
+use pakn_core::auth::Roster;
+use pakn_core::case::{Case, Status, TimelineEvent};
+use pakn_core::ids::CaseId;
+use pakn_core::inspection::Inspection;
+use pakn_core::notify::Notification;
+use pakn_core::ports::*;
+use pakn_core::stats::{Rollup, StatDelta};
+use pakn_core::unit::UnitCode;
+use std::collections::{BTreeMap, HashMap};
+
+/// How long a published outbox entry is kept (for audit) before the TTL removes it.
+pub const PUBLISHED_RETENTION_DAYS: i64 = 30;
+/// Years listed when a listing gives no lower bound on the receipt time.
+pub const FIRST_YEAR: i32 = 2024;
+/// Statuses a case can have at a unit (a `received` case has no unit yet).
+const UNIT_STATUSES: [Status; 7] = [
+    Status::Triage,
+    Status::Assigned,
+    Status::InProgress,
+    Status::AwaitingInfo,
+    Status::Resolved,
+    Status::Rejected,
+    Status::Closed,
+];
+const OPEN_UNIT_STATUSES: [Status; 4] = [
+    Status::Triage,
+    Status::Assigned,
+    Status::InProgress,
+    Status::AwaitingInfo,
+];
+const INSPECTION_STATUSES: [&str; 3] = ["open", "answered", "closed"];
+
+/// The DynamoDB case store.
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+/// A condition (or update) expression with its names and values.
+#[derive(Debug, Default, Clone)]
+struct Expr {
+    text: String,
+    names: HashMap<String, String>,
+    values: Item,
+}
+
+impl Expr {
+    fn new(text: impl Into<String>) -> Self {
+        Expr {
+            text: text.into(),
+            ..Default::default()
+        }
+    }
+    fn name(mut self, k: &str, v: &str) -> Self {
+        self.names.insert(k.into(), v.into());
+        self
+    }
+    fn value(mut self, k: &str, v: AttributeValue) -> Self {
+        self.values.insert(k.into(), v);
+        self
+    }
+    fn names(&self) -> Option<HashMap<String, String>> {
+        (!self.names.is_empty()).then(|| self.names.clone())
+    }
+    fn values(&self) -> Option<Item> {
+        (!self.values.is_empty()).then(|| self.values.clone())
+    }
+}
+
+fn absent() -> Expr {
+    Expr::new("attribute_not_exists(#pk)").name("#pk", PK)
+}
+
+/// What a cancelled transaction said about each of its items.
+struct Cancelled {
+    codes: Vec<Option<String>>,
+    source: StoreError,
+}
+
+impl Cancelled {
+    fn failed(&self, i: usize) -> bool {
+        self.codes.get(i).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed")
+    }
+    fn any_condition_failed(&self) -> bool {
+        self.codes.iter().any(|c| {
+            matches!(
+                c.as_deref(),
+                Some("ConditionalCheckFailed" | "TransactionConflict")
+            )
+        })
+    }
+}
+
+/// A query to run (one partition of one index, an optional sort-key range).
+#[derive(Debug, Clone)]
+struct Step {
+    gsi: Gsi,
+    pk: String,
+    /// `(operator, value)` on the index sort key: `<`, `BETWEEN` (two values joined by `\u{0}`) …
+    sk: Option<SkCond>,
+    forward: bool,
+}
+
+#[derive(Debug, Clone)]
+enum SkCond {
+    Lt(String),
+    Between(String, String),
+}
+
+/// Position in a multi-step listing, as an opaque cursor.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Cursor {
+    step: usize,
+    key: BTreeMap<String, String>,
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+    fn decode(s: &str) -> Option<Cursor> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+fn key_of(item: &Item, gsi: Gsi) -> BTreeMap<String, String> {
+    [PK, SK, gsi.pk, gsi.sk]
+        .into_iter()
+        .filter_map(|k| match item.get(k) {
+            Some(AttributeValue::S(v)) => Some((k.to_string(), v.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+impl DynamoStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.client
+    }
+
+    fn put(&self, item: Item, cond: Option<Expr>) -> StoreResult<TransactWriteItem> {
+        let mut b = Put::builder().table_name(&self.table).set_item(Some(item));
+        if let Some(c) = cond {
+            b = b
+                .condition_expression(&c.text)
+                .set_expression_attribute_names(c.names())
+                .set_expression_attribute_values(c.values());
+        }
+        Ok(TransactWriteItem::builder()
+            .put(b.build().map_err(StoreError::other)?)
+            .build())
+    }
+
+    fn update(
+        &self,
+        key: Item,
+        update: Expr,
+        cond: Option<&str>,
+    ) -> StoreResult<TransactWriteItem> {
+        let u = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(&update.text)
+            .set_condition_expression(cond.map(String::from))
+            .set_expression_attribute_names(update.names())
+            .set_expression_attribute_values(update.values())
+            .build()
+            .map_err(StoreError::other)?;
+        Ok(TransactWriteItem::builder().update(u).build())
+    }
+
+    /// `ADD` the deltas of each (scope, day) row in one update per row.
+    fn rollup_updates(&self, deltas: &[StatDelta]) -> StoreResult<Vec<TransactWriteItem>> {
+        let mut rows: BTreeMap<(String, NaiveDate), BTreeMap<String, i64>> = BTreeMap::new();
+        for d in deltas {
+            *rows
+                .entry((d.scope.clone(), d.day))
+                .or_default()
+                .entry(d.counter.name())
+                .or_default() += d.amount;
+        }
+        let mut out = Vec::new();
+        for ((scope, day), counters) in rows {
+            let mut e = Expr::default();
+            let mut parts = Vec::new();
+            for (i, (name, amount)) in counters.into_iter().filter(|(_, a)| *a != 0).enumerate() {
+                parts.push(format!("#c{i} :c{i}"));
+                e = e
+                    .name(&format!("#c{i}"), &format!("{COUNTER}{name}"))
+                    .value(&format!(":c{i}"), n(amount));
+            }
+            if parts.is_empty() {
+                continue;
+            }
+            e.text = format!("ADD {}", parts.join(", "));
+            out.push(self.update(
+                key(stat_pk(&scope), day.format("%Y-%m-%d").to_string()),
+                e,
+                None,
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// An update that writes every attribute of `item` only where it is not set yet
+    /// (a put-if-absent that does not cancel the transaction when present).
+    fn put_if_absent_update(&self, mut item: Item) -> StoreResult<TransactWriteItem> {
+        let k = key(
+            get_s(&item, PK).map_err(StoreError::from)?.to_string(),
+            get_s(&item, SK).map_err(StoreError::from)?.to_string(),
+        );
+        item.remove(PK);
+        item.remove(SK);
+        let mut e = Expr::default();
+        let mut parts = Vec::new();
+        for (i, (name, v)) in item.into_iter().enumerate() {
+            parts.push(format!("#a{i} = if_not_exists(#a{i}, :a{i})"));
+            e = e.name(&format!("#a{i}"), &name).value(&format!(":a{i}"), v);
+        }
+        e.text = format!("SET {}", parts.join(", "));
+        self.update(k, e, None)
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), Cancelled> {
+        let res = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let codes = match e.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(tc)) => tc
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code().map(String::from))
+                        .collect(),
+                    _ => vec![],
+                };
+                let cancelled = matches!(
+                    e.as_service_error(),
+                    Some(TransactWriteItemsError::TransactionCanceledException(_))
+                );
+                let source = if cancelled
+                    && codes.iter().any(|c| {
+                        matches!(
+                            c.as_deref(),
+                            Some("ThrottlingError" | "ProvisionedThroughputExceeded")
+                        )
+                    }) {
+                    StoreError::Unavailable(Box::new(e))
+                } else {
+                    classify(e)
+                };
+                Err(Cancelled { codes, source })
+            }
+        }
+    }
+
+    async fn get(&self, pk: String, sk: &str) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out.item().cloned())
+    }
+
+    async fn put_plain(&self, item: Item) -> StoreResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Read items by key (strongly consistent), in batches of 100, retrying unprocessed keys.
+    async fn batch_get(&self, keys: Vec<Item>) -> StoreResult<HashMap<(String, String), Item>> {
+        let mut out = HashMap::new();
+        for chunk in keys.chunks(100) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0u32;
+            while !pending.is_empty() {
+                let ka = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(StoreError::other)?;
+                let res = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, ka)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                for item in res
+                    .responses()
+                    .and_then(|r| r.get(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    let pk = get_s(item, PK).map_err(StoreError::from)?.to_string();
+                    let sk = get_s(item, SK).map_err(StoreError::from)?.to_string();
+                    out.insert((pk, sk), item.clone());
+                }
+                if let Some(left) = res.unprocessed_keys().and_then(|u| u.get(&self.table)) {
+                    pending = left.keys().to_vec();
+                    attempt += 1;
+                    if attempt > 8 {
+                        return Err(StoreError::Unavailable(Box::new(
+                            pakn_core::error::Message(
+                                "BatchGetItem kept returning unprocessed keys".into(),
+                            ),
+                        )));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(6)))
+                        .await;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Full cases by id (state + submission), in the order given; missing ones are skipped.
+    async fn cases_by_id(&self, ids: &[CaseId]) -> StoreResult<Vec<Case>> {
+        let keys = ids
+            .iter()
+            .flat_map(|id| [key(case_pk(id), SK_CASE), key(case_pk(id), SK_BODY)])
+            .collect();
+        let mut got = self.batch_get(keys).await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let pk = case_pk(id);
+            let (Some(state), Some(body)) = (
+                got.remove(&(pk.clone(), SK_CASE.to_string())),
+                got.remove(&(pk, SK_BODY.to_string())),
+            ) else {
+                continue;
+            };
+            out.push(Case::try_from(&CaseRecord { state, body })?);
+        }
+        Ok(out)
+    }
+
+    /// One page of an index query.
+    async fn query_page(
+        &self,
+        step: &Step,
+        start: Option<Item>,
+        limit: Option<i32>,
+        count_only: bool,
+    ) -> StoreResult<(Vec<Item>, i64, Option<Item>)> {
+        let mut e = Expr::new("#gpk = :gpk")
+            .name("#gpk", step.gsi.pk)
+            .value(":gpk", s(&step.pk));
+        match &step.sk {
+            None => {}
+            Some(SkCond::Lt(v)) => {
+                e.text.push_str(" AND #gsk < :hi");
+                e = e.name("#gsk", step.gsi.sk).value(":hi", s(v));
+            }
+            Some(SkCond::Between(lo, hi)) => {
+                e.text.push_str(" AND #gsk BETWEEN :lo AND :hi");
+                e = e
+                    .name("#gsk", step.gsi.sk)
+                    .value(":lo", s(lo))
+                    .value(":hi", s(hi));
+            }
+        }
+        let mut q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(step.gsi.name)
+            .key_condition_expression(&e.text)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .scan_index_forward(step.forward)
+            .set_exclusive_start_key(start)
+            .set_limit(limit);
+        if count_only {
+            q = q.select(Select::Count);
+        }
+        let out = q.send().await.map_err(classify)?;
+        Ok((
+            out.items().to_vec(),
+            out.count() as i64,
+            out.last_evaluated_key().cloned(),
+        ))
+    }
+
+    async fn count(&self, step: &Step) -> StoreResult<i64> {
+        let mut total = 0;
+        let mut start = None;
+        loop {
+            let (_, n, last) = self.query_page(step, start, None, true).await?;
+            total += n;
+            match last {
+                Some(k) => start = Some(k),
+                None => return Ok(total),
+            }
+        }
+    }
+
+    /// Run `steps` in order from `cursor`, keeping the cases `keep` accepts,
+    /// until `limit` are found; the cursor points after the last one returned.
+    async fn list_steps(
+        &self,
+        steps: &[Step],
+        cursor: Option<&str>,
+        limit: usize,
+        keep: impl Fn(&Case) -> bool,
+    ) -> StoreResult<CasePage> {
+        let limit = limit.max(1);
+        let (mut step_i, mut start) = match cursor {
+            None => (0, None),
+            Some(c) => {
+                let c = Cursor::decode(c).ok_or_else(|| StoreError::msg("invalid cursor"))?;
+                let k: Item = c.key.into_iter().map(|(k, v)| (k, s(v))).collect();
+                (c.step, Some(k))
+            }
+        };
+        let mut found: Vec<(Case, Cursor)> = Vec::new();
+        while step_i < steps.len() && found.len() <= limit {
+            let step = &steps[step_i];
+            let page = ((limit + 1 - found.len()) as i32).clamp(10, 100);
+            let (keys, _, last) = self
+                .query_page(step, start.take(), Some(page), false)
+                .await?;
+            let ids: Vec<CaseId> = keys.iter().map(case_id_of).collect::<Result<_, _>>()?;
+            let cases = self.cases_by_id(&ids).await?;
+            let by_id: HashMap<&CaseId, &Case> = cases.iter().map(|c| (&c.id, c)).collect();
+            for (k, id) in keys.iter().zip(&ids) {
+                if let Some(c) = by_id.get(id).filter(|c| keep(c)) {
+                    found.push((
+                        (*c).clone(),
+                        Cursor {
+                            step: step_i,
+                            key: key_of(k, step.gsi),
+                        },
+                    ));
+                    if found.len() > limit {
+                        break;
+                    }
+                }
+            }
+            match last {
+                Some(k) if found.len() <= limit => start = Some(k),
+                Some(_) => {}
+                None => step_i += 1,
+            }
+        }
+        let next_cursor = if found.len() > limit {
+            found.truncate(limit);
+            found.last().map(|(_, c)| c.encode())
+        } else {
+            None
+        };
+        Ok(CasePage {
+            cases: found.into_iter().map(|(c, _)| c).collect(),
+            next_cursor,
+        })
+    }
+
+    /// The idempotency record under `key`, if present and not expired at `now`.
+    async fn live_idem(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<IdemRecord>> {
+        match self.get(idem_pk(key), "IDEM").await? {
+            Some(item) => {
+                let r = idem_from(&item)?;
+                Ok((r.expires_at >= now).then_some(r))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl CaseStore for DynamoStore {
+    fn enqueues_on_create(&self) -> bool {
+        false
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %new.case.id), err)]
+    async fn create_case(&self, new: &NewCase, now: DateTime<Utc>) -> StoreResult<Created> {
+        let c = &new.case;
+        let rec = CaseRecord::try_from(c)?;
+        let mut tx = vec![
+            self.put(rec.state, Some(absent()))?,
+            self.put(rec.body, Some(absent()))?,
+            self.put(event_item(&c.id, &new.event)?, Some(absent()))?,
+            self.put(track_item(&c.tracking_code, &c.id), Some(absent()))?,
+        ];
+        const TRACK: usize = 3;
+        const IDEM: usize = 4;
+        if let Some(idem) = &new.idempotency {
+            let cond = Expr::new("attribute_not_exists(#pk) OR #exp < :now")
+                .name("#pk", PK)
+                .name("#exp", EXPIRES_AT)
+                .value(":now", n(now.timestamp()));
+            tx.push(self.put(idem_item(idem), Some(cond))?);
+        }
+        tx.extend(self.rollup_updates(&new.deltas)?);
+        match self.transact(tx).await {
+            Ok(()) => Ok(Created::New),
+            Err(x) => {
+                if new.idempotency.is_some() && x.failed(IDEM) {
+                    let key = new
+                        .idempotency
+                        .as_ref()
+                        .map(|i| i.key.as_str())
+                        .unwrap_or_default();
+                    return match self.live_idem(key, now).await? {
+                        Some(r) => Ok(Created::Replayed(r)),
+                        // It expired between the two calls: the caller tries again.
+                        None => Err(StoreError::Conflict("idempotency record changed".into())),
+                    };
+                }
+                if x.failed(TRACK) {
+                    return Err(StoreError::TrackingCodeTaken);
+                }
+                if x.any_condition_failed() {
+                    return Err(StoreError::Conflict(format!("case {} exists", c.id)));
+                }
+                Err(x.source)
+            }
+        }
+    }
+
+    async fn get_case(&self, id: &CaseId) -> StoreResult<Option<Case>> {
+        let e = Expr::new("#pk = :pk AND #sk BETWEEN :body AND :case")
+            .name("#pk", PK)
+            .name("#sk", SK)
+            .value(":pk", s(case_pk(id)))
+            .value(":body", s(SK_BODY))
+            .value(":case", s(SK_CASE));
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(&e.text)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        let find = |sk: &str| {
+            out.items()
+                .iter()
+                .find(|i| matches!(i.get(SK), Some(AttributeValue::S(v)) if v == sk))
+                .cloned()
+        };
+        match (find(SK_CASE), find(SK_BODY)) {
+            (Some(state), Some(body)) => Ok(Some(Case::try_from(&CaseRecord { state, body })?)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn case_id_by_tracking_code(&self, code: &str) -> StoreResult<Option<CaseId>> {
+        let Some(item) = self.get(track_pk(code), "TRACK").await? else {
+            return Ok(None);
+        };
+        let id = get_s(&item, "case_id")?;
+        Ok(Some(CaseId::parse(id).ok_or_else(|| {
+            StoreError::from(MappingError::Invalid("case_id", id.into()))
+        })?))
+    }
+
+    async fn timeline(&self, id: &CaseId) -> StoreResult<Vec<TimelineEvent>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let e = Expr::new("#pk = :pk AND begins_with(#sk, :evt)")
+                .name("#pk", PK)
+                .name("#sk", SK)
+                .value(":pk", s(case_pk(id)))
+                .value(":evt", s("EVT#"));
+            let res = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(&e.text)
+                .set_expression_attribute_names(e.names())
+                .set_expression_attribute_values(e.values())
+                .set_exclusive_start_key(start)
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in res.items() {
+                out.push(event_from(item)?);
+            }
+            match res.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = %c.outcome.case.id, version = c.expected_version), err)]
+    async fn commit(&self, c: &Commit) -> StoreResult<()> {
+        let o = &c.outcome;
+        let id = &o.case.id;
+        let rec = CaseRecord::try_from(&o.case)?;
+        let version = Expr::new("#v = :expected")
+            .name("#v", VERSION)
+            .value(":expected", n(c.expected_version));
+        let mut tx = vec![
+            self.put(rec.state, Some(version))?,
+            self.put(event_item(id, &o.event)?, Some(absent()))?,
+        ];
+        for d in &o.decisions {
+            tx.push(self.put(ledger_item(id, d, o.event.at), Some(absent()))?);
+        }
+        for nt in &o.notifications {
+            tx.push(self.put(outbox_item(nt)?, Some(absent()))?);
+        }
+        tx.extend(self.rollup_updates(&o.deltas)?);
+        if let Some(i) = &c.inspection {
+            tx.push(self.put_if_absent_update(inspection_item(i)?)?);
+        }
+        match self.transact(tx).await {
+            Ok(()) => Ok(()),
+            Err(x) if x.any_condition_failed() => Err(StoreError::Conflict(if x.failed(0) {
+                format!("case {id} is no longer at version {}", c.expected_version)
+            } else {
+                format!("a decision of case {id} was already recorded")
+            })),
+            Err(x) => Err(x.source),
+        }
+    }
+
+    async fn list_cases(&self, q: &CaseQuery) -> StoreResult<CasePage> {
+        let range = |from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>| match (from, to) {
+            (None, None) => None,
+            (f, t) => Some(SkCond::Between(
+                f.map(ts).unwrap_or_default(),
+                t.map(ts).unwrap_or_else(|| "~".into()),
+            )),
+        };
+        let steps: Vec<Step> = if let Some(unit) = &q.unit {
+            let statuses: Vec<Status> = match (q.status, q.overdue_at) {
+                (Some(s), _) => vec![s],
+                (None, Some(_)) => OPEN_UNIT_STATUSES.to_vec(),
+                (None, None) => UNIT_STATUSES.to_vec(),
+            };
+            statuses
+                .into_iter()
+                .map(|st| Step {
+                    gsi: GSI1,
+                    pk: unit_queue_pk(unit.as_str(), st.as_str()),
+                    sk: q.overdue_at.map(|t| SkCond::Lt(ts(t))),
+                    forward: true,
+                })
+                .collect()
+        } else if let Some(sub) = &q.submitted_by {
+            vec![Step {
+                gsi: GSI3,
+                pk: sub_pk(sub),
+                sk: range(q.received_from, q.received_to),
+                forward: false,
+            }]
+        } else {
+            let hi = q
+                .received_to
+                .unwrap_or_else(|| Utc::now() + Duration::days(366))
+                .year();
+            let lo = q
+                .received_from
+                .map(|t| t.year())
+                .unwrap_or(FIRST_YEAR)
+                .min(hi);
+            (lo..=hi)
+                .rev()
+                .map(|y| Step {
+                    gsi: GSI4,
+                    pk: recv_pk(y),
+                    sk: range(q.received_from, q.received_to),
+                    forward: false,
+                })
+                .collect()
+        };
+        self.list_steps(&steps, q.cursor.as_deref(), q.limit, |c| {
+            q.status.is_none_or(|s| c.status == s)
+                && q.category.as_deref().is_none_or(|k| c.category == k)
+                && q.overdue_at.is_none_or(|t| c.is_overdue(t))
+                && q.received_from.is_none_or(|t| c.received_at >= t)
+                && q.received_to.is_none_or(|t| c.received_at < t)
+                && q.submitted_by
+                    .as_deref()
+                    .is_none_or(|s| c.submitted_by == s)
+                && q.unit.as_ref().is_none_or(|u| c.unit.as_ref() == Some(u))
+        })
+        .await
+    }
+
+    async fn due_cases(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>> {
+        let limit = limit.max(1);
+        // Everything at or before `now`: `<instant>#<id>` sorts below `<now>#~`.
+        let hi = format!("{}#~", ts(now));
+        let mut keys: Vec<(String, CaseId)> = Vec::new();
+        for shard in 0..SHARDS {
+            let step = Step {
+                gsi: GSI2,
+                pk: next_pk(shard),
+                sk: Some(SkCond::Lt(hi.clone())),
+                forward: true,
+            };
+            let (items, _, _) = self
+                .query_page(&step, None, Some(limit.min(1000) as i32), false)
+                .await?;
+            for item in &items {
+                keys.push((get_s(item, GSI2.sk)?.to_string(), case_id_of(item)?));
+            }
+        }
+        keys.sort();
+        keys.truncate(limit);
+        let ids: Vec<CaseId> = keys.into_iter().map(|(_, id)| id).collect();
+        let mut cases = self.cases_by_id(&ids).await?;
+        // The index may lag the table: keep what is really due now.
+        cases.retain(|c| c.next_action_at.is_some_and(|t| t <= now));
+        cases.sort_by(|a, b| {
+            a.next_action_at
+                .cmp(&b.next_action_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(cases)
+    }
+
+    async fn pending_notifications(&self, limit: usize) -> StoreResult<Vec<Notification>> {
+        let step = Step {
+            gsi: GSI1,
+            pk: PENDING.into(),
+            sk: None,
+            forward: true,
+        };
+        let (items, _, _) = self
+            .query_page(&step, None, Some(limit.clamp(1, 1000) as i32), false)
+            .await?;
+        let keys: Vec<Item> = items
+            .iter()
+            .map(|i| Ok(key(get_s(i, PK)?, get_s(i, SK)?)))
+            .collect::<Result<_, MappingError>>()?;
+        let order: Vec<(String, String)> = keys
+            .iter()
+            .filter_map(|k| {
+                Some((
+                    get_s(k, PK).ok()?.to_string(),
+                    get_s(k, SK).ok()?.to_string(),
+                ))
+            })
+            .collect();
+        let mut got = self.batch_get(keys).await?;
+        let mut out = Vec::new();
+        for k in order {
+            if let Some(item) = got.remove(&k).filter(|i| !i.contains_key(PUBLISHED_AT)) {
+                out.push(notification_from(&item)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn mark_published(&self, dedup_id: &str) -> StoreResult<()> {
+        let now = Utc::now();
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(outbox_pk(dedup_id), "OUT")))
+            .update_expression("SET #pub = :now, #ttl = :ttl REMOVE #g1pk, #g1sk")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#pub", PUBLISHED_AT)
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_names("#g1pk", GSI1.pk)
+            .expression_attribute_names("#g1sk", GSI1.sk)
+            .expression_attribute_values(":now", s(ts(now)))
+            .expression_attribute_values(
+                ":ttl",
+                n((now + Duration::days(PUBLISHED_RETENTION_DAYS)).timestamp()),
+            )
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                tracing::warn!(%dedup_id, "mark_published: no such outbox entry");
+                Ok(())
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn decide_once(&self, nt: &Notification) -> StoreResult<bool> {
+        let c = absent();
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(outbox_item(nt)?))
+            .condition_expression(&c.text)
+            .set_expression_attribute_names(c.names())
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn get_roster(&self, unit: &UnitCode) -> StoreResult<Roster> {
+        match self.get(unit_pk(unit.as_str()), "ROSTER").await? {
+            Some(item) => Ok(roster_from(&item)?),
+            None => Ok(Roster::default()),
+        }
+    }
+
+    async fn put_roster(&self, unit: &UnitCode, roster: &Roster) -> StoreResult<()> {
+        self.put_plain(roster_item(unit.as_str(), roster)?).await
+    }
+
+    async fn get_headcount(&self, unit: &UnitCode) -> StoreResult<Option<u32>> {
+        match self.get(unit_pk(unit.as_str()), "HEADCOUNT").await? {
+            Some(item) => Ok(Some(get_n(&item, "staff")?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn put_headcount(&self, unit: &UnitCode, staff: u32) -> StoreResult<()> {
+        self.put_plain(headcount_item(unit.as_str(), staff)).await
+    }
+
+    async fn rollups(
+        &self,
+        scope: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<Rollup>> {
+        let mut out = Vec::new();
+        if to <= from {
+            return Ok(out);
+        }
+        let last = to.pred_opt().unwrap_or(to);
+        let mut start = None;
+        loop {
+            let e = Expr::new("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+                .name("#pk", PK)
+                .name("#sk", SK)
+                .value(":pk", s(stat_pk(scope)))
+                .value(":lo", s(from.format("%Y-%m-%d").to_string()))
+                .value(":hi", s(last.format("%Y-%m-%d").to_string()));
+            let res = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(&e.text)
+                .set_expression_attribute_names(e.names())
+                .set_expression_attribute_values(e.values())
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in res.items() {
+                out.push(rollup_from(item)?);
+            }
+            match res.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    async fn count_open(
+        &self,
+        unit: Option<&UnitCode>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(i64, i64)> {
+        let steps: Vec<Step> = match unit {
+            Some(u) => OPEN_UNIT_STATUSES
+                .iter()
+                .map(|st| Step {
+                    gsi: GSI1,
+                    pk: unit_queue_pk(u.as_str(), st.as_str()),
+                    sk: None,
+                    forward: true,
+                })
+                .collect(),
+            None => (0..SHARDS)
+                .map(|sh| Step {
+                    gsi: GSI5,
+                    pk: open_pk(sh),
+                    sk: None,
+                    forward: true,
+                })
+                .collect(),
+        };
+        let (mut open, mut overdue) = (0, 0);
+        for mut step in steps {
+            open += self.count(&step).await?;
+            step.sk = Some(SkCond::Lt(ts(now)));
+            overdue += self.count(&step).await?;
+        }
+        Ok((open, overdue))
+    }
+
+    async fn get_inspection(&self, id: &str) -> StoreResult<Option<Inspection>> {
+        match self.get(inspection_pk(id), "INSP").await? {
+            Some(item) => Ok(Some(inspection_from(&item)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn list_inspections(
+        &self,
+        status: Option<&str>,
+        unit: Option<&UnitCode>,
+    ) -> StoreResult<Vec<Inspection>> {
+        let statuses: Vec<&str> = status
+            .map(|s| vec![s])
+            .unwrap_or_else(|| INSPECTION_STATUSES.to_vec());
+        let mut keys = Vec::new();
+        for st in statuses {
+            let step = Step {
+                gsi: GSI1,
+                pk: inspections_pk(st),
+                sk: None,
+                forward: true,
+            };
+            let mut start = None;
+            loop {
+                let (items, _, last) = self.query_page(&step, start, None, false).await?;
+                for i in &items {
+                    keys.push(key(get_s(i, PK)?, get_s(i, SK)?));
+                }
+                match last {
+                    Some(k) => start = Some(k),
+                    None => break,
+                }
+            }
+        }
+        let got = self.batch_get(keys).await?;
+        let mut out: Vec<Inspection> = got
+            .values()
+            .map(inspection_from)
+            .collect::<Result<_, _>>()?;
+        out.retain(|i| unit.is_none_or(|u| &i.unit == u) && status.is_none_or(|s| i.status == s));
+        out.sort_by(|a, b| a.opened_at.cmp(&b.opened_at).then_with(|| a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    async fn put_inspection(&self, i: &Inspection, expected_version: u64) -> StoreResult<()> {
+        let cond = if expected_version == 0 {
+            absent()
+        } else {
+            Expr::new("#v = :expected")
+                .name("#v", VERSION)
+                .value(":expected", n(expected_version))
+        };
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(inspection_item(i)?))
+            .condition_expression(&cond.text)
+            .set_expression_attribute_names(cond.names())
+            .set_expression_attribute_values(cond.values())
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::Conflict(format!(
+                    "inspection {} is not at version {expected_version}",
+                    i.id
+                )))
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+}

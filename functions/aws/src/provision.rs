@@ -1,0 +1,336 @@
+//! Creates pakn's table, queues, topic and subscriptions on any AWS endpoint
+//! (real AWS or a local emulator), from the same definitions `template.yaml`
+//! declares: a test parses the template and compares the two.
+
+use crate::dynamo::keys::{GSIS, PK, SK, TTL};
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use std::collections::HashMap;
+
+/// Receives before a message goes to the dead-letter queue.
+pub const MAX_RECEIVE_COUNT: u32 = 5;
+/// The router function's timeout (template.yaml `RouterFunction.Timeout`).
+pub const ROUTER_TIMEOUT_SECONDS: u32 = 30;
+/// Intake visibility timeout: six times the router's timeout, as AWS advises for event sources.
+pub const INTAKE_VISIBILITY_TIMEOUT_SECONDS: u32 = 6 * ROUTER_TIMEOUT_SECONDS;
+/// How long the dead-letter queue keeps a message (14 days, the SQS maximum).
+pub const DLQ_RETENTION_SECONDS: u32 = 1_209_600;
+
+/// The table's key schema, attributes and indexes (all keys are strings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDef {
+    /// `(attribute, HASH|RANGE)`.
+    pub key_schema: Vec<(String, String)>,
+    /// `(attribute, S)` for every key attribute of the table and its indexes.
+    pub attributes: Vec<(String, String)>,
+    pub gsis: Vec<GsiDef>,
+    pub ttl_attribute: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GsiDef {
+    pub name: String,
+    pub key_schema: Vec<(String, String)>,
+    pub projection: String,
+}
+
+/// The one definition of the table.
+pub fn table_def() -> TableDef {
+    let ks = |pk: &str, sk: &str| {
+        vec![
+            (pk.to_string(), "HASH".to_string()),
+            (sk.to_string(), "RANGE".to_string()),
+        ]
+    };
+    let mut attributes = vec![
+        (PK.to_string(), "S".to_string()),
+        (SK.to_string(), "S".to_string()),
+    ];
+    for g in GSIS {
+        attributes.push((g.pk.into(), "S".into()));
+        attributes.push((g.sk.into(), "S".into()));
+    }
+    TableDef {
+        key_schema: ks(PK, SK),
+        attributes,
+        gsis: GSIS
+            .iter()
+            .map(|g| GsiDef {
+                name: g.name.into(),
+                key_schema: ks(g.pk, g.sk),
+                projection: "KEYS_ONLY".into(),
+            })
+            .collect(),
+        ttl_attribute: TTL.into(),
+    }
+}
+
+/// A subscription to create on the topic.
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    /// `sqs`, `email`, `https`, …
+    pub protocol: String,
+    /// Queue ARN, address or URL.
+    pub endpoint: String,
+    /// SNS filter policy on message attributes, e.g. `{"unit":["ward:00070"]}`.
+    pub filter_policy: Option<serde_json::Value>,
+    /// Deliver the bare message (no SNS envelope), for queues and HTTPS endpoints.
+    pub raw: bool,
+}
+
+/// Names of what to create.
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub table: String,
+    pub queue: String,
+    pub dlq: String,
+    pub topic: String,
+    pub visibility_timeout_seconds: u32,
+    pub subscriptions: Vec<Subscription>,
+}
+
+impl Names {
+    /// `<prefix>-cases`, `<prefix>-intake`, `<prefix>-intake-dlq`, `<prefix>-notifications`.
+    pub fn with_prefix(prefix: &str) -> Self {
+        Names {
+            table: format!("{prefix}-cases"),
+            queue: format!("{prefix}-intake"),
+            dlq: format!("{prefix}-intake-dlq"),
+            topic: format!("{prefix}-notifications"),
+            visibility_timeout_seconds: INTAKE_VISIBILITY_TIMEOUT_SECONDS,
+            subscriptions: vec![],
+        }
+    }
+}
+
+/// What was created (or found).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provisioned {
+    pub table: String,
+    pub queue_url: String,
+    pub dlq_url: String,
+    pub topic_arn: String,
+    pub subscription_arns: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("could not {what}")]
+    Aws {
+        what: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("table {0} did not become active")]
+    NotActive(String),
+}
+
+fn aws<E: std::error::Error + Send + Sync + 'static>(
+    what: &'static str,
+) -> impl FnOnce(E) -> ProvisionError {
+    move |e| ProvisionError::Aws {
+        what,
+        source: Box::new(e),
+    }
+}
+
+/// The redrive policy of the intake queue.
+pub fn redrive_policy(dlq_arn: &str) -> String {
+    serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT})
+        .to_string()
+}
+
+/// Create everything (idempotent: what exists is kept).
+pub async fn provision(cfg: &SdkConfig, names: &Names) -> Result<Provisioned, ProvisionError> {
+    create_table(&aws_sdk_dynamodb::Client::new(cfg), &names.table).await?;
+    let sqs = aws_sdk_sqs::Client::new(cfg);
+    let dlq_url = sqs
+        .create_queue()
+        .queue_name(&names.dlq)
+        .attributes(
+            QueueAttributeName::MessageRetentionPeriod,
+            DLQ_RETENTION_SECONDS.to_string(),
+        )
+        .send()
+        .await
+        .map_err(aws("create the dead-letter queue"))?
+        .queue_url()
+        .unwrap_or_default()
+        .to_string();
+    let dlq_arn = queue_arn(&sqs, &dlq_url).await?;
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(&names.queue)
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            names.visibility_timeout_seconds.to_string(),
+        )
+        .attributes(QueueAttributeName::RedrivePolicy, redrive_policy(&dlq_arn))
+        .send()
+        .await
+        .map_err(aws("create the intake queue"))?
+        .queue_url()
+        .unwrap_or_default()
+        .to_string();
+    let sns = aws_sdk_sns::Client::new(cfg);
+    let topic_arn = sns
+        .create_topic()
+        .name(&names.topic)
+        .send()
+        .await
+        .map_err(aws("create the topic"))?
+        .topic_arn()
+        .unwrap_or_default()
+        .to_string();
+    let mut subscription_arns = Vec::new();
+    for s in &names.subscriptions {
+        subscription_arns.push(subscribe(&sns, &topic_arn, s).await?);
+    }
+    Ok(Provisioned {
+        table: names.table.clone(),
+        queue_url,
+        dlq_url,
+        topic_arn,
+        subscription_arns,
+    })
+}
+
+/// Subscribe an endpoint to the topic with its filter policy.
+pub async fn subscribe(
+    sns: &aws_sdk_sns::Client,
+    topic_arn: &str,
+    s: &Subscription,
+) -> Result<String, ProvisionError> {
+    let mut attrs = HashMap::new();
+    if let Some(p) = &s.filter_policy {
+        attrs.insert("FilterPolicy".to_string(), p.to_string());
+        attrs.insert(
+            "FilterPolicyScope".to_string(),
+            "MessageAttributes".to_string(),
+        );
+    }
+    if s.raw {
+        attrs.insert("RawMessageDelivery".to_string(), "true".to_string());
+    }
+    let out = sns
+        .subscribe()
+        .topic_arn(topic_arn)
+        .protocol(&s.protocol)
+        .endpoint(&s.endpoint)
+        .set_attributes(Some(attrs))
+        .return_subscription_arn(true)
+        .send()
+        .await
+        .map_err(aws("subscribe to the topic"))?;
+    Ok(out.subscription_arn().unwrap_or_default().to_string())
+}
+
+/// The ARN of a queue.
+pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String, ProvisionError> {
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(aws("read a queue's ARN"))?;
+    Ok(out
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+        .cloned()
+        .unwrap_or_default())
+}
+
+async fn create_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), ProvisionError> {
+    let def = table_def();
+    let key = |(name, kind): &(String, String)| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(if kind == "HASH" {
+                KeyType::Hash
+            } else {
+                KeyType::Range
+            })
+            .build()
+            .map_err(aws("describe a key"))
+    };
+    let mut req = ddb
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest);
+    for k in &def.key_schema {
+        req = req.key_schema(key(k)?);
+    }
+    for (name, _) in &def.attributes {
+        req = req.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(aws("describe an attribute"))?,
+        );
+    }
+    for g in &def.gsis {
+        let mut b = GlobalSecondaryIndex::builder()
+            .index_name(&g.name)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::KeysOnly)
+                    .build(),
+            );
+        for k in &g.key_schema {
+            b = b.key_schema(key(k)?);
+        }
+        req = req.global_secondary_indexes(b.build().map_err(aws("describe an index"))?);
+    }
+    match req.send().await {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            return Ok(());
+        }
+        Err(e) => return Err(aws("create the table")(e)),
+    }
+    let mut active = false;
+    for attempt in 0..60u64 {
+        let d = ddb
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(aws("describe the table"))?;
+        if d.table()
+            .and_then(|t| t.table_status())
+            .is_some_and(|s| s.as_str() == "ACTIVE")
+        {
+            active = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(
+            200 * attempt.min(10) + 100,
+        ))
+        .await;
+    }
+    if !active {
+        return Err(ProvisionError::NotActive(table.into()));
+    }
+    ddb.update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(&def.ttl_attribute)
+                .enabled(true)
+                .build()
+                .map_err(aws("describe the TTL"))?,
+        )
+        .send()
+        .await
+        .map_err(aws("enable the TTL"))?;
+    Ok(())
+}
