@@ -1,1 +1,136 @@
+//! pakn-api: the HTTP API of pakn, one axum [`Router`] for both runners —
+//! `lambda_http::run(app(state))` on AWS (the `pakn-api` binary) and
+//! `axum::serve` locally (`pakn serve`).
+//!
+//! Handlers are thin: extract, call [`pakn_core::Pakn`], shape the answer.
+//! Permissions, validation and the status machine are the domain's; this
+//! crate maps its [`pakn_core::Error`] to statuses ([`error`]), checks
+//! tokens ([`auth`], [`token`]), and documents itself ([`openapi`]).
 
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod token;
+pub mod trace;
+
+pub use auth::Auth;
+pub use error::ApiError;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{MethodRouter, get, post};
+use routes::{cases, public, units};
+use tower_http::catch_panic::CatchPanicLayer;
+
+/// What every handler shares: the application and how tokens are checked.
+#[derive(Clone)]
+pub struct AppState {
+    pub pakn: pakn_core::Pakn,
+    pub auth: Auth,
+}
+
+/// One row of the routing table: path, methods, handlers.
+type Row = (
+    &'static str,
+    &'static [&'static str],
+    MethodRouter<AppState>,
+);
+
+fn table() -> Vec<Row> {
+    vec![
+        ("/healthz", &["GET"], get(public::healthz)),
+        ("/openapi.json", &["GET"], get(openapi::openapi_json)),
+        ("/v1/categories", &["GET"], get(public::categories)),
+        ("/v1/units", &["GET"], get(public::units)),
+        ("/v1/stats", &["GET"], get(public::stats)),
+        ("/v1/track/{tracking_code}", &["GET"], get(public::track)),
+        (
+            "/v1/cases",
+            &["GET", "POST"],
+            get(cases::list).post(cases::submit),
+        ),
+        ("/v1/cases/{id}", &["GET"], get(cases::get)),
+        ("/v1/cases/{id}/{action}", &["POST"], post(cases::act)),
+        (
+            "/v1/units/{code}/roster",
+            &["GET", "PUT"],
+            get(units::get_roster).put(units::put_roster),
+        ),
+        (
+            "/v1/units/{code}/headcount",
+            &["GET", "PUT"],
+            get(units::get_headcount).put(units::put_headcount),
+        ),
+    ]
+}
+
+/// Every (method, path template) the router serves; the OpenAPI test
+/// checks each one is documented.
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    table()
+        .into_iter()
+        .flat_map(|(path, methods, _)| methods.iter().map(move |m| (*m, path)))
+        .collect()
+}
+
+/// The API.
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new();
+    for (path, _, handlers) in table() {
+        router = router.route(path, handlers);
+    }
+    finish(
+        router
+            .fallback(error::no_route)
+            .method_not_allowed_fallback(error::method_not_allowed)
+            .with_state(state),
+    )
+}
+
+/// The layers every route gets: body limit, panic → 500, request id and span.
+fn finish(router: Router) -> Router {
+    router
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::middleware::from_fn(trace::request_context))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_with_the_error_body() {
+        let r = finish(Router::new().route(
+            "/boom",
+            get(|| async {
+                if true {
+                    panic!("boom with secret detail");
+                }
+                "unreachable"
+            }),
+        ));
+        let res = r
+            .oneshot(Request::get("/boom").body(Body::empty()).expect("request"))
+            .await
+            .expect("infallible");
+        assert_eq!(res.status(), 500);
+        assert!(res.headers().contains_key("x-request-id"));
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        let v: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(v["error"]["code"], "internal");
+        assert!(
+            v["error"]["message_vi"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty())
+        );
+        assert!(!String::from_utf8_lossy(&bytes).contains("secret"));
+    }
+}

@@ -1,0 +1,182 @@
+//! Routes anyone may call: health, reference data, statistics, the public
+//! view of a case by tracking code.
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{P, Q};
+use axum::Json;
+use axum::extract::State;
+use chrono::{Duration, NaiveDate};
+use pakn_core::Error;
+use pakn_core::category::{Kind, Responsible, Urgency, UrgencySla};
+use pakn_core::stats::Stats;
+use pakn_core::unit::{Unit, UnitCode};
+use pakn_core::views::PublicCase;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}
+
+/// Liveness: answers without touching the store.
+#[utoipa::path(get, path = "/healthz", tag = "public", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// A category (an Open311 service) with the SLA in force for each urgency.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CategoryView {
+    pub code: String,
+    pub kind: Kind,
+    pub name_vi: String,
+    pub name_en: String,
+    /// `ward` (the ward/commune of the report's place) or a unit code.
+    pub responsible: String,
+    /// `urgent`, `normal`, `complex` → ack and resolve deadlines.
+    pub sla: BTreeMap<String, UrgencySla>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CategoryList {
+    /// The SLA policy version these deadlines come from.
+    pub policy_version: String,
+    pub items: Vec<CategoryView>,
+}
+
+/// The categories a report may have, with their deadlines.
+#[utoipa::path(get, path = "/v1/categories", tag = "public", responses((status = 200, body = CategoryList)))]
+pub async fn categories(State(s): State<AppState>) -> Json<CategoryList> {
+    let r = &s.pakn.refdata;
+    let items = r
+        .categories
+        .iter()
+        .map(|c| CategoryView {
+            code: c.code.clone(),
+            kind: c.kind,
+            name_vi: c.name_vi.clone(),
+            name_en: c.name_en.clone(),
+            responsible: match &c.responsible {
+                Responsible::WardOfLocation => "ward".into(),
+                Responsible::Unit(u) => u.to_string(),
+            },
+            sla: [Urgency::Urgent, Urgency::Normal, Urgency::Complex]
+                .into_iter()
+                .map(|u| (u.as_str().to_string(), r.policy.sla(&c.code, u)))
+                .collect(),
+        })
+        .collect();
+    Json(CategoryList {
+        policy_version: r.policy.version.clone(),
+        items,
+    })
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnitParams {
+    /// Only the units directly under this one (e.g. `city:hanoi`).
+    pub parent: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UnitList {
+    pub items: Vec<Unit>,
+}
+
+/// Units of government: wards and communes, departments, the triage office.
+#[utoipa::path(get, path = "/v1/units", tag = "public", params(UnitParams),
+    responses((status = 200, body = UnitList), (status = 422, body = ErrorBody)))]
+pub async fn units(
+    State(s): State<AppState>,
+    Q(q): Q<UnitParams>,
+) -> Result<Json<UnitList>, ApiError> {
+    let r = &s.pakn.refdata;
+    let parent = match q.parent.as_deref() {
+        None => None,
+        Some(p) => {
+            let code = UnitCode::parse(p).map_err(|e| e.with_field("parent"))?;
+            if r.unit(&code).is_none() {
+                return Err(unknown_unit("parent", &code).into());
+            }
+            Some(code)
+        }
+    };
+    let items = r
+        .units
+        .values()
+        .filter(|u| parent.as_ref().is_none_or(|p| u.parent.as_ref() == Some(p)))
+        .cloned()
+        .collect();
+    Ok(Json(UnitList { items }))
+}
+
+fn unknown_unit(field: &str, u: &UnitCode) -> Error {
+    Error::invalid(
+        field,
+        "unknown_unit",
+        format!("Unit '{u}' does not exist."),
+        format!("Đơn vị '{u}' không tồn tại."),
+    )
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// First local day (YYYY-MM-DD), inclusive. Default: 29 days before `to`'s last day.
+    pub from: Option<String>,
+    /// Local day (YYYY-MM-DD) the period ends before (exclusive). Default: tomorrow,
+    /// so the default period is the last 30 days up to today inclusive.
+    pub to: Option<String>,
+    /// A unit code; city-wide when absent.
+    pub unit: Option<String>,
+}
+
+fn date(field: &str, s: &str) -> Result<NaiveDate, Error> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        Error::invalid(
+            field,
+            "invalid_date",
+            format!("'{field}' is a date YYYY-MM-DD."),
+            format!("'{field}' là ngày dạng YYYY-MM-DD."),
+        )
+    })
+}
+
+/// Honest figures for a period `[from, to)` of local days (CONTRACT.md "Statistics").
+#[utoipa::path(get, path = "/v1/stats", tag = "public", params(StatsParams),
+    responses((status = 200, body = Stats), (status = 422, body = ErrorBody)))]
+pub async fn stats(
+    State(s): State<AppState>,
+    Q(q): Q<StatsParams>,
+) -> Result<Json<Stats>, ApiError> {
+    let today = s.pakn.refdata.calendar.local_date(s.pakn.now());
+    let to = q.to.as_deref().map(|t| date("to", t)).transpose()?;
+    let from = q.from.as_deref().map(|f| date("from", f)).transpose()?;
+    let (from, to) = match (from, to) {
+        (Some(f), Some(t)) => (f, t),
+        (Some(f), None) => (f, today + Duration::days(1)),
+        (None, Some(t)) => (t - Duration::days(30), t),
+        (None, None) => (today - Duration::days(29), today + Duration::days(1)),
+    };
+    let unit = q
+        .unit
+        .as_deref()
+        .map(UnitCode::parse)
+        .transpose()
+        .map_err(|e| e.with_field("unit"))?;
+    Ok(Json(s.pakn.stats(from, to, unit.as_ref()).await?))
+}
+
+/// The public, redacted view of a case, by its tracking code.
+#[utoipa::path(get, path = "/v1/track/{tracking_code}", tag = "public",
+    params(("tracking_code" = String, Path, example = "HN-25-7K3QX")),
+    responses((status = 200, body = PublicCase), (status = 404, body = ErrorBody)))]
+pub async fn track(
+    State(s): State<AppState>,
+    P(code): P<String>,
+) -> Result<Json<PublicCase>, ApiError> {
+    Ok(Json(s.pakn.track(&code).await?))
+}
