@@ -1,0 +1,269 @@
+//! Everything beside the cases: the decision ledger, the outbox, daily
+//! rollups, rosters, headcounts and inspections.
+
+use crate::db::{classify, from_json, is_unique_violation, micros, to_json};
+use chrono::NaiveDate;
+use pakn_core::auth::Roster;
+use pakn_core::inspection::Inspection;
+use pakn_core::notify::Notification;
+use pakn_core::ports::{StoreError, StoreResult};
+use pakn_core::stats::{Rollup, StatDelta};
+use pakn_core::unit::UnitCode;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use std::collections::BTreeMap;
+
+/// A decision, written without `OR IGNORE`: a duplicate is a `Conflict`
+/// (and, inside a commit, undoes the whole commit).
+pub fn insert_decision(conn: &Connection, case_id: &str, key: &str) -> StoreResult<()> {
+    match conn
+        .prepare_cached("INSERT INTO ledger (case_id, key) VALUES (?1, ?2)")
+        .and_then(|mut s| s.execute(params![case_id, key]))
+    {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e, "ledger.") => Err(StoreError::Conflict(format!(
+            "decision '{key}' for '{case_id}' was taken before"
+        ))),
+        Err(e) => Err(classify(e)),
+    }
+}
+
+/// Put a notification in the outbox once (by `dedup_id`); `true` if it is new.
+pub fn insert_outbox(conn: &Connection, n: &Notification) -> StoreResult<bool> {
+    let json = to_json(n)?;
+    let changed = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO outbox (dedup_id, json, created_at) VALUES (?1, ?2, ?3)",
+        )
+        .and_then(|mut s| s.execute(params![n.dedup_id, json, micros(n.created_at)]))
+        .map_err(classify)?;
+    Ok(changed == 1)
+}
+
+/// A decision with no case change (digests): ledger row + outbox entry, once.
+pub fn decide_once(conn: &Connection, n: &Notification) -> StoreResult<bool> {
+    let scope = n
+        .case_id
+        .as_ref()
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| format!("unit:{}", n.unit));
+    let changed = conn
+        .prepare_cached("INSERT OR IGNORE INTO ledger (case_id, key) VALUES (?1, ?2)")
+        .and_then(|mut s| s.execute(params![scope, format!("notify:{}", n.dedup_id)]))
+        .map_err(classify)?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    insert_outbox(conn, n)
+}
+
+pub fn pending(conn: &Connection, limit: usize) -> StoreResult<Vec<Notification>> {
+    let mut s = conn
+        .prepare_cached("SELECT json FROM outbox WHERE published_at IS NULL ORDER BY created_at, dedup_id LIMIT ?1")
+        .map_err(classify)?;
+    let rows = s
+        .query_map([limit.min(i64::MAX as usize) as i64], |r| {
+            r.get::<_, String>(0)
+        })
+        .map_err(classify)?;
+    let mut out = Vec::new();
+    for j in rows {
+        out.push(from_json(&j.map_err(classify)?)?);
+    }
+    Ok(out)
+}
+
+pub fn mark_published(conn: &Connection, dedup_id: &str, now: i64) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE outbox SET published_at = ?1 WHERE dedup_id = ?2 AND published_at IS NULL",
+    )
+    .and_then(|mut s| s.execute(params![now, dedup_id]))
+    .map_err(classify)?;
+    Ok(())
+}
+
+/// Add the deltas to the daily counters (upsert: `value = value + excluded.value`).
+pub fn apply_deltas(conn: &Connection, deltas: &[StatDelta]) -> StoreResult<()> {
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let mut s = conn
+        .prepare_cached(
+            "INSERT INTO rollups (scope, day, counter, value) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (scope, day, counter) DO UPDATE SET value = value + excluded.value",
+        )
+        .map_err(classify)?;
+    for d in deltas {
+        s.execute(params![
+            d.scope,
+            d.day.to_string(),
+            d.counter.name(),
+            d.amount
+        ])
+        .map_err(classify)?;
+    }
+    Ok(())
+}
+
+/// One [`Rollup`] per day of `[from, to)` that has counters, in day order.
+pub fn rollups(
+    conn: &Connection,
+    scope: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<Vec<Rollup>> {
+    let mut s = conn
+        .prepare_cached(
+            "SELECT day, counter, value FROM rollups WHERE scope = ?1 AND day >= ?2 AND day < ?3 ORDER BY day, counter",
+        )
+        .map_err(classify)?;
+    let rows = s
+        .query_map(params![scope, from.to_string(), to.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .map_err(classify)?;
+    let mut days: BTreeMap<NaiveDate, BTreeMap<String, i64>> = BTreeMap::new();
+    for row in rows {
+        let (day, counter, value) = row.map_err(classify)?;
+        let day: NaiveDate = day.parse().map_err(StoreError::other)?;
+        days.entry(day).or_default().insert(counter, value);
+    }
+    Ok(days
+        .into_iter()
+        .map(|(day, counters)| Rollup {
+            day: Some(day),
+            scope: scope.to_string(),
+            counters,
+        })
+        .collect())
+}
+
+pub fn get_roster(conn: &Connection, unit: &str) -> StoreResult<Roster> {
+    let json: Option<String> = conn
+        .prepare_cached("SELECT json FROM rosters WHERE unit = ?1")
+        .and_then(|mut s| s.query_row([unit], |r| r.get(0)).optional())
+        .map_err(classify)?;
+    Ok(json.map(|j| from_json(&j)).transpose()?.unwrap_or_default())
+}
+
+pub fn put_roster(conn: &Connection, unit: &str, roster: &Roster) -> StoreResult<()> {
+    let json = to_json(roster)?;
+    conn.prepare_cached("INSERT INTO rosters (unit, json) VALUES (?1, ?2) ON CONFLICT (unit) DO UPDATE SET json = excluded.json")
+        .and_then(|mut s| s.execute(params![unit, json]))
+        .map_err(classify)?;
+    Ok(())
+}
+
+pub fn get_headcount(conn: &Connection, unit: &str) -> StoreResult<Option<u32>> {
+    let n: Option<i64> = conn
+        .prepare_cached("SELECT staff FROM headcounts WHERE unit = ?1")
+        .and_then(|mut s| s.query_row([unit], |r| r.get(0)).optional())
+        .map_err(classify)?;
+    n.map(|n| u32::try_from(n).map_err(StoreError::other))
+        .transpose()
+}
+
+pub fn put_headcount(conn: &Connection, unit: &str, staff: u32) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO headcounts (unit, staff) VALUES (?1, ?2) ON CONFLICT (unit) DO UPDATE SET staff = excluded.staff",
+    )
+    .and_then(|mut s| s.execute(params![unit, staff as i64]))
+    .map_err(classify)?;
+    Ok(())
+}
+
+/// Opened once per id: a second opening is ignored (the commit still succeeds).
+pub fn insert_inspection_if_absent(conn: &Connection, i: &Inspection) -> StoreResult<bool> {
+    let json = to_json(i)?;
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO inspections (id, version, status, unit, opened_at, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .and_then(|mut s| s.execute(params![i.id, i.version as i64, i.status, i.unit.as_str(), micros(i.opened_at), json]))
+        .map_err(classify)?;
+    Ok(n == 1)
+}
+
+/// Insert if absent (`expected_version` 0) or update on that version; else `Conflict`.
+pub fn put_inspection(conn: &Connection, i: &Inspection, expected_version: u64) -> StoreResult<()> {
+    if expected_version == 0 {
+        return if insert_inspection_if_absent(conn, i)? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(format!("inspection {} exists", i.id)))
+        };
+    }
+    let json = to_json(i)?;
+    let n = conn
+        .prepare_cached(
+            "UPDATE inspections SET version = ?1, status = ?2, unit = ?3, opened_at = ?4, json = ?5
+             WHERE id = ?6 AND version = ?7",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                i.version as i64,
+                i.status,
+                i.unit.as_str(),
+                micros(i.opened_at),
+                json,
+                i.id,
+                expected_version as i64
+            ])
+        })
+        .map_err(classify)?;
+    if n == 0 {
+        return Err(StoreError::Conflict(format!(
+            "inspection {} is not at version {expected_version}",
+            i.id
+        )));
+    }
+    Ok(())
+}
+
+pub fn get_inspection(conn: &Connection, id: &str) -> StoreResult<Option<Inspection>> {
+    let json: Option<String> = conn
+        .prepare_cached("SELECT json FROM inspections WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+        .map_err(classify)?;
+    json.map(|j| from_json(&j)).transpose()
+}
+
+/// Newest first.
+pub fn list_inspections(
+    conn: &Connection,
+    status: Option<&str>,
+    unit: Option<&UnitCode>,
+) -> StoreResult<Vec<Inspection>> {
+    let mut conds = Vec::new();
+    let mut args = Vec::new();
+    if let Some(s) = status {
+        args.push(Value::Text(s.to_string()));
+        conds.push(format!("status = ?{}", args.len()));
+    }
+    if let Some(u) = unit {
+        args.push(Value::Text(u.to_string()));
+        conds.push(format!("unit = ?{}", args.len()));
+    }
+    let where_sql = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    let mut s = conn
+        .prepare(&format!(
+            "SELECT json FROM inspections {where_sql} ORDER BY opened_at DESC, id"
+        ))
+        .map_err(classify)?;
+    let rows = s
+        .query_map(params_from_iter(args), |r| r.get::<_, String>(0))
+        .map_err(classify)?;
+    let mut out = Vec::new();
+    for j in rows {
+        out.push(from_json(&j.map_err(classify)?)?);
+    }
+    Ok(out)
+}

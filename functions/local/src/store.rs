@@ -1,0 +1,215 @@
+//! [`SqliteStore`]: the [`CaseStore`] port on SQLite. Writes go through the
+//! group-commit writer, reads through the read pool (see `writer`); the SQL
+//! lives in `cases` and `records`.
+
+use crate::db::{classify, micros};
+use crate::writer::Db;
+use crate::{cases, records};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use pakn_core::auth::Roster;
+use pakn_core::case::{Case, TimelineEvent};
+use pakn_core::ids::CaseId;
+use pakn_core::inspection::Inspection;
+use pakn_core::notify::Notification;
+use pakn_core::ports::{
+    CasePage, CaseQuery, CaseStore, Clock, Commit, Created, NewCase, StoreResult,
+};
+use pakn_core::stats::Rollup;
+use pakn_core::unit::UnitCode;
+use std::path::Path;
+use std::sync::Arc;
+
+pub struct SqliteStore {
+    db: Arc<Db>,
+    /// Time for the queue messages written with cases, and `published_at`.
+    clock: Arc<dyn Clock>,
+}
+
+impl SqliteStore {
+    pub(crate) fn new(db: Arc<Db>, clock: Arc<dyn Clock>) -> Self {
+        SqliteStore { db, clock }
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        self.db.path()
+    }
+
+    /// (write transactions, write jobs) since open: group commit at work.
+    pub fn group_commit_counts(&self) -> (u64, u64) {
+        self.db.group_commit_counts()
+    }
+
+    /// A consistent copy of the whole database at `dest` (`VACUUM INTO`; the
+    /// file must not exist). Runs on a read connection: writers go on.
+    pub async fn backup(&self, dest: &Path) -> StoreResult<()> {
+        let dest = dest.to_string_lossy().into_owned();
+        self.db
+            .read(move |c| {
+                c.execute_batch("PRAGMA query_only=OFF").map_err(classify)?;
+                let r = c.execute("VACUUM INTO ?1", [&dest]).map_err(classify);
+                c.execute_batch("PRAGMA query_only=ON").map_err(classify)?;
+                r.map(|_| ())
+            })
+            .await
+    }
+
+    /// How the sweep's query is executed (to prove it reads the sparse index only).
+    pub async fn due_cases_plan(&self) -> StoreResult<String> {
+        self.db
+            .read(|c| {
+                let mut s = c
+                    .prepare(
+                        "EXPLAIN QUERY PLAN SELECT json FROM cases INDEXED BY cases_next_action
+                         WHERE next_action_at IS NOT NULL AND next_action_at <= 0 ORDER BY next_action_at, id LIMIT 10",
+                    )
+                    .map_err(classify)?;
+                let rows = s.query_map([], |r| r.get::<_, String>(3)).map_err(classify)?;
+                let mut out = Vec::new();
+                for r in rows {
+                    out.push(r.map_err(classify)?);
+                }
+                Ok(out.join("; "))
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl CaseStore for SqliteStore {
+    fn enqueues_on_create(&self) -> bool {
+        true
+    }
+
+    async fn create_case(&self, new: &NewCase, now: DateTime<Utc>) -> StoreResult<Created> {
+        let new = new.clone();
+        let queue_now = micros(self.clock.now());
+        self.db
+            .write(move |c| cases::create(c, &new, now, queue_now))
+            .await
+    }
+
+    async fn get_case(&self, id: &CaseId) -> StoreResult<Option<Case>> {
+        let id = id.to_string();
+        self.db.read(move |c| cases::get(c, &id)).await
+    }
+
+    async fn case_id_by_tracking_code(&self, code: &str) -> StoreResult<Option<CaseId>> {
+        let code = code.to_string();
+        self.db
+            .read(move |c| cases::id_by_tracking_code(c, &code))
+            .await
+    }
+
+    async fn timeline(&self, id: &CaseId) -> StoreResult<Vec<TimelineEvent>> {
+        let id = id.to_string();
+        self.db.read(move |c| cases::timeline(c, &id)).await
+    }
+
+    async fn commit(&self, commit: &Commit) -> StoreResult<()> {
+        let commit = commit.clone();
+        let queue_now = micros(self.clock.now());
+        self.db
+            .write(move |c| cases::commit(c, &commit, queue_now))
+            .await
+    }
+
+    async fn list_cases(&self, q: &CaseQuery) -> StoreResult<CasePage> {
+        let q = q.clone();
+        self.db.read(move |c| cases::list(c, &q)).await
+    }
+
+    async fn due_cases(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>> {
+        self.db.read(move |c| cases::due(c, now, limit)).await
+    }
+
+    async fn pending_notifications(&self, limit: usize) -> StoreResult<Vec<Notification>> {
+        self.db.read(move |c| records::pending(c, limit)).await
+    }
+
+    async fn mark_published(&self, dedup_id: &str) -> StoreResult<()> {
+        let id = dedup_id.to_string();
+        let now = micros(self.clock.now());
+        self.db
+            .write(move |c| records::mark_published(c, &id, now))
+            .await
+    }
+
+    async fn decide_once(&self, n: &Notification) -> StoreResult<bool> {
+        let n = n.clone();
+        self.db.write(move |c| records::decide_once(c, &n)).await
+    }
+
+    async fn get_roster(&self, unit: &UnitCode) -> StoreResult<Roster> {
+        let unit = unit.to_string();
+        self.db.read(move |c| records::get_roster(c, &unit)).await
+    }
+
+    async fn put_roster(&self, unit: &UnitCode, roster: &Roster) -> StoreResult<()> {
+        let (unit, roster) = (unit.to_string(), roster.clone());
+        self.db
+            .write(move |c| records::put_roster(c, &unit, &roster))
+            .await
+    }
+
+    async fn get_headcount(&self, unit: &UnitCode) -> StoreResult<Option<u32>> {
+        let unit = unit.to_string();
+        self.db
+            .read(move |c| records::get_headcount(c, &unit))
+            .await
+    }
+
+    async fn put_headcount(&self, unit: &UnitCode, staff: u32) -> StoreResult<()> {
+        let unit = unit.to_string();
+        self.db
+            .write(move |c| records::put_headcount(c, &unit, staff))
+            .await
+    }
+
+    async fn rollups(
+        &self,
+        scope: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<Rollup>> {
+        let scope = scope.to_string();
+        self.db
+            .read(move |c| records::rollups(c, &scope, from, to))
+            .await
+    }
+
+    async fn count_open(
+        &self,
+        unit: Option<&UnitCode>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(i64, i64)> {
+        let unit = unit.cloned();
+        self.db
+            .read(move |c| cases::count_open(c, unit.as_ref(), now))
+            .await
+    }
+
+    async fn get_inspection(&self, id: &str) -> StoreResult<Option<Inspection>> {
+        let id = id.to_string();
+        self.db.read(move |c| records::get_inspection(c, &id)).await
+    }
+
+    async fn list_inspections(
+        &self,
+        status: Option<&str>,
+        unit: Option<&UnitCode>,
+    ) -> StoreResult<Vec<Inspection>> {
+        let (status, unit) = (status.map(String::from), unit.cloned());
+        self.db
+            .read(move |c| records::list_inspections(c, status.as_deref(), unit.as_ref()))
+            .await
+    }
+
+    async fn put_inspection(&self, i: &Inspection, expected_version: u64) -> StoreResult<()> {
+        let i = i.clone();
+        self.db
+            .write(move |c| records::put_inspection(c, &i, expected_version))
+            .await
+    }
+}

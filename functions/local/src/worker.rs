@@ -1,0 +1,123 @@
+//! The local routing worker: the same per-message function the SQS worker
+//! runs ([`Pakn::route_case`]), over the local queue. A routed (or already
+//! routed) case is acknowledged; a failure leaves the message for
+//! redelivery with a growing delay, so a case that can never be routed
+//! reaches the dead-letter table after `max_receives` deliveries, as with
+//! SQS's redrive policy.
+
+use crate::queue::{LocalQueue, Received};
+use pakn_core::Pakn;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Messages taken per receive.
+pub const BATCH: usize = 10;
+/// How long a received message stays invisible (routing takes milliseconds).
+pub const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the worker sleeps when the queue is empty.
+pub const IDLE_POLL: Duration = Duration::from_millis(250);
+
+/// Delay before a failed message is delivered again: 1 s, 2 s, 4 s … capped at 5 min.
+pub fn backoff(receive_count: u32) -> Duration {
+    let exp = receive_count.saturating_sub(1).min(9);
+    Duration::from_secs(1u64 << exp).min(Duration::from_secs(300))
+}
+
+/// Route one message and settle it; `true` if it was acknowledged.
+#[tracing::instrument(skip_all, fields(case_id = %m.case_id, receive_count = m.receive_count))]
+pub async fn handle(pakn: &Pakn, queue: &LocalQueue, m: &Received) -> bool {
+    match pakn.route_case(&m.case_id).await {
+        Ok(r) => {
+            tracing::debug!(result = ?r, "routed");
+            match queue.ack(&m.receipt).await {
+                Ok(_) => true,
+                Err(e) => {
+                    // Redelivered later: routing a routed case is a no-op.
+                    tracing::warn!(error = %e, "ack failed");
+                    false
+                }
+            }
+        }
+        Err(e) => {
+            let delay = backoff(m.receive_count);
+            tracing::warn!(error = %e, retry_in = ?delay, "routing failed; left for redelivery");
+            if let Err(e) = queue.nack(&m.receipt, delay).await {
+                tracing::warn!(error = %e, "nack failed; the visibility timeout will redeliver");
+            }
+            false
+        }
+    }
+}
+
+/// Process what is visible now, one message at a time, until nothing is
+/// visible (failures are delayed by [`backoff`], so this ends). Answers how
+/// many messages were acknowledged. For tests and `pakn` one-shot commands.
+pub async fn drain_once(pakn: &Pakn, queue: &LocalQueue) -> usize {
+    let mut acked = 0;
+    loop {
+        let batch = match queue.receive(BATCH, VISIBILITY_TIMEOUT).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, "receive failed");
+                return acked;
+            }
+        };
+        if batch.is_empty() {
+            return acked;
+        }
+        for m in &batch {
+            if handle(pakn, queue, m).await {
+                acked += 1;
+            }
+        }
+    }
+}
+
+/// Run the router until `shutdown` turns `true` (or its sender is dropped).
+/// Each batch is routed concurrently, so its commits share group commits.
+pub async fn run_router(pakn: Pakn, queue: LocalQueue, mut shutdown: watch::Receiver<bool>) {
+    tracing::info!("local router started");
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let batch = match queue.receive(BATCH, VISIBILITY_TIMEOUT).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, "receive failed; retrying");
+                Vec::new()
+            }
+        };
+        if batch.is_empty() {
+            tokio::select! {
+                _ = tokio::time::sleep(IDLE_POLL) => {}
+                changed = shutdown.changed() => if changed.is_err() { break },
+            }
+            continue;
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for m in batch {
+            let (pakn, queue) = (pakn.clone(), queue.clone());
+            tasks.spawn(async move { handle(&pakn, &queue, &m).await });
+        }
+        while let Some(r) = tasks.join_next().await {
+            if let Err(e) = r {
+                tracing::error!(error = %e, "routing task failed; the message will be redelivered");
+            }
+        }
+    }
+    tracing::info!("local router stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(2), Duration::from_secs(2));
+        assert_eq!(backoff(5), Duration::from_secs(16));
+        assert_eq!(backoff(50), Duration::from_secs(300));
+    }
+}
