@@ -12,6 +12,7 @@ pub mod provision;
 pub mod redrive;
 pub mod sns;
 pub mod sqs;
+pub mod telemetry;
 
 pub use config::{AwsConfig, ConfigError};
 pub use dynamo::DynamoStore;
