@@ -1,1 +1,4 @@
 //! Shared helpers for the end-to-end tests (moto fixture, spawn helpers).
+
+pub mod process;
+pub mod runtime_stub;

@@ -1,1 +1,109 @@
-fn main() {}
+//! `pakn`: run pakn on one machine, mint local tokens, provision AWS
+//! resources, move dead letters back.
+
+mod aws_worker;
+mod config;
+mod serve;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use config::{Backend, Config};
+use pakn_core::auth::Role;
+use pakn_core::unit::UnitCode;
+
+#[derive(Parser)]
+#[command(name = "pakn", version, about = "pakn — citizens' reports to the unit that must act, on time")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API, the routing workers and the deadline scheduler in one process (default).
+    Serve {
+        /// sqlite (default, embedded) or aws (DynamoDB/SQS/SNS, or moto via AWS_ENDPOINT_URL).
+        #[arg(long, value_enum)]
+        backend: Option<Backend>,
+    },
+    /// Print a bearer token for local use (HS256, secret from PAKN_JWT_SECRET or beside PAKN_DB).
+    Token {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        sub: String,
+        /// The official's unit, e.g. ward:00070.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Lifetime in hours.
+        #[arg(long, default_value_t = 24)]
+        ttl_hours: i64,
+    },
+    /// Create the DynamoDB table, queues and SNS topic on an AWS endpoint (AWS_ENDPOINT_URL for an emulator).
+    Provision {
+        /// Name prefix, e.g. pakn-dev.
+        #[arg(long, default_value = "pakn-dev")]
+        prefix: String,
+    },
+    /// Move dead-lettered intake messages back to the intake queue.
+    Redrive {
+        #[arg(long, value_enum)]
+        backend: Option<Backend>,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command.unwrap_or(Command::Serve { backend: None }) {
+        Command::Serve { backend } => {
+            init_tracing();
+            let cfg = Config::from_env(backend)?;
+            rt.block_on(serve::serve(cfg))
+        }
+        Command::Token { role, sub, unit, ttl_hours } => {
+            let cfg = Config::from_env(None)?;
+            let role = Role::parse(&role).with_context(|| {
+                format!(
+                    "unknown role '{role}'; one of: {}",
+                    Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                )
+            })?;
+            let unit = unit.map(|u| UnitCode::parse(&u).map_err(|e| anyhow::anyhow!(e.message))).transpose()?;
+            if role.needs_unit() && unit.is_none() {
+                anyhow::bail!("--role {} needs --unit (e.g. --unit ward:00070)", role.as_str());
+            }
+            if let Some(u) = &unit {
+                if cfg.refdata()?.unit(u).is_none() {
+                    anyhow::bail!("unknown unit {u}; see GET /v1/units");
+                }
+            }
+            let secret = cfg.local_secret()?;
+            let token = pakn_api::token::mint(
+                &secret,
+                &sub,
+                role,
+                unit.as_ref(),
+                chrono::Duration::hours(ttl_hours.clamp(1, 24 * 30)),
+                chrono::Utc::now(),
+            );
+            println!("{token}");
+            Ok(())
+        }
+        Command::Provision { prefix } => {
+            init_tracing();
+            rt.block_on(serve::provision(&prefix))
+        }
+        Command::Redrive { backend } => {
+            init_tracing();
+            let cfg = Config::from_env(backend)?;
+            rt.block_on(serve::redrive(cfg))
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("PAKN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

@@ -65,7 +65,10 @@ impl Principal {
     pub fn new(sub: impl Into<String>, role: Role, unit: Option<UnitCode>) -> Result<Self> {
         let sub = sub.into();
         if sub.trim().is_empty() || sub.len() > 128 {
-            return Err(Error::unauthorized("The token has no valid subject.", "Mã xác thực không có chủ thể hợp lệ."));
+            return Err(Error::unauthorized(
+                "The token has no valid subject.",
+                "Mã xác thực không có chủ thể hợp lệ.",
+            ));
         }
         let unit = if role.needs_unit() {
             Some(unit.ok_or_else(|| {
@@ -84,7 +87,11 @@ impl Principal {
 
     /// A system actor for the router and the sweep (never from a token).
     pub fn system(name: &str) -> Self {
-        Principal { sub: format!("system:{name}"), role: Role::Admin, unit: None }
+        Principal {
+            sub: format!("system:{name}"),
+            role: Role::Admin,
+            unit: None,
+        }
     }
 }
 
@@ -157,11 +164,16 @@ pub fn authorize(p: &Principal, case: &Case, roster: &Roster, access: CaseAccess
         CaseAccess::Read => true,
         CaseAccess::UnitAction => is_own_unit(p, case, roster),
         CaseAccess::TriageAction => {
-            matches!(p.role, Role::Triage | Role::Admin) && case.unit.as_ref().is_some_and(|u| u.is_triage())
+            matches!(p.role, Role::Triage | Role::Admin)
+                && case.unit.as_ref().is_some_and(|u| u.is_triage())
         }
         CaseAccess::CitizenAction => p.role == Role::Citizen && is_reporter(p, case),
     };
-    if allowed { Ok(()) } else { Err(Error::forbidden()) }
+    if allowed {
+        Ok(())
+    } else {
+        Err(Error::forbidden())
+    }
 }
 
 /// May `p` submit? Citizens for themselves, operators for a caller.

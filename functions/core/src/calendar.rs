@@ -9,7 +9,9 @@
 //! A deadline that uses up a period exactly ends at the end of that period
 //! (8 working hours from Monday 08:00 is Monday 17:00, not Tuesday 08:00).
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc, Weekday,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -86,7 +88,13 @@ impl WorkingCalendar {
         WorkingCalendar::new(
             7,
             vec![(t(8), t(12)), (t(13), t(17))],
-            &[Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri],
+            &[
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ],
             [],
             [],
         )
@@ -217,8 +225,16 @@ impl WorkingCalendar {
         let last = lt.date_naive();
         while day <= last {
             if self.is_working_day(day) {
-                let lo = if day == lf.date_naive() { lf.time().num_seconds_from_midnight_i64() } else { 0 };
-                let hi = if day == last { lt.time().num_seconds_from_midnight_i64() } else { 86_400 };
+                let lo = if day == lf.date_naive() {
+                    lf.time().num_seconds_from_midnight_i64()
+                } else {
+                    0
+                };
+                let hi = if day == last {
+                    lt.time().num_seconds_from_midnight_i64()
+                } else {
+                    86_400
+                };
                 for &(a, b) in &self.periods {
                     let s = (a as i64 * 60).max(lo);
                     let e = (b as i64 * 60).min(hi);

@@ -23,7 +23,19 @@ impl Kind {
 }
 
 /// Urgency levels of Decision 1207/QĐ-UBND.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     Urgent,
@@ -125,8 +137,14 @@ impl SlaPolicy {
     /// The SLA in force for a category and urgency.
     pub fn sla(&self, category: &str, urgency: Urgency) -> UrgencySla {
         let base = self.default.get(&urgency).copied().unwrap_or(UrgencySla {
-            ack: SlaSpec { hours: 8.0, clock: ClockKind::Working },
-            resolve: SlaSpec { hours: 40.0, clock: ClockKind::Working },
+            ack: SlaSpec {
+                hours: 8.0,
+                clock: ClockKind::Working,
+            },
+            resolve: SlaSpec {
+                hours: 40.0,
+                clock: ClockKind::Working,
+            },
         });
         match self.categories.get(category).and_then(|m| m.get(&urgency)) {
             Some(o) => UrgencySla {

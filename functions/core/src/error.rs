@@ -72,7 +72,12 @@ impl Error {
     }
 
     /// 422 on one field.
-    pub fn invalid(field: &str, code: &'static str, en: impl Into<String>, vi: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: &str,
+        code: &'static str,
+        en: impl Into<String>,
+        vi: impl Into<String>,
+    ) -> Self {
         Error::new(ErrorKind::Invalid, code, en, vi).with_field(field)
     }
 
@@ -155,8 +160,10 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code, self.message)?;
-        let mut src: Option<&(dyn std::error::Error + 'static)> =
-            self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static));
+        let mut src: Option<&(dyn std::error::Error + 'static)> = self
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static));
         while let Some(e) = src {
             write!(f, ": {e}")?;
             src = e.source();
@@ -167,7 +174,9 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

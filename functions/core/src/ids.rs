@@ -19,7 +19,9 @@ impl CaseId {
 
     /// Parse a client-supplied id; `None` if it is not a ULID.
     pub fn parse(s: &str) -> Option<Self> {
-        ulid::Ulid::from_string(s).ok().map(|u| CaseId(u.to_string()))
+        ulid::Ulid::from_string(s)
+            .ok()
+            .map(|u| CaseId(u.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -60,7 +62,9 @@ pub fn normalize_tracking_code(s: &str) -> Option<String> {
         return None;
     }
     let (yy, tail) = rest.split_at(2);
-    if !yy.bytes().all(|b| b.is_ascii_digit()) || !tail.bytes().all(|b| TRACKING_ALPHABET.contains(&b)) {
+    if !yy.bytes().all(|b| b.is_ascii_digit())
+        || !tail.bytes().all(|b| TRACKING_ALPHABET.contains(&b))
+    {
         return None;
     }
     Some(format!("HN-{yy}-{tail}"))
@@ -78,7 +82,10 @@ mod tests {
             let c = new_tracking_code(at);
             assert!(c.starts_with("HN-26-"), "{c}");
             assert_eq!(normalize_tracking_code(&c).as_deref(), Some(c.as_str()));
-            assert_eq!(normalize_tracking_code(&c.to_lowercase().replace('-', " ")).as_deref(), Some(c.as_str()));
+            assert_eq!(
+                normalize_tracking_code(&c.to_lowercase().replace('-', " ")).as_deref(),
+                Some(c.as_str())
+            );
             assert!(!c[6..].contains(['0', 'O', '1', 'I', 'L', 'U']));
         }
         assert_eq!(normalize_tracking_code("HN-25-7K3Q0"), None);

@@ -42,7 +42,12 @@ pub struct Inspection {
 }
 
 impl Inspection {
-    pub fn for_overdue_case(case_id: &CaseId, unit: &UnitCode, at: DateTime<Utc>, details: serde_json::Value) -> Self {
+    pub fn for_overdue_case(
+        case_id: &CaseId,
+        unit: &UnitCode,
+        at: DateTime<Utc>,
+        details: serde_json::Value,
+    ) -> Self {
         Inspection {
             id: format!("case-{case_id}"),
             unit: unit.clone(),

@@ -63,7 +63,12 @@ impl Notification {
             ("urgency", AttrValue::String(self.urgency.clone())),
             (
                 "audience",
-                AttrValue::StringArray(self.audience.iter().map(|a| a.as_str().to_string()).collect()),
+                AttrValue::StringArray(
+                    self.audience
+                        .iter()
+                        .map(|a| a.as_str().to_string())
+                        .collect(),
+                ),
             ),
             ("dedup_id", AttrValue::String(self.dedup_id.clone())),
         ]
@@ -80,10 +85,14 @@ pub enum AttrValue {
 /// subscribers use: exact strings, `prefix`, `anything-but`, `exists`; a
 /// String.Array attribute matches if any element matches).
 pub fn filter_matches(policy: &serde_json::Value, attrs: &[(&str, AttrValue)]) -> bool {
-    let Some(obj) = policy.as_object() else { return false };
+    let Some(obj) = policy.as_object() else {
+        return false;
+    };
     obj.iter().all(|(name, conds)| {
         let value = attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-        let Some(conds) = conds.as_array() else { return false };
+        let Some(conds) = conds.as_array() else {
+            return false;
+        };
         conds.iter().any(|c| condition_matches(c, value))
     })
 }
@@ -126,7 +135,10 @@ mod tests {
         vec![
             ("event", AttrValue::String("case.assigned".into())),
             ("unit", AttrValue::String(unit.into())),
-            ("audience", AttrValue::StringArray(aud.iter().map(|s| s.to_string()).collect())),
+            (
+                "audience",
+                AttrValue::StringArray(aud.iter().map(|s| s.to_string()).collect()),
+            ),
         ]
     }
 
@@ -136,12 +148,19 @@ mod tests {
         assert!(filter_matches(&ward, &attrs("ward:00070", &["unit"])));
         assert!(!filter_matches(&ward, &attrs("ward:00073", &["unit"])));
         let ha = json!({"audience": ["home-affairs"]});
-        assert!(filter_matches(&ha, &attrs("ward:00070", &["unit", "home-affairs"])));
+        assert!(filter_matches(
+            &ha,
+            &attrs("ward:00070", &["unit", "home-affairs"])
+        ));
         assert!(!filter_matches(&ha, &attrs("ward:00070", &["unit"])));
-        let both = json!({"unit": [{"prefix": "ward:"}], "event": [{"anything-but": ["case.reminder"]}]});
+        let both =
+            json!({"unit": [{"prefix": "ward:"}], "event": [{"anything-but": ["case.reminder"]}]});
         assert!(filter_matches(&both, &attrs("ward:00070", &[])));
         assert!(!filter_matches(&both, &attrs("dept:police", &[])));
-        assert!(filter_matches(&json!({"urgency": [{"exists": false}]}), &attrs("x", &[])));
+        assert!(filter_matches(
+            &json!({"urgency": [{"exists": false}]}),
+            &attrs("x", &[])
+        ));
         assert!(!filter_matches(&json!("nonsense"), &attrs("x", &[])));
     }
 }

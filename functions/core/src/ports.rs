@@ -137,11 +137,24 @@ pub trait CaseStore: Send + Sync {
     async fn get_headcount(&self, unit: &UnitCode) -> StoreResult<Option<u32>>;
     async fn put_headcount(&self, unit: &UnitCode, staff: u32) -> StoreResult<()>;
     /// Rollup rows of one scope (`ALL` or a unit) for local days in `[from, to)`.
-    async fn rollups(&self, scope: &str, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<Rollup>>;
+    async fn rollups(
+        &self,
+        scope: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<Rollup>>;
     /// (open, overdue) cases now, city-wide or at one unit.
-    async fn count_open(&self, unit: Option<&UnitCode>, now: DateTime<Utc>) -> StoreResult<(i64, i64)>;
+    async fn count_open(
+        &self,
+        unit: Option<&UnitCode>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(i64, i64)>;
     async fn get_inspection(&self, id: &str) -> StoreResult<Option<Inspection>>;
-    async fn list_inspections(&self, status: Option<&str>, unit: Option<&UnitCode>) -> StoreResult<Vec<Inspection>>;
+    async fn list_inspections(
+        &self,
+        status: Option<&str>,
+        unit: Option<&UnitCode>,
+    ) -> StoreResult<Vec<Inspection>>;
     /// Put an inspection: if absent when `expected_version` is 0, else on that version.
     async fn put_inspection(&self, i: &Inspection, expected_version: u64) -> StoreResult<()>;
 }

@@ -104,7 +104,9 @@ impl RefData {
     }
 
     fn parse(t: [&str; 6]) -> Result<Self, String> {
-        fn ctx(f: &'static str) -> impl Fn(serde_json::Error) -> String { move |e| format!("{f}: {e}") }
+        fn ctx(f: &'static str) -> impl Fn(serde_json::Error) -> String {
+            move |e| format!("{f}: {e}")
+        }
         let wards: WardsFile = serde_json::from_str(t[0]).map_err(ctx("wards.json"))?;
         let depts: UnitsFile = serde_json::from_str(t[1]).map_err(ctx("departments.json"))?;
         let cats: CategoriesFile = serde_json::from_str(t[2]).map_err(ctx("categories.json"))?;
@@ -118,7 +120,11 @@ impl RefData {
             units.insert(u.code.clone(), u);
         }
         if let Some(c) = units.get_mut(&city) {
-            c.name_vi = wards.city.name.clone().replace("Thành phố", "Ủy ban nhân dân Thành phố");
+            c.name_vi = wards
+                .city
+                .name
+                .clone()
+                .replace("Thành phố", "Ủy ban nhân dân Thành phố");
         }
         for w in wards.wards {
             let code = UnitCode::parse(&format!("ward:{}", w.code)).map_err(|e| e.message)?;
@@ -154,7 +160,10 @@ impl RefData {
             }
         }
 
-        let parse_t = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").map_err(|e| format!("calendar.json time {s}: {e}"));
+        let parse_t = |s: &str| {
+            NaiveTime::parse_from_str(s, "%H:%M")
+                .map_err(|e| format!("calendar.json time {s}: {e}"))
+        };
         let mut periods = Vec::new();
         for (a, b) in &cal.office_hours {
             periods.push((parse_t(a)?, parse_t(b)?));
@@ -162,9 +171,16 @@ impl RefData {
         let weekdays: Vec<Weekday> = cal
             .working_weekdays
             .iter()
-            .map(|d| d.parse::<Weekday>().map_err(|_| format!("calendar.json weekday {d}")))
+            .map(|d| {
+                d.parse::<Weekday>()
+                    .map_err(|_| format!("calendar.json weekday {d}"))
+            })
             .collect::<Result<_, _>>()?;
-        let mut days_off: Vec<NaiveDate> = hol.years.values().flat_map(|y| y.days_off.iter().map(|d| d.date)).collect();
+        let mut days_off: Vec<NaiveDate> = hol
+            .years
+            .values()
+            .flat_map(|y| y.days_off.iter().map(|d| d.date))
+            .collect();
         days_off.extend(cal.extra_days_off);
         let mut extra: Vec<NaiveDate> = hol
             .years
@@ -172,9 +188,15 @@ impl RefData {
             .flat_map(|y| y.extra_working_days.iter().map(|d| d.date))
             .collect();
         extra.extend(cal.extra_working_days);
-        let calendar = WorkingCalendar::new(cal.utc_offset_hours, periods, &weekdays, days_off, extra)?;
+        let calendar =
+            WorkingCalendar::new(cal.utc_offset_hours, periods, &weekdays, days_off, extra)?;
 
-        Ok(RefData { units, categories: cats.categories, policy, calendar })
+        Ok(RefData {
+            units,
+            categories: cats.categories,
+            policy,
+            calendar,
+        })
     }
 
     pub fn category(&self, code: &str) -> Option<&Category> {
@@ -210,19 +232,38 @@ mod tests {
     #[test]
     fn embedded_data_loads_hanoi() {
         let r = RefData::embedded();
-        let wards = r.units.values().filter(|u| u.code.as_str().starts_with("ward:")).count();
+        let wards = r
+            .units
+            .values()
+            .filter(|u| u.code.as_str().starts_with("ward:"))
+            .count();
         assert_eq!(wards, 126);
-        assert_eq!(r.unit(&UnitCode::ward("00070")).unwrap().name_vi, "Phường Hoàn Kiếm");
+        assert_eq!(
+            r.unit(&UnitCode::ward("00070")).unwrap().name_vi,
+            "Phường Hoàn Kiếm"
+        );
         assert!(r.unit(&UnitCode::triage()).is_some());
-        assert!(r.unit(&UnitCode::parse("dept:home-affairs").unwrap()).is_some());
+        assert!(
+            r.unit(&UnitCode::parse("dept:home-affairs").unwrap())
+                .is_some()
+        );
         assert!(r.categories.len() >= 15);
-        assert!(r.is_within(&UnitCode::ward("00070"), &UnitCode::parse("city:hanoi").unwrap()));
+        assert!(r.is_within(
+            &UnitCode::ward("00070"),
+            &UnitCode::parse("city:hanoi").unwrap()
+        ));
         assert!(r.is_within(
             &UnitCode::parse("dept:natural-resources").unwrap(),
             &UnitCode::parse("dept:environment").unwrap()
         ));
         // Tết 2025 is off, the 2024 swap Saturday is worked.
-        assert!(!r.calendar.is_working_day(NaiveDate::from_ymd_opt(2025, 1, 29).unwrap()));
-        assert!(r.calendar.is_working_day(NaiveDate::from_ymd_opt(2024, 5, 4).unwrap()));
+        assert!(
+            !r.calendar
+                .is_working_day(NaiveDate::from_ymd_opt(2025, 1, 29).unwrap())
+        );
+        assert!(
+            r.calendar
+                .is_working_day(NaiveDate::from_ymd_opt(2024, 5, 4).unwrap())
+        );
     }
 }

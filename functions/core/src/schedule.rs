@@ -9,7 +9,7 @@
 
 use crate::auth::Principal;
 use crate::case::{Case, Status};
-use crate::notify::{event, Audience};
+use crate::notify::{Audience, event};
 use crate::refdata::RefData;
 use crate::workflow::{Change, Outcome};
 use chrono::{DateTime, Duration, Utc};
@@ -75,7 +75,11 @@ pub fn milestones(case: &Case, refdata: &RefData) -> Vec<Milestone> {
         }
         AwaitingInfo => {} // the resolve clock is paused
         Resolved | Rejected => {
-            let since = if case.status == Resolved { case.resolved_at } else { case.rejected_at };
+            let since = if case.status == Resolved {
+                case.resolved_at
+            } else {
+                case.rejected_at
+            };
             if let Some(t) = since {
                 let at = t + Duration::days(p.dispute_window_days as i64) + Duration::seconds(1);
                 push(Close, key("close", t), at);
@@ -117,15 +121,27 @@ pub fn decide(case: &Case, now: DateTime<Utc>, refdata: &RefData) -> Option<Deci
         return None;
     }
     if due.iter().any(|m| m.kind == Close) {
-        return crate::workflow::close_after_window(case, now, refdata).ok().map(|outcome| Decision {
-            outcome,
-            requeue: false,
-            open_inspection: false,
-        });
+        return crate::workflow::close_after_window(case, now, refdata)
+            .ok()
+            .map(|outcome| Decision {
+                outcome,
+                requeue: false,
+                open_inspection: false,
+            });
     }
     let mut ch = Change::new(case, now, refdata);
-    let unit = case.unit.as_ref().map(|u| u.to_string()).unwrap_or_default();
-    let audience = |c: &Case| if c.status == Status::Triage { Audience::Triage } else { Audience::Unit };
+    let unit = case
+        .unit
+        .as_ref()
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let audience = |c: &Case| {
+        if c.status == Status::Triage {
+            Audience::Triage
+        } else {
+            Audience::Unit
+        }
+    };
     let mut requeue = false;
     let mut open_inspection = false;
     let mut names = Vec::new();
@@ -150,15 +166,33 @@ pub fn decide(case: &Case, now: DateTime<Utc>, refdata: &RefData) -> Option<Deci
             Overdue => ch.notify(event::OVERDUE, &m.key, &unit, vec![audience(case)], base),
             Inspection => {
                 open_inspection = true;
-                ch.notify(event::INSPECTION_OPENED, &m.key, &unit, vec![Audience::HomeAffairs, audience(case)], base);
+                ch.notify(
+                    event::INSPECTION_OPENED,
+                    &m.key,
+                    &unit,
+                    vec![Audience::HomeAffairs, audience(case)],
+                    base,
+                );
             }
             Close => unreachable!("handled above"),
         }
     }
     if requeue {
         // Looked again after the next interval: the next requeue is keyed by the new updated_at.
-        ch.case.milestones_done.retain(|k| !k.starts_with("requeue@"));
+        ch.case
+            .milestones_done
+            .retain(|k| !k.starts_with("requeue@"));
     }
-    let outcome = ch.finish("sweep", &Principal::system("deadlines"), None, false, json!({"milestones": names}));
-    Some(Decision { outcome, requeue, open_inspection })
+    let outcome = ch.finish(
+        "sweep",
+        &Principal::system("deadlines"),
+        None,
+        false,
+        json!({"milestones": names}),
+    );
+    Some(Decision {
+        outcome,
+        requeue,
+        open_inspection,
+    })
 }

@@ -11,9 +11,9 @@ use crate::inspection::Inspection;
 use crate::notify::Notification;
 use crate::ports::*;
 use crate::refdata::RefData;
-use crate::stats::{self, Counter, StatDelta, Stats, ALL};
+use crate::stats::{self, ALL, Counter, StatDelta, Stats};
 use crate::text;
-use crate::unit::{normalize_ward_code, UnitCode};
+use crate::unit::{UnitCode, normalize_ward_code};
 use crate::views::{CaseView, PublicCase};
 use crate::workflow::{self, Action, Outcome};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -126,14 +126,25 @@ impl Pakn {
 
     // ---------------------------------------------------------------- intake
 
-    fn validate_submission(&self, p: &Principal, req: SubmitRequest, now: DateTime<Utc>) -> Result<Case> {
+    fn validate_submission(
+        &self,
+        p: &Principal,
+        req: SubmitRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Case> {
         let refdata = &self.refdata;
         let cat = refdata.category(req.category.trim()).ok_or_else(|| {
             Error::invalid(
                 "category",
                 "unknown_category",
-                format!("Unknown category '{}'; see GET /v1/categories.", req.category),
-                format!("Lĩnh vực '{}' không tồn tại; xem GET /v1/categories.", req.category),
+                format!(
+                    "Unknown category '{}'; see GET /v1/categories.",
+                    req.category
+                ),
+                format!(
+                    "Lĩnh vực '{}' không tồn tại; xem GET /v1/categories.",
+                    req.category
+                ),
             )
         })?;
         if let Some(k) = req.kind {
@@ -142,17 +153,30 @@ impl Pakn {
                     "kind",
                     "kind_mismatch",
                     format!("Category '{}' is a {} report.", cat.code, cat.kind.as_str()),
-                    format!("Lĩnh vực '{}' thuộc loại phản ánh {}.", cat.code, cat.kind.as_str()),
+                    format!(
+                        "Lĩnh vực '{}' thuộc loại phản ánh {}.",
+                        cat.code,
+                        cat.kind.as_str()
+                    ),
                 ));
             }
         }
         let title = text::required("title", &req.title, MAX_TITLE)?;
         let description = text::required("description", &req.description, MAX_DESCRIPTION)?;
         let loc = req.location.ok_or_else(|| {
-            Error::invalid("location", "location_required", "The location is required.", "Vị trí là bắt buộc.")
+            Error::invalid(
+                "location",
+                "location_required",
+                "The location is required.",
+                "Vị trí là bắt buộc.",
+            )
         })?;
         let (lat0, lat1, lng0, lng1) = BBOX;
-        if !(loc.lat.is_finite() && loc.lng.is_finite() && (lat0..=lat1).contains(&loc.lat) && (lng0..=lng1).contains(&loc.lng)) {
+        if !(loc.lat.is_finite()
+            && loc.lng.is_finite()
+            && (lat0..=lat1).contains(&loc.lat)
+            && (lng0..=lng1).contains(&loc.lng))
+        {
             return Err(Error::invalid(
                 "location",
                 "outside_city",
@@ -201,7 +225,11 @@ impl Pakn {
             None => None,
             Some(c) => Some(validate_contact(c)?),
         };
-        if p.role == Role::Operator && contact.as_ref().is_none_or(|c| c.name.is_none() && c.phone.is_none()) {
+        if p.role == Role::Operator
+            && contact
+                .as_ref()
+                .is_none_or(|c| c.name.is_none() && c.phone.is_none())
+        {
             return Err(Error::invalid(
                 "contact",
                 "contact_required",
@@ -217,7 +245,12 @@ impl Pakn {
             title,
             description,
             urgency: req.urgency.unwrap_or(Urgency::Normal),
-            location: Location { lat: loc.lat, lng: loc.lng, address, ward_code },
+            location: Location {
+                lat: loc.lat,
+                lng: loc.lng,
+                address,
+                ward_code,
+            },
             media,
             channel,
             contact,
@@ -255,7 +288,12 @@ impl Pakn {
     /// Accept a report. Answers only once the case is durably stored (and,
     /// on the embedded store, its queue message with it, in one transaction).
     #[tracing::instrument(skip_all, fields(sub = %p.sub), err)]
-    pub async fn submit(&self, p: &Principal, body: &serde_json::Value, idempotency_key: Option<&str>) -> Result<Receipt> {
+    pub async fn submit(
+        &self,
+        p: &Principal,
+        body: &serde_json::Value,
+        idempotency_key: Option<&str>,
+    ) -> Result<Receipt> {
         if !auth::can_submit(p) {
             return Err(Error::forbidden());
         }
@@ -296,7 +334,12 @@ impl Pakn {
         let day = self.refdata.calendar.local_date(now);
         let deltas = [Counter::Received, kind_counter]
             .into_iter()
-            .map(|c| StatDelta { day, scope: ALL.into(), counter: c, amount: 1 })
+            .map(|c| StatDelta {
+                day,
+                scope: ALL.into(),
+                counter: c,
+                amount: 1,
+            })
             .collect();
         let event = TimelineEvent {
             at: now,
@@ -311,7 +354,12 @@ impl Pakn {
             public: true,
             data: serde_json::json!({"channel": case.channel}),
         };
-        let mut new = NewCase { case, event, deltas, idempotency: idem };
+        let mut new = NewCase {
+            case,
+            event,
+            deltas,
+            idempotency: idem,
+        };
         for _ in 0..8 {
             match self.store.create_case(&new, now).await {
                 Ok(Created::New) => {
@@ -348,7 +396,12 @@ impl Pakn {
                         }
                         None => Status::Received,
                     };
-                    return Ok(Receipt { id: rec.case_id.to_string(), tracking_code: rec.tracking_code, status, replayed: true });
+                    return Ok(Receipt {
+                        id: rec.case_id.to_string(),
+                        tracking_code: rec.tracking_code,
+                        status,
+                        replayed: true,
+                    });
                 }
                 Err(StoreError::TrackingCodeTaken) => {
                     new.case.tracking_code = ids::new_tracking_code(now);
@@ -370,7 +423,12 @@ impl Pakn {
     pub async fn route_case(&self, id: &CaseId) -> Result<RouteResult> {
         for _ in 0..5 {
             let case = self.store.get_case(id).await?.ok_or_else(|| {
-                Error::new(ErrorKind::NotFound, "unknown_case", format!("No case {id}."), format!("Không có phản ánh {id}."))
+                Error::new(
+                    ErrorKind::NotFound,
+                    "unknown_case",
+                    format!("No case {id}."),
+                    format!("Không có phản ánh {id}."),
+                )
             })?;
             if case.status != Status::Received {
                 return Ok(RouteResult::AlreadyRouted);
@@ -388,8 +446,19 @@ impl Pakn {
 
     /// Commit a change and publish what it decided (best effort: what fails
     /// to publish stays in the outbox for the sweep).
-    async fn commit(&self, expected_version: u64, outcome: Outcome, inspection: Option<Inspection>, enqueue: bool) -> Result<(), StoreError> {
-        let commit = Commit { expected_version, outcome, inspection, enqueue };
+    async fn commit(
+        &self,
+        expected_version: u64,
+        outcome: Outcome,
+        inspection: Option<Inspection>,
+        enqueue: bool,
+    ) -> Result<(), StoreError> {
+        let commit = Commit {
+            expected_version,
+            outcome,
+            inspection,
+            enqueue,
+        };
         self.store.commit(&commit).await?;
         self.publish(&commit.outcome.notifications).await;
         Ok(())
@@ -401,9 +470,13 @@ impl Pakn {
             match self.notifier.publish(n).await {
                 Ok(()) => match self.store.mark_published(&n.dedup_id).await {
                     Ok(()) => ok += 1,
-                    Err(e) => tracing::warn!(dedup_id = %n.dedup_id, error = %e, "mark published failed"),
+                    Err(e) => {
+                        tracing::warn!(dedup_id = %n.dedup_id, error = %e, "mark published failed")
+                    }
                 },
-                Err(e) => tracing::warn!(dedup_id = %n.dedup_id, error = %e, "publish failed; left in the outbox"),
+                Err(e) => {
+                    tracing::warn!(dedup_id = %n.dedup_id, error = %e, "publish failed; left in the outbox")
+                }
             }
         }
         ok
@@ -451,27 +524,57 @@ impl Pakn {
     /// The public view by tracking code.
     pub async fn track(&self, code: &str) -> Result<PublicCase> {
         let code = ids::normalize_tracking_code(code).ok_or_else(Error::not_found)?;
-        let id = self.store.case_id_by_tracking_code(&code).await?.ok_or_else(Error::not_found)?;
-        let case = self.store.get_case(&id).await?.ok_or_else(Error::not_found)?;
+        let id = self
+            .store
+            .case_id_by_tracking_code(&code)
+            .await?
+            .ok_or_else(Error::not_found)?;
+        let case = self
+            .store
+            .get_case(&id)
+            .await?
+            .ok_or_else(Error::not_found)?;
         let tl = self.store.timeline(&id).await?;
         Ok(PublicCase::new(&case, &tl, &self.refdata, self.now()))
     }
 
     /// List what `p` may see, with filters and a cursor.
     pub async fn list(&self, p: &Principal, params: &ListParams) -> Result<CasePage> {
-        let mut q = CaseQuery { limit: params.limit.unwrap_or(50).clamp(1, 200), cursor: params.cursor.clone(), ..Default::default() };
+        let mut q = CaseQuery {
+            limit: params.limit.unwrap_or(50).clamp(1, 200),
+            cursor: params.cursor.clone(),
+            ..Default::default()
+        };
         if let Some(s) = &params.status {
             q.status = Some(Status::parse(s).ok_or_else(|| {
-                Error::invalid("status", "unknown_status", format!("Unknown status '{s}'."), format!("Trạng thái '{s}' không tồn tại."))
+                Error::invalid(
+                    "status",
+                    "unknown_status",
+                    format!("Unknown status '{s}'."),
+                    format!("Trạng thái '{s}' không tồn tại."),
+                )
             })?);
         }
         q.category = params.category.clone();
         if params.overdue == Some(true) {
             q.overdue_at = Some(self.now());
         }
-        q.received_from = params.from.as_deref().map(|s| self.parse_instant("from", s)).transpose()?;
-        q.received_to = params.to.as_deref().map(|s| self.parse_instant("to", s)).transpose()?;
-        let asked_unit = params.unit.as_deref().map(UnitCode::parse).transpose().map_err(|e| e.with_field("unit"))?;
+        q.received_from = params
+            .from
+            .as_deref()
+            .map(|s| self.parse_instant("from", s))
+            .transpose()?;
+        q.received_to = params
+            .to
+            .as_deref()
+            .map(|s| self.parse_instant("to", s))
+            .transpose()?;
+        let asked_unit = params
+            .unit
+            .as_deref()
+            .map(UnitCode::parse)
+            .transpose()
+            .map_err(|e| e.with_field("unit"))?;
         match p.role {
             Role::Citizen | Role::Operator => {
                 if asked_unit.is_some() {
@@ -508,14 +611,21 @@ impl Pakn {
             return Ok(t.with_timezone(&Utc));
         }
         let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-            Error::invalid(field, "invalid_date", format!("'{field}' is YYYY-MM-DD or RFC 3339."), format!("'{field}' có dạng YYYY-MM-DD hoặc RFC 3339."))
+            Error::invalid(
+                field,
+                "invalid_date",
+                format!("'{field}' is YYYY-MM-DD or RFC 3339."),
+                format!("'{field}' có dạng YYYY-MM-DD hoặc RFC 3339."),
+            )
         })?;
         Ok(self.local_midnight(d))
     }
 
     fn local_midnight(&self, d: NaiveDate) -> DateTime<Utc> {
         let off = self.refdata.calendar.offset();
-        (d.and_hms_opt(0, 0, 0).expect("midnight exists") - chrono::Duration::seconds(off.local_minus_utc() as i64)).and_utc()
+        (d.and_hms_opt(0, 0, 0).expect("midnight exists")
+            - chrono::Duration::seconds(off.local_minus_utc() as i64))
+        .and_utc()
     }
 
     // --------------------------------------------------------------- actions
@@ -523,7 +633,14 @@ impl Pakn {
     /// Take an action on a case. Order of checks: visible (404), body (422),
     /// permission (403), `If-Match` (428/412), transition (409).
     #[tracing::instrument(skip_all, fields(case_id = %id, action = %action_name, sub = %p.sub), err)]
-    pub async fn act(&self, p: &Principal, id: &str, action_name: &str, body: &serde_json::Value, if_match: Option<u64>) -> Result<CaseView> {
+    pub async fn act(
+        &self,
+        p: &Principal,
+        id: &str,
+        action_name: &str,
+        body: &serde_json::Value,
+        if_match: Option<u64>,
+    ) -> Result<CaseView> {
         if !workflow::ACTION_NAMES.contains(&action_name) {
             return Err(Error::not_found());
         }
@@ -544,15 +661,16 @@ impl Pakn {
             return Err(Error::stale_version());
         }
         let outcome = workflow::apply(&case, p, action, self.now(), &self.refdata)?;
+        let after = outcome.case.clone();
         match self.commit(case.version, outcome, None, false).await {
             Ok(()) => {}
             Err(StoreError::Conflict(_)) => return Err(Error::stale_version()),
             Err(e) => return Err(e.into()),
         }
-        self.get_case(p, id).await.or_else(|e| {
-            // After a transfer the actor may no longer see the case: answer with what they did.
-            if e.kind == ErrorKind::NotFound { Err(Error::new(ErrorKind::NotFound, "moved", "Done; the case is no longer visible to you.", "Đã thực hiện; bạn không còn quyền xem phản ánh này.")) } else { Err(e) }
-        })
+        // The actor sees the case as their action left it (after a transfer
+        // they may no longer read it, but they did just act on it).
+        let tl = self.store.timeline(&after.id).await?;
+        Ok(CaseView::new(after, tl, &self.refdata, self.now()))
     }
 
     // ------------------------------------------------------------ deadlines
@@ -566,7 +684,9 @@ impl Pakn {
         let due = self.store.due_cases(now, limit).await?;
         report.looked = due.len();
         for case in due {
-            let Some(d) = crate::schedule::decide(&case, now, &self.refdata) else { continue };
+            let Some(d) = crate::schedule::decide(&case, now, &self.refdata) else {
+                continue;
+            };
             let inspection = if d.open_inspection {
                 let unit = case.unit.clone().unwrap_or_else(UnitCode::triage);
                 Some(Inspection::for_overdue_case(
@@ -580,7 +700,12 @@ impl Pakn {
             };
             let requeue = d.requeue;
             let opened = inspection.is_some();
-            let commit = Commit { expected_version: case.version, outcome: d.outcome, inspection, enqueue: requeue };
+            let commit = Commit {
+                expected_version: case.version,
+                outcome: d.outcome,
+                inspection,
+                enqueue: requeue,
+            };
             match self.store.commit(&commit).await {
                 Ok(()) => {
                     report.decided += 1;
@@ -605,22 +730,49 @@ impl Pakn {
     // ---------------------------------------------------------------- stats
 
     /// Figures for local days `[from, to)`, city-wide or for one unit.
-    pub async fn stats(&self, from: NaiveDate, to: NaiveDate, unit: Option<&UnitCode>) -> Result<Stats> {
+    pub async fn stats(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        unit: Option<&UnitCode>,
+    ) -> Result<Stats> {
         if to <= from || (to - from).num_days() > 3700 {
-            return Err(Error::invalid("to", "invalid_period", "'to' must be after 'from' (at most ten years).", "'to' phải sau 'from' (tối đa mười năm)."));
+            return Err(Error::invalid(
+                "to",
+                "invalid_period",
+                "'to' must be after 'from' (at most ten years).",
+                "'to' phải sau 'from' (tối đa mười năm).",
+            ));
         }
         if let Some(u) = unit {
             if self.refdata.unit(u).is_none() {
-                return Err(Error::invalid("unit", "unknown_unit", format!("Unit '{u}' does not exist."), format!("Đơn vị '{u}' không tồn tại.")));
+                return Err(Error::invalid(
+                    "unit",
+                    "unknown_unit",
+                    format!("Unit '{u}' does not exist."),
+                    format!("Đơn vị '{u}' không tồn tại."),
+                ));
             }
         }
-        let scope = unit.map(|u| u.to_string()).unwrap_or_else(|| ALL.to_string());
+        let scope = unit
+            .map(|u| u.to_string())
+            .unwrap_or_else(|| ALL.to_string());
         let rows = self.store.rollups(&scope, from, to).await?;
         let total = stats::sum(&rows);
         let now = self.now();
         let today = self.refdata.calendar.local_date(now);
-        let open = if to > today { Some(self.store.count_open(unit, now).await?) } else { None };
-        Ok(stats::figures(from, to, unit.map(|u| u.to_string()), &total, open))
+        let open = if to > today {
+            Some(self.store.count_open(unit, now).await?)
+        } else {
+            None
+        };
+        Ok(stats::figures(
+            from,
+            to,
+            unit.map(|u| u.to_string()),
+            &total,
+            open,
+        ))
     }
 
     // ------------------------------------------------------- rosters, staff
@@ -633,7 +785,12 @@ impl Pakn {
         Ok(self.store.get_roster(unit).await?)
     }
 
-    pub async fn put_roster(&self, p: &Principal, unit: &UnitCode, body: &serde_json::Value) -> Result<Roster> {
+    pub async fn put_roster(
+        &self,
+        p: &Principal,
+        unit: &UnitCode,
+        body: &serde_json::Value,
+    ) -> Result<Roster> {
         self.known_unit(unit)?;
         if !auth::can_write_roster(p, unit) {
             return Err(Error::forbidden());
@@ -652,16 +809,31 @@ impl Pakn {
             title: String,
         }
         let b: In = serde_json::from_value(body.clone()).map_err(|e| {
-            Error::invalid("officials", "invalid_body", format!("Expected {{\"officials\":[{{\"sub\",\"name\",\"title\"}}]}}: {e}."), format!("Cần {{\"officials\":[{{\"sub\",\"name\",\"title\"}}]}}: {e}."))
+            Error::invalid(
+                "officials",
+                "invalid_body",
+                format!("Expected {{\"officials\":[{{\"sub\",\"name\",\"title\"}}]}}: {e}."),
+                format!("Cần {{\"officials\":[{{\"sub\",\"name\",\"title\"}}]}}: {e}."),
+            )
         })?;
         if b.officials.len() > 2000 {
-            return Err(Error::invalid("officials", "too_many", "At most 2000 officials.", "Tối đa 2000 cán bộ."));
+            return Err(Error::invalid(
+                "officials",
+                "too_many",
+                "At most 2000 officials.",
+                "Tối đa 2000 cán bộ.",
+            ));
         }
         let mut officials = Vec::new();
         for o in b.officials {
             let sub = text::required("officials.sub", &o.sub, 128)?;
             if officials.iter().any(|x: &auth::Official| x.sub == sub) {
-                return Err(Error::invalid("officials.sub", "duplicate", format!("'{sub}' is listed twice."), format!("'{sub}' bị liệt kê hai lần.")));
+                return Err(Error::invalid(
+                    "officials.sub",
+                    "duplicate",
+                    format!("'{sub}' is listed twice."),
+                    format!("'{sub}' bị liệt kê hai lần."),
+                ));
             }
             officials.push(auth::Official {
                 sub,
@@ -669,7 +841,11 @@ impl Pakn {
                 title: text::optional("officials.title", Some(&o.title), 200)?.unwrap_or_default(),
             });
         }
-        let roster = Roster { officials, updated_at: Some(self.now()), updated_by: Some(p.sub.clone()) };
+        let roster = Roster {
+            officials,
+            updated_at: Some(self.now()),
+            updated_by: Some(p.sub.clone()),
+        };
         self.store.put_roster(unit, &roster).await?;
         Ok(roster)
     }
@@ -682,7 +858,12 @@ impl Pakn {
         Ok(self.store.get_headcount(unit).await?)
     }
 
-    pub async fn put_headcount(&self, p: &Principal, unit: &UnitCode, body: &serde_json::Value) -> Result<u32> {
+    pub async fn put_headcount(
+        &self,
+        p: &Principal,
+        unit: &UnitCode,
+        body: &serde_json::Value,
+    ) -> Result<u32> {
         self.known_unit(unit)?;
         if !auth::can_write_roster(p, unit) {
             return Err(Error::forbidden());
@@ -691,13 +872,24 @@ impl Pakn {
             .get("staff")
             .and_then(|v| v.as_u64())
             .filter(|n| *n <= 1_000_000 && body.as_object().is_some_and(|o| o.len() == 1))
-            .ok_or_else(|| Error::invalid("staff", "invalid_body", "Expected {\"staff\": N} with 0 <= N <= 1000000.", "Cần {\"staff\": N} với 0 <= N <= 1000000."))?;
+            .ok_or_else(|| {
+                Error::invalid(
+                    "staff",
+                    "invalid_body",
+                    "Expected {\"staff\": N} with 0 <= N <= 1000000.",
+                    "Cần {\"staff\": N} với 0 <= N <= 1000000.",
+                )
+            })?;
         self.store.put_headcount(unit, staff as u32).await?;
         Ok(staff as u32)
     }
 
     fn known_unit(&self, unit: &UnitCode) -> Result<()> {
-        if self.refdata.unit(unit).is_some() { Ok(()) } else { Err(Error::not_found()) }
+        if self.refdata.unit(unit).is_some() {
+            Ok(())
+        } else {
+            Err(Error::not_found())
+        }
     }
 }
 
@@ -707,8 +899,17 @@ fn validate_contact(c: Contact) -> Result<Contact> {
         None => None,
         Some(p) => {
             let digits = p.chars().filter(|c| c.is_ascii_digit()).count();
-            if !(8..=15).contains(&digits) || !p.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c)) {
-                return Err(Error::invalid("contact.phone", "invalid_phone", "The phone number is not valid.", "Số điện thoại không hợp lệ."));
+            if !(8..=15).contains(&digits)
+                || !p
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " +-.()".contains(c))
+            {
+                return Err(Error::invalid(
+                    "contact.phone",
+                    "invalid_phone",
+                    "The phone number is not valid.",
+                    "Số điện thoại không hợp lệ.",
+                ));
             }
             Some(p)
         }
@@ -716,9 +917,17 @@ fn validate_contact(c: Contact) -> Result<Contact> {
     let email = match text::optional("contact.email", c.email.as_deref(), 254)? {
         None => None,
         Some(e) => {
-            let ok = e.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !b.starts_with('.')) && !e.contains(' ');
+            let ok = e
+                .split_once('@')
+                .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !b.starts_with('.'))
+                && !e.contains(' ');
             if !ok {
-                return Err(Error::invalid("contact.email", "invalid_email", "The email address is not valid.", "Địa chỉ email không hợp lệ."));
+                return Err(Error::invalid(
+                    "contact.email",
+                    "invalid_email",
+                    "The email address is not valid.",
+                    "Địa chỉ email không hợp lệ.",
+                ));
             }
             Some(e)
         }

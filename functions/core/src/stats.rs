@@ -41,7 +41,10 @@ impl Counter {
     pub fn name(self) -> String {
         match self {
             Counter::Hist(i) => format!("h{i}"),
-            c => serde_json::to_value(c).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            c => serde_json::to_value(c)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
         }
     }
 
@@ -53,7 +56,10 @@ impl Counter {
     }
 
     pub fn hist_bucket(hours: f64) -> Counter {
-        let i = HIST_BOUNDS.iter().position(|b| hours <= *b).unwrap_or(HIST_BOUNDS.len());
+        let i = HIST_BOUNDS
+            .iter()
+            .position(|b| hours <= *b)
+            .unwrap_or(HIST_BOUNDS.len());
         Counter::Hist(i as u8)
     }
 }
@@ -120,7 +126,13 @@ pub struct Stats {
 }
 
 /// Figures from the period's summed rollup and the open counts.
-pub fn figures(from: NaiveDate, to: NaiveDate, unit: Option<String>, r: &Rollup, open: Option<(i64, i64)>) -> Stats {
+pub fn figures(
+    from: NaiveDate,
+    to: NaiveDate,
+    unit: Option<String>,
+    r: &Rollup,
+    open: Option<(i64, i64)>,
+) -> Stats {
     let resolved = r.get(Counter::Resolved);
     let on_time = r.get(Counter::ResolvedOnTime);
     let late = r.get(Counter::ResolvedLate);
@@ -130,7 +142,10 @@ pub fn figures(from: NaiveDate, to: NaiveDate, unit: Option<String>, r: &Rollup,
         to,
         unit,
         total: r.get(Counter::Received),
-        by_kind: ByKind { field: r.get(Counter::ReceivedField), procedure: r.get(Counter::ReceivedProcedure) },
+        by_kind: ByKind {
+            field: r.get(Counter::ReceivedField),
+            procedure: r.get(Counter::ReceivedProcedure),
+        },
         resolved,
         resolved_on_time: on_time,
         resolved_late: late,
@@ -145,7 +160,9 @@ pub fn figures(from: NaiveDate, to: NaiveDate, unit: Option<String>, r: &Rollup,
 /// The p-th percentile (0–1) of the histogram, as the bucket's upper bound
 /// (working hours); `None` without data. The open last bucket reports its lower bound.
 pub fn percentile(r: &Rollup, p: f64) -> Option<f64> {
-    let counts: Vec<i64> = (0..=HIST_BOUNDS.len()).map(|i| r.get(Counter::Hist(i as u8))).collect();
+    let counts: Vec<i64> = (0..=HIST_BOUNDS.len())
+        .map(|i| r.get(Counter::Hist(i as u8)))
+        .collect();
     let total: i64 = counts.iter().sum();
     if total <= 0 {
         return None;
@@ -155,7 +172,11 @@ pub fn percentile(r: &Rollup, p: f64) -> Option<f64> {
     for (i, c) in counts.iter().enumerate() {
         seen += c;
         if seen >= rank {
-            return Some(*HIST_BOUNDS.get(i).unwrap_or(&HIST_BOUNDS[HIST_BOUNDS.len() - 1]));
+            return Some(
+                *HIST_BOUNDS
+                    .get(i)
+                    .unwrap_or(&HIST_BOUNDS[HIST_BOUNDS.len() - 1]),
+            );
         }
     }
     None
@@ -167,7 +188,12 @@ mod tests {
 
     #[test]
     fn counter_names_round_trip() {
-        for c in [Counter::Received, Counter::ResolvedOnTime, Counter::Hist(0), Counter::Hist(10)] {
+        for c in [
+            Counter::Received,
+            Counter::ResolvedOnTime,
+            Counter::Hist(0),
+            Counter::Hist(10),
+        ] {
             assert_eq!(Counter::parse(&c.name()), Some(c));
         }
         assert_eq!(Counter::Received.name(), "received");
@@ -198,7 +224,11 @@ mod tests {
         assert_eq!(s.by_kind.field + s.by_kind.procedure, s.total);
         assert_eq!(s.resolved_on_time + s.resolved_late, s.resolved);
         assert!((s.on_time_rate.unwrap() - 0.9751).abs() < 1e-3);
-        assert!(figures(d, d, None, &Rollup::default(), None).on_time_rate.is_none());
+        assert!(
+            figures(d, d, None, &Rollup::default(), None)
+                .on_time_rate
+                .is_none()
+        );
     }
 
     #[test]

@@ -41,7 +41,9 @@ fn bounded(field: &str, v: String, max_chars: usize) -> Result<String> {
             format!("Trường '{field}' có {n} ký tự; tối đa {max_chars} ký tự."),
         ));
     }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+    if v.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
         return Err(Error::invalid(
             field,
             "control_characters",
@@ -58,8 +60,14 @@ pub fn urls(field: &str, values: &[String], max: usize) -> Result<Vec<String>> {
         return Err(Error::invalid(
             field,
             "too_many",
-            format!("'{field}' has {} entries; at most {max} are allowed.", values.len()),
-            format!("Trường '{field}' có {} mục; tối đa {max} mục.", values.len()),
+            format!(
+                "'{field}' has {} entries; at most {max} are allowed.",
+                values.len()
+            ),
+            format!(
+                "Trường '{field}' có {} mục; tối đa {max} mục.",
+                values.len()
+            ),
         ));
     }
     values
@@ -108,7 +116,15 @@ mod tests {
     #[test]
     fn urls_are_checked() {
         assert!(urls("media", &["https://x.vn/a.jpg".into()], 5).is_ok());
-        assert_eq!(urls("media", &["ftp://x".into()], 5).unwrap_err().code, "invalid_url");
-        assert_eq!(urls("media", &vec!["https://x.vn/a".into(); 6], 5).unwrap_err().code, "too_many");
+        assert_eq!(
+            urls("media", &["ftp://x".into()], 5).unwrap_err().code,
+            "invalid_url"
+        );
+        assert_eq!(
+            urls("media", &vec!["https://x.vn/a".into(); 6], 5)
+                .unwrap_err()
+                .code,
+            "too_many"
+        );
     }
 }

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A unit code such as `ward:00070`, `dept:construction` or `city:triage`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 #[schema(value_type = String, example = "ward:00070")]
 pub struct UnitCode(String);
@@ -23,7 +25,9 @@ impl UnitCode {
             Some(("dept" | "city", rest)) => {
                 !rest.is_empty()
                     && rest.len() <= 48
-                    && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             }
             _ => false,
         };
@@ -34,7 +38,9 @@ impl UnitCode {
                 "unit",
                 "invalid_unit_code",
                 format!("'{s}' is not a unit code (ward:00070, dept:construction, city:triage)."),
-                format!("'{s}' không phải mã đơn vị hợp lệ (ward:00070, dept:construction, city:triage)."),
+                format!(
+                    "'{s}' không phải mã đơn vị hợp lệ (ward:00070, dept:construction, city:triage)."
+                ),
             ))
         }
     }
@@ -110,7 +116,15 @@ mod tests {
         assert!(UnitCode::parse("ward:00070").is_ok());
         assert!(UnitCode::parse("dept:natural-resources").is_ok());
         assert!(UnitCode::parse("city:triage").unwrap().is_triage());
-        for bad in ["ward:70", "ward:0007a", "dept:", "DEPT:x", "x:y", "dept:a b", ""] {
+        for bad in [
+            "ward:70",
+            "ward:0007a",
+            "dept:",
+            "DEPT:x",
+            "x:y",
+            "dept:a b",
+            "",
+        ] {
             assert!(UnitCode::parse(bad).is_err(), "{bad}");
         }
     }
@@ -118,7 +132,10 @@ mod tests {
     #[test]
     fn ward_codes_normalise() {
         assert_eq!(normalize_ward_code(&json!(70)).as_deref(), Some("00070"));
-        assert_eq!(normalize_ward_code(&json!("00070")).as_deref(), Some("00070"));
+        assert_eq!(
+            normalize_ward_code(&json!("00070")).as_deref(),
+            Some("00070")
+        );
         assert_eq!(normalize_ward_code(&json!("70")).as_deref(), Some("00070"));
         assert_eq!(normalize_ward_code(&json!("123456")), None);
         assert_eq!(normalize_ward_code(&json!(-1)), None);

@@ -50,8 +50,17 @@ pub struct CaseView {
 }
 
 impl CaseView {
-    pub fn new(c: Case, timeline: Vec<TimelineEvent>, refdata: &RefData, now: DateTime<Utc>) -> Self {
-        let unit_name = c.unit.as_ref().and_then(|u| refdata.unit(u)).map(|u| u.name_vi.clone());
+    pub fn new(
+        c: Case,
+        timeline: Vec<TimelineEvent>,
+        refdata: &RefData,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let unit_name = c
+            .unit
+            .as_ref()
+            .and_then(|u| refdata.unit(u))
+            .map(|u| u.name_vi.clone());
         CaseView {
             overdue: c.is_overdue(now),
             status_label: c.status.label_vi(),
@@ -125,7 +134,12 @@ pub struct PublicCase {
 }
 
 impl PublicCase {
-    pub fn new(c: &Case, timeline: &[TimelineEvent], refdata: &RefData, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        c: &Case,
+        timeline: &[TimelineEvent],
+        refdata: &RefData,
+        now: DateTime<Utc>,
+    ) -> Self {
         let round = |x: f64| (x * 1000.0).round() / 1000.0;
         PublicCase {
             tracking_code: c.tracking_code.clone(),
@@ -135,7 +149,11 @@ impl PublicCase {
             status: c.status,
             status_label: c.status.label_vi(),
             unit: c.unit.clone(),
-            unit_name: c.unit.as_ref().and_then(|u| refdata.unit(u)).map(|u| u.name_vi.clone()),
+            unit_name: c
+                .unit
+                .as_ref()
+                .and_then(|u| refdata.unit(u))
+                .map(|u| u.name_vi.clone()),
             received_at: c.received_at,
             ack_due: c.ack_due,
             resolve_due: c.resolve_due,
@@ -151,7 +169,11 @@ impl PublicCase {
                     at: e.at,
                     action: e.action.clone(),
                     status: e.to_status,
-                    text: if e.action == "note" || e.action == "resolve" || e.action == "reject" { e.text.clone() } else { None },
+                    text: if e.action == "note" || e.action == "resolve" || e.action == "reject" {
+                        e.text.clone()
+                    } else {
+                        None
+                    },
                 })
                 .collect(),
         }

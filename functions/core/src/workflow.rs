@@ -9,9 +9,9 @@
 use crate::auth::{CaseAccess, Principal, Role};
 use crate::case::{Answer, Case, Extension, Hold, Pause, Rating, Status, TimelineEvent};
 use crate::error::{Error, Result};
-use crate::notify::{event, Audience, Notification};
+use crate::notify::{Audience, Notification, event};
 use crate::refdata::RefData;
-use crate::stats::{Counter, StatDelta, ALL};
+use crate::stats::{ALL, Counter, StatDelta};
 use crate::text;
 use crate::unit::UnitCode;
 use chrono::{DateTime, Duration, Utc};
@@ -34,16 +34,43 @@ pub const MAX_TEXT: usize = 4000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Accept,
-    Note { text: String, public: bool },
-    Transfer { to_unit: UnitCode, reason: String },
-    RequestInfo { question: String },
-    Resolve { answer: String, evidence: Vec<String> },
-    Reject { reason_code: String, answer: String },
-    Extend { working_days: u32, reason: String },
-    Route { to_unit: UnitCode },
-    Info { text: String, media: Vec<String> },
-    Rate { score: u8, comment: Option<String> },
-    Reopen { reason: String },
+    Note {
+        text: String,
+        public: bool,
+    },
+    Transfer {
+        to_unit: UnitCode,
+        reason: String,
+    },
+    RequestInfo {
+        question: String,
+    },
+    Resolve {
+        answer: String,
+        evidence: Vec<String>,
+    },
+    Reject {
+        reason_code: String,
+        answer: String,
+    },
+    Extend {
+        working_days: u32,
+        reason: String,
+    },
+    Route {
+        to_unit: UnitCode,
+    },
+    Info {
+        text: String,
+        media: Vec<String>,
+    },
+    Rate {
+        score: u8,
+        comment: Option<String>,
+    },
+    Reopen {
+        reason: String,
+    },
 }
 
 pub const ACTION_NAMES: [&str; 11] = [
@@ -160,7 +187,10 @@ impl Action {
             }
             "note" => {
                 let b: NoteBody = body(v)?;
-                Action::Note { text: text::required("text", &b.text, MAX_TEXT)?, public: b.public }
+                Action::Note {
+                    text: text::required("text", &b.text, MAX_TEXT)?,
+                    public: b.public,
+                }
             }
             "transfer" => {
                 let b: TransferBody = body(v)?;
@@ -171,7 +201,9 @@ impl Action {
             }
             "request_info" => {
                 let b: QuestionBody = body(v)?;
-                Action::RequestInfo { question: text::required("question", &b.question, MAX_TEXT)? }
+                Action::RequestInfo {
+                    question: text::required("question", &b.question, MAX_TEXT)?,
+                }
             }
             "resolve" => {
                 let b: ResolveBody = body(v)?;
@@ -186,11 +218,20 @@ impl Action {
                     return Err(Error::invalid(
                         "reason_code",
                         "unknown_reason_code",
-                        format!("Unknown reason code; use one of: {}.", REJECT_REASONS.join(", ")),
-                        format!("Mã lý do không hợp lệ; dùng một trong: {}.", REJECT_REASONS.join(", ")),
+                        format!(
+                            "Unknown reason code; use one of: {}.",
+                            REJECT_REASONS.join(", ")
+                        ),
+                        format!(
+                            "Mã lý do không hợp lệ; dùng một trong: {}.",
+                            REJECT_REASONS.join(", ")
+                        ),
                     ));
                 }
-                Action::Reject { reason_code: b.reason_code, answer: text::required("answer", &b.answer, MAX_TEXT)? }
+                Action::Reject {
+                    reason_code: b.reason_code,
+                    answer: text::required("answer", &b.answer, MAX_TEXT)?,
+                }
             }
             "extend" => {
                 let b: ExtendBody = body(v)?;
@@ -210,7 +251,9 @@ impl Action {
             }
             "route" => {
                 let b: RouteBody = body(v)?;
-                Action::Route { to_unit: unit_code("to_unit", &b.to_unit, refdata)? }
+                Action::Route {
+                    to_unit: unit_code("to_unit", &b.to_unit, refdata)?,
+                }
             }
             "info" => {
                 let b: InfoBody = body(v)?;
@@ -229,11 +272,16 @@ impl Action {
                         "Điểm đánh giá là số nguyên từ 1 đến 5.",
                     ));
                 }
-                Action::Rate { score: b.score as u8, comment: text::optional("comment", b.comment.as_deref(), 1000)? }
+                Action::Rate {
+                    score: b.score as u8,
+                    comment: text::optional("comment", b.comment.as_deref(), 1000)?,
+                }
             }
             "reopen" => {
                 let b: ReopenBody = body(v)?;
-                Action::Reopen { reason: text::required("reason", &b.reason, MAX_TEXT)? }
+                Action::Reopen {
+                    reason: text::required("reason", &b.reason, MAX_TEXT)?,
+                }
             }
             _ => return Err(Error::not_found()),
         })
@@ -259,8 +307,12 @@ impl Action {
     pub fn access(&self, case: &Case) -> CaseAccess {
         match self {
             Action::Route { .. } => CaseAccess::TriageAction,
-            Action::Transfer { .. } if case.unit.as_ref().is_some_and(|u| u.is_triage()) => CaseAccess::TriageAction,
-            Action::Info { .. } | Action::Rate { .. } | Action::Reopen { .. } => CaseAccess::CitizenAction,
+            Action::Transfer { .. } if case.unit.as_ref().is_some_and(|u| u.is_triage()) => {
+                CaseAccess::TriageAction
+            }
+            Action::Info { .. } | Action::Rate { .. } | Action::Reopen { .. } => {
+                CaseAccess::CitizenAction
+            }
             _ => CaseAccess::UnitAction,
         }
     }
@@ -293,7 +345,15 @@ impl<'a> Change<'a> {
         let mut case = before.clone();
         case.version += 1;
         case.updated_at = now;
-        Change { before, case, now, refdata, notifications: vec![], deltas: vec![], decisions: vec![] }
+        Change {
+            before,
+            case,
+            now,
+            refdata,
+            notifications: vec![],
+            deltas: vec![],
+            decisions: vec![],
+        }
     }
 
     fn day(&self, t: DateTime<Utc>) -> chrono::NaiveDate {
@@ -301,15 +361,38 @@ impl<'a> Change<'a> {
     }
 
     /// Count for the city and for a unit, on the local day of `at`.
-    pub fn count(&mut self, at: DateTime<Utc>, unit: Option<&UnitCode>, counter: Counter, amount: i64) {
+    pub fn count(
+        &mut self,
+        at: DateTime<Utc>,
+        unit: Option<&UnitCode>,
+        counter: Counter,
+        amount: i64,
+    ) {
         let day = self.day(at);
-        self.deltas.push(StatDelta { day, scope: ALL.into(), counter, amount });
+        self.deltas.push(StatDelta {
+            day,
+            scope: ALL.into(),
+            counter,
+            amount,
+        });
         if let Some(u) = unit {
-            self.deltas.push(StatDelta { day, scope: u.to_string(), counter, amount });
+            self.deltas.push(StatDelta {
+                day,
+                scope: u.to_string(),
+                counter,
+                amount,
+            });
         }
     }
 
-    pub fn notify(&mut self, ev: &str, key: &str, unit: &str, audience: Vec<Audience>, body: serde_json::Value) {
+    pub fn notify(
+        &mut self,
+        ev: &str,
+        key: &str,
+        unit: &str,
+        audience: Vec<Audience>,
+        body: serde_json::Value,
+    ) {
         let c = &self.case;
         self.notifications.push(Notification {
             dedup_id: format!("{}:{key}", c.id),
@@ -333,7 +416,13 @@ impl<'a> Change<'a> {
         });
         let key = format!("status:v{}", c.version);
         let unit = c.unit.as_ref().map(|u| u.to_string()).unwrap_or_default();
-        self.notify(event::STATUS_CHANGED, &key, &unit, vec![Audience::Citizen], body);
+        self.notify(
+            event::STATUS_CHANGED,
+            &key,
+            &unit,
+            vec![Audience::Citizen],
+            body,
+        );
     }
 
     /// Close the current hold, charging its working hours to the unit.
@@ -347,17 +436,33 @@ impl<'a> Change<'a> {
     }
 
     fn start_hold(&mut self, unit: &UnitCode) {
-        self.case.holds.push(Hold { unit: unit.clone(), from: self.now, to: None, working_hours: None });
+        self.case.holds.push(Hold {
+            unit: unit.clone(),
+            from: self.now,
+            to: None,
+            working_hours: None,
+        });
     }
 
     /// A fresh acknowledge deadline at `unit`, from now.
     fn fresh_ack_due(&self, unit: &UnitCode) -> Option<DateTime<Utc>> {
         let p = &self.refdata.policy;
-        let spec = if unit.is_triage() { p.triage_ack } else { p.sla(&self.case.category, self.case.urgency).ack };
+        let spec = if unit.is_triage() {
+            p.triage_ack
+        } else {
+            p.sla(&self.case.category, self.case.urgency).ack
+        };
         self.refdata.calendar.add(self.now, spec.hours, spec.clock)
     }
 
-    pub fn finish(mut self, action: &str, actor: &Principal, text: Option<String>, public: bool, data: serde_json::Value) -> Outcome {
+    pub fn finish(
+        mut self,
+        action: &str,
+        actor: &Principal,
+        text: Option<String>,
+        public: bool,
+        data: serde_json::Value,
+    ) -> Outcome {
         self.case.next_action_at = crate::schedule::next_action_at(&self.case, self.refdata);
         let event = TimelineEvent {
             at: self.now,
@@ -392,7 +497,12 @@ fn within_window(at: Option<DateTime<Utc>>, now: DateTime<Utc>, refdata: &RefDat
 
 /// Route a `received` case: to `unit` (assigned) or to triage. Computes the
 /// deadlines with the policy in force now and stamps its version.
-pub fn route(case: &Case, unit: UnitCode, now: DateTime<Utc>, refdata: &RefData) -> Result<Outcome> {
+pub fn route(
+    case: &Case,
+    unit: UnitCode,
+    now: DateTime<Utc>,
+    refdata: &RefData,
+) -> Result<Outcome> {
     if case.status != Status::Received {
         return Err(Error::invalid_transition(case.status.as_str(), "route"));
     }
@@ -405,11 +515,19 @@ pub fn route(case: &Case, unit: UnitCode, now: DateTime<Utc>, refdata: &RefData)
     ch.case.policy_version = Some(refdata.policy.version.clone());
     ch.case.routed_at = Some(now);
     ch.case.ack_due = if unit.is_triage() {
-        cal.add(now, refdata.policy.triage_ack.hours, refdata.policy.triage_ack.clock)
+        cal.add(
+            now,
+            refdata.policy.triage_ack.hours,
+            refdata.policy.triage_ack.clock,
+        )
     } else {
         cal.add(case.received_at, sla.ack.hours, sla.ack.clock)
     };
-    ch.case.status = if unit.is_triage() { Status::Triage } else { Status::Assigned };
+    ch.case.status = if unit.is_triage() {
+        Status::Triage
+    } else {
+        Status::Assigned
+    };
     ch.case.unit = Some(unit.clone());
     ch.start_hold(&unit);
     let kind_counter = match case.kind {
@@ -419,18 +537,37 @@ pub fn route(case: &Case, unit: UnitCode, now: DateTime<Utc>, refdata: &RefData)
     // Per-unit intake is counted on the day the case was received.
     let day = refdata.calendar.local_date(case.received_at);
     for c in [Counter::Received, kind_counter] {
-        ch.deltas.push(StatDelta { day, scope: unit.to_string(), counter: c, amount: 1 });
+        ch.deltas.push(StatDelta {
+            day,
+            scope: unit.to_string(),
+            counter: c,
+            amount: 1,
+        });
     }
-    let audience = if unit.is_triage() { vec![Audience::Triage] } else { vec![Audience::Unit] };
+    let audience = if unit.is_triage() {
+        vec![Audience::Triage]
+    } else {
+        vec![Audience::Unit]
+    };
     let body = assignment_body(&ch.case, refdata);
-    ch.notify(event::ASSIGNED, &format!("assigned:v{}", ch.case.version), unit.as_str(), audience, body);
+    ch.notify(
+        event::ASSIGNED,
+        &format!("assigned:v{}", ch.case.version),
+        unit.as_str(),
+        audience,
+        body,
+    );
     ch.notify_status();
     let data = json!({"policy_version": refdata.policy.version});
     Ok(ch.finish("routed", &Principal::system("router"), None, true, data))
 }
 
 fn assignment_body(c: &Case, refdata: &RefData) -> serde_json::Value {
-    let unit_name = c.unit.as_ref().and_then(|u| refdata.unit(u)).map(|u| u.name_vi.clone());
+    let unit_name = c
+        .unit
+        .as_ref()
+        .and_then(|u| refdata.unit(u))
+        .map(|u| u.name_vi.clone());
     json!({
         "case_id": c.id, "tracking_code": c.tracking_code, "category": c.category,
         "kind": c.kind, "urgency": c.urgency, "title": c.title,
@@ -442,7 +579,13 @@ fn assignment_body(c: &Case, refdata: &RefData) -> serde_json::Value {
 
 /// Apply an actor's action. Authorization is checked by the caller
 /// ([`crate::auth::authorize`]); this checks the transition and the rules.
-pub fn apply(case: &Case, actor: &Principal, action: Action, now: DateTime<Utc>, refdata: &RefData) -> Result<Outcome> {
+pub fn apply(
+    case: &Case,
+    actor: &Principal,
+    action: Action,
+    now: DateTime<Utc>,
+    refdata: &RefData,
+) -> Result<Outcome> {
     use Status::*;
     let name = action.name();
     let bad = || Error::invalid_transition(case.status.as_str(), name);
@@ -467,7 +610,9 @@ pub fn apply(case: &Case, actor: &Principal, action: Action, now: DateTime<Utc>,
         }
         Action::Transfer { to_unit, reason } => {
             let from_triage = unit.as_ref().is_some_and(|u| u.is_triage());
-            if !(matches!(case.status, Assigned | InProgress) || (from_triage && case.status == Triage)) {
+            if !(matches!(case.status, Assigned | InProgress)
+                || (from_triage && case.status == Triage))
+            {
                 return Err(bad());
             }
             if to_unit.is_triage() || Some(&to_unit) == unit.as_ref() {
@@ -494,7 +639,13 @@ pub fn apply(case: &Case, actor: &Principal, action: Action, now: DateTime<Utc>,
                 "to_unit": to_unit, "reason": reason, "ack_due": ch.case.ack_due, "resolve_due": ch.case.resolve_due,
                 "transfers": ch.case.transfers});
             let key = format!("transferred:v{}", ch.case.version);
-            ch.notify(event::TRANSFERRED, &key, to_unit.as_str(), vec![Audience::Unit], body.clone());
+            ch.notify(
+                event::TRANSFERRED,
+                &key,
+                to_unit.as_str(),
+                vec![Audience::Unit],
+                body.clone(),
+            );
             let threshold = refdata.policy.passed_around_transfers;
             if !from_triage && ch.case.transfers == threshold && threshold > 0 {
                 ch.count(now, Some(&to_unit), Counter::PassedAround, 1);
@@ -509,7 +660,11 @@ pub fn apply(case: &Case, actor: &Principal, action: Action, now: DateTime<Utc>,
                 );
             }
             ch.notify_status();
-            (Some(reason), false, json!({"from_unit": from, "to_unit": to_unit}))
+            (
+                Some(reason),
+                false,
+                json!({"from_unit": from, "to_unit": to_unit}),
+            )
         }
         Action::Route { to_unit } => {
             if case.status != Triage {
@@ -530,7 +685,13 @@ pub fn apply(case: &Case, actor: &Principal, action: Action, now: DateTime<Utc>,
             ch.case.ack_due = ch.fresh_ack_due(&to_unit);
             let body = assignment_body(&ch.case, refdata);
             let key = format!("assigned:v{}", ch.case.version);
-            ch.notify(event::ASSIGNED, &key, to_unit.as_str(), vec![Audience::Unit], body);
+            ch.notify(
+                event::ASSIGNED,
+                &key,
+                to_unit.as_str(),
+                vec![Audience::Unit],
+                body,
+            );
             ch.notify_status();
             (None, false, json!({"to_unit": to_unit}))
         }
@@ -540,7 +701,11 @@ pub fn apply(case: &Case, actor: &Principal, action: Action, now: DateTime<Utc>,
             }
             ch.case.status = AwaitingInfo;
             ch.case.open_question = Some(question.clone());
-            ch.case.pauses.push(Pause { from: now, to: None, hours: None });
+            ch.case.pauses.push(Pause {
+                from: now,
+                to: None,
+                hours: None,
+            });
             ch.notify_status();
             (Some(question), true, json!({}))
         }
@@ -562,7 +727,11 @@ pub fn apply(case: &Case, actor: &Principal, action: Action, now: DateTime<Utc>,
                 ch.case.resolve_due = cal.add(due, paused, clock);
             }
             ch.notify_status();
-            (Some(text), false, json!({"media": media, "paused_hours": round2(paused)}))
+            (
+                Some(text),
+                false,
+                json!({"media": media, "paused_hours": round2(paused)}),
+            )
         }
         Action::Resolve { answer, evidence } => {
             if case.status != InProgress {
@@ -570,15 +739,27 @@ pub fn apply(case: &Case, actor: &Principal, action: Action, now: DateTime<Utc>,
             }
             ch.case.status = Resolved;
             ch.case.resolved_at = Some(now);
-            let u = unit.clone().ok_or_else(|| Error::bug("resolved case without unit"))?;
-            ch.case.answer = Some(Answer { text: answer.clone(), evidence: evidence.clone(), at: now, unit: u, reason_code: None });
+            let u = unit
+                .clone()
+                .ok_or_else(|| Error::bug("resolved case without unit"))?;
+            ch.case.answer = Some(Answer {
+                text: answer.clone(),
+                evidence: evidence.clone(),
+                at: now,
+                unit: u,
+                reason_code: None,
+            });
             ch.end_hold();
             if case.first_resolved_at.is_none() {
                 let on_time = case.resolve_due.is_none_or(|d| now <= d);
                 ch.case.first_resolved_at = Some(now);
                 ch.case.first_resolved_on_time = Some(on_time);
                 ch.count(now, unit.as_ref(), Counter::Resolved, 1);
-                let c = if on_time { Counter::ResolvedOnTime } else { Counter::ResolvedLate };
+                let c = if on_time {
+                    Counter::ResolvedOnTime
+                } else {
+                    Counter::ResolvedLate
+                };
                 ch.count(now, unit.as_ref(), c, 1);
                 let hours = cal.working_hours_between(case.received_at, now);
                 ch.count(now, unit.as_ref(), Counter::hist_bucket(hours), 1);
@@ -586,20 +767,34 @@ pub fn apply(case: &Case, actor: &Principal, action: Action, now: DateTime<Utc>,
             ch.notify_status();
             (Some(answer), true, json!({"evidence": evidence}))
         }
-        Action::Reject { reason_code, answer } => {
+        Action::Reject {
+            reason_code,
+            answer,
+        } => {
             if !matches!(case.status, Assigned | InProgress) {
                 return Err(bad());
             }
             ch.case.status = Rejected;
             ch.case.rejected_at = Some(now);
-            let u = unit.clone().ok_or_else(|| Error::bug("rejected case without unit"))?;
-            ch.case.answer = Some(Answer { text: answer.clone(), evidence: vec![], at: now, unit: u, reason_code: Some(reason_code.clone()) });
+            let u = unit
+                .clone()
+                .ok_or_else(|| Error::bug("rejected case without unit"))?;
+            ch.case.answer = Some(Answer {
+                text: answer.clone(),
+                evidence: vec![],
+                at: now,
+                unit: u,
+                reason_code: Some(reason_code.clone()),
+            });
             ch.end_hold();
             ch.count(now, unit.as_ref(), Counter::Rejected, 1);
             ch.notify_status();
             (Some(answer), true, json!({"reason_code": reason_code}))
         }
-        Action::Extend { working_days, reason } => {
+        Action::Extend {
+            working_days,
+            reason,
+        } => {
             if !matches!(case.status, Assigned | InProgress | AwaitingInfo) {
                 return Err(bad());
             }
@@ -611,12 +806,23 @@ pub fn apply(case: &Case, actor: &Principal, action: Action, now: DateTime<Utc>,
                     "Mỗi phản ánh chỉ được gia hạn một lần.",
                 ));
             }
-            let due = case.resolve_due.ok_or_else(|| Error::bug("extend without resolve_due"))?;
+            let due = case
+                .resolve_due
+                .ok_or_else(|| Error::bug("extend without resolve_due"))?;
             let minutes = working_days as i64 * cal.minutes_per_day();
             ch.case.resolve_due = cal.add_working_minutes(due, minutes);
-            ch.case.extension = Some(Extension { working_days, reason: reason.clone(), at: now, by: actor.sub.clone() });
+            ch.case.extension = Some(Extension {
+                working_days,
+                reason: reason.clone(),
+                at: now,
+                by: actor.sub.clone(),
+            });
             ch.count(now, unit.as_ref(), Counter::Extensions, 1);
-            (Some(reason), true, json!({"working_days": working_days, "old_resolve_due": due, "new_resolve_due": ch.case.resolve_due}))
+            (
+                Some(reason),
+                true,
+                json!({"working_days": working_days, "old_resolve_due": due, "new_resolve_due": ch.case.resolve_due}),
+            )
         }
         Action::Rate { score, comment } => {
             if case.status != Resolved {
@@ -624,14 +830,20 @@ pub fn apply(case: &Case, actor: &Principal, action: Action, now: DateTime<Utc>,
             }
             ch.case.status = Closed;
             ch.case.closed_at = Some(now);
-            ch.case.rating = Some(Rating { score, comment: comment.clone(), at: now });
+            ch.case.rating = Some(Rating {
+                score,
+                comment: comment.clone(),
+                at: now,
+            });
             ch.count(now, unit.as_ref(), Counter::RatingSum, score as i64);
             ch.count(now, unit.as_ref(), Counter::RatingCount, 1);
             (comment, false, json!({"score": score}))
         }
         Action::Reopen { reason } => match case.status {
             Resolved if within_window(case.resolved_at, now, refdata) => {
-                let u = unit.clone().ok_or_else(|| Error::bug("resolved case without unit"))?;
+                let u = unit
+                    .clone()
+                    .ok_or_else(|| Error::bug("resolved case without unit"))?;
                 ch.case.status = InProgress;
                 ch.case.resolved_at = None;
                 ch.case.reopens += 1;
@@ -651,7 +863,13 @@ pub fn apply(case: &Case, actor: &Principal, action: Action, now: DateTime<Utc>,
                 ch.count(now, Some(&t), Counter::Reopens, 1);
                 let body = assignment_body(&ch.case, refdata);
                 let key = format!("assigned:v{}", ch.case.version);
-                ch.notify(event::ASSIGNED, &key, t.as_str(), vec![Audience::Triage], body);
+                ch.notify(
+                    event::ASSIGNED,
+                    &key,
+                    t.as_str(),
+                    vec![Audience::Triage],
+                    body,
+                );
                 ch.notify_status();
                 (Some(reason), false, json!({}))
             }
@@ -675,14 +893,23 @@ pub fn close_after_window(case: &Case, now: DateTime<Utc>, refdata: &RefData) ->
     ch.case.status = Status::Closed;
     ch.case.closed_at = Some(now);
     ch.notify_status();
-    Ok(ch.finish("close", &Principal::system("deadlines"), None, true, json!({"reason": "dispute_window_ended"})))
+    Ok(ch.finish(
+        "close",
+        &Principal::system("deadlines"),
+        None,
+        true,
+        json!({"reason": "dispute_window_ended"}),
+    ))
 }
 
 /// Is this role ever able to take this action? (For 403 vs 409 ordering.)
 pub fn role_may(role: Role, action: &Action) -> bool {
     match action {
         Action::Route { .. } => matches!(role, Role::Triage | Role::Admin),
-        Action::Transfer { .. } => matches!(role, Role::Official | Role::UnitAdmin | Role::Triage | Role::Admin),
+        Action::Transfer { .. } => matches!(
+            role,
+            Role::Official | Role::UnitAdmin | Role::Triage | Role::Admin
+        ),
         Action::Info { .. } | Action::Rate { .. } | Action::Reopen { .. } => role == Role::Citizen,
         _ => matches!(role, Role::Official | Role::UnitAdmin),
     }

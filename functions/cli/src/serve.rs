@@ -1,0 +1,148 @@
+//! `pakn serve`: the API, the routing workers and the deadline scheduler in
+//! one process — the same handlers the Lambda functions run.
+
+use crate::config::{Backend, Config};
+use anyhow::{Context, Result};
+use pakn_api::{app, AppState, Auth};
+use pakn_core::ports::{Clock, SystemClock};
+use pakn_core::Pakn;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Routing workers in `pakn serve` (each handles one message at a time).
+const ROUTER_WORKERS: usize = 2;
+/// Cases the sweep looks at per pass (more are picked up by the next pass).
+const SWEEP_LIMIT: usize = 1000;
+
+pub async fn serve(cfg: Config) -> Result<()> {
+    let refdata = Arc::new(cfg.refdata()?);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+
+    let (pakn, auth, what) = match cfg.backend {
+        Backend::Sqlite => {
+            let path = cfg.db.clone();
+            let backend = tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path))
+                .await?
+                .with_context(|| format!("opening the database {}", cfg.db.display()))?;
+            let pakn = backend.pakn(clock, refdata.clone());
+            for _ in 0..ROUTER_WORKERS {
+                tasks.push(tokio::spawn(pakn_local::run_router(pakn.clone(), backend.queue.clone(), stop_rx.clone())));
+            }
+            let auth = Auth::Hs256 { secret: cfg.local_secret()? };
+            (pakn, auth, format!("SQLite {}", cfg.db.display()))
+        }
+        Backend::Aws => {
+            let pakn = pakn_aws::pakn_from_env().await.context("building the AWS backend")?;
+            let queue_url = std::env::var("INTAKE_QUEUE_URL").unwrap_or_default();
+            let sqs = aws_sdk_sqs::Client::new(&aws_sdk_config().await);
+            tasks.push(tokio::spawn(crate::aws_worker::poll_intake(pakn.clone(), sqs, queue_url, stop_rx.clone())));
+            let auth = Auth::Hs256 { secret: cfg.local_secret()? };
+            let table = std::env::var("TABLE_NAME").unwrap_or_default();
+            (pakn, auth, format!("DynamoDB table {table}"))
+        }
+    };
+    tasks.push(tokio::spawn(scheduler(pakn.clone(), cfg.sweep_every, stop_rx.clone())));
+
+    let listener = tokio::net::TcpListener::bind(cfg.addr)
+        .await
+        .with_context(|| format!("binding {} (set PAKN_ADDR to another address)", cfg.addr))?;
+    let addr = listener.local_addr()?;
+    let units = refdata.units.len();
+    let cats = refdata.categories.len();
+    eprintln!(
+        "pakn serving on http://{addr}  ({what}; {units} units, {cats} categories, policy {})\n\
+         API description: http://{addr}/openapi.json\n\
+         Get a token:     pakn token --role citizen --sub cong-dan-1\n\
+         \x20                pakn token --role official --sub can-bo-1 --unit ward:00070\n\
+         (with cargo: cargo run -q --release -- token --role citizen --sub cong-dan-1)",
+        refdata.policy.version
+    );
+    let state = AppState { pakn, auth };
+    let shutdown = async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = stop_tx.send(true);
+    };
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;
+    for t in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The deadline sweep on a timer (EventBridge's job on AWS).
+async fn scheduler(pakn: Pakn, every_secs: u64, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(every_secs));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                match pakn.sweep(SWEEP_LIMIT).await {
+                    Ok(r) if r.decided > 0 || r.published > 0 => tracing::info!(?r, "sweep"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "sweep failed; retrying on the next tick"),
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// `pakn provision`: the template's resources on any AWS endpoint.
+pub async fn provision(prefix: &str) -> Result<()> {
+    let sdk = aws_sdk_config().await;
+    let p = pakn_aws::provision(&sdk, &pakn_aws::Names::with_prefix(prefix)).await.context("provisioning")?;
+    println!("export TABLE_NAME={}", p.table);
+    println!("export INTAKE_QUEUE_URL={}", p.queue_url);
+    println!("export INTAKE_DLQ_URL={}", p.dlq_url);
+    println!("export TOPIC_ARN={}", p.topic_arn);
+    Ok(())
+}
+
+/// The SDK's own configuration chain (region, credentials, `AWS_ENDPOINT_URL`).
+async fn aws_sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+}
+
+/// `pakn redrive`: dead letters back to the intake queue.
+pub async fn redrive(cfg: Config) -> Result<()> {
+    match cfg.backend {
+        Backend::Sqlite => {
+            let path = cfg.db.clone();
+            let backend = tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path)).await??;
+            let dead = backend.queue.dlq_list().await?;
+            let n = backend.queue.redrive(usize::MAX).await?;
+            println!("moved {n} of {} dead-lettered messages back to the intake queue", dead.len());
+        }
+        Backend::Aws => {
+            let sdk = aws_sdk_config().await;
+            let dlq = std::env::var("INTAKE_DLQ_URL").context("pakn redrive --backend aws needs INTAKE_DLQ_URL")?;
+            let queue = std::env::var("INTAKE_QUEUE_URL").context("needs INTAKE_QUEUE_URL")?;
+            let n = pakn_aws::redrive(&aws_sdk_sqs::Client::new(&sdk), &dlq, &queue, usize::MAX).await?;
+            println!("moved {n} dead-lettered messages back to the intake queue");
+        }
+    }
+    Ok(())
+}

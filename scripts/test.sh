@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs ALL of pakn's tests on a fresh machine that has the Rust toolchain and
+# Python 3: installs the local AWS emulator (moto) and the template linters
+# into ./.venv, checks formatting and lints, validates the SAM template, then
+# runs every Rust test (the AWS-adapter tests start moto on 127.0.0.1 themselves).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+if ! .venv/bin/python -c 'import moto, cfnlint, samcli' 2>/dev/null; then
+  echo "==> installing test tools into .venv (moto[server], cfn-lint, aws-sam-cli)"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --upgrade pip
+  .venv/bin/pip install --quiet -r infra/requirements-test.txt
+fi
+export PAKN_MOTO_SERVER="$root/.venv/bin/moto_server"
+export CARGO_INCREMENTAL=0
+export CARGO_TERM_COLOR=never
+# The linters and the emulator never need real AWS: dummy credentials, a region.
+export AWS_REGION=ap-southeast-1 AWS_DEFAULT_REGION=ap-southeast-1
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+export SAM_CLI_TELEMETRY=0
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "==> cfn-lint template.yaml"
+.venv/bin/cfn-lint template.yaml
+echo "==> sam validate --lint"
+.venv/bin/sam validate --lint --template-file template.yaml >/dev/null
+echo "==> cargo test --workspace"
+cargo test --workspace --no-fail-fast "$@"
