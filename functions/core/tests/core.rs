@@ -1,0 +1,14 @@
+//! Unit and property tests of the pakn domain (pakn-core), in one test binary.
+//!
+//! Every expected value is worked out by hand in the test (Hanoi local time,
+//! UTC+7, against the holiday data in `infra/data/holidays.json`), never
+//! copied from the code's output.
+
+#[path = "core/common.rs"]
+mod common;
+
+#[path = "core/calendar.rs"]
+mod calendar;
+
+#[path = "core/calendar_props.rs"]
+mod calendar_props;
