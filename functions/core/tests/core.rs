@@ -12,3 +12,9 @@ mod calendar;
 
 #[path = "core/calendar_props.rs"]
 mod calendar_props;
+
+#[path = "core/workflow.rs"]
+mod workflow;
+
+#[path = "core/transitions.rs"]
+mod transitions;
