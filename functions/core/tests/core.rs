@@ -18,3 +18,15 @@ mod workflow;
 
 #[path = "core/transitions.rs"]
 mod transitions;
+
+#[path = "core/auth.rs"]
+mod auth;
+
+#[path = "core/routing.rs"]
+mod routing;
+
+#[path = "core/schedule.rs"]
+mod schedule;
+
+#[path = "core/stats.rs"]
+mod stats;
