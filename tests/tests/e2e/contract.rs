@@ -1,1 +1,1044 @@
-//! (module owned by one engineer; see main.rs)
+//! The store contract suite: what every [`CaseStore`] must do, written once
+//! and run against each backend. Every test is a `pub async fn` taking a
+//! fresh, empty store (`Arc<dyn CaseStore>`); the SQLite instantiation is at
+//! the bottom (`sqlite::*`, a temp file per test). To run the suite against
+//! another adapter, instantiate the same list with its own constructor:
+//!
+//! ```ignore
+//! macro_rules! dynamo_contract { ($($t:ident),* $(,)?) => { $(
+//!     #[tokio::test] async fn $t() { let s = fresh_dynamo_store().await; crate::contract::$t(s).await; }
+//! )* } }
+//! dynamo_contract!(create_and_read, tracking_code_collision, ...); // see CONTRACT_TESTS
+//! ```
+//!
+//! Instants are whole seconds and far from "now", so no backend's own
+//! precision or clock leaks into the results; every condition a store must
+//! refuse is tested by proving it refused *and* wrote nothing.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use pakn_core::auth::{Official, Role, Roster};
+use pakn_core::case::{Case, Channel, Location, Status, TimelineEvent};
+use pakn_core::category::{Kind, Urgency};
+use pakn_core::ids::{self, CaseId};
+use pakn_core::inspection::Inspection;
+use pakn_core::notify::{Audience, Notification};
+use pakn_core::ports::{CaseQuery, CaseStore, Commit, Created, IdemRecord, NewCase, StoreError};
+use pakn_core::refdata::RefData;
+use pakn_core::stats::{ALL, Counter, StatDelta};
+use pakn_core::unit::UnitCode;
+use pakn_core::workflow::{self, Outcome};
+use std::sync::Arc;
+
+/// The names of every contract test, for other backends' instantiations.
+pub const CONTRACT_TESTS: &[&str] = &[
+    "create_and_read",
+    "tracking_code_collision",
+    "idempotency_replay_and_expiry",
+    "commit_conflicts_on_a_stale_version",
+    "ledger_decides_once",
+    "decide_once_without_a_case_change",
+    "outbox_pending_and_mark_published",
+    "list_filters",
+    "list_cursor_pages_through_everything_once",
+    "due_cases_only_due_earliest_first",
+    "rollups_per_day_and_scope",
+    "count_open_city_and_unit",
+    "rosters_round_trip",
+    "headcount_round_trip",
+    "inspections_put_if_absent_and_versioned",
+    "commit_opens_an_inspection_once",
+];
+
+// ------------------------------------------------------------------ helpers
+
+/// Monday 28 July 2025, 09:00 in Hanoi.
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 7, 28, 2, 0, 0)
+        .single()
+        .expect("valid instant")
+}
+
+pub fn ward70() -> UnitCode {
+    UnitCode::ward("00070")
+}
+
+pub fn ward73() -> UnitCode {
+    UnitCode::ward("00073")
+}
+
+fn refdata() -> RefData {
+    RefData::embedded()
+}
+
+/// A freshly received case (version 1), as intake builds it.
+pub fn sample_case(at: DateTime<Utc>, by: &str) -> Case {
+    Case {
+        id: CaseId::new(at),
+        tracking_code: ids::new_tracking_code(at),
+        kind: Kind::Field,
+        category: "lighting".into(),
+        title: "Đèn đường hỏng".into(),
+        description: "Đèn đường trước số 12 không sáng.".into(),
+        urgency: Urgency::Normal,
+        location: Location {
+            lat: 21.0285,
+            lng: 105.8542,
+            address: Some("12 Hàng Bài".into()),
+            ward_code: Some("00070".into()),
+        },
+        media: vec![],
+        channel: Channel::App,
+        contact: None,
+        submitted_by: by.into(),
+        submitted_role: Role::Citizen,
+        received_at: at,
+        status: Status::Received,
+        version: 1,
+        unit: None,
+        policy_version: None,
+        routed_at: None,
+        ack_due: None,
+        resolve_due: None,
+        resolve_clock: Default::default(),
+        accepted_at: None,
+        first_resolved_at: None,
+        first_resolved_on_time: None,
+        resolved_at: None,
+        rejected_at: None,
+        closed_at: None,
+        holds: vec![],
+        pauses: vec![],
+        transfers: 0,
+        reopens: 0,
+        extension: None,
+        answer: None,
+        rating: None,
+        open_question: None,
+        milestones_done: vec![],
+        next_action_at: None,
+        updated_at: at,
+    }
+}
+
+fn event(c: &Case, action: &str) -> TimelineEvent {
+    TimelineEvent {
+        at: c.updated_at,
+        version: c.version,
+        action: action.into(),
+        actor: c.submitted_by.clone(),
+        actor_role: c.submitted_role.as_str().into(),
+        from_status: None,
+        to_status: Some(c.status),
+        unit: c.unit.clone(),
+        text: None,
+        public: true,
+        data: serde_json::Value::Null,
+    }
+}
+
+/// What intake writes with a case: its event and one `received` count for the city.
+pub fn new_case(c: &Case) -> NewCase {
+    NewCase {
+        case: c.clone(),
+        event: event(c, "submitted"),
+        deltas: vec![StatDelta {
+            day: c.received_at.date_naive(),
+            scope: ALL.into(),
+            counter: Counter::Received,
+            amount: 1,
+        }],
+        idempotency: None,
+    }
+}
+
+/// Store a new case; panics unless it is new.
+pub async fn create(store: &dyn CaseStore, c: &Case) {
+    assert_eq!(
+        store
+            .create_case(&new_case(c), c.received_at)
+            .await
+            .expect("create"),
+        Created::New
+    );
+}
+
+/// The router's outcome for `c` (version + 1, notifications, per-unit counters).
+pub fn routed(c: &Case, unit: UnitCode) -> Outcome {
+    workflow::route(c, unit, c.received_at + Duration::minutes(1), &refdata())
+        .expect("route a received case")
+}
+
+/// A hand-made change of `c` (version + 1) with nothing written beside it.
+pub fn changed(c: &Case, f: impl FnOnce(&mut Case)) -> Outcome {
+    let mut case = c.clone();
+    case.version += 1;
+    case.updated_at += Duration::seconds(1);
+    f(&mut case);
+    let event = event(&case, "test");
+    Outcome {
+        case,
+        event,
+        notifications: vec![],
+        deltas: vec![],
+        decisions: vec![],
+    }
+}
+
+pub fn commit_of(expected_version: u64, outcome: Outcome) -> Commit {
+    Commit {
+        expected_version,
+        outcome,
+        inspection: None,
+        enqueue: false,
+    }
+}
+
+fn digest(dedup_id: &str) -> Notification {
+    Notification {
+        dedup_id: dedup_id.into(),
+        event: "unit.overdue_digest".into(),
+        unit: ward70().to_string(),
+        urgency: "normal".into(),
+        audience: vec![Audience::Unit, Audience::HomeAffairs],
+        case_id: None,
+        body: serde_json::json!({"overdue": 3}),
+        created_at: t0(),
+    }
+}
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 7, d).expect("a July day")
+}
+
+#[track_caller]
+fn assert_conflict(r: Result<(), StoreError>) {
+    match r {
+        Err(StoreError::Conflict(_)) => {}
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+}
+
+// -------------------------------------------------------------------- tests
+
+pub async fn create_and_read(store: Arc<dyn CaseStore>) {
+    let c = sample_case(t0(), "citizen-1");
+    create(store.as_ref(), &c).await;
+    assert_eq!(
+        store.get_case(&c.id).await.unwrap(),
+        Some(c.clone()),
+        "a case round-trips unchanged"
+    );
+    assert_eq!(
+        store
+            .case_id_by_tracking_code(&c.tracking_code)
+            .await
+            .unwrap(),
+        Some(c.id.clone())
+    );
+    assert_eq!(
+        store.case_id_by_tracking_code("HN-25-ZZZZZ").await.unwrap(),
+        None
+    );
+    assert_eq!(store.get_case(&CaseId::new(t0())).await.unwrap(), None);
+    let tl = store.timeline(&c.id).await.unwrap();
+    assert_eq!(tl, vec![event(&c, "submitted")]);
+}
+
+pub async fn tracking_code_collision(store: Arc<dyn CaseStore>) {
+    let first = sample_case(t0(), "a");
+    create(store.as_ref(), &first).await;
+    let mut second = sample_case(t0() + Duration::seconds(1), "b");
+    second.tracking_code = first.tracking_code.clone();
+    match store
+        .create_case(&new_case(&second), second.received_at)
+        .await
+    {
+        Err(StoreError::TrackingCodeTaken) => {}
+        other => panic!("expected TrackingCodeTaken, got {other:?}"),
+    }
+    assert_eq!(
+        store.get_case(&second.id).await.unwrap(),
+        None,
+        "nothing of the refused case is stored"
+    );
+    assert!(store.timeline(&second.id).await.unwrap().is_empty());
+    let rows = store.rollups(ALL, day(28), day(29)).await.unwrap();
+    assert_eq!(
+        rows[0].get(Counter::Received),
+        1,
+        "its counters were not applied"
+    );
+    // Drawing another code succeeds.
+    second.tracking_code = ids::new_tracking_code(t0());
+    while second.tracking_code == first.tracking_code {
+        second.tracking_code = ids::new_tracking_code(t0());
+    }
+    create(store.as_ref(), &second).await;
+}
+
+pub async fn idempotency_replay_and_expiry(store: Arc<dyn CaseStore>) {
+    let c = sample_case(t0(), "a");
+    let rec = IdemRecord {
+        key: "key-hash-1".into(),
+        body_hash: "body-hash-1".into(),
+        case_id: c.id.clone(),
+        tracking_code: c.tracking_code.clone(),
+        expires_at: t0() + Duration::hours(24),
+    };
+    let mut first = new_case(&c);
+    first.idempotency = Some(rec.clone());
+    assert_eq!(store.create_case(&first, t0()).await.unwrap(), Created::New);
+
+    // The same key within its lifetime: the first record, and nothing written.
+    let retry = sample_case(t0() + Duration::minutes(1), "a");
+    let mut again = new_case(&retry);
+    again.idempotency = Some(IdemRecord {
+        case_id: retry.id.clone(),
+        tracking_code: retry.tracking_code.clone(),
+        ..rec.clone()
+    });
+    let at = t0() + Duration::hours(23);
+    assert_eq!(
+        store.create_case(&again, at).await.unwrap(),
+        Created::Replayed(rec.clone())
+    );
+    assert_eq!(store.get_case(&retry.id).await.unwrap(), None);
+    let rows = store.rollups(ALL, day(28), day(29)).await.unwrap();
+    assert_eq!(rows[0].get(Counter::Received), 1, "a replay counts nothing");
+
+    // Expired (stores check expiry themselves; TTL deletion is lazy): a new case.
+    let later = t0() + Duration::hours(25);
+    if let Some(i) = again.idempotency.as_mut() {
+        i.expires_at = later + Duration::hours(24);
+    }
+    assert_eq!(
+        store.create_case(&again, later).await.unwrap(),
+        Created::New
+    );
+    assert!(store.get_case(&retry.id).await.unwrap().is_some());
+    // ... and the key now replays the new record.
+    let third = sample_case(t0() + Duration::minutes(2), "a");
+    let mut third_new = new_case(&third);
+    third_new.idempotency = Some(IdemRecord {
+        case_id: third.id.clone(),
+        tracking_code: third.tracking_code.clone(),
+        ..rec.clone()
+    });
+    match store
+        .create_case(&third_new, later + Duration::minutes(1))
+        .await
+        .unwrap()
+    {
+        Created::Replayed(r) => assert_eq!(r.case_id, retry.id),
+        Created::New => panic!("the replaced key must replay"),
+    }
+}
+
+pub async fn commit_conflicts_on_a_stale_version(store: Arc<dyn CaseStore>) {
+    let c = sample_case(t0(), "a");
+    create(store.as_ref(), &c).await;
+    let out = routed(&c, ward70());
+    store.commit(&commit_of(1, out.clone())).await.unwrap();
+    assert_eq!(store.get_case(&c.id).await.unwrap(), Some(out.case.clone()));
+
+    // The same change again (a duplicate delivery), and a change from a stale read.
+    assert_conflict(store.commit(&commit_of(1, out.clone())).await);
+    assert_conflict(
+        store
+            .commit(&commit_of(1, changed(&c, |x| x.title = "stale".into())))
+            .await,
+    );
+    // A version from the future is refused too.
+    assert_conflict(
+        store
+            .commit(&commit_of(5, changed(&out.case, |_| {})))
+            .await,
+    );
+    assert_eq!(
+        store.get_case(&c.id).await.unwrap(),
+        Some(out.case.clone()),
+        "unchanged"
+    );
+    assert_eq!(store.timeline(&c.id).await.unwrap().len(), 2);
+    // A change of an unknown case is a conflict as well (nothing to update).
+    let ghost = sample_case(t0(), "ghost");
+    assert_conflict(store.commit(&commit_of(1, changed(&ghost, |_| {}))).await);
+    assert_eq!(store.get_case(&ghost.id).await.unwrap(), None);
+}
+
+pub async fn ledger_decides_once(store: Arc<dyn CaseStore>) {
+    let c = sample_case(t0(), "a");
+    create(store.as_ref(), &c).await;
+    let mut first = routed(&c, ward70());
+    first.decisions = vec!["overdue@2025-08-01T10:00:00Z".into()];
+    store.commit(&commit_of(1, first.clone())).await.unwrap();
+    let pending = store.pending_notifications(100).await.unwrap().len();
+
+    // A change at the right version that decides the same milestone again.
+    let mut second = changed(&first.case, |x| x.milestones_done.push("dup".into()));
+    second.decisions = vec!["before_due@x".into(), "overdue@2025-08-01T10:00:00Z".into()];
+    second.notifications = vec![digest("dup-decision")];
+    second.deltas = vec![StatDelta {
+        day: day(28),
+        scope: "ward:00073".into(),
+        counter: Counter::Reopens,
+        amount: 1,
+    }];
+    let mut commit = commit_of(2, second);
+    commit.inspection = Some(Inspection::for_overdue_case(
+        &c.id,
+        &ward70(),
+        t0(),
+        serde_json::Value::Null,
+    ));
+    assert_conflict(store.commit(&commit).await);
+
+    assert_eq!(
+        store.get_case(&c.id).await.unwrap(),
+        Some(first.case.clone()),
+        "the case is untouched"
+    );
+    assert_eq!(store.timeline(&c.id).await.unwrap().len(), 2, "no event");
+    assert_eq!(
+        store.pending_notifications(100).await.unwrap().len(),
+        pending,
+        "no notification"
+    );
+    assert!(
+        store
+            .rollups("ward:00073", day(28), day(29))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no counter"
+    );
+    assert_eq!(
+        store
+            .get_inspection(&format!("case-{}", c.id))
+            .await
+            .unwrap(),
+        None,
+        "no inspection"
+    );
+    // The other decision of the refused commit was not taken either.
+    let mut third = changed(&first.case, |_| {});
+    third.decisions = vec!["before_due@x".into()];
+    store.commit(&commit_of(2, third)).await.unwrap();
+}
+
+pub async fn decide_once_without_a_case_change(store: Arc<dyn CaseStore>) {
+    let n = digest("digest:ward:00070:2025-07-28");
+    assert!(store.decide_once(&n).await.unwrap());
+    assert!(!store.decide_once(&n).await.unwrap(), "decided once");
+    let pending = store.pending_notifications(10).await.unwrap();
+    assert_eq!(pending, vec![n.clone()], "one outbox entry");
+    store.mark_published(&n.dedup_id).await.unwrap();
+    assert!(
+        !store.decide_once(&n).await.unwrap(),
+        "still decided after publication"
+    );
+    assert!(store.pending_notifications(10).await.unwrap().is_empty());
+}
+
+pub async fn outbox_pending_and_mark_published(store: Arc<dyn CaseStore>) {
+    let c = sample_case(t0(), "a");
+    create(store.as_ref(), &c).await;
+    let out = routed(&c, ward70());
+    assert!(!out.notifications.is_empty());
+    store.commit(&commit_of(1, out.clone())).await.unwrap();
+    let mut pending = store.pending_notifications(100).await.unwrap();
+    pending.sort_by(|a, b| a.dedup_id.cmp(&b.dedup_id));
+    let mut expected = out.notifications.clone();
+    expected.sort_by(|a, b| a.dedup_id.cmp(&b.dedup_id));
+    assert_eq!(
+        pending, expected,
+        "every notification of the commit, as written"
+    );
+    assert_eq!(
+        store.pending_notifications(1).await.unwrap().len(),
+        1,
+        "limit"
+    );
+
+    let first = &expected[0].dedup_id;
+    store.mark_published(first).await.unwrap();
+    store.mark_published(first).await.unwrap(); // idempotent
+    store.mark_published("never-decided").await.unwrap(); // unknown: no error
+    let left = store.pending_notifications(100).await.unwrap();
+    assert_eq!(left.len(), expected.len() - 1);
+    assert!(left.iter().all(|n| &n.dedup_id != first));
+}
+
+/// Seven cases: (hours after t0, submitter, unit, status).
+async fn seed_list(store: &dyn CaseStore) -> Vec<Case> {
+    let plan: [(i64, &str, Option<UnitCode>, Status); 7] = [
+        (0, "alice", Some(ward70()), Status::Assigned),
+        (1, "bob", Some(ward70()), Status::InProgress),
+        (2, "alice", Some(ward73()), Status::Assigned),
+        (3, "alice", None, Status::Received),
+        (4, "bob", Some(ward70()), Status::Resolved),
+        (5, "carol", Some(ward73()), Status::AwaitingInfo),
+        (6, "alice", Some(ward70()), Status::Assigned),
+    ];
+    let mut out = Vec::new();
+    for (i, (h, by, unit, status)) in plan.into_iter().enumerate() {
+        let mut c = sample_case(t0() + Duration::hours(h), by);
+        if i == 5 {
+            c.category = "drainage".into();
+        }
+        create(store, &c).await;
+        if let Some(u) = unit {
+            let ch = changed(&c, |x| {
+                x.unit = Some(u);
+                x.status = status;
+                // Due 2 days after receipt: overdue by t0 + 3 days unless closed.
+                x.resolve_due = Some(x.received_at + Duration::days(2));
+            });
+            store.commit(&commit_of(1, ch.clone())).await.unwrap();
+            c = ch.case;
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn ids_of(cases: &[Case]) -> Vec<CaseId> {
+    cases.iter().map(|c| c.id.clone()).collect()
+}
+
+/// The ids of `all` at `idx`, newest first (the list order).
+fn newest_first(all: &[Case], idx: &[usize]) -> Vec<CaseId> {
+    idx.iter().rev().map(|i| all[*i].id.clone()).collect()
+}
+
+pub async fn list_filters(store: Arc<dyn CaseStore>) {
+    let all = seed_list(store.as_ref()).await;
+    let list = |q: CaseQuery| {
+        let store = store.clone();
+        async move {
+            ids_of(
+                &store
+                    .list_cases(&CaseQuery { limit: 50, ..q })
+                    .await
+                    .unwrap()
+                    .cases,
+            )
+        }
+    };
+    assert_eq!(
+        list(CaseQuery::default()).await,
+        newest_first(&all, &[0, 1, 2, 3, 4, 5, 6])
+    );
+    assert_eq!(
+        list(CaseQuery {
+            unit: Some(ward70()),
+            ..Default::default()
+        })
+        .await,
+        newest_first(&all, &[0, 1, 4, 6])
+    );
+    assert_eq!(
+        list(CaseQuery {
+            submitted_by: Some("alice".into()),
+            ..Default::default()
+        })
+        .await,
+        newest_first(&all, &[0, 2, 3, 6])
+    );
+    assert_eq!(
+        list(CaseQuery {
+            unit: Some(ward70()),
+            status: Some(Status::Assigned),
+            ..Default::default()
+        })
+        .await,
+        newest_first(&all, &[0, 6])
+    );
+    assert_eq!(
+        list(CaseQuery {
+            category: Some("drainage".into()),
+            ..Default::default()
+        })
+        .await,
+        newest_first(&all, &[5])
+    );
+    assert_eq!(
+        list(CaseQuery {
+            received_from: Some(t0() + Duration::hours(2)),
+            received_to: Some(t0() + Duration::hours(5)),
+            ..Default::default()
+        })
+        .await,
+        newest_first(&all, &[2, 3, 4]),
+        "[from, to)"
+    );
+    // Overdue at t0 + 2 days + 90 min: open cases due before then (0 and 1; 4 is resolved).
+    let at = t0() + Duration::days(2) + Duration::minutes(90);
+    assert_eq!(
+        list(CaseQuery {
+            overdue_at: Some(at),
+            ..Default::default()
+        })
+        .await,
+        newest_first(&all, &[0, 1])
+    );
+    // Awaiting info still counts as open for "overdue" (Case::is_overdue).
+    let late = t0() + Duration::days(10);
+    assert_eq!(
+        list(CaseQuery {
+            overdue_at: Some(late),
+            unit: Some(ward73()),
+            ..Default::default()
+        })
+        .await,
+        newest_first(&all, &[2, 5])
+    );
+    for c in store
+        .list_cases(&CaseQuery {
+            overdue_at: Some(late),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .cases
+    {
+        assert!(c.is_overdue(late), "{} is not overdue", c.id);
+    }
+    assert!(
+        list(CaseQuery {
+            submitted_by: Some("nobody".into()),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
+}
+
+pub async fn list_cursor_pages_through_everything_once(store: Arc<dyn CaseStore>) {
+    let all = seed_list(store.as_ref()).await;
+    for scope in [None, Some(ward70())] {
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        let mut pages = 0;
+        loop {
+            let page = store
+                .list_cases(&CaseQuery {
+                    unit: scope.clone(),
+                    cursor: cursor.clone(),
+                    limit: 3,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert!(page.cases.len() <= 3);
+            seen.extend(ids_of(&page.cases));
+            pages += 1;
+            assert!(pages < 10, "the cursor must move on");
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let expected: Vec<CaseId> = match &scope {
+            None => newest_first(&all, &[0, 1, 2, 3, 4, 5, 6]),
+            Some(_) => newest_first(&all, &[0, 1, 4, 6]),
+        };
+        assert_eq!(seen, expected, "every case once, newest first ({scope:?})");
+    }
+    // A page that ends exactly at the last case may or may not carry a cursor,
+    // but following it yields nothing more.
+    let page = store
+        .list_cases(&CaseQuery {
+            limit: 7,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.cases.len(), 7);
+    if let Some(c) = page.next_cursor {
+        let rest = store
+            .list_cases(&CaseQuery {
+                cursor: Some(c),
+                limit: 7,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(rest.cases.is_empty() && rest.next_cursor.is_none());
+    }
+}
+
+pub async fn due_cases_only_due_earliest_first(store: Arc<dyn CaseStore>) {
+    let mut cases = Vec::new();
+    // next_action_at: +3h, +1h, none, +2h, +10h
+    for (i, next) in [Some(3), Some(1), None, Some(2), Some(10)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut c = sample_case(t0() + Duration::minutes(i as i64), "a");
+        c.next_action_at = next.map(|h| t0() + Duration::hours(h));
+        create(store.as_ref(), &c).await;
+        cases.push(c);
+    }
+    let now = t0() + Duration::hours(3);
+    assert_eq!(
+        ids_of(&store.due_cases(now, 10).await.unwrap()),
+        ids_of(&[cases[1].clone(), cases[3].clone(), cases[0].clone()])
+    );
+    assert_eq!(
+        ids_of(&store.due_cases(now, 2).await.unwrap()),
+        ids_of(&[cases[1].clone(), cases[3].clone()]),
+        "limit"
+    );
+    assert!(
+        store.due_cases(t0(), 10).await.unwrap().is_empty(),
+        "nothing due yet"
+    );
+
+    // A commit moves the next look forward (or ends it): the case leaves the due set.
+    let moved = changed(&cases[1], |x| {
+        x.next_action_at = Some(t0() + Duration::hours(20))
+    });
+    store.commit(&commit_of(1, moved)).await.unwrap();
+    let ended = changed(&cases[3], |x| x.next_action_at = None);
+    store.commit(&commit_of(1, ended)).await.unwrap();
+    let due = store.due_cases(now, 10).await.unwrap();
+    assert_eq!(ids_of(&due), ids_of(&[cases[0].clone()]));
+    assert_eq!(due[0], cases[0], "whole cases are returned");
+}
+
+pub async fn rollups_per_day_and_scope(store: Arc<dyn CaseStore>) {
+    // Cases on 27, 28 (two) and 30 July; routing counts per unit.
+    let days = [27, 28, 28, 30];
+    for (i, d) in days.into_iter().enumerate() {
+        let at = Utc
+            .with_ymd_and_hms(2025, 7, d, 3, i as u32, 0)
+            .single()
+            .expect("instant");
+        let c = sample_case(at, "a");
+        let mut n = new_case(&c);
+        n.deltas.push(StatDelta {
+            day: day(d),
+            scope: ALL.into(),
+            counter: Counter::ReceivedField,
+            amount: 1,
+        });
+        n.deltas.push(StatDelta {
+            day: day(d),
+            scope: ALL.into(),
+            counter: Counter::Hist(3),
+            amount: 2,
+        });
+        assert_eq!(store.create_case(&n, at).await.unwrap(), Created::New);
+        let mut out = routed(&c, ward70());
+        out.deltas.push(StatDelta {
+            day: day(d),
+            scope: ward70().to_string(),
+            counter: Counter::RatingSum,
+            amount: -1,
+        });
+        store.commit(&commit_of(1, out)).await.unwrap();
+    }
+    let rows = store.rollups(ALL, day(27), day(30)).await.unwrap();
+    let by_day: Vec<(Option<NaiveDate>, i64, i64, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.day,
+                r.get(Counter::Received),
+                r.get(Counter::ReceivedField),
+                r.get(Counter::Hist(3)),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_day,
+        vec![(Some(day(27)), 1, 1, 2), (Some(day(28)), 2, 2, 4)],
+        "one row per day, `to` excluded"
+    );
+    assert!(rows.iter().all(|r| r.scope == ALL));
+    assert!(
+        rows[0].counters.contains_key("received_field"),
+        "counters by Counter::name()"
+    );
+
+    let unit = store
+        .rollups(ward70().as_str(), day(1), day(31))
+        .await
+        .unwrap();
+    assert_eq!(
+        unit.iter()
+            .map(|r| r.get(Counter::Received))
+            .collect::<Vec<_>>(),
+        vec![1, 2, 1]
+    );
+    assert_eq!(
+        unit[1].get(Counter::RatingSum),
+        -2,
+        "negative deltas add up"
+    );
+    assert_eq!(unit[0].get(Counter::Hist(3)), 0, "scopes are separate");
+    assert!(
+        store
+            .rollups(ward73().as_str(), day(1), day(31))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .rollups(ALL, day(29), day(30))
+            .await
+            .unwrap()
+            .is_empty(),
+        "days without counters have no row"
+    );
+}
+
+pub async fn count_open_city_and_unit(store: Arc<dyn CaseStore>) {
+    let all = seed_list(store.as_ref()).await;
+    // Open: 0,1,2,3,5,6 (4 is resolved). Dues: received + 2 days; case 3 (received) has none.
+    let at = t0() + Duration::days(2) + Duration::minutes(90); // past the dues of 0 and 1
+    assert_eq!(store.count_open(None, at).await.unwrap(), (6, 2));
+    assert_eq!(store.count_open(Some(&ward70()), at).await.unwrap(), (3, 2));
+    assert_eq!(store.count_open(Some(&ward73()), at).await.unwrap(), (2, 0));
+    assert_eq!(
+        store
+            .count_open(Some(&UnitCode::triage()), at)
+            .await
+            .unwrap(),
+        (0, 0)
+    );
+    // Exactly at resolve_due is not yet overdue (now > due).
+    let due0 = all[0].resolve_due.expect("due");
+    assert_eq!(
+        store.count_open(Some(&ward70()), due0).await.unwrap(),
+        (3, 0)
+    );
+    // Awaiting info (case 5) is open and can be overdue.
+    assert_eq!(
+        store
+            .count_open(Some(&ward73()), t0() + Duration::days(30))
+            .await
+            .unwrap(),
+        (2, 2)
+    );
+    // Agrees with the domain definition everywhere.
+    let late = t0() + Duration::days(3);
+    let mut open = 0;
+    let mut overdue = 0;
+    for c in &all {
+        let c = store.get_case(&c.id).await.unwrap().expect("stored");
+        open += i64::from(c.status.is_open());
+        overdue += i64::from(c.is_overdue(late));
+    }
+    assert_eq!(store.count_open(None, late).await.unwrap(), (open, overdue));
+}
+
+pub async fn rosters_round_trip(store: Arc<dyn CaseStore>) {
+    assert_eq!(
+        store.get_roster(&ward70()).await.unwrap(),
+        Roster::default(),
+        "no roster yet: empty"
+    );
+    let roster = Roster {
+        officials: vec![
+            Official {
+                sub: "off-1".into(),
+                name: "Nguyễn Văn A".into(),
+                title: "Chuyên viên".into(),
+            },
+            Official {
+                sub: "off-2".into(),
+                name: "Trần Thị B".into(),
+                title: String::new(),
+            },
+        ],
+        updated_at: Some(t0()),
+        updated_by: Some("admin-1".into()),
+    };
+    store.put_roster(&ward70(), &roster).await.unwrap();
+    assert_eq!(store.get_roster(&ward70()).await.unwrap(), roster);
+    assert_eq!(
+        store.get_roster(&ward73()).await.unwrap(),
+        Roster::default(),
+        "per unit"
+    );
+    let smaller = Roster {
+        officials: roster.officials[..1].to_vec(),
+        ..roster.clone()
+    };
+    store.put_roster(&ward70(), &smaller).await.unwrap();
+    assert_eq!(
+        store.get_roster(&ward70()).await.unwrap(),
+        smaller,
+        "replaced"
+    );
+}
+
+pub async fn headcount_round_trip(store: Arc<dyn CaseStore>) {
+    assert_eq!(store.get_headcount(&ward70()).await.unwrap(), None);
+    store.put_headcount(&ward70(), 42).await.unwrap();
+    store.put_headcount(&ward73(), 0).await.unwrap();
+    assert_eq!(store.get_headcount(&ward70()).await.unwrap(), Some(42));
+    assert_eq!(store.get_headcount(&ward73()).await.unwrap(), Some(0));
+    store.put_headcount(&ward70(), 40).await.unwrap();
+    assert_eq!(store.get_headcount(&ward70()).await.unwrap(), Some(40));
+}
+
+pub async fn inspections_put_if_absent_and_versioned(store: Arc<dyn CaseStore>) {
+    let case_id = CaseId::new(t0());
+    let i =
+        Inspection::for_overdue_case(&case_id, &ward70(), t0(), serde_json::json!({"holds": []}));
+    store.put_inspection(&i, 0).await.unwrap();
+    assert_conflict(store.put_inspection(&i, 0).await);
+    assert_eq!(store.get_inspection(&i.id).await.unwrap(), Some(i.clone()));
+    assert_eq!(store.get_inspection("case-none").await.unwrap(), None);
+
+    let answered = Inspection {
+        status: "answered".into(),
+        unit_answer: Some("Đã xử lý".into()),
+        version: 2,
+        ..i.clone()
+    };
+    store.put_inspection(&answered, 1).await.unwrap();
+    let stale = Inspection {
+        status: "closed".into(),
+        version: 2,
+        ..i.clone()
+    };
+    assert_conflict(store.put_inspection(&stale, 1).await);
+    assert_eq!(
+        store.get_inspection(&i.id).await.unwrap(),
+        Some(answered.clone())
+    );
+
+    let other = Inspection {
+        id: "unit-ward:00073-empty_roster-2025-07".into(),
+        unit: ward73(),
+        case_id: None,
+        reason: "empty_roster".into(),
+        opened_at: t0() + Duration::hours(1),
+        ..i.clone()
+    };
+    store.put_inspection(&other, 0).await.unwrap();
+    let ids = |v: Vec<Inspection>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let mut everything = ids(store.list_inspections(None, None).await.unwrap());
+    everything.sort();
+    let mut expected = vec![i.id.clone(), other.id.clone()];
+    expected.sort();
+    assert_eq!(everything, expected);
+    assert_eq!(
+        ids(store.list_inspections(Some("open"), None).await.unwrap()),
+        vec![other.id.clone()]
+    );
+    assert_eq!(
+        ids(store
+            .list_inspections(Some("answered"), Some(&ward70()))
+            .await
+            .unwrap()),
+        vec![i.id.clone()]
+    );
+    assert!(
+        store
+            .list_inspections(Some("answered"), Some(&ward73()))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        ids(store.list_inspections(None, Some(&ward73())).await.unwrap()),
+        vec![other.id]
+    );
+}
+
+pub async fn commit_opens_an_inspection_once(store: Arc<dyn CaseStore>) {
+    let c = sample_case(t0(), "a");
+    create(store.as_ref(), &c).await;
+    let out = routed(&c, ward70());
+    let first = Inspection::for_overdue_case(&c.id, &ward70(), t0(), serde_json::json!({"n": 1}));
+    let mut commit = commit_of(1, out.clone());
+    commit.inspection = Some(first.clone());
+    store.commit(&commit).await.unwrap();
+    assert_eq!(
+        store.get_inspection(&first.id).await.unwrap(),
+        Some(first.clone())
+    );
+
+    // Another change carrying the same inspection: the commit succeeds, the first record stays.
+    let again = Inspection {
+        details: serde_json::json!({"n": 2}),
+        ..first.clone()
+    };
+    let mut commit = commit_of(2, changed(&out.case, |_| {}));
+    commit.inspection = Some(again);
+    store.commit(&commit).await.unwrap();
+    assert_eq!(
+        store.get_case(&c.id).await.unwrap().map(|c| c.version),
+        Some(3)
+    );
+    assert_eq!(store.get_inspection(&first.id).await.unwrap(), Some(first));
+}
+
+// --------------------------------------------------------- SQLite instance
+
+mod sqlite {
+    use pakn_core::ports::CaseStore;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    /// A directory of its own per test, removed at the end.
+    pub struct TempDir(PathBuf);
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    pub fn fresh() -> (TempDir, Arc<dyn CaseStore>) {
+        let dir = std::env::temp_dir().join(format!(
+            "pakn-contract-{}",
+            pakn_core::ids::CaseId::new(chrono::Utc::now())
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let backend = pakn_local::LocalBackend::open(&dir.join("pakn.db")).expect("open SQLite");
+        (TempDir(dir), backend.store)
+    }
+
+    macro_rules! sqlite_contract {
+        ($($t:ident),* $(,)?) => {
+            $(
+                #[tokio::test]
+                async fn $t() {
+                    let (_dir, store) = fresh();
+                    super::$t(store).await;
+                }
+            )*
+            #[test]
+            fn every_contract_test_runs_on_sqlite() {
+                assert_eq!(&[$(stringify!($t)),*], super::CONTRACT_TESTS);
+            }
+        };
+    }
+
+    sqlite_contract!(
+        create_and_read,
+        tracking_code_collision,
+        idempotency_replay_and_expiry,
+        commit_conflicts_on_a_stale_version,
+        ledger_decides_once,
+        decide_once_without_a_case_change,
+        outbox_pending_and_mark_published,
+        list_filters,
+        list_cursor_pages_through_everything_once,
+        due_cases_only_due_earliest_first,
+        rollups_per_day_and_scope,
+        count_open_city_and_unit,
+        rosters_round_trip,
+        headcount_round_trip,
+        inspections_put_if_absent_and_versioned,
+        commit_opens_an_inspection_once,
+    );
+}
