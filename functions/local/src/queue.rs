@@ -94,6 +94,18 @@ impl LocalQueue {
         let until = now.saturating_add(as_micros(visibility_timeout).max(1));
         let max_receives = self.max_receives as i64;
         let max = max.clamp(1, 1000) as i64;
+        // Idle pollers ask a read connection first, leaving the writer to real writes.
+        let any = self
+            .db
+            .read(move |c| {
+                c.prepare_cached("SELECT EXISTS (SELECT 1 FROM queue WHERE visible_at <= ?1)")
+                    .and_then(|mut s| s.query_row([now], |r| r.get::<_, bool>(0)))
+                    .map_err(classify)
+            })
+            .await?;
+        if !any {
+            return Ok(Vec::new());
+        }
         self.db
             .write(move |c| {
                 let mut out = Vec::new();

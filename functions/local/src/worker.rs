@@ -112,6 +112,83 @@ pub async fn run_router(pakn: Pakn, queue: LocalQueue, mut shutdown: watch::Rece
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::{TempDir, t0};
+    use crate::{DEFAULT_MAX_RECEIVES, LocalBackend, LocalOptions};
+    use pakn_core::auth::{Principal, Role};
+    use pakn_core::case::Status;
+    use pakn_core::ids::CaseId;
+    use pakn_core::ports::{CaseStore, ManualClock, Queue};
+    use pakn_core::refdata::RefData;
+    use std::sync::Arc;
+
+    fn app(dir: &TempDir) -> (LocalBackend, Pakn, ManualClock) {
+        let clock = ManualClock::new(t0());
+        let opts = LocalOptions {
+            queue_clock: Arc::new(clock.clone()),
+            max_receives: DEFAULT_MAX_RECEIVES,
+        };
+        let b = LocalBackend::open_with(&dir.path().join("w.db"), opts).unwrap();
+        let pakn = b.pakn(Arc::new(clock.clone()), Arc::new(RefData::embedded()));
+        (b, pakn, clock)
+    }
+
+    #[tokio::test]
+    async fn drain_routes_submitted_cases_and_publishes() {
+        let dir = TempDir::new();
+        let (b, pakn, _clock) = app(&dir);
+        let citizen = Principal::new("cong-dan-1", Role::Citizen, None).unwrap();
+        let body = serde_json::json!({
+            "category": "lighting", "title": "Đèn hỏng", "description": "Đèn đường không sáng",
+            "location": {"lat": 21.0285, "lng": 105.8542, "ward_code": "00070"}
+        });
+        let r = pakn.submit(&citizen, &body, None).await.unwrap();
+        assert_eq!(drain_once(&pakn, &b.queue).await, 1);
+        assert_eq!(drain_once(&pakn, &b.queue).await, 0, "nothing left");
+        let id = CaseId::parse(&r.id).unwrap();
+        let case = b.store.get_case(&id).await.unwrap().unwrap();
+        assert_eq!(case.status, Status::Assigned);
+        let published = b.notifier.published(0, 10).await.unwrap();
+        assert!(
+            published
+                .iter()
+                .any(|p| p.notification.event == "case.assigned")
+        );
+
+        // A duplicate delivery is acknowledged as a no-op.
+        b.queue.send(std::slice::from_ref(&id)).await.unwrap();
+        assert_eq!(drain_once(&pakn, &b.queue).await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_message_that_keeps_failing_reaches_the_dlq_after_five_deliveries() {
+        let dir = TempDir::new();
+        let (b, pakn, clock) = app(&dir);
+        let ghost = CaseId::new(t0());
+        b.queue.send(std::slice::from_ref(&ghost)).await.unwrap();
+        for n in 1..=5u32 {
+            assert_eq!(drain_once(&pakn, &b.queue).await, 0, "delivery {n} fails");
+            assert!(b.queue.dlq_list().await.unwrap().is_empty());
+            clock.advance(chrono::Duration::from_std(backoff(n)).unwrap());
+        }
+        assert_eq!(drain_once(&pakn, &b.queue).await, 0);
+        let dlq = b.queue.dlq_list().await.unwrap();
+        assert_eq!(dlq.len(), 1);
+        assert_eq!(dlq[0].case_id, ghost);
+    }
+
+    #[tokio::test]
+    async fn run_router_stops_on_shutdown() {
+        let dir = TempDir::new();
+        let (b, pakn, _clock) = app(&dir);
+        let (tx, rx) = watch::channel(false);
+        let task = tokio::spawn(run_router(pakn, b.queue.clone(), rx));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        tx.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .unwrap()
+            .unwrap();
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {
