@@ -78,10 +78,19 @@ mod tests {
     #[test]
     fn every_route_is_documented_in_openapi_3_1() {
         let doc = document();
-        assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{}", doc["openapi"]);
+        assert!(
+            doc["openapi"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("3.1")),
+            "{}",
+            doc["openapi"]
+        );
         for (method, path) in crate::routes() {
             let op = &doc["paths"][path][method.to_ascii_lowercase()];
-            assert!(op.is_object(), "{method} {path} is not in the OpenAPI document");
+            assert!(
+                op.is_object(),
+                "{method} {path} is not in the OpenAPI document"
+            );
         }
     }
 }

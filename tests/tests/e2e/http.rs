@@ -1,1 +1,1409 @@
-//! (module owned by one engineer; see main.rs)
+//! HTTP tests of `pakn-api` through `app(state).oneshot(request)`, on the
+//! embedded SQLite backend with a manual clock: every route, every error
+//! status the API produces, the permission rows of CONTRACT.md the API
+//! exposes, If-Match, idempotency, and the OpenAPI coverage.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use chrono::{DateTime, Duration, Utc};
+use pakn_api::{AppState, Auth, app, token};
+use pakn_core::Pakn;
+use pakn_core::auth::Role;
+use pakn_core::ids::CaseId;
+use pakn_core::ports::ManualClock;
+use pakn_core::refdata::RefData;
+use pakn_core::unit::UnitCode;
+use pakn_local::LocalBackend;
+use pakn_tests::process::TempDir;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const SECRET: &[u8] = b"test-secret-for-http";
+const HOAN_KIEM: &str = "ward:00070";
+
+struct Api {
+    app: Router,
+    pakn: Pakn,
+    _dir: TempDir,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    #[track_caller]
+    fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        self
+    }
+
+    /// An error answer: the code, and both messages present (Vietnamese NFC).
+    #[track_caller]
+    fn error(self, status: u16, code: &str) -> Self {
+        let s = self.expect(status);
+        let e = &s.body["error"];
+        assert_eq!(e["code"], code, "body: {}", s.body);
+        let en = e["message"].as_str().unwrap_or_default();
+        let vi = e["message_vi"].as_str().unwrap_or_default();
+        assert!(
+            !en.is_empty() && !vi.is_empty(),
+            "both languages: {}",
+            s.body
+        );
+        assert_ne!(en, vi, "the Vietnamese message is not the English one");
+        use unicode_normalization_check::is_nfc;
+        assert!(is_nfc(vi), "Vietnamese text is NFC: {vi}");
+        s
+    }
+
+    fn etag(&self) -> String {
+        self.headers
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+/// Minimal NFC check without another dependency: NFC text never holds the
+/// combining marks Vietnamese uses when a precomposed letter exists.
+mod unicode_normalization_check {
+    pub fn is_nfc(s: &str) -> bool {
+        !s.chars().any(|c| ('\u{0300}'..='\u{036f}').contains(&c))
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    // Tuesday 1 July 2025, 09:00 in Hanoi.
+    DateTime::parse_from_rfc3339("2025-07-01T02:00:00Z")
+        .map(|t| t.to_utc())
+        .expect("time")
+}
+
+async fn api() -> Api {
+    let dir = TempDir::new("http");
+    let backend = LocalBackend::open(&dir.path().join("pakn.db")).expect("open sqlite");
+    let clock = ManualClock::new(t0());
+    let pakn = backend.pakn(Arc::new(clock), Arc::new(RefData::embedded()));
+    let app = app(AppState {
+        pakn: pakn.clone(),
+        auth: Auth::Hs256 {
+            secret: SECRET.to_vec(),
+        },
+    });
+    Api {
+        app,
+        pakn,
+        _dir: dir,
+    }
+}
+
+fn tok(role: Role, sub: &str, unit: Option<&str>) -> String {
+    let unit = unit.map(|u| UnitCode::parse(u).expect("unit code"));
+    token::mint(
+        SECRET,
+        sub,
+        role,
+        unit.as_ref(),
+        Duration::hours(1),
+        Utc::now(),
+    )
+}
+
+fn citizen(sub: &str) -> String {
+    tok(Role::Citizen, sub, None)
+}
+
+fn report(title: &str) -> Value {
+    json!({
+        "category": "lighting",
+        "title": title,
+        "description": "Đèn đường trước số 12 Hàng Bài tắt ba đêm nay.",
+        "location": {"lat": 21.0245, "lng": 105.8530, "ward_code": "00070"}
+    })
+}
+
+impl Api {
+    async fn send(&self, req: Request<Body>) -> Answer {
+        let res = self
+            .app
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router is infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
+            .await
+            .expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("every answer is JSON")
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Answer {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let req = match body {
+            Some(v) => b
+                .header("content-type", "application/json")
+                .body(Body::from(v.to_string())),
+            None => b.body(Body::empty()),
+        };
+        self.send(req.expect("request")).await
+    }
+
+    async fn get(&self, uri: &str, token: Option<&str>) -> Answer {
+        self.call(Method::GET, uri, token, &[], None).await
+    }
+
+    async fn submit(&self, token: &str, body: &Value) -> Answer {
+        self.call(Method::POST, "/v1/cases", Some(token), &[], Some(body))
+            .await
+    }
+
+    /// Submit as `token` and route it; the case id.
+    async fn routed_case(&self, token: &str, body: &Value) -> String {
+        let a = self.submit(token, body).await.expect(202);
+        let id = a.body["id"].as_str().expect("id").to_string();
+        self.pakn
+            .route_case(&CaseId::parse(&id).expect("ulid"))
+            .await
+            .expect("routed");
+        id
+    }
+
+    async fn act(
+        &self,
+        token: &str,
+        id: &str,
+        action: &str,
+        if_match: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
+        let h: Vec<(&str, &str)> = if_match.map(|v| vec![("if-match", v)]).unwrap_or_default();
+        self.call(
+            Method::POST,
+            &format!("/v1/cases/{id}/{action}"),
+            Some(token),
+            &h,
+            body,
+        )
+        .await
+    }
+
+    async fn version(&self, token: &str, id: &str) -> String {
+        self.get(&format!("/v1/cases/{id}"), Some(token))
+            .await
+            .expect(200)
+            .etag()
+    }
+}
+
+// ------------------------------------------------------------------ public
+
+#[tokio::test]
+async fn public_routes_answer_without_a_token() {
+    let api = api().await;
+    assert_eq!(
+        api.get("/healthz", None).await.expect(200).body["status"],
+        "ok"
+    );
+
+    let cats = api.get("/v1/categories", None).await.expect(200).body;
+    let lighting = cats["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|c| c["code"] == "lighting")
+        .expect("lighting")
+        .clone();
+    assert_eq!(lighting["kind"], "field");
+    assert_eq!(lighting["responsible"], "ward");
+    assert!(lighting["name_vi"].as_str().is_some_and(|s| !s.is_empty()));
+    for u in ["urgent", "normal", "complex"] {
+        assert!(
+            lighting["sla"][u]["resolve"]["hours"].as_f64().is_some(),
+            "{u}: {lighting}"
+        );
+    }
+    assert!(cats["policy_version"].is_string());
+
+    let units = api.get("/v1/units", None).await.expect(200).body;
+    let hk = units["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|u| u["code"] == HOAN_KIEM)
+        .expect("Hoàn Kiếm")
+        .clone();
+    assert_eq!(hk["name_vi"], "Phường Hoàn Kiếm");
+    assert_eq!(hk["type"], "ward");
+    assert_eq!(hk["parent"], "city:hanoi");
+    let under_city = api
+        .get("/v1/units?parent=city:hanoi", None)
+        .await
+        .expect(200)
+        .body;
+    let items = under_city["items"].as_array().expect("items");
+    assert!(items.len() >= 126 && items.iter().all(|u| u["parent"] == "city:hanoi"));
+    api.get("/v1/units?parent=nonsense", None)
+        .await
+        .error(422, "invalid_unit_code");
+    api.get("/v1/units?parent=ward:99999", None)
+        .await
+        .error(422, "unknown_unit");
+}
+
+#[tokio::test]
+async fn stats_default_to_the_last_30_local_days_and_validate_dates() {
+    let api = api().await;
+    api.submit(&citizen("c1"), &report("Đèn hỏng"))
+        .await
+        .expect(202);
+    let s = api.get("/v1/stats", None).await.expect(200).body;
+    assert_eq!(s["from"], "2025-06-02");
+    assert_eq!(s["to"], "2025-07-02");
+    assert_eq!(s["total"], 1);
+    assert_eq!(s["by_kind"]["field"], 1);
+    assert!(s["on_time_rate"].is_null());
+    let s = api
+        .get(
+            "/v1/stats?from=2025-07-01&to=2025-07-02&unit=ward:00070",
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(s["unit"], HOAN_KIEM);
+    api.get("/v1/stats?from=01/07/2025", None)
+        .await
+        .error(422, "invalid_date");
+    api.get("/v1/stats?from=2025-07-02&to=2025-07-01", None)
+        .await
+        .error(422, "invalid_period");
+    api.get("/v1/stats?unit=ward:99999", None)
+        .await
+        .error(422, "unknown_unit");
+}
+
+#[tokio::test]
+async fn tracking_shows_the_redacted_case() {
+    let api = api().await;
+    let r = api
+        .submit(&citizen("c1"), &report("Đèn hỏng"))
+        .await
+        .expect(202)
+        .body;
+    let code = r["tracking_code"].as_str().expect("code");
+    let p = api
+        .get(&format!("/v1/track/{code}"), None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(p["tracking_code"], code);
+    assert_eq!(p["status"], "received");
+    assert!(
+        p.get("description").is_none()
+            && p.get("submitted_by").is_none()
+            && p.get("contact").is_none()
+    );
+    // Typed by a person: lower case is accepted.
+    api.get(&format!("/v1/track/{}", code.to_lowercase()), None)
+        .await
+        .expect(200);
+    api.get("/v1/track/HN-25-ZZZZZ", None)
+        .await
+        .error(404, "not_found");
+}
+
+// ------------------------------------------------------------------ tokens
+
+#[tokio::test]
+async fn protected_routes_need_a_valid_token() {
+    let api = api().await;
+    api.get("/v1/cases", None).await.error(401, "unauthorized");
+    api.get("/v1/cases", Some("not-a-jwt"))
+        .await
+        .error(401, "invalid_token");
+    let other_key = token::mint(
+        b"other",
+        "c1",
+        Role::Citizen,
+        None,
+        Duration::hours(1),
+        Utc::now(),
+    );
+    api.get("/v1/cases", Some(&other_key))
+        .await
+        .error(401, "invalid_token");
+    let expired = token::mint(
+        SECRET,
+        "c1",
+        Role::Citizen,
+        None,
+        Duration::hours(-2),
+        Utc::now(),
+    );
+    api.get("/v1/cases", Some(&expired))
+        .await
+        .error(401, "invalid_token");
+    // alg "none" with a valid-looking payload.
+    use base64_free::b64;
+    let none = format!(
+        "{}.{}.",
+        b64(br#"{"alg":"none"}"#),
+        b64(br#"{"sub":"x","role":"admin","exp":99999999999}"#)
+    );
+    api.get("/v1/cases", Some(&none))
+        .await
+        .error(401, "invalid_token");
+    // An official without a unit in the token.
+    let no_unit = token::mint(
+        SECRET,
+        "o1",
+        Role::Official,
+        None,
+        Duration::hours(1),
+        Utc::now(),
+    );
+    api.get("/v1/cases", Some(&no_unit))
+        .await
+        .error(401, "unauthorized");
+    let a = api
+        .call(Method::POST, "/v1/cases", None, &[], Some(&report("x")))
+        .await
+        .error(401, "unauthorized");
+    assert_eq!(a.headers["www-authenticate"], "Bearer");
+    api.get("/v1/units/ward:00070/roster", None)
+        .await
+        .error(401, "unauthorized");
+}
+
+/// Base64url without padding, so the test needs no extra crate.
+mod base64_free {
+    pub fn b64(bytes: &[u8]) -> String {
+        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, b)| acc | (*b as u32) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+}
+
+// ------------------------------------------------------------------ submit
+
+#[tokio::test]
+async fn submit_answers_202_with_location_and_replays_by_idempotency_key() {
+    let api = api().await;
+    let c = citizen("c1");
+    let body = report("Đèn hỏng");
+    let key = [("idempotency-key", "k-123")];
+    let a = api
+        .call(Method::POST, "/v1/cases", Some(&c), &key, Some(&body))
+        .await
+        .expect(202);
+    let id = a.body["id"].as_str().expect("id").to_string();
+    assert_eq!(a.headers["location"], format!("/v1/cases/{id}").as_str());
+    assert_eq!(a.body["status"], "received");
+    assert!(
+        a.body["tracking_code"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("HN-25-"))
+    );
+    assert!(a.body.get("replayed").is_none());
+
+    let b = api
+        .call(Method::POST, "/v1/cases", Some(&c), &key, Some(&body))
+        .await
+        .expect(202);
+    assert_eq!(b.body, a.body, "the replay answers the same body");
+    assert_eq!(b.headers["location"], a.headers["location"]);
+    assert_eq!(b.headers["idempotent-replayed"], "true");
+
+    let other = report("Another title");
+    api.call(Method::POST, "/v1/cases", Some(&c), &key, Some(&other))
+        .await
+        .error(409, "idempotency_key_reused");
+    // The key is the caller's own: another citizen may use the same key.
+    api.call(
+        Method::POST,
+        "/v1/cases",
+        Some(&citizen("c2")),
+        &key,
+        Some(&body),
+    )
+    .await
+    .expect(202);
+    let listed = api.get("/v1/cases", Some(&c)).await.expect(200).body;
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(1),
+        "the replay made no second case"
+    );
+
+    let long = "k".repeat(300);
+    api.call(
+        Method::POST,
+        "/v1/cases",
+        Some(&c),
+        &[("idempotency-key", long.as_str())],
+        Some(&body),
+    )
+    .await
+    .error(400, "malformed");
+}
+
+#[tokio::test]
+async fn bad_bodies_get_400_413_415_422_in_both_languages() {
+    let api = api().await;
+    let c = citizen("c1");
+    let raw = |ct: Option<&str>, body: String| {
+        let mut b = Request::post("/v1/cases").header("authorization", format!("Bearer {c}"));
+        if let Some(ct) = ct {
+            b = b.header("content-type", ct);
+        }
+        b.body(Body::from(body)).expect("request")
+    };
+    api.send(raw(Some("application/json"), "{not json".into()))
+        .await
+        .error(400, "malformed_json");
+    api.send(raw(Some("text/plain"), report("x").to_string()))
+        .await
+        .error(415, "unsupported_media_type");
+    api.send(raw(None, report("x").to_string()))
+        .await
+        .error(415, "unsupported_media_type");
+    api.send(raw(
+        Some("application/json; charset=utf-8"),
+        report("x").to_string(),
+    ))
+    .await
+    .expect(202);
+    let big = json!({"category": "lighting", "title": "x", "description": "a".repeat(70 * 1024)})
+        .to_string();
+    api.send(raw(Some("application/json"), big))
+        .await
+        .error(413, "payload_too_large");
+
+    let mut bad = report("x");
+    bad["category"] = json!("no-such-category");
+    let e = api
+        .submit(&c, &bad)
+        .await
+        .error(422, "unknown_category")
+        .body;
+    assert_eq!(e["error"]["field"], "category");
+    assert!(
+        e["error"]["message_vi"]
+            .as_str()
+            .is_some_and(|m| m.contains("Lĩnh vực"))
+    );
+    let mut outside = report("x");
+    outside["location"] = json!({"lat": 10.77, "lng": 106.70});
+    api.submit(&c, &outside).await.error(422, "outside_city");
+    api.submit(&c, &json!({"category": "lighting"}))
+        .await
+        .error(422, "invalid_body");
+    api.submit(&c, &json!([1, 2]))
+        .await
+        .error(422, "invalid_body");
+    // A number ward code is normalised.
+    let mut num = report("x");
+    num["location"]["ward_code"] = json!(70);
+    api.submit(&c, &num).await.expect(202);
+}
+
+#[tokio::test]
+async fn only_citizens_and_operators_submit() {
+    let api = api().await;
+    let body = report("Đèn hỏng");
+    for t in [
+        tok(Role::Official, "o1", Some(HOAN_KIEM)),
+        tok(Role::UnitAdmin, "a1", Some(HOAN_KIEM)),
+        tok(Role::Triage, "t1", None),
+        tok(Role::Inspector, "i1", None),
+        tok(Role::Admin, "ad", None),
+    ] {
+        api.submit(&t, &body).await.error(403, "forbidden");
+    }
+    let op = tok(Role::Operator, "op1", None);
+    api.submit(&op, &body).await.error(422, "contact_required");
+    let mut with_caller = body.clone();
+    with_caller["contact"] = json!({"name": "Nguyễn Văn A", "phone": "0912 345 678"});
+    let r = api.submit(&op, &with_caller).await.expect(202).body;
+    let id = r["id"].as_str().expect("id");
+    let v = api
+        .get(&format!("/v1/cases/{id}"), Some(&op))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(v["channel"], "hotline");
+    // Another operator did not enter it.
+    api.get(
+        &format!("/v1/cases/{id}"),
+        Some(&tok(Role::Operator, "op2", None)),
+    )
+    .await
+    .error(404, "not_found");
+}
+
+// ------------------------------------------------------------------- reads
+
+#[tokio::test]
+async fn reading_a_case_follows_the_permission_table() {
+    let api = api().await;
+    let c1 = citizen("c1");
+    let id = api.routed_case(&c1, &report("Đèn hỏng")).await;
+    let path = format!("/v1/cases/{id}");
+
+    let v = api.get(&path, Some(&c1)).await.expect(200);
+    assert_eq!(v.etag(), format!("\"{}\"", v.body["version"]));
+    assert_eq!(v.body["status"], "assigned");
+    assert_eq!(v.body["unit"], HOAN_KIEM);
+    assert!(v.body["timeline"].as_array().is_some_and(|t| t.len() >= 2));
+
+    // Visible: own citizen, own unit's official and admin, inspector, admin.
+    for t in [
+        tok(Role::Official, "o1", Some(HOAN_KIEM)),
+        tok(Role::UnitAdmin, "ua1", Some(HOAN_KIEM)),
+        tok(Role::Inspector, "i1", None),
+        tok(Role::Admin, "ad", None),
+    ] {
+        api.get(&path, Some(&t)).await.expect(200);
+    }
+    // Not visible: 404, never 403.
+    for t in [
+        citizen("c2"),
+        tok(Role::Operator, "op1", None),
+        tok(Role::Official, "o2", Some("ward:00004")),
+        tok(Role::UnitAdmin, "ua2", Some("dept:construction")),
+        tok(Role::Triage, "t1", None),
+    ] {
+        api.get(&path, Some(&t)).await.error(404, "not_found");
+    }
+    api.get("/v1/cases/not-a-ulid", Some(&c1))
+        .await
+        .error(404, "not_found");
+    api.get("/v1/cases/01J00000000000000000000000", Some(&c1))
+        .await
+        .error(404, "not_found");
+
+    // Once the unit has a roster, an official off it no longer sees the case.
+    let admin = tok(Role::Admin, "ad", None);
+    let roster =
+        json!({"officials": [{"sub": "o1", "name": "Trần Thị B", "title": "Chuyên viên"}]});
+    api.call(
+        Method::PUT,
+        "/v1/units/ward:00070/roster",
+        Some(&admin),
+        &[],
+        Some(&roster),
+    )
+    .await
+    .expect(200);
+    api.get(&path, Some(&tok(Role::Official, "o1", Some(HOAN_KIEM))))
+        .await
+        .expect(200);
+    api.get(&path, Some(&tok(Role::Official, "o9", Some(HOAN_KIEM))))
+        .await
+        .error(404, "not_found");
+}
+
+#[tokio::test]
+async fn triage_sees_the_cases_no_rule_could_route() {
+    let api = api().await;
+    let mut body = report("Không rõ phường");
+    body["location"] = json!({"lat": 21.03, "lng": 105.85});
+    let id = api.routed_case(&citizen("c1"), &body).await;
+    let triage = tok(Role::Triage, "t1", None);
+    let v = api
+        .get(&format!("/v1/cases/{id}"), Some(&triage))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(v["status"], "triage");
+    let list = api.get("/v1/cases", Some(&triage)).await.expect(200).body;
+    assert_eq!(list["items"][0]["id"], id.as_str());
+}
+
+#[tokio::test]
+async fn listing_is_scoped_by_role() {
+    let api = api().await;
+    let c1 = citizen("c1");
+    let a = api.routed_case(&c1, &report("Một")).await;
+    let b = api.routed_case(&c1, &report("Hai")).await;
+    let mut road = report("Ổ gà");
+    road["category"] = json!("road-damage");
+    let other = api.routed_case(&citizen("c2"), &road).await;
+
+    let mine = api
+        .get("/v1/cases?mine=true", Some(&c1))
+        .await
+        .expect(200)
+        .body;
+    let ids: Vec<&str> = mine["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&a.as_str()) && ids.contains(&b.as_str()));
+    let first = &mine["items"][0];
+    assert!(
+        first["status_label"].is_string()
+            && first["resolve_due"].is_string()
+            && first.get("description").is_none()
+    );
+    api.get("/v1/cases?unit=ward:00070", Some(&c1))
+        .await
+        .error(403, "forbidden");
+
+    let off = tok(Role::Official, "o1", Some(HOAN_KIEM));
+    let q = api.get("/v1/cases", Some(&off)).await.expect(200).body;
+    assert_eq!(q["items"].as_array().map(Vec::len), Some(2));
+    api.get("/v1/cases?unit=dept:construction", Some(&off))
+        .await
+        .error(403, "forbidden");
+    let dept = tok(Role::Official, "o2", Some("dept:construction"));
+    let q = api.get("/v1/cases", Some(&dept)).await.expect(200).body;
+    assert_eq!(q["items"][0]["id"], other.as_str());
+
+    let insp = tok(Role::Inspector, "i1", None);
+    let all = api.get("/v1/cases", Some(&insp)).await.expect(200).body;
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(3));
+    let page = api
+        .get("/v1/cases?limit=2", Some(&insp))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
+    let cursor = page["next_cursor"].as_str().expect("a next page");
+    let rest = api
+        .get(&format!("/v1/cases?limit=2&cursor={cursor}"), Some(&insp))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(rest["items"].as_array().map(Vec::len), Some(1));
+    assert!(rest["next_cursor"].is_null());
+
+    api.get("/v1/cases?status=nope", Some(&insp))
+        .await
+        .error(422, "unknown_status");
+    api.get("/v1/cases?limit=many", Some(&insp))
+        .await
+        .error(400, "malformed_query");
+    api.get("/v1/cases?unit=bad", Some(&insp))
+        .await
+        .error(422, "invalid_unit_code");
+}
+
+// ----------------------------------------------------------------- actions
+
+#[tokio::test]
+async fn actions_need_if_match_and_follow_the_status_machine() {
+    let api = api().await;
+    let c1 = citizen("c1");
+    let id = api.routed_case(&c1, &report("Đèn hỏng")).await;
+    let off = tok(Role::Official, "o1", Some(HOAN_KIEM));
+    let v = api.version(&off, &id).await;
+
+    api.act(&off, &id, "accept", None, None)
+        .await
+        .error(428, "if_match_required");
+    api.act(&off, &id, "accept", Some("\"999\""), None)
+        .await
+        .error(412, "stale_version");
+    api.act(&off, &id, "accept", Some("*"), None)
+        .await
+        .error(400, "malformed_if_match");
+    api.act(&off, &id, "accept", Some("W/\"2\""), None)
+        .await
+        .error(400, "malformed_if_match");
+    api.act(&off, &id, "fly", Some(&v), None)
+        .await
+        .error(404, "not_found");
+
+    // Refused roles: the citizen reads it but may not accept (403); another unit cannot see it (404).
+    api.act(&c1, &id, "accept", Some(&v), None)
+        .await
+        .error(403, "forbidden");
+    api.act(
+        &tok(Role::Official, "o2", Some("ward:00004")),
+        &id,
+        "accept",
+        Some(&v),
+        None,
+    )
+    .await
+    .error(404, "not_found");
+    api.act(
+        &tok(Role::Inspector, "i1", None),
+        &id,
+        "accept",
+        Some(&v),
+        None,
+    )
+    .await
+    .error(403, "forbidden");
+    api.act(
+        &tok(Role::Triage, "t1", None),
+        &id,
+        "route",
+        Some(&v),
+        Some(&json!({"to_unit": HOAN_KIEM})),
+    )
+    .await
+    .error(404, "not_found");
+    api.act(
+        &tok(Role::Admin, "ad", None),
+        &id,
+        "route",
+        Some(&v),
+        Some(&json!({"to_unit": HOAN_KIEM})),
+    )
+    .await
+    .error(403, "forbidden");
+    // A body on accept must still be JSON.
+    let raw = Request::post(format!("/v1/cases/{id}/accept"))
+        .header("authorization", format!("Bearer {off}"))
+        .header("if-match", &v)
+        .header("content-type", "text/plain")
+        .body(Body::from("hello"))
+        .expect("request");
+    api.send(raw).await.error(415, "unsupported_media_type");
+
+    // Bare version works as well as the quoted ETag.
+    let bare = v.trim_matches('"').to_string();
+    let a = api
+        .act(&off, &id, "accept", Some(&bare), None)
+        .await
+        .expect(200);
+    assert_eq!(a.body["status"], "in_progress");
+    let v2 = a.etag();
+    assert_eq!(v2, format!("\"{}\"", a.body["version"]));
+    assert_ne!(v2, v);
+    // Replaying the old ETag is stale; accepting again is an invalid transition.
+    api.act(&off, &id, "accept", Some(&v), None)
+        .await
+        .error(412, "stale_version");
+    api.act(&off, &id, "accept", Some(&v2), None)
+        .await
+        .error(409, "invalid_transition");
+
+    let note = json!({"text": "Đã cử đội kỹ thuật.", "public": true});
+    let v3 = api
+        .act(&off, &id, "note", Some(&v2), Some(&note))
+        .await
+        .expect(200)
+        .etag();
+    api.act(
+        &off,
+        &id,
+        "resolve",
+        Some(&v3),
+        Some(&json!({"answer": ""})),
+    )
+    .await
+    .error(422, "required");
+    api.act(
+        &off,
+        &id,
+        "resolve",
+        Some(&v3),
+        Some(&json!({"answer": "x", "bogus": 1})),
+    )
+    .await
+    .error(422, "invalid_body");
+    let resolved = api
+        .act(
+            &off,
+            &id,
+            "resolve",
+            Some(&v3),
+            Some(
+                &json!({"answer": "Đã thay bóng đèn.", "evidence": ["https://example.org/a.jpg"]}),
+            ),
+        )
+        .await
+        .expect(200);
+    assert_eq!(resolved.body["status"], "resolved");
+    assert_eq!(resolved.body["first_resolved_on_time"], true);
+    let v4 = resolved.etag();
+
+    // The citizen rates: 422 out of range, then closed; officials may not rate.
+    api.act(&off, &id, "rate", Some(&v4), Some(&json!({"score": 5})))
+        .await
+        .error(403, "forbidden");
+    api.act(&c1, &id, "rate", Some(&v4), Some(&json!({"score": 9})))
+        .await
+        .error(422, "out_of_range");
+    api.act(
+        &citizen("c2"),
+        &id,
+        "rate",
+        Some(&v4),
+        Some(&json!({"score": 5})),
+    )
+    .await
+    .error(404, "not_found");
+    let closed = api
+        .act(
+            &c1,
+            &id,
+            "rate",
+            Some(&v4),
+            Some(&json!({"score": 5, "comment": "Cảm ơn"})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(closed.body["status"], "closed");
+    api.act(
+        &c1,
+        &id,
+        "reopen",
+        Some(&closed.etag()),
+        Some(&json!({"reason": "Lại hỏng"})),
+    )
+    .await
+    .error(409, "invalid_transition");
+
+    let public = api
+        .get(
+            &format!(
+                "/v1/track/{}",
+                closed.body["tracking_code"].as_str().expect("code")
+            ),
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(public["answer"], "Đã thay bóng đèn.");
+}
+
+#[tokio::test]
+async fn unit_admins_act_for_their_unit_and_citizens_answer_questions() {
+    let api = api().await;
+    let c1 = citizen("c1");
+    let id = api.routed_case(&c1, &report("Đèn hỏng")).await;
+    let ua = tok(Role::UnitAdmin, "ua1", Some(HOAN_KIEM));
+    let v = api.version(&ua, &id).await;
+    let v = api
+        .act(&ua, &id, "accept", Some(&v), None)
+        .await
+        .expect(200)
+        .etag();
+    let asked = api
+        .act(
+            &ua,
+            &id,
+            "request_info",
+            Some(&v),
+            Some(&json!({"question": "Số nhà chính xác?"})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(asked.body["status"], "awaiting_info");
+    let v = asked.etag();
+    api.act(
+        &tok(Role::Operator, "op1", None),
+        &id,
+        "info",
+        Some(&v),
+        Some(&json!({"text": "12"})),
+    )
+    .await
+    .error(404, "not_found");
+    let back = api
+        .act(
+            &c1,
+            &id,
+            "info",
+            Some(&v),
+            Some(&json!({"text": "Số 12 Hàng Bài"})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(back.body["status"], "in_progress");
+    let v = back.etag();
+    let ext = api
+        .act(
+            &ua,
+            &id,
+            "extend",
+            Some(&v),
+            Some(&json!({"working_days": 2, "reason": "Chờ vật tư"})),
+        )
+        .await
+        .expect(200);
+    assert!(ext.body["extension"].is_object());
+    let v = ext.etag();
+    api.act(
+        &ua,
+        &id,
+        "extend",
+        Some(&v),
+        Some(&json!({"working_days": 1, "reason": "Lần hai"})),
+    )
+    .await
+    .error(409, "already_extended");
+    api.act(
+        &ua,
+        &id,
+        "reject",
+        Some(&v),
+        Some(&json!({"reason_code": "nope", "answer": "x"})),
+    )
+    .await
+    .error(422, "unknown_reason_code");
+    let rej = api
+        .act(
+            &ua,
+            &id,
+            "reject",
+            Some(&v),
+            Some(&json!({"reason_code": "duplicate", "answer": "Trùng phản ánh khác."})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(rej.body["status"], "rejected");
+    let re = api
+        .act(
+            &c1,
+            &id,
+            "reopen",
+            Some(&rej.etag()),
+            Some(&json!({"reason": "Không trùng"})),
+        )
+        .await;
+    // Reopening a rejected case sends it to triage: the citizen still sees it.
+    assert_eq!(re.expect(200).body["status"], "triage");
+}
+
+#[tokio::test]
+async fn transfer_and_route_move_the_case_out_of_sight() {
+    let api = api().await;
+    let c1 = citizen("c1");
+    let id = api.routed_case(&c1, &report("Đèn hỏng")).await;
+    let off = tok(Role::Official, "o1", Some(HOAN_KIEM));
+    let v = api.version(&off, &id).await;
+    api.act(
+        &off,
+        &id,
+        "transfer",
+        Some(&v),
+        Some(&json!({"to_unit": "ward:99999", "reason": "x"})),
+    )
+    .await
+    .expect(422);
+    let moved = api
+        .act(
+            &off,
+            &id,
+            "transfer",
+            Some(&v),
+            Some(&json!({"to_unit": "dept:construction", "reason": "Thuộc Sở Xây dựng"})),
+        )
+        .await
+        .expect(200);
+    // The actor gets the case as their action left it, then loses sight of it.
+    assert_eq!(moved.body["unit"], "dept:construction");
+    assert_eq!(moved.etag(), format!("\"{}\"", moved.body["version"]));
+    api.get(&format!("/v1/cases/{id}"), Some(&off))
+        .await
+        .error(404, "not_found");
+    let dept = tok(Role::Official, "o2", Some("dept:construction"));
+    api.act(&dept, &id, "accept", Some(&moved.etag()), None)
+        .await
+        .expect(200);
+    let now_at = api
+        .get(&format!("/v1/cases/{id}"), Some(&c1))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(now_at["unit"], "dept:construction");
+    assert_eq!(now_at["transfers"], 1);
+
+    // Out of triage: triage and admin may route.
+    let mut body = report("Không rõ phường");
+    body["location"] = json!({"lat": 21.03, "lng": 105.85});
+    let t_id = api.routed_case(&c1, &body).await;
+    let triage = tok(Role::Triage, "t1", None);
+    let v = api.version(&triage, &t_id).await;
+    api.act(
+        &off,
+        &t_id,
+        "route",
+        Some(&v),
+        Some(&json!({"to_unit": HOAN_KIEM})),
+    )
+    .await
+    .error(404, "not_found");
+    api.act(
+        &c1,
+        &t_id,
+        "route",
+        Some(&v),
+        Some(&json!({"to_unit": HOAN_KIEM})),
+    )
+    .await
+    .error(403, "forbidden");
+    let routed = api
+        .act(
+            &triage,
+            &t_id,
+            "route",
+            Some(&v),
+            Some(&json!({"to_unit": HOAN_KIEM})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(routed.body["unit"], HOAN_KIEM);
+    api.get(&format!("/v1/cases/{t_id}"), Some(&triage))
+        .await
+        .error(404, "not_found");
+    let v = api
+        .get(&format!("/v1/cases/{t_id}"), Some(&off))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(v["status"], "assigned");
+    assert_eq!(v["transfers"], 0, "routing out of triage is not a transfer");
+}
+
+// --------------------------------------------------------- roster, headcount
+
+#[tokio::test]
+async fn rosters_and_headcounts_follow_the_permission_table() {
+    let api = api().await;
+    let roster =
+        json!({"officials": [{"sub": "o1", "name": "Trần Thị B", "title": "Chuyên viên"}]});
+    let r = "/v1/units/ward:00070/roster";
+    let h = "/v1/units/ward:00070/headcount";
+    let put = |t: String, uri: &'static str, body: Value| {
+        let api = &api;
+        async move { api.call(Method::PUT, uri, Some(&t), &[], Some(&body)).await }
+    };
+
+    // unit_admin of the unit: read and write.
+    let ua = tok(Role::UnitAdmin, "ua1", Some(HOAN_KIEM));
+    let saved = put(ua.clone(), r, roster.clone()).await.expect(200).body;
+    assert_eq!(saved["officials"][0]["name"], "Trần Thị B");
+    assert_eq!(saved["updated_by"], "ua1");
+    assert_eq!(
+        put(ua.clone(), h, json!({"staff": 42}))
+            .await
+            .expect(200)
+            .body,
+        json!({"unit": HOAN_KIEM, "staff": 42})
+    );
+    // official: read own only.
+    let off = tok(Role::Official, "o1", Some(HOAN_KIEM));
+    assert_eq!(
+        api.get(r, Some(&off)).await.expect(200).body["officials"][0]["sub"],
+        "o1"
+    );
+    assert_eq!(api.get(h, Some(&off)).await.expect(200).body["staff"], 42);
+    put(off.clone(), r, roster.clone())
+        .await
+        .error(403, "forbidden");
+    put(off.clone(), h, json!({"staff": 1}))
+        .await
+        .error(403, "forbidden");
+    let other_off = tok(Role::Official, "o2", Some("ward:00004"));
+    api.get(r, Some(&other_off)).await.error(403, "forbidden");
+    // unit_admin of another unit: nothing.
+    let other_ua = tok(Role::UnitAdmin, "ua2", Some("ward:00004"));
+    api.get(h, Some(&other_ua)).await.error(403, "forbidden");
+    put(other_ua, r, roster.clone())
+        .await
+        .error(403, "forbidden");
+    // inspector: read; admin: everything.
+    let insp = tok(Role::Inspector, "i1", None);
+    api.get(r, Some(&insp)).await.expect(200);
+    api.get(h, Some(&insp)).await.expect(200);
+    put(insp, h, json!({"staff": 3}))
+        .await
+        .error(403, "forbidden");
+    let admin = tok(Role::Admin, "ad", None);
+    put(admin.clone(), h, json!({"staff": 50}))
+        .await
+        .expect(200);
+    // citizen, operator, triage: nothing.
+    for t in [
+        citizen("c1"),
+        tok(Role::Operator, "op", None),
+        tok(Role::Triage, "t1", None),
+    ] {
+        api.get(r, Some(&t)).await.error(403, "forbidden");
+        api.get(h, Some(&t)).await.error(403, "forbidden");
+    }
+    // Headcount unset elsewhere; unknown and malformed units are 404.
+    assert!(
+        api.get("/v1/units/ward:00004/headcount", Some(&admin))
+            .await
+            .expect(200)
+            .body["staff"]
+            .is_null()
+    );
+    api.get("/v1/units/ward:99999/roster", Some(&admin))
+        .await
+        .error(404, "not_found");
+    api.get("/v1/units/nonsense/roster", Some(&admin))
+        .await
+        .error(404, "not_found");
+    // Bodies.
+    put(admin.clone(), h, json!({"staff": -1}))
+        .await
+        .error(422, "invalid_body");
+    put(admin.clone(), h, json!({"staff": 1, "x": 2}))
+        .await
+        .error(422, "invalid_body");
+    let dup = json!({"officials": [{"sub": "a", "name": "A"}, {"sub": "a", "name": "B"}]});
+    put(admin.clone(), r, dup).await.error(422, "duplicate");
+    put(admin, r, json!({"people": []}))
+        .await
+        .error(422, "invalid_body");
+}
+
+// ------------------------------------------------------------- the router
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_with_the_error_body() {
+    let api = api().await;
+    api.get("/v2/nothing", None).await.error(404, "no_route");
+    api.get("/v1/cases/a/b/c", None)
+        .await
+        .error(404, "no_route");
+    api.call(Method::DELETE, "/v1/cases", Some(&citizen("c1")), &[], None)
+        .await
+        .error(405, "method_not_allowed");
+    api.call(Method::PUT, "/v1/categories", None, &[], None)
+        .await
+        .error(405, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_made() {
+    let api = api().await;
+    let a = api
+        .call(
+            Method::GET,
+            "/healthz",
+            None,
+            &[("x-request-id", "abc-123")],
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(a.headers["x-request-id"], "abc-123");
+    let b = api.get("/healthz", None).await.expect(200);
+    let made = b.headers["x-request-id"].to_str().expect("ascii");
+    assert_eq!(made.len(), 26, "a ULID: {made}");
+    let bad = "x".repeat(200);
+    let c = api
+        .call(
+            Method::GET,
+            "/v2/none",
+            None,
+            &[("x-request-id", bad.as_str())],
+            None,
+        )
+        .await
+        .expect(404);
+    assert_ne!(c.headers["x-request-id"], bad.as_str());
+}
+
+#[tokio::test]
+async fn every_route_is_served_and_documented_in_openapi() {
+    let api = api().await;
+    let doc = api.get("/openapi.json", None).await.expect(200).body;
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1"))
+    );
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(doc["components"]["schemas"]["CaseView"].is_object());
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    let routes = pakn_api::routes();
+    assert!(routes.len() >= 14, "{routes:?}");
+    for (method, path) in routes {
+        assert!(
+            doc["paths"][path][method.to_ascii_lowercase()].is_object(),
+            "{method} {path} missing from /openapi.json"
+        );
+        // And the router really serves it (not the 404/405 fallbacks).
+        let concrete = path
+            .replace("{tracking_code}", "HN-25-ZZZZZ")
+            .replace("{id}", "01J00000000000000000000000")
+            .replace("{action}", "accept")
+            .replace("{code}", HOAN_KIEM);
+        let m = Method::from_bytes(method.as_bytes()).expect("method");
+        let a = api.call(m, &concrete, None, &[], None).await;
+        let code = a.body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            code != "no_route" && code != "method_not_allowed",
+            "{method} {path} is not served: {}",
+            a.body
+        );
+    }
+    // And every documented operation is a route.
+    let served: Vec<(String, String)> = pakn_api::routes()
+        .into_iter()
+        .map(|(m, p)| (m.to_ascii_lowercase(), p.to_string()))
+        .collect();
+    for (path, ops) in doc["paths"].as_object().expect("paths") {
+        for m in ops.as_object().expect("ops").keys() {
+            assert!(
+                served.contains(&(m.clone(), path.clone())),
+                "documented but not routed: {m} {path}"
+            );
+        }
+    }
+}
+
+// ------------------------------------------------------ API Gateway (Lambda)
+
+/// A request as `lambda_http` hands it over after API Gateway's JWT
+/// authorizer verified the token: the claims in the request context.
+fn gateway_request(
+    method: Method,
+    uri: &str,
+    claims: Option<Value>,
+    body: Option<&Value>,
+) -> Request<Body> {
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+    use lambda_http::request::RequestContext;
+    let mut b = Request::builder().method(method).uri(uri);
+    if let Some(claims) = claims {
+        let ctx: ApiGatewayV2httpRequestContext = serde_json::from_value(json!({
+            "requestId": "gw-req-1",
+            "http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test"},
+            "authorizer": {"jwt": {"claims": claims, "scopes": null}}
+        }))
+        .expect("request context");
+        b = b.extension(RequestContext::ApiGatewayV2(ctx));
+    }
+    match body {
+        Some(v) => b
+            .header("content-type", "application/json")
+            .body(Body::from(v.to_string())),
+        None => b.body(Body::empty()),
+    }
+    .expect("request")
+}
+
+#[tokio::test]
+async fn on_lambda_the_role_comes_from_cognito_groups() {
+    let local = api().await;
+    let gw = Api {
+        app: app(AppState {
+            pakn: local.pakn.clone(),
+            auth: Auth::ApiGateway,
+        }),
+        pakn: local.pakn.clone(),
+        _dir: TempDir::new("http-gw"),
+    };
+    let citizen = json!({"sub": "cog-1", "cognito:groups": "[citizen]"});
+    let a = gw
+        .send(gateway_request(
+            Method::POST,
+            "/v1/cases",
+            Some(citizen.clone()),
+            Some(&report("Đèn hỏng")),
+        ))
+        .await
+        .expect(202);
+    assert_eq!(
+        a.headers["x-request-id"], "gw-req-1",
+        "API Gateway's request id is used"
+    );
+    let id = a.body["id"].as_str().expect("id").to_string();
+    gw.send(gateway_request(
+        Method::GET,
+        &format!("/v1/cases/{id}"),
+        Some(citizen),
+        None,
+    ))
+    .await
+    .expect(200);
+
+    // An official: group plus the admin-only custom:unit attribute.
+    gw.pakn
+        .route_case(&CaseId::parse(&id).expect("ulid"))
+        .await
+        .expect("routed");
+    let official =
+        json!({"sub": "cog-2", "cognito:groups": "[staff official]", "custom:unit": HOAN_KIEM});
+    gw.send(gateway_request(
+        Method::GET,
+        "/v1/cases",
+        Some(official),
+        None,
+    ))
+    .await
+    .expect(200);
+
+    // No claims (the authorizer did not run), no pakn group, or a role in a
+    // user-writable attribute: 401.
+    gw.send(gateway_request(Method::GET, "/v1/cases", None, None))
+        .await
+        .error(401, "unauthorized");
+    let writable = json!({"sub": "cog-3", "custom:role": "admin", "role": "admin"});
+    gw.send(gateway_request(
+        Method::GET,
+        "/v1/cases",
+        Some(writable),
+        None,
+    ))
+    .await
+    .error(401, "no_role");
+    // A bearer header means nothing here: API Gateway already checked it.
+    let t = tok(Role::Admin, "ad", None);
+    let req = Request::get("/v1/cases")
+        .header("authorization", format!("Bearer {t}"))
+        .body(Body::empty())
+        .expect("request");
+    gw.send(req).await.error(401, "unauthorized");
+    // Public routes need no claims.
+    gw.send(gateway_request(Method::GET, "/v1/categories", None, None))
+        .await
+        .expect(200);
+}

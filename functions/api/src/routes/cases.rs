@@ -148,18 +148,6 @@ pub async fn get(
     Ok(with_etag(s.pakn.get_case(&p, &id).await?))
 }
 
-/// The answer to an action after which the caller can no longer see the
-/// case (a transfer to another unit, a route out of triage).
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Moved {
-    pub id: String,
-    pub action: String,
-    /// Always false: the case is now at a unit the caller cannot read.
-    pub visible: bool,
-    pub message: String,
-    pub message_vi: String,
-}
-
 /// Act on a case: `accept`, `note`, `transfer`, `request_info`, `resolve`,
 /// `reject`, `extend` (the unit), `route` (triage), `info`, `rate`,
 /// `reopen` (the citizen). Needs `If-Match` with the case's ETag.
@@ -170,7 +158,6 @@ pub struct Moved {
     request_body(content = Object, description = "the action's body (CONTRACT.md \"Bodies worth fixing now\"); none for accept"),
     security(("bearer" = [])),
     responses((status = 200, body = CaseView, headers(("ETag" = String)), description = "the updated case"),
-        (status = 202, body = Moved, description = "done; the case has left the caller's sight"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
@@ -183,20 +170,9 @@ pub async fn act(
     OptionalJsonBody(body): OptionalJsonBody,
 ) -> Result<Response, ApiError> {
     let expected = if_match(&headers)?;
-    match s.pakn.act(&p, &id, &action, &body, expected).await {
-        Ok(view) => Ok(with_etag(view)),
-        // The domain says "done, but no longer visible to you" with a 404
-        // kind; the action did happen, so the API answers 202, not an error.
-        Err(e) if e.code == "moved" => {
-            let body = Moved {
-                id,
-                action,
-                visible: false,
-                message: e.message,
-                message_vi: e.message_vi,
-            };
-            Ok((StatusCode::ACCEPTED, Json(body)).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
+    // After a transfer or a route the caller may no longer read the case;
+    // the domain still answers with the case as the action left it.
+    Ok(with_etag(
+        s.pakn.act(&p, &id, &action, &body, expected).await?,
+    ))
 }
