@@ -1,7 +1,10 @@
 //! Who is calling: a [`Principal`] from the request, by one of two means.
 //!
 //! * [`Auth::Hs256`] (local, `pakn serve`): `Authorization: Bearer <jwt>`
-//!   verified here with the shared secret (see [`crate::token`]).
+//!   verified here with the shared secret (see [`crate::token`]). Expiry is
+//!   checked against the system clock, not the application's injectable
+//!   clock: a token's lifetime is real time even when `pakn serve` runs
+//!   its deadlines on a fast or fixed clock.
 //! * [`Auth::ApiGateway`] (AWS): API Gateway's JWT authorizer has already
 //!   verified the Cognito token before the Lambda runs; the claims arrive in
 //!   the request context (`requestContext.authorizer.jwt.claims`). The
