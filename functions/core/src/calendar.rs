@@ -145,66 +145,60 @@ impl WorkingCalendar {
 
     /// The instant `minutes` working minutes after `start`. `None` only if the
     /// calendar has no working time within ten years (misconfiguration).
+    /// Sub-second parts of `start` are kept (arithmetic in nanoseconds).
     pub fn add_working_minutes(&self, start: DateTime<Utc>, minutes: i64) -> Option<DateTime<Utc>> {
         let local = start.with_timezone(&self.offset);
         let mut day = local.date_naive();
-        let secs_into_day = local.time().num_seconds_from_midnight_i64();
-        // Work in seconds so sub-minute starts stay exact.
-        let mut remaining = minutes.max(0) * 60;
-        let mut from_sec = secs_into_day;
+        let mut from = nanos_of_day(local.time());
+        // With nothing to add, the answer is the first office instant at or after `start`.
+        let mut remaining = minutes.max(0) * 60 * NANOS;
         for _ in 0..HORIZON_DAYS {
             if self.is_working_day(day) {
                 for &(a, b) in &self.periods {
-                    let a = a as i64 * 60;
-                    let b = b as i64 * 60;
-                    let s = from_sec.max(a);
+                    let (a, b) = (a as i64 * 60 * NANOS, b as i64 * 60 * NANOS);
+                    let s = from.max(a);
                     if s >= b {
                         continue;
                     }
-                    if remaining == 0 {
-                        // Nothing left: a start inside office time is itself the answer.
-                        return Some(self.at(day, 0) + Duration::seconds(s));
-                    }
                     let avail = b - s;
                     if remaining <= avail {
-                        return Some(self.at(day, 0) + Duration::seconds(s + remaining));
+                        return Some(self.at(day, 0) + Duration::nanoseconds(s + remaining));
                     }
                     remaining -= avail;
                 }
             }
             day = day.succ_opt()?;
-            from_sec = 0;
+            from = 0;
         }
         None
     }
 
     /// The latest instant `t` with exactly `minutes` working minutes in [t, end].
     pub fn sub_working_minutes(&self, end: DateTime<Utc>, minutes: i64) -> Option<DateTime<Utc>> {
+        if minutes <= 0 {
+            return Some(end);
+        }
         let local = end.with_timezone(&self.offset);
         let mut day = local.date_naive();
-        let mut to_sec = local.time().num_seconds_from_midnight_i64();
-        let mut remaining = minutes.max(0) * 60;
+        let mut to = nanos_of_day(local.time());
+        let mut remaining = minutes * 60 * NANOS;
         for _ in 0..HORIZON_DAYS {
             if self.is_working_day(day) {
                 for &(a, b) in self.periods.iter().rev() {
-                    let a = a as i64 * 60;
-                    let b = b as i64 * 60;
-                    let e = to_sec.min(b);
+                    let (a, b) = (a as i64 * 60 * NANOS, b as i64 * 60 * NANOS);
+                    let e = to.min(b);
                     if e <= a {
                         continue;
                     }
-                    if remaining == 0 {
-                        return Some(self.at(day, 0) + Duration::seconds(e));
-                    }
                     let avail = e - a;
                     if remaining <= avail {
-                        return Some(self.at(day, 0) + Duration::seconds(e - remaining));
+                        return Some(self.at(day, 0) + Duration::nanoseconds(e - remaining));
                     }
                     remaining -= avail;
                 }
             }
             day = day.pred_opt()?;
-            to_sec = 86_400;
+            to = DAY_NANOS;
         }
         None
     }
@@ -213,8 +207,12 @@ impl WorkingCalendar {
         self.add_working_minutes(start, (hours * 60.0).round() as i64)
     }
 
-    /// Working seconds between two instants (0 if `to <= from`).
+    /// Working seconds between two instants (0 if `to <= from`), rounded down.
     pub fn working_seconds_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+        self.working_nanos_between(from, to) / NANOS
+    }
+
+    fn working_nanos_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
         if to <= from {
             return 0;
         }
@@ -225,19 +223,11 @@ impl WorkingCalendar {
         let last = lt.date_naive();
         while day <= last {
             if self.is_working_day(day) {
-                let lo = if day == lf.date_naive() {
-                    lf.time().num_seconds_from_midnight_i64()
-                } else {
-                    0
-                };
-                let hi = if day == last {
-                    lt.time().num_seconds_from_midnight_i64()
-                } else {
-                    86_400
-                };
+                let lo = if day == lf.date_naive() { nanos_of_day(lf.time()) } else { 0 };
+                let hi = if day == last { nanos_of_day(lt.time()) } else { DAY_NANOS };
                 for &(a, b) in &self.periods {
-                    let s = (a as i64 * 60).max(lo);
-                    let e = (b as i64 * 60).min(hi);
+                    let s = (a as i64 * 60 * NANOS).max(lo);
+                    let e = (b as i64 * 60 * NANOS).min(hi);
                     if e > s {
                         total += e - s;
                     }
@@ -252,7 +242,7 @@ impl WorkingCalendar {
     }
 
     pub fn working_hours_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
-        self.working_seconds_between(from, to) as f64 / 3600.0
+        self.working_nanos_between(from, to) as f64 / 3600.0 / NANOS as f64
     }
 
     /// `start` plus an amount on the given clock.
@@ -272,18 +262,15 @@ impl WorkingCalendar {
     }
 }
 
+const NANOS: i64 = 1_000_000_000;
+const DAY_NANOS: i64 = 86_400 * NANOS;
+
+fn nanos_of_day(t: NaiveTime) -> i64 {
+    use chrono::Timelike;
+    t.num_seconds_from_midnight() as i64 * NANOS + (t.nanosecond() as i64).min(NANOS - 1)
+}
+
 fn minutes_of(t: NaiveTime) -> u32 {
     use chrono::Timelike;
     t.hour() * 60 + t.minute()
-}
-
-trait SecondsFromMidnight {
-    fn num_seconds_from_midnight_i64(&self) -> i64;
-}
-
-impl SecondsFromMidnight for NaiveTime {
-    fn num_seconds_from_midnight_i64(&self) -> i64 {
-        use chrono::Timelike;
-        self.num_seconds_from_midnight() as i64
-    }
 }

@@ -131,6 +131,44 @@ pub struct SlaPolicy {
     pub roster_grace_working_days: u32,
     pub requeue_received_after_minutes: u32,
     pub min_resolved_for_ranking: u32,
+    /// A unit whose on-time rate over the last `on_time_window_days` is below this opens a unit inspection.
+    #[serde(default = "default_low_rate")]
+    pub low_on_time_rate: f64,
+    #[serde(default = "default_window")]
+    pub on_time_window_days: u32,
+    /// Local hour from which the daily unit checks (digests, unit inspections) run.
+    #[serde(default = "default_digest_hour")]
+    pub digest_hour_local: u32,
+    /// Rosters are required from this local date (the grace period counts from it).
+    #[serde(default = "default_roster_from")]
+    pub roster_required_from: chrono::NaiveDate,
+    /// Registration campaigns (e.g. 100% of officials by a deadline).
+    #[serde(default)]
+    pub campaigns: Vec<Campaign>,
+}
+
+/// A registration drive: the share of a unit's staff with an account by a deadline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Campaign {
+    pub id: String,
+    pub name_vi: String,
+    pub name_en: String,
+    /// Target share of the unit's headcount, 0–1.
+    pub target_rate: f64,
+    pub deadline: chrono::NaiveDate,
+}
+
+fn default_low_rate() -> f64 {
+    0.8
+}
+fn default_window() -> u32 {
+    30
+}
+fn default_digest_hour() -> u32 {
+    8
+}
+fn default_roster_from() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2025, 7, 1).expect("valid date")
 }
 
 impl SlaPolicy {

@@ -14,6 +14,7 @@ pub mod ports;
 pub mod refdata;
 pub mod routing;
 pub mod schedule;
+pub mod scorecard;
 pub mod service;
 pub mod stats;
 pub mod text;

@@ -8,6 +8,7 @@
 //! put-if-absent condition, so even two racing sweeps decide each once.
 
 use crate::auth::Principal;
+use crate::calendar::ClockKind;
 use crate::case::{Case, Status};
 use crate::notify::{Audience, event};
 use crate::refdata::RefData;
@@ -61,11 +62,16 @@ pub fn milestones(case: &Case, refdata: &RefData) -> Vec<Milestone> {
                 }
             }
             if let Some(due) = case.resolve_due {
-                let minutes = (p.reminder_before_working_hours * 60.0).round() as i64;
-                if minutes > 0 {
-                    if let Some(before) = refdata.calendar.sub_working_minutes(due, minutes) {
-                        push(BeforeDue, key("before_due", due), before);
-                    }
+                // One reminder before the deadline, on the case's own clock; never
+                // dated before the case reached its unit (an urgent 4-hour case has none).
+                let hours = p.reminder_before_working_hours;
+                let before = match case.resolve_clock {
+                    ClockKind::Working => refdata.calendar.sub_working_minutes(due, (hours * 60.0).round() as i64),
+                    ClockKind::Calendar => Some(due - Duration::seconds((hours * 3600.0).round() as i64)),
+                };
+                let floor = case.routed_at.unwrap_or(case.received_at);
+                if let Some(before) = before.filter(|b| hours > 0.0 && *b > floor) {
+                    push(BeforeDue, key("before_due", due), before);
                 }
                 push(Overdue, key("overdue", due), due);
                 let insp = due + Duration::days(p.inspection_threshold_days as i64);

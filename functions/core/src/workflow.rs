@@ -837,6 +837,7 @@ pub fn apply(
             });
             ch.count(now, unit.as_ref(), Counter::RatingSum, score as i64);
             ch.count(now, unit.as_ref(), Counter::RatingCount, 1);
+            ch.notify_status();
             (comment, false, json!({"score": score}))
         }
         Action::Reopen { reason } => match case.status {
@@ -850,6 +851,10 @@ pub fn apply(
                 ch.start_hold(&u);
                 ch.count(now, Some(&u), Counter::Reopens, 1);
                 ch.notify_status();
+                // The unit must hear that its answer was disputed.
+                if let Some(n) = ch.notifications.last_mut() {
+                    n.audience.push(Audience::Unit);
+                }
                 (Some(reason), false, json!({}))
             }
             Rejected if within_window(case.rejected_at, now, refdata) => {

@@ -210,7 +210,7 @@ fn subtracting_working_hours() {
 }
 
 #[test]
-#[ignore = "bug: sub_working_minutes(end, 0) with end at a period start returns the previous period end, not end"]
+
 fn subtracting_zero_is_the_identity_inside_office_time() {
     // Doc: "the latest instant t with exactly 0 working minutes in [t, end]" is end itself.
     let c = cal();
@@ -326,7 +326,7 @@ fn later_swaps_can_be_added() {
 }
 
 #[test]
-#[ignore = "bug: add_working_minutes drops the sub-second part of the start (Utc::now() has nanoseconds), so a deadline can come out before start + amount"]
+
 fn sub_second_starts_are_kept() {
     let start = hn(2025, 6, 16, 10, 0) + Duration::milliseconds(700);
     // 60 working minutes from 10:00:00.7 inside office time is 11:00:00.7.

@@ -269,7 +269,7 @@ fn urgent_reminders_run_day_and_night() {
 }
 
 #[test]
-#[ignore = "bug: the before-due reminder of a calendar-clock (urgent) case is 8 working hours before a 4-hour deadline, i.e. before the case existed"]
+
 fn an_urgent_case_gets_no_reminder_dated_before_it_was_routed() {
     // 8 working hours before Fri 22:00 is Fri 08:00, ten hours before the flood was reported;
     // the first sweep after routing sends a "reminder" next to case.assigned.

@@ -129,7 +129,7 @@ fn contract(status: Status, action: &str) -> Option<Status> {
 /// The notifications each allowed transition sends (CONTRACT.md "Notifications").
 fn expected_events(from: Status, action: &str) -> Vec<&'static str> {
     match (from, action) {
-        (_, "note" | "extend" | "rate") => vec![],
+        (_, "note" | "extend") => vec![],
         (_, "route") | (Status::Rejected, "reopen") => vec!["case.assigned", "case.status_changed"],
         (_, "transfer") => vec!["case.transferred", "case.status_changed"],
         _ => vec!["case.status_changed"],
