@@ -174,7 +174,13 @@ fn every_status_action_pair_follows_the_contract() {
                         assert_eq!(n.case_id.as_ref(), Some(&case.id));
                         assert!(n.dedup_id.starts_with(case.id.as_str()), "{}", n.dedup_id);
                         if n.event == "case.status_changed" {
-                            assert_eq!(n.audience, vec![Audience::Citizen]);
+                            // A reopen of a resolved case also tells the unit its answer was disputed.
+                            let expected = if (status, name) == (Status::Resolved, "reopen") {
+                                vec![Audience::Citizen, Audience::Unit]
+                            } else {
+                                vec![Audience::Citizen]
+                            };
+                            assert_eq!(n.audience, expected, "{} + {name}", status.as_str());
                             assert_eq!(n.body["status"], json!(to.as_str()));
                             assert_eq!(n.body["status_label"], json!(to.label_vi()));
                         }
