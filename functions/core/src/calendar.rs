@@ -223,8 +223,16 @@ impl WorkingCalendar {
         let last = lt.date_naive();
         while day <= last {
             if self.is_working_day(day) {
-                let lo = if day == lf.date_naive() { nanos_of_day(lf.time()) } else { 0 };
-                let hi = if day == last { nanos_of_day(lt.time()) } else { DAY_NANOS };
+                let lo = if day == lf.date_naive() {
+                    nanos_of_day(lf.time())
+                } else {
+                    0
+                };
+                let hi = if day == last {
+                    nanos_of_day(lt.time())
+                } else {
+                    DAY_NANOS
+                };
                 for &(a, b) in &self.periods {
                     let s = (a as i64 * 60 * NANOS).max(lo);
                     let e = (b as i64 * 60 * NANOS).min(hi);

@@ -10,6 +10,7 @@ pub mod error;
 pub mod ids;
 pub mod inspection;
 pub mod notify;
+pub mod oversight;
 pub mod ports;
 pub mod refdata;
 pub mod routing;

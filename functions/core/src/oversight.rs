@@ -5,11 +5,11 @@
 use crate::auth::{Principal, Role};
 use crate::error::{Error, ErrorKind, Result};
 use crate::inspection::{Finding, Inspection};
-use crate::notify::{event, Audience, Notification};
+use crate::notify::{Audience, Notification, event};
 use crate::ports::{Account, AccountScope};
 use crate::scorecard::{self, Scorecard, UnitFacts};
 use crate::service::Pakn;
-use crate::stats::{self, ALL};
+use crate::stats;
 use crate::text;
 use crate::unit::UnitCode;
 use crate::views::CaseView;
@@ -75,7 +75,12 @@ pub struct DailyReport {
 }
 
 /// A period of local days `[from, to)` from `period=YYYY-MM|YYYY` or `from`/`to`.
-pub fn parse_period(period: Option<&str>, from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<(NaiveDate, NaiveDate)> {
+pub fn parse_period(
+    period: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate)> {
     let bad = |f: &str| {
         Error::invalid(
             f,
@@ -87,9 +92,16 @@ pub fn parse_period(period: Option<&str>, from: Option<&str>, to: Option<&str>, 
     let date = |f: &str, s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad(f));
     if let Some(p) = period {
         if let Some((y, m)) = p.split_once('-') {
-            let (y, m) = (y.parse::<i32>().map_err(|_| bad("period"))?, m.parse::<u32>().map_err(|_| bad("period"))?);
+            let (y, m) = (
+                y.parse::<i32>().map_err(|_| bad("period"))?,
+                m.parse::<u32>().map_err(|_| bad("period"))?,
+            );
             let start = NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(|| bad("period"))?;
-            let end = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) };
+            let end = if m == 12 {
+                NaiveDate::from_ymd_opt(y + 1, 1, 1)
+            } else {
+                NaiveDate::from_ymd_opt(y, m + 1, 1)
+            };
             return Ok((start, end.ok_or_else(|| bad("period"))?));
         }
         let y = p.parse::<i32>().map_err(|_| bad("period"))?;
@@ -120,7 +132,12 @@ impl Pakn {
 
     /// Register the caller's account (idempotent). Officials count toward their unit.
     pub async fn register_account(&self, p: &Principal) -> Result<bool> {
-        let account = Account { sub: p.sub.clone(), role: p.role, unit: p.unit.clone(), registered_at: self.now() };
+        let account = Account {
+            sub: p.sub.clone(),
+            role: p.role,
+            unit: p.unit.clone(),
+            registered_at: self.now(),
+        };
         Ok(self.store.register_account(&account).await?)
     }
 
@@ -132,7 +149,10 @@ impl Pakn {
         let (mut reg_sum, mut head_sum) = (0i64, 0i64);
         for u in self.refdata.units.values() {
             let headcount = self.store.get_headcount(&u.code).await?;
-            let registered = self.store.count_accounts(&AccountScope::Unit(u.code.clone())).await?;
+            let registered = self
+                .store
+                .count_accounts(&AccountScope::Unit(u.code.clone()))
+                .await?;
             if headcount.is_none() && registered == 0 {
                 continue;
             }
@@ -140,8 +160,16 @@ impl Pakn {
                 reg_sum += registered.min(h as i64);
                 head_sum += h as i64;
             }
-            let rate = headcount.filter(|h| *h > 0).map(|h| registered as f64 / h as f64);
-            units.push(UnitRegistration { unit: u.code.to_string(), name_vi: u.name_vi.clone(), headcount, registered, rate });
+            let rate = headcount
+                .filter(|h| *h > 0)
+                .map(|h| registered as f64 / h as f64);
+            units.push(UnitRegistration {
+                unit: u.code.to_string(),
+                name_vi: u.name_vi.clone(),
+                headcount,
+                registered,
+                rate,
+            });
         }
         let campaigns = self
             .refdata
@@ -151,7 +179,11 @@ impl Pakn {
             .map(|c| CampaignStatus {
                 campaign: c.clone(),
                 ended: today > c.deadline,
-                units_below_target: units.iter().filter(|u| u.rate.is_some_and(|r| r < c.target_rate)).map(|u| u.unit.clone()).collect(),
+                units_below_target: units
+                    .iter()
+                    .filter(|u| u.rate.is_some_and(|r| r < c.target_rate))
+                    .map(|u| u.unit.clone())
+                    .collect(),
             })
             .collect();
         Ok(RegistrationReport {
@@ -166,12 +198,19 @@ impl Pakn {
     // ----------------------------------------------------------- scorecards
 
     async fn unit_facts(&self, unit: &UnitCode, to: NaiveDate) -> Result<UnitFacts> {
-        let open = if to > self.today() { Some(self.store.count_open(Some(unit), self.now()).await?) } else { None };
+        let open = if to > self.today() {
+            Some(self.store.count_open(Some(unit), self.now()).await?)
+        } else {
+            None
+        };
         Ok(UnitFacts {
             open,
             roster_size: self.store.get_roster(unit).await?.officials.len(),
             headcount: self.store.get_headcount(unit).await?,
-            registered_officials: self.store.count_accounts(&AccountScope::Unit(unit.clone())).await?,
+            registered_officials: self
+                .store
+                .count_accounts(&AccountScope::Unit(unit.clone()))
+                .await?,
             open_inspections: self
                 .store
                 .list_inspections(None, Some(unit))
@@ -182,7 +221,13 @@ impl Pakn {
         })
     }
 
-    pub async fn scorecard(&self, p: &Principal, unit: &UnitCode, from: NaiveDate, to: NaiveDate) -> Result<Scorecard> {
+    pub async fn scorecard(
+        &self,
+        p: &Principal,
+        unit: &UnitCode,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Scorecard> {
         let u = self.refdata.unit(unit).ok_or_else(Error::not_found)?;
         let allowed = match p.role {
             Role::Official | Role::UnitAdmin => p.unit.as_ref() == Some(unit),
@@ -198,11 +243,20 @@ impl Pakn {
     }
 
     /// Every unit's scorecard, ranked (inspectors, admins; a unit's officials get their own row).
-    pub async fn scorecards(&self, p: &Principal, from: NaiveDate, to: NaiveDate) -> Result<Vec<Scorecard>> {
+    pub async fn scorecards(
+        &self,
+        p: &Principal,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Scorecard>> {
         let units: Vec<UnitCode> = match p.role {
-            Role::Inspector | Role::Admin => {
-                self.refdata.units.values().filter(|u| u.unit_type != "city").map(|u| u.code.clone()).collect()
-            }
+            Role::Inspector | Role::Admin => self
+                .refdata
+                .units
+                .values()
+                .filter(|u| u.unit_type != "city")
+                .map(|u| u.code.clone())
+                .collect(),
             Role::Official | Role::UnitAdmin => p.unit.iter().cloned().collect(),
             _ => return Err(Error::forbidden()),
         };
@@ -220,7 +274,13 @@ impl Pakn {
         matches!(p.role, Role::Inspector | Role::Admin)
     }
 
-    pub async fn list_inspections(&self, p: &Principal, status: Option<&str>, unit: Option<&UnitCode>, reason: Option<&str>) -> Result<Vec<Inspection>> {
+    pub async fn list_inspections(
+        &self,
+        p: &Principal,
+        status: Option<&str>,
+        unit: Option<&UnitCode>,
+        reason: Option<&str>,
+    ) -> Result<Vec<Inspection>> {
         let unit = match p.role {
             Role::Inspector | Role::Admin => unit.cloned(),
             Role::UnitAdmin => {
@@ -240,8 +300,13 @@ impl Pakn {
     }
 
     async fn load_inspection(&self, p: &Principal, id: &str) -> Result<Inspection> {
-        let i = self.store.get_inspection(id).await?.ok_or_else(Error::not_found)?;
-        let visible = Self::may_inspect(p) || (p.role == Role::UnitAdmin && p.unit.as_ref() == Some(&i.unit));
+        let i = self
+            .store
+            .get_inspection(id)
+            .await?
+            .ok_or_else(Error::not_found)?;
+        let visible =
+            Self::may_inspect(p) || (p.role == Role::UnitAdmin && p.unit.as_ref() == Some(&i.unit));
         if !visible {
             return Err(Error::not_found());
         }
@@ -259,17 +324,34 @@ impl Pakn {
                     .notifications_for_case(cid)
                     .await?
                     .into_iter()
-                    .map(|(n, published_at)| SentNotification { event: n.event, dedup_id: n.dedup_id, decided_at: n.created_at, published_at })
+                    .map(|(n, published_at)| SentNotification {
+                        event: n.event,
+                        dedup_id: n.dedup_id,
+                        decided_at: n.created_at,
+                        published_at,
+                    })
                     .collect();
-                (case.map(|c| CaseView::new(c, tl, &self.refdata, self.now())), sent)
+                (
+                    case.map(|c| CaseView::new(c, tl, &self.refdata, self.now())),
+                    sent,
+                )
             }
             None => (None, vec![]),
         };
         let roster = self.store.get_roster(&inspection.unit).await?;
-        Ok(InspectionView { inspection, case, notifications, roster })
+        Ok(InspectionView {
+            inspection,
+            case,
+            notifications,
+            roster,
+        })
     }
 
-    async fn update_inspection(&self, mut i: Inspection, change: impl FnOnce(&mut Inspection)) -> Result<Inspection> {
+    async fn update_inspection(
+        &self,
+        mut i: Inspection,
+        change: impl FnOnce(&mut Inspection),
+    ) -> Result<Inspection> {
         let expected = i.version;
         change(&mut i);
         i.version = expected + 1;
@@ -281,7 +363,12 @@ impl Pakn {
     }
 
     /// An inspector records a finding.
-    pub async fn add_finding(&self, p: &Principal, id: &str, body: &serde_json::Value) -> Result<Inspection> {
+    pub async fn add_finding(
+        &self,
+        p: &Principal,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Inspection> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct In {
@@ -295,7 +382,12 @@ impl Pakn {
             return Err(Error::forbidden());
         }
         let b: In = serde_json::from_value(body.clone()).map_err(|e| {
-            Error::invalid("body", "invalid_body", format!("Expected {{\"kind\",\"officials\",\"text\"}}: {e}."), format!("Cần {{\"kind\",\"officials\",\"text\"}}: {e}."))
+            Error::invalid(
+                "body",
+                "invalid_body",
+                format!("Expected {{\"kind\",\"officials\",\"text\"}}: {e}."),
+                format!("Cần {{\"kind\",\"officials\",\"text\"}}: {e}."),
+            )
         })?;
         if !FINDING_KINDS.contains(&b.kind.as_str()) {
             return Err(Error::invalid(
@@ -311,7 +403,12 @@ impl Pakn {
         let roster = self.store.get_roster(&i.unit).await?;
         if b.kind == "official_at_fault" {
             if b.officials.is_empty() {
-                return Err(Error::invalid("officials", "officials_required", "Name the officials at fault.", "Hãy nêu tên cán bộ có lỗi."));
+                return Err(Error::invalid(
+                    "officials",
+                    "officials_required",
+                    "Name the officials at fault.",
+                    "Hãy nêu tên cán bộ có lỗi.",
+                ));
             }
             if let Some(x) = b.officials.iter().find(|s| !roster.contains(s)) {
                 return Err(Error::invalid(
@@ -322,12 +419,24 @@ impl Pakn {
                 ));
             }
         }
-        let finding = Finding { kind: b.kind, officials: b.officials, text: text::required("text", &b.text, 4000)?, by: p.sub.clone(), at: self.now() };
-        self.update_inspection(i, |i| i.findings.push(finding)).await
+        let finding = Finding {
+            kind: b.kind,
+            officials: b.officials,
+            text: text::required("text", &b.text, 4000)?,
+            by: p.sub.clone(),
+            at: self.now(),
+        };
+        self.update_inspection(i, |i| i.findings.push(finding))
+            .await
     }
 
     /// The unit answers with an explanation.
-    pub async fn answer_inspection(&self, p: &Principal, id: &str, body: &serde_json::Value) -> Result<Inspection> {
+    pub async fn answer_inspection(
+        &self,
+        p: &Principal,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Inspection> {
         let i = self.load_inspection(p, id).await?;
         if !(p.role == Role::UnitAdmin && p.unit.as_ref() == Some(&i.unit)) {
             return Err(Error::forbidden());
@@ -335,7 +444,10 @@ impl Pakn {
         if i.status == "closed" {
             return Err(Error::invalid_transition("closed", "answer"));
         }
-        let text = body.get("text").and_then(|v| v.as_str()).filter(|_| body.as_object().is_some_and(|o| o.len() == 1));
+        let text = body
+            .get("text")
+            .and_then(|v| v.as_str())
+            .filter(|_| body.as_object().is_some_and(|o| o.len() == 1));
         let text = text::required("text", text.unwrap_or(""), 4000)?;
         self.update_inspection(i, |i| {
             i.unit_answer = Some(text);
@@ -372,7 +484,13 @@ impl Pakn {
     // ------------------------------------------------------- daily checks
 
     /// Open a unit inspection once, and decide its notification once.
-    async fn open_unit_inspection(&self, unit: &UnitCode, id: String, reason: &str, details: serde_json::Value) -> Result<bool> {
+    async fn open_unit_inspection(
+        &self,
+        unit: &UnitCode,
+        id: String,
+        reason: &str,
+        details: serde_json::Value,
+    ) -> Result<bool> {
         let now = self.now();
         let i = Inspection {
             id: id.clone(),
@@ -425,9 +543,15 @@ impl Pakn {
         if self.store.get_marker(&marker).await? {
             return Ok(DailyReport::default());
         }
-        let mut report = DailyReport { ran: true, ..Default::default() };
+        let mut report = DailyReport {
+            ran: true,
+            ..Default::default()
+        };
         let roster_deadline = cal
-            .add_working_minutes(self.local_midnight_of(p.roster_required_from), p.roster_grace_working_days as i64 * cal.minutes_per_day())
+            .add_working_minutes(
+                self.local_midnight_of(p.roster_required_from),
+                p.roster_grace_working_days as i64 * cal.minutes_per_day(),
+            )
             .unwrap_or(now);
         let window_from = today - Duration::days(p.on_time_window_days as i64);
         let month = format!("{:04}-{:02}", today.year(), today.month());
@@ -437,7 +561,12 @@ impl Pakn {
             }
             let code = &u.code;
             // Digest of overdue cases.
-            let q = crate::ports::CaseQuery { unit: Some(code.clone()), overdue_at: Some(now), limit: 200, ..Default::default() };
+            let q = crate::ports::CaseQuery {
+                unit: Some(code.clone()),
+                overdue_at: Some(now),
+                limit: 200,
+                ..Default::default()
+            };
             let overdue = self.store.list_cases(&q).await?.cases;
             if !overdue.is_empty() {
                 let items: Vec<_> = overdue
@@ -464,31 +593,55 @@ impl Pakn {
             }
             let (open, _) = self.store.count_open(Some(code), now).await?;
             // A unit holding cases with no roster, after the grace period.
-            if open > 0 && now > roster_deadline && self.store.get_roster(code).await?.officials.is_empty() {
+            if open > 0
+                && now > roster_deadline
+                && self.store.get_roster(code).await?.officials.is_empty()
+            {
                 let id = format!("unit-{code}-empty_roster-{month}");
-                if self.open_unit_inspection(code, id, "empty_roster", json!({"open_cases": open})).await? {
+                if self
+                    .open_unit_inspection(code, id, "empty_roster", json!({"open_cases": open}))
+                    .await?
+                {
                     report.unit_inspections += 1;
                 }
             }
             // On-time rate over the window.
-            let r = stats::sum(&self.store.rollups(code.as_str(), window_from, today + Duration::days(1)).await?);
+            let r = stats::sum(
+                &self
+                    .store
+                    .rollups(code.as_str(), window_from, today + Duration::days(1))
+                    .await?,
+            );
             let s = stats::figures(window_from, today, None, &r, None);
-            if s.resolved >= p.min_resolved_for_ranking as i64 && s.on_time_rate.is_some_and(|x| x < p.low_on_time_rate) {
+            if s.resolved >= p.min_resolved_for_ranking as i64
+                && s.on_time_rate.is_some_and(|x| x < p.low_on_time_rate)
+            {
                 let id = format!("unit-{code}-low_on_time_rate-{month}");
                 let d = json!({"resolved": s.resolved, "on_time_rate": s.on_time_rate, "threshold": p.low_on_time_rate, "window_days": p.on_time_window_days});
-                if self.open_unit_inspection(code, id, "low_on_time_rate", d).await? {
+                if self
+                    .open_unit_inspection(code, id, "low_on_time_rate", d)
+                    .await?
+                {
                     report.unit_inspections += 1;
                 }
             }
             // Registration campaigns past their deadline.
             for c in p.campaigns.iter().filter(|c| today > c.deadline) {
-                let Some(h) = self.store.get_headcount(code).await?.filter(|h| *h > 0) else { continue };
-                let reg = self.store.count_accounts(&AccountScope::Unit(code.clone())).await?;
+                let Some(h) = self.store.get_headcount(code).await?.filter(|h| *h > 0) else {
+                    continue;
+                };
+                let reg = self
+                    .store
+                    .count_accounts(&AccountScope::Unit(code.clone()))
+                    .await?;
                 let rate = reg as f64 / h as f64;
                 if rate < c.target_rate {
                     let id = format!("unit-{code}-registration-{}", c.id);
                     let d = json!({"campaign": c.id, "registered": reg, "headcount": h, "rate": rate, "target": c.target_rate});
-                    if self.open_unit_inspection(code, id, "registration_below_target", d).await? {
+                    if self
+                        .open_unit_inspection(code, id, "registration_below_target", d)
+                        .await?
+                    {
                         report.unit_inspections += 1;
                     }
                 }
@@ -508,7 +661,8 @@ impl Pakn {
         if unit.is_some() {
             return Ok(None);
         }
-        let _ = ALL;
-        Ok(Some(self.store.count_accounts(&AccountScope::Citizens).await?))
+        Ok(Some(
+            self.store.count_accounts(&AccountScope::Citizens).await?,
+        ))
     }
 }

@@ -23,6 +23,9 @@ pub enum StoreError {
     /// The tracking code drawn is taken (draw another).
     #[error("tracking code already taken")]
     TrackingCodeTaken,
+    /// A list cursor that this store did not issue.
+    #[error("invalid cursor")]
+    InvalidCursor,
     /// Temporarily unavailable (throttled, busy, network): retry later.
     #[error("store unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -43,6 +46,13 @@ impl From<StoreError> for crate::error::Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(_) => crate::error::Error::unavailable(e),
+            StoreError::InvalidCursor => crate::error::Error::new(
+                crate::error::ErrorKind::Malformed,
+                "invalid_cursor",
+                "The cursor is not one this server issued; start again without it.",
+                "Con trỏ phân trang không hợp lệ; hãy bắt đầu lại không có cursor.",
+            )
+            .with_field("cursor"),
             _ => crate::error::Error::internal(e),
         }
     }
@@ -89,6 +99,51 @@ pub struct Commit {
     pub inspection: Option<Inspection>,
     /// Also put the case on the intake queue (stores that hold the queue do it in the transaction).
     pub enqueue: bool,
+}
+
+/// A registered account (the registration drive counts them).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Account {
+    pub sub: String,
+    pub role: crate::auth::Role,
+    /// The official's unit (none for citizens).
+    pub unit: Option<UnitCode>,
+    pub registered_at: DateTime<Utc>,
+}
+
+impl Account {
+    /// The counters this account adds to: citizens, or officials and their unit.
+    pub fn scopes(&self) -> Vec<AccountScope> {
+        if self.role == crate::auth::Role::Citizen {
+            return vec![AccountScope::Citizens];
+        }
+        let mut v = vec![AccountScope::Officials];
+        if let Some(u) = &self.unit {
+            v.push(AccountScope::Unit(u.clone()));
+        }
+        v
+    }
+}
+
+/// What to count accounts over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountScope {
+    Citizens,
+    /// Officials and public employees (every non-citizen role).
+    Officials,
+    /// Officials of one unit.
+    Unit(UnitCode),
+}
+
+impl AccountScope {
+    /// A stable key (`citizens`, `officials`, `unit:<code>`).
+    pub fn key(&self) -> String {
+        match self {
+            AccountScope::Citizens => "citizens".into(),
+            AccountScope::Officials => "officials".into(),
+            AccountScope::Unit(u) => format!("unit:{u}"),
+        }
+    }
 }
 
 /// Filters for listing cases. At most one of `unit`/`submitted_by` scopes it.
@@ -157,6 +212,18 @@ pub trait CaseStore: Send + Sync {
     ) -> StoreResult<Vec<Inspection>>;
     /// Put an inspection: if absent when `expected_version` is 0, else on that version.
     async fn put_inspection(&self, i: &Inspection, expected_version: u64) -> StoreResult<()>;
+    /// Register an account once (and count it in each of its scopes); `true` if new.
+    async fn register_account(&self, a: &Account) -> StoreResult<bool>;
+    async fn count_accounts(&self, scope: &AccountScope) -> StoreResult<i64>;
+    /// Has this marker been written (e.g. `daily:<date>`, the daily checks done)?
+    async fn get_marker(&self, key: &str) -> StoreResult<bool>;
+    async fn put_marker(&self, key: &str) -> StoreResult<()>;
+    /// Every notification decided for a case (its outbox), oldest first, with
+    /// when it was published (`None` while pending).
+    async fn notifications_for_case(
+        &self,
+        id: &CaseId,
+    ) -> StoreResult<Vec<(Notification, Option<DateTime<Utc>>)>>;
 }
 
 /// The intake queue (send side; receiving is the runtime's business).

@@ -66,8 +66,12 @@ pub fn milestones(case: &Case, refdata: &RefData) -> Vec<Milestone> {
                 // dated before the case reached its unit (an urgent 4-hour case has none).
                 let hours = p.reminder_before_working_hours;
                 let before = match case.resolve_clock {
-                    ClockKind::Working => refdata.calendar.sub_working_minutes(due, (hours * 60.0).round() as i64),
-                    ClockKind::Calendar => Some(due - Duration::seconds((hours * 3600.0).round() as i64)),
+                    ClockKind::Working => refdata
+                        .calendar
+                        .sub_working_minutes(due, (hours * 60.0).round() as i64),
+                    ClockKind::Calendar => {
+                        Some(due - Duration::seconds((hours * 3600.0).round() as i64))
+                    }
                 };
                 let floor = case.routed_at.unwrap_or(case.received_at);
                 if let Some(before) = before.filter(|b| hours > 0.0 && *b > floor) {

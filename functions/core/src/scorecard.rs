@@ -85,7 +85,10 @@ pub fn build(unit: &Unit, from: NaiveDate, to: NaiveDate, r: &Rollup, f: &UnitFa
         roster_missing: f.roster_size == 0,
         headcount: f.headcount,
         registered_officials: f.registered_officials,
-        registration_rate: f.headcount.filter(|h| *h > 0).map(|h| f.registered_officials as f64 / h as f64),
+        registration_rate: f
+            .headcount
+            .filter(|h| *h > 0)
+            .map(|h| f.registered_officials as f64 / h as f64),
         open_inspections: f.open_inspections,
         rank: None,
     }
@@ -193,7 +196,9 @@ pub fn to_csv(cards: &[Scorecard]) -> String {
             c.passed_around.to_string(),
             c.extensions.to_string(),
             c.reopens.to_string(),
-            c.satisfaction_avg.map(|x| format!("{x:.2}")).unwrap_or_default(),
+            c.satisfaction_avg
+                .map(|x| format!("{x:.2}"))
+                .unwrap_or_default(),
             c.satisfaction_count.to_string(),
             c.roster_size.to_string(),
             opt(c.headcount),
@@ -225,17 +230,35 @@ mod tests {
         let mut r = Rollup::default();
         r.counters.insert(Counter::Resolved.name(), resolved);
         r.counters.insert(Counter::ResolvedOnTime.name(), on_time);
-        r.counters.insert(Counter::ResolvedLate.name(), resolved - on_time);
+        r.counters
+            .insert(Counter::ResolvedLate.name(), resolved - on_time);
         let d = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
-        build(&unit(code, "Phường \"Hoàn\" Kiếm, HN"), d, d, &r, &UnitFacts::default())
+        build(
+            &unit(code, "Phường \"Hoàn\" Kiếm, HN"),
+            d,
+            d,
+            &r,
+            &UnitFacts::default(),
+        )
     }
 
     #[test]
     fn a_lucky_single_case_is_listed_but_not_ranked() {
-        let mut cards = vec![card("ward:00001", 1, 1), card("ward:00002", 20, 18), card("ward:00003", 10, 10)];
+        let mut cards = vec![
+            card("ward:00001", 1, 1),
+            card("ward:00002", 20, 18),
+            card("ward:00003", 10, 10),
+        ];
         rank(&mut cards, 10);
         let order: Vec<_> = cards.iter().map(|c| (c.unit.as_str(), c.rank)).collect();
-        assert_eq!(order, vec![("ward:00003", Some(1)), ("ward:00002", Some(2)), ("ward:00001", None)]);
+        assert_eq!(
+            order,
+            vec![
+                ("ward:00003", Some(1)),
+                ("ward:00002", Some(2)),
+                ("ward:00001", None)
+            ]
+        );
     }
 
     #[test]

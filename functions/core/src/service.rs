@@ -96,6 +96,8 @@ pub struct SweepReport {
     pub requeued: usize,
     pub inspections_opened: usize,
     pub published: usize,
+    /// The once-a-day unit checks (digests, unit inspections), when they ran.
+    pub daily: crate::oversight::DailyReport,
 }
 
 /// Filters a caller may give when listing.
@@ -287,7 +289,7 @@ impl Pakn {
 
     /// Accept a report. Answers only once the case is durably stored (and,
     /// on the embedded store, its queue message with it, in one transaction).
-    #[tracing::instrument(skip_all, fields(sub = %p.sub), err)]
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn submit(
         &self,
         p: &Principal,
@@ -632,7 +634,7 @@ impl Pakn {
 
     /// Take an action on a case. Order of checks: visible (404), body (422),
     /// permission (403), `If-Match` (428/412), transition (409).
-    #[tracing::instrument(skip_all, fields(case_id = %id, action = %action_name, sub = %p.sub), err)]
+    #[tracing::instrument(skip_all, fields(case_id = %id, action = %action_name), err(level = "debug"))]
     pub async fn act(
         &self,
         p: &Principal,
@@ -723,6 +725,7 @@ impl Pakn {
                 Err(e) => return Err(e.into()),
             }
         }
+        report.daily = self.daily_checks().await?;
         report.published = self.drain_outbox().await?;
         Ok(report)
     }

@@ -220,7 +220,7 @@ fn encode_cursor(c: &Case) -> String {
 }
 
 fn decode_cursor(s: &str) -> StoreResult<(i64, String)> {
-    let bad = || StoreError::msg("invalid cursor");
+    let bad = || StoreError::InvalidCursor;
     let raw = URL_SAFE_NO_PAD.decode(s.trim()).map_err(|_| bad())?;
     let raw = String::from_utf8(raw).map_err(|_| bad())?;
     let (t, id) = raw.split_once('|').ok_or_else(bad)?;

@@ -131,6 +131,18 @@ const MIGRATIONS: &[&str] = &[
         created_at     INTEGER NOT NULL
     );
     "#,
+    // 2: the registration drive's accounts, and markers (daily checks done).
+    r#"
+    CREATE TABLE accounts (
+        sub            TEXT PRIMARY KEY,
+        role           TEXT NOT NULL,
+        unit           TEXT,
+        registered_at  INTEGER NOT NULL,
+        json           TEXT NOT NULL
+    );
+    CREATE TABLE account_counts (scope TEXT PRIMARY KEY, n INTEGER NOT NULL);
+    CREATE TABLE markers (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
+    "#,
 ];
 
 /// Open a connection with pakn's settings: WAL, `synchronous=FULL` (a commit

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use pakn_core::auth::Roster;
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
-use pakn_core::ports::{StoreError, StoreResult};
+use pakn_core::ports::{Account, AccountScope, StoreError, StoreResult};
 use pakn_core::stats::{Rollup, StatDelta};
 use pakn_core::unit::UnitCode;
 use rusqlite::types::Value;
@@ -264,6 +264,80 @@ pub fn list_inspections(
     let mut out = Vec::new();
     for j in rows {
         out.push(from_json(&j.map_err(classify)?)?);
+    }
+    Ok(out)
+}
+
+/// Register an account once; on first registration add it to each scope's count.
+pub fn register_account(conn: &Connection, a: &Account) -> StoreResult<bool> {
+    let json = to_json(a)?;
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO accounts (sub, role, unit, registered_at, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![a.sub, a.role.as_str(), a.unit.as_ref().map(|u| u.to_string()), micros(a.registered_at), json])
+        })
+        .map_err(classify)?;
+    if n == 0 {
+        return Ok(false);
+    }
+    for scope in a.scopes() {
+        conn.prepare_cached(
+            "INSERT INTO account_counts (scope, n) VALUES (?1, 1) ON CONFLICT (scope) DO UPDATE SET n = n + 1",
+        )
+        .and_then(|mut s| s.execute([scope.key()]))
+        .map_err(classify)?;
+    }
+    Ok(true)
+}
+
+pub fn count_accounts(conn: &Connection, scope: &AccountScope) -> StoreResult<i64> {
+    let n: Option<i64> = conn
+        .prepare_cached("SELECT n FROM account_counts WHERE scope = ?1")
+        .and_then(|mut s| s.query_row([scope.key()], |r| r.get(0)).optional())
+        .map_err(classify)?;
+    Ok(n.unwrap_or(0))
+}
+
+pub fn get_marker(conn: &Connection, key: &str) -> StoreResult<bool> {
+    let n: Option<i64> = conn
+        .prepare_cached("SELECT 1 FROM markers WHERE key = ?1")
+        .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
+        .map_err(classify)?;
+    Ok(n.is_some())
+}
+
+pub fn put_marker(conn: &Connection, key: &str, at: i64) -> StoreResult<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO markers (key, at) VALUES (?1, ?2)")
+        .and_then(|mut s| s.execute(params![key, at]))
+        .map_err(classify)?;
+    Ok(())
+}
+
+/// A case's outbox: its dedup ids all start with `<case id>:`, so this is a
+/// range scan of the primary key.
+pub fn notifications_for_case(
+    conn: &Connection,
+    case_id: &str,
+) -> StoreResult<Vec<(Notification, Option<chrono::DateTime<chrono::Utc>>)>> {
+    let mut s = conn
+        .prepare_cached(
+            "SELECT json, published_at FROM outbox WHERE dedup_id >= ?1 AND dedup_id < ?2 ORDER BY created_at, dedup_id",
+        )
+        .map_err(classify)?;
+    let rows = s
+        .query_map(params![format!("{case_id}:"), format!("{case_id};")], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))
+        })
+        .map_err(classify)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (json, published) = row.map_err(classify)?;
+        out.push((
+            from_json(&json)?,
+            published.map(crate::db::from_micros).transpose()?,
+        ));
     }
     Ok(out)
 }

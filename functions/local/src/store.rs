@@ -13,7 +13,8 @@ use pakn_core::ids::CaseId;
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
 use pakn_core::ports::{
-    CasePage, CaseQuery, CaseStore, Clock, Commit, Created, NewCase, StoreResult,
+    Account, AccountScope, CasePage, CaseQuery, CaseStore, Clock, Commit, Created, NewCase,
+    StoreResult,
 };
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
@@ -210,6 +211,42 @@ impl CaseStore for SqliteStore {
         let i = i.clone();
         self.db
             .write(move |c| records::put_inspection(c, &i, expected_version))
+            .await
+    }
+
+    async fn register_account(&self, a: &Account) -> StoreResult<bool> {
+        let a = a.clone();
+        self.db
+            .write(move |c| records::register_account(c, &a))
+            .await
+    }
+
+    async fn count_accounts(&self, scope: &AccountScope) -> StoreResult<i64> {
+        let scope = scope.clone();
+        self.db
+            .read(move |c| records::count_accounts(c, &scope))
+            .await
+    }
+
+    async fn get_marker(&self, key: &str) -> StoreResult<bool> {
+        let key = key.to_string();
+        self.db.read(move |c| records::get_marker(c, &key)).await
+    }
+
+    async fn put_marker(&self, key: &str) -> StoreResult<()> {
+        let (key, at) = (key.to_string(), micros(self.clock.now()));
+        self.db
+            .write(move |c| records::put_marker(c, &key, at))
+            .await
+    }
+
+    async fn notifications_for_case(
+        &self,
+        id: &CaseId,
+    ) -> StoreResult<Vec<(Notification, Option<DateTime<Utc>>)>> {
+        let id = id.to_string();
+        self.db
+            .read(move |c| records::notifications_for_case(c, &id))
             .await
     }
 }
