@@ -21,7 +21,7 @@ pub use error::ApiError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
-use routes::{cases, public, units};
+use routes::{accounts, cases, inspections, public, scorecards, units};
 use tower_http::catch_panic::CatchPanicLayer;
 
 /// What every handler shares: the application and how tokens are checked.
@@ -62,6 +62,32 @@ fn table() -> Vec<Row> {
             "/v1/units/{code}/headcount",
             &["GET", "PUT"],
             get(units::get_headcount).put(units::put_headcount),
+        ),
+        (
+            "/v1/units/{code}/scorecard",
+            &["GET"],
+            get(scorecards::unit_scorecard),
+        ),
+        ("/v1/accounts", &["POST"], post(accounts::register)),
+        ("/v1/registration", &["GET"], get(accounts::registration)),
+        ("/v1/scorecards", &["GET"], get(scorecards::list)),
+        ("/v1/scorecards.csv", &["GET"], get(scorecards::csv)),
+        ("/v1/inspections", &["GET"], get(inspections::list)),
+        ("/v1/inspections/{id}", &["GET"], get(inspections::get)),
+        (
+            "/v1/inspections/{id}/findings",
+            &["POST"],
+            post(inspections::add_finding),
+        ),
+        (
+            "/v1/inspections/{id}/answer",
+            &["POST"],
+            post(inspections::answer),
+        ),
+        (
+            "/v1/inspections/{id}/close",
+            &["POST"],
+            post(inspections::close),
         ),
     ]
 }

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //! attributes and the domain's `ToSchema` types, served at `/openapi.json`.
 
-use crate::routes::{cases, public, units};
+use crate::routes::{accounts, cases, inspections, public, scorecards, units};
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -29,12 +29,25 @@ use utoipa::{Modify, OpenApi};
         units::put_roster,
         units::get_headcount,
         units::put_headcount,
+        scorecards::unit_scorecard,
+        scorecards::list,
+        scorecards::csv,
+        accounts::register,
+        accounts::registration,
+        inspections::list,
+        inspections::get,
+        inspections::add_finding,
+        inspections::answer,
+        inspections::close,
     ),
     modifiers(&Bearer),
     tags(
         (name = "public", description = "No token needed"),
         (name = "cases", description = "Reports and the actions on them"),
         (name = "units", description = "Rosters and headcounts"),
+        (name = "accounts", description = "The registration drive"),
+        (name = "scorecards", description = "Every unit's record and the year-end export"),
+        (name = "inspections", description = "Home Affairs inspections: evidence, findings, the unit's answer"),
     )
 )]
 pub struct ApiDoc;
@@ -91,6 +104,27 @@ mod tests {
                 op.is_object(),
                 "{method} {path} is not in the OpenAPI document"
             );
+        }
+    }
+
+    #[test]
+    fn the_csv_export_and_the_public_stats_are_described() {
+        let doc = document();
+        let ok = &doc["paths"]["/v1/scorecards.csv"]["get"]["responses"]["200"];
+        assert!(ok["content"]["text/csv; charset=utf-8"].is_object(), "{ok}");
+        assert!(ok["headers"]["Content-Disposition"].is_object(), "{ok}");
+        let stats = doc["components"]["schemas"]["PublicStats"].to_string();
+        assert!(
+            stats.contains("citizen_accounts") && stats.contains("#/components/schemas/Stats"),
+            "{stats}"
+        );
+        for schema in [
+            "Scorecard",
+            "InspectionView",
+            "RegistrationReport",
+            "Registered",
+        ] {
+            assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
         }
     }
 }

@@ -1,5 +1,8 @@
 //! The handlers, one module per resource.
 
+pub mod accounts;
 pub mod cases;
+pub mod inspections;
 pub mod public;
+pub mod scorecards;
 pub mod units;

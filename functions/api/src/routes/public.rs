@@ -113,7 +113,7 @@ pub async fn units(
     Ok(Json(UnitList { items }))
 }
 
-fn unknown_unit(field: &str, u: &UnitCode) -> Error {
+pub(crate) fn unknown_unit(field: &str, u: &UnitCode) -> Error {
     Error::invalid(
         field,
         "unknown_unit",
@@ -145,13 +145,24 @@ fn date(field: &str, s: &str) -> Result<NaiveDate, Error> {
     })
 }
 
+/// The public figures: the domain's [`Stats`] and, city-wide, the number
+/// of citizen accounts (the registration drive).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PublicStats {
+    #[serde(flatten)]
+    pub stats: Stats,
+    /// Registered citizen accounts; city-wide figures only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub citizen_accounts: Option<i64>,
+}
+
 /// Honest figures for a period `[from, to)` of local days (CONTRACT.md "Statistics").
 #[utoipa::path(get, path = "/v1/stats", tag = "public", params(StatsParams),
-    responses((status = 200, body = Stats), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = PublicStats), (status = 422, body = ErrorBody)))]
 pub async fn stats(
     State(s): State<AppState>,
     Q(q): Q<StatsParams>,
-) -> Result<Json<Stats>, ApiError> {
+) -> Result<Json<PublicStats>, ApiError> {
     let today = s.pakn.refdata.calendar.local_date(s.pakn.now());
     let to = q.to.as_deref().map(|t| date("to", t)).transpose()?;
     let from = q.from.as_deref().map(|f| date("from", f)).transpose()?;
@@ -167,7 +178,12 @@ pub async fn stats(
         .map(UnitCode::parse)
         .transpose()
         .map_err(|e| e.with_field("unit"))?;
-    Ok(Json(s.pakn.stats(from, to, unit.as_ref()).await?))
+    let stats = s.pakn.stats(from, to, unit.as_ref()).await?;
+    let citizen_accounts = s.pakn.citizen_accounts(unit.as_ref()).await?;
+    Ok(Json(PublicStats {
+        stats,
+        citizen_accounts,
+    }))
 }
 
 /// The public, redacted view of a case, by its tracking code.

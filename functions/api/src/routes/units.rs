@@ -14,7 +14,7 @@ use pakn_core::unit::UnitCode;
 use serde::Serialize;
 
 /// A unit code from the path; a malformed one names no unit: `404`.
-fn unit(code: &str) -> Result<UnitCode, ApiError> {
+pub(crate) fn unit(code: &str) -> Result<UnitCode, ApiError> {
     UnitCode::parse(code).map_err(|_| ApiError(Error::not_found()))
 }
 
