@@ -6,3 +6,4 @@ mod aws;
 mod binary;
 mod contract;
 mod http;
+mod oversight_http;
