@@ -5,6 +5,15 @@ use crate::unit::UnitCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// Why an inspection was opened.
+pub const REASONS: [&str; 4] = [
+    "overdue",
+    "empty_roster",
+    "low_on_time_rate",
+    "registration_below_target",
+];
+pub const STATUSES: [&str; 3] = ["open", "answered", "closed"];
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Finding {
     /// `justified_delay`, `unit_at_fault` or `official_at_fault`.
@@ -24,9 +33,9 @@ pub struct Inspection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub case_id: Option<CaseId>,
-    /// `overdue`, `empty_roster`, `low_on_time_rate`.
+    /// One of [`REASONS`].
     pub reason: String,
-    /// `open`, `answered`, `closed`.
+    /// One of [`STATUSES`]: `open`, `answered` (the unit explained), `closed`.
     pub status: String,
     pub opened_at: DateTime<Utc>,
     #[serde(default)]

@@ -123,6 +123,15 @@ pub fn parse_period(
     Ok((from, to))
 }
 
+fn inspection_closed(action: &str) -> Error {
+    Error::new(
+        ErrorKind::Conflict,
+        "invalid_transition",
+        format!("The inspection is closed; '{action}' is no longer possible."),
+        format!("Hồ sơ thanh tra đã đóng; không thể thực hiện '{action}'."),
+    )
+}
+
 impl Pakn {
     fn today(&self) -> NaiveDate {
         self.refdata.calendar.local_date(self.now())
@@ -357,7 +366,12 @@ impl Pakn {
         i.version = expected + 1;
         match self.store.put_inspection(&i, expected).await {
             Ok(()) => Ok(i),
-            Err(crate::ports::StoreError::Conflict(_)) => Err(Error::stale_version()),
+            Err(crate::ports::StoreError::Conflict(_)) => Err(Error::new(
+                ErrorKind::PreconditionFailed,
+                "stale_version",
+                "The inspection changed while you worked on it; read it again and retry.",
+                "Hồ sơ thanh tra đã thay đổi trong lúc bạn thao tác; hãy tải lại và thử lại.",
+            )),
             Err(e) => Err(e.into()),
         }
     }
@@ -398,7 +412,7 @@ impl Pakn {
             ));
         }
         if i.status == "closed" {
-            return Err(Error::invalid_transition("closed", "finding"));
+            return Err(inspection_closed("finding"));
         }
         let roster = self.store.get_roster(&i.unit).await?;
         if b.kind == "official_at_fault" {
@@ -442,7 +456,7 @@ impl Pakn {
             return Err(Error::forbidden());
         }
         if i.status == "closed" {
-            return Err(Error::invalid_transition("closed", "answer"));
+            return Err(inspection_closed("answer"));
         }
         let text = body
             .get("text")
@@ -463,7 +477,7 @@ impl Pakn {
             return Err(Error::forbidden());
         }
         if i.status == "closed" {
-            return Err(Error::invalid_transition("closed", "close"));
+            return Err(inspection_closed("close"));
         }
         if i.findings.is_empty() {
             return Err(Error::new(
