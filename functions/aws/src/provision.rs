@@ -2,7 +2,8 @@
 //! (real AWS or a local emulator), from the same definitions `template.yaml`
 //! declares: a test parses the template and compares the two.
 
-use crate::dynamo::keys::{GSIS, PK, SK, TTL};
+use crate::dynamo::items::DUE;
+use crate::dynamo::keys::{GSI1, GSIS, PK, SK, TTL};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
@@ -35,7 +36,10 @@ pub struct TableDef {
 pub struct GsiDef {
     pub name: String,
     pub key_schema: Vec<(String, String)>,
+    /// `KEYS_ONLY` or `INCLUDE`.
     pub projection: String,
+    /// For `INCLUDE`: the attributes projected besides the keys.
+    pub non_key_attributes: Vec<String>,
 }
 
 /// The one definition of the table.
@@ -59,10 +63,24 @@ pub fn table_def() -> TableDef {
         attributes,
         gsis: GSIS
             .iter()
-            .map(|g| GsiDef {
-                name: g.name.into(),
-                key_schema: ks(g.pk, g.sk),
-                projection: "KEYS_ONLY".into(),
+            .map(|g| {
+                // The unit queue projects `due`, so a unit's overdue cases are counted without reading them.
+                let include: Vec<String> = if *g == GSI1 {
+                    vec![DUE.to_string()]
+                } else {
+                    vec![]
+                };
+                GsiDef {
+                    name: g.name.into(),
+                    key_schema: ks(g.pk, g.sk),
+                    projection: if include.is_empty() {
+                        "KEYS_ONLY"
+                    } else {
+                        "INCLUDE"
+                    }
+                    .into(),
+                    non_key_attributes: include,
+                }
             })
             .collect(),
         ttl_attribute: TTL.into(),
@@ -279,7 +297,14 @@ async fn create_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(),
             .index_name(&g.name)
             .projection(
                 Projection::builder()
-                    .projection_type(ProjectionType::KeysOnly)
+                    .projection_type(if g.non_key_attributes.is_empty() {
+                        ProjectionType::KeysOnly
+                    } else {
+                        ProjectionType::Include
+                    })
+                    .set_non_key_attributes(
+                        (!g.non_key_attributes.is_empty()).then(|| g.non_key_attributes.clone()),
+                    )
                     .build(),
             );
         for k in &g.key_schema {

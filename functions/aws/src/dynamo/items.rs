@@ -21,6 +21,8 @@ pub type Item = HashMap<String, AttributeValue>;
 
 pub const DOC: &str = "doc";
 pub const VERSION: &str = "version";
+/// `resolve_due` of a case (projected into GSI1).
+pub const DUE: &str = "due";
 pub const EXPIRES_AT: &str = "expires_at";
 pub const PUBLISHED_AT: &str = "published_at";
 /// Prefix of rollup counter attributes.
@@ -136,13 +138,17 @@ impl TryFrom<&Case> for CaseRecord {
         state.insert(VERSION.into(), n(c.version));
         state.insert("status".into(), s(c.status.as_str()));
         state.insert(DOC.into(), to_doc(&all)?);
+        if let Some(d) = c.resolve_due {
+            // Projected into GSI1 so a unit's overdue cases are counted without reading them.
+            state.insert(DUE.into(), s(ts(d)));
+        }
         if let Some(u) = &c.unit {
             state.insert("unit".into(), s(u.as_str()));
             state.insert(
                 GSI1.pk.into(),
                 s(unit_queue_pk(u.as_str(), c.status.as_str())),
             );
-            state.insert(GSI1.sk.into(), s(at_id(c.resolve_due, id)));
+            state.insert(GSI1.sk.into(), s(at_id(Some(c.received_at), id)));
         }
         if let Some(t) = c.next_action_at {
             state.insert(GSI2.pk.into(), s(next_pk(shard(&c.id))));
@@ -249,7 +255,8 @@ pub fn idem_from(item: &Item) -> Result<IdemRecord, MappingError> {
 
 pub fn outbox_item(nt: &Notification) -> Result<Item, MappingError> {
     {
-        let mut item = key(outbox_pk(&nt.dedup_id), "OUT");
+        let (pk, sk) = outbox_key(&nt.dedup_id);
+        let mut item = key(pk, sk);
         item.insert(DOC.into(), to_doc(nt)?);
         item.insert("created_at".into(), s(ts(nt.created_at)));
         item.insert(GSI1.pk.into(), s(PENDING));
@@ -263,6 +270,23 @@ pub fn outbox_item(nt: &Notification) -> Result<Item, MappingError> {
 
 pub fn notification_from(item: &Item) -> Result<Notification, MappingError> {
     doc(item, DOC)
+}
+
+/// When an outbox entry was published (`None` while pending).
+pub fn published_at(item: &Item) -> Result<Option<DateTime<Utc>>, MappingError> {
+    if item.contains_key(PUBLISHED_AT) {
+        time(item, PUBLISHED_AT).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+// ---------------------------------------------------------------- accounts
+
+pub fn account_item(a: &pakn_core::ports::Account) -> Result<Item, MappingError> {
+    let mut item = key(account_pk(&a.sub), "ACCT");
+    item.insert(DOC.into(), to_doc(a)?);
+    Ok(item)
 }
 
 // ------------------------------------------------------------ inspections

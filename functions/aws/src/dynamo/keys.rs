@@ -4,20 +4,24 @@
 //!
 //! | item | pk | sk | indexes |
 //! |---|---|---|---|
-//! | case state (small, rewritten on every change) | `CASE#<id>` | `CASE` | GSI1 unit queue `UNIT#<unit>#<status>` / `<resolve_due>#<id>`; GSI2 sparse sharded next look `NEXT#<shard>` / `<next_action_at>#<id>`; GSI3 submitter `SUB#<sub>` / `<received_at>#<id>`; GSI4 received year `RECV#<yyyy>` / `<received_at>#<id>`; GSI5 sparse sharded open-by-due `OPEN#<shard>` / `<resolve_due>#<id>` |
+//! | case state (small, rewritten on every change) | `CASE#<id>` | `CASE` | GSI1 unit queue `UNIT#<unit>#<status>` / `<received_at>#<id>` (projects `due`); GSI2 sparse sharded next look `NEXT#<shard>` / `<next_action_at>#<id>`; GSI3 submitter `SUB#<sub>` / `<received_at>#<id>`; GSI4 received year `RECV#<yyyy>` / `<received_at>#<id>`; GSI5 sparse sharded open-by-due `OPEN#<shard>` / `<resolve_due>#<id>` |
 //! | case submission (written once) | `CASE#<id>` | `BODY` | |
 //! | timeline event | `CASE#<id>` | `EVT#<version, 10 digits>` | |
 //! | reminder ledger | `CASE#<id>` | `REM#<milestone key>` | |
 //! | tracking code | `TRACK#<code>` | `TRACK` | |
 //! | idempotency record | `IDEM#<key hash>` | `IDEM` | TTL `ttl` |
-//! | outbox (decided notification) | `OUT#<dedup id>` | `OUT` | GSI1 `PENDING` / `<created_at>#<dedup id>` while unpublished; TTL after publishing |
+//! | outbox (decided notification) of a case | `CASE#<id>` | `OUT#<dedup id>` | GSI1 `PENDING` / `<created_at>#<dedup id>` while unpublished |
+//! | outbox entry without a case (digests) | `OUT#<dedup id>` | `OUT` | same; TTL after publishing |
+//! | account (registration drive) | `ACCT#<sub>` | `ACCT` | |
+//! | account counter | `ACCTS#<scope key>` | `N` | |
+//! | marker (e.g. daily checks done) | `MARK#<key>` | `MARK` | |
 //! | inspection | `INSP#<id>` | `INSP` | GSI1 `INSPECTIONS#<status>` / `<opened_at>#<id>` |
 //! | roster, headcount | `UNIT#<code>` | `ROSTER`, `HEADCOUNT` | |
 //! | daily rollup | `STAT#<scope>` | `<yyyy-mm-dd>` | |
 //!
 //! Departures from ARCHITECTURE.md, and why:
-//! - The outbox has its own partition key (`OUT#<dedup id>`): publishing
-//!   marks an entry by its dedup id alone, with no case id at hand.
+//! - Publishing marks an outbox entry by its dedup id alone: the key is
+//!   derived from it ([`outbox_key`]).
 //! - Rollups are keyed by scope, then day, so the figures of any period are
 //!   one `Query` (not one read per day).
 //! - Every index projects keys only. Index copies are then rewritten only
@@ -25,6 +29,11 @@
 //!   write units of a lifecycle low; reads fetch the items by key after the
 //!   index query, with strong consistency, which also filters out index
 //!   entries that lag behind the table.
+//! - Listings are newest first everywhere (the contract), so every listing
+//!   index sorts by `<received_at>#<id>`: a listing over several partitions
+//!   (a unit's statuses, the years of receipt) is a merge, and its cursor is
+//!   simply the last sort key returned. The unit index projects `due`
+//!   (resolve_due) so a unit's overdue cases are counted with a filter.
 //! - GSI5 (open by due) answers the city-wide open/overdue counts without
 //!   a scan; GSI4 (year of receipt) lists every case for inspectors and
 //!   admins.
@@ -93,8 +102,27 @@ pub fn track_pk(code: &str) -> String {
 pub fn idem_pk(key: &str) -> String {
     format!("IDEM#{key}")
 }
-pub fn outbox_pk(dedup_id: &str) -> String {
-    format!("OUT#{dedup_id}")
+/// Where an outbox entry lives, from its dedup id alone (publishing marks it
+/// by that id): a case's decisions (`<case id>:<key>`) in the case's
+/// partition (`CASE#<id>` / `OUT#<dedup id>`), so a case's outbox is one
+/// query; decisions without a case (digests) under `OUT#<dedup id>` / `OUT`.
+pub fn outbox_key(dedup_id: &str) -> (String, String) {
+    match dedup_id
+        .split_once(':')
+        .and_then(|(id, _)| CaseId::parse(id).filter(|c| c.as_str() == id))
+    {
+        Some(id) => (case_pk(&id), format!("OUT#{dedup_id}")),
+        None => (format!("OUT#{dedup_id}"), "OUT".into()),
+    }
+}
+pub fn account_pk(sub: &str) -> String {
+    format!("ACCT#{sub}")
+}
+pub fn account_count_pk(scope: &str) -> String {
+    format!("ACCTS#{scope}")
+}
+pub fn marker_pk(key: &str) -> String {
+    format!("MARK#{key}")
 }
 pub fn inspection_pk(id: &str) -> String {
     format!("INSP#{id}")

@@ -131,39 +131,43 @@ struct Step {
 #[derive(Debug, Clone)]
 enum SkCond {
     Lt(String),
+    Ge(String),
     Between(String, String),
 }
 
-/// Position in a multi-step listing, as an opaque cursor.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct Cursor {
-    step: usize,
-    key: BTreeMap<String, String>,
+/// A listing cursor: the sort key (`<received_at>#<id>`) of the last case
+/// returned. Every listing index sorts by it, so the next page is "below it"
+/// in every partition of the listing.
+fn encode_cursor(sk: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sk)
 }
 
-impl Cursor {
-    fn encode(&self) -> String {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(serde_json::to_vec(self).unwrap_or_default())
-    }
-    fn decode(s: &str) -> Option<Cursor> {
-        use base64::Engine;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s)
-            .ok()?;
-        serde_json::from_slice(&bytes).ok()
+fn decode_cursor(c: &str) -> StoreResult<String> {
+    use base64::Engine;
+    let sk = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or(StoreError::InvalidCursor)?;
+    // Only a sort key this store wrote: `<instant>#<case id>`.
+    let ours = sk.split_once('#').is_some_and(|(at, id)| {
+        DateTime::parse_from_rfc3339(at).is_ok()
+            && CaseId::parse(id).is_some_and(|c| c.as_str() == id)
+    });
+    if ours {
+        Ok(sk)
+    } else {
+        Err(StoreError::InvalidCursor)
     }
 }
 
-fn key_of(item: &Item, gsi: Gsi) -> BTreeMap<String, String> {
-    [PK, SK, gsi.pk, gsi.sk]
-        .into_iter()
-        .filter_map(|k| match item.get(k) {
-            Some(AttributeValue::S(v)) => Some((k.to_string(), v.clone())),
-            _ => None,
-        })
-        .collect()
+/// One partition of a merged listing, read page by page.
+struct Part {
+    step: Step,
+    buf: std::collections::VecDeque<(String, CaseId)>,
+    next: Option<Item>,
+    exhausted: bool,
 }
 
 impl DynamoStore {
@@ -402,6 +406,7 @@ impl DynamoStore {
         start: Option<Item>,
         limit: Option<i32>,
         count_only: bool,
+        due_before: Option<DateTime<Utc>>,
     ) -> StoreResult<(Vec<Item>, i64, Option<Item>)> {
         let mut e = Expr::new("#gpk = :gpk")
             .name("#gpk", step.gsi.pk)
@@ -412,6 +417,10 @@ impl DynamoStore {
                 e.text.push_str(" AND #gsk < :hi");
                 e = e.name("#gsk", step.gsi.sk).value(":hi", s(v));
             }
+            Some(SkCond::Ge(v)) => {
+                e.text.push_str(" AND #gsk >= :lo");
+                e = e.name("#gsk", step.gsi.sk).value(":lo", s(v));
+            }
             Some(SkCond::Between(lo, hi)) => {
                 e.text.push_str(" AND #gsk BETWEEN :lo AND :hi");
                 e = e
@@ -420,11 +429,18 @@ impl DynamoStore {
                     .value(":hi", s(hi));
             }
         }
+        let filter = due_before.map(|t| {
+            e = std::mem::take(&mut e)
+                .name("#due", DUE)
+                .value(":due", s(ts(t)));
+            "#due < :due".to_string()
+        });
         let mut q = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(step.gsi.name)
+            .set_filter_expression(filter)
             .key_condition_expression(&e.text)
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values())
@@ -442,11 +458,13 @@ impl DynamoStore {
         ))
     }
 
-    async fn count(&self, step: &Step) -> StoreResult<i64> {
+    /// Count a partition (only the cases due before `due_before`, if given,
+    /// by the `due` attribute the index projects).
+    async fn count(&self, step: &Step, due_before: Option<DateTime<Utc>>) -> StoreResult<i64> {
         let mut total = 0;
         let mut start = None;
         loop {
-            let (_, n, last) = self.query_page(step, start, None, true).await?;
+            let (_, n, last) = self.query_page(step, start, None, true, due_before).await?;
             total += n;
             match last {
                 Some(k) => start = Some(k),
@@ -455,62 +473,102 @@ impl DynamoStore {
         }
     }
 
-    /// Run `steps` in order from `cursor`, keeping the cases `keep` accepts,
-    /// until `limit` are found; the cursor points after the last one returned.
-    async fn list_steps(
+    /// A newest-first listing over `steps` (partitions sorted by
+    /// `<received_at>#<id>`), merged, keeping the cases `keep` accepts, from
+    /// `cursor`, received in `[from, to)`.
+    async fn list_merged(
         &self,
-        steps: &[Step],
-        cursor: Option<&str>,
-        limit: usize,
+        steps: Vec<Step>,
+        q: &CaseQuery,
         keep: impl Fn(&Case) -> bool,
     ) -> StoreResult<CasePage> {
-        let limit = limit.max(1);
-        let (mut step_i, mut start) = match cursor {
-            None => (0, None),
-            Some(c) => {
-                let c = Cursor::decode(c).ok_or_else(|| StoreError::msg("invalid cursor"))?;
-                let k: Item = c.key.into_iter().map(|(k, v)| (k, s(v))).collect();
-                (c.step, Some(k))
-            }
+        let limit = q.limit.max(1);
+        let cursor = q.cursor.as_deref().map(decode_cursor).transpose()?;
+        let hi = match (cursor.clone(), q.received_to.map(ts)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
-        let mut found: Vec<(Case, Cursor)> = Vec::new();
-        while step_i < steps.len() && found.len() <= limit {
-            let step = &steps[step_i];
-            let page = ((limit + 1 - found.len()) as i32).clamp(10, 100);
-            let (keys, _, last) = self
-                .query_page(step, start.take(), Some(page), false)
-                .await?;
-            let ids: Vec<CaseId> = keys.iter().map(case_id_of).collect::<Result<_, _>>()?;
-            let cases = self.cases_by_id(&ids).await?;
-            let by_id: HashMap<&CaseId, &Case> = cases.iter().map(|c| (&c.id, c)).collect();
-            for (k, id) in keys.iter().zip(&ids) {
-                if let Some(c) = by_id.get(id).filter(|c| keep(c)) {
-                    found.push((
-                        (*c).clone(),
-                        Cursor {
-                            step: step_i,
-                            key: key_of(k, step.gsi),
-                        },
-                    ));
-                    if found.len() > limit {
-                        break;
+        let lo = q.received_from.map(ts);
+        let sk = match (lo, hi.clone()) {
+            (None, None) => None,
+            (Some(lo), None) => Some(SkCond::Ge(lo)),
+            (None, Some(hi)) => Some(SkCond::Lt(hi)),
+            (Some(lo), Some(hi)) => Some(SkCond::Between(lo, hi)),
+        };
+        let mut parts: Vec<Part> = steps
+            .into_iter()
+            .map(|mut step| {
+                step.sk = sk.clone();
+                step.forward = false;
+                Part {
+                    step,
+                    buf: Default::default(),
+                    next: None,
+                    exhausted: false,
+                }
+            })
+            .collect();
+        let mut found: Vec<(String, Case)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut candidates: Vec<(String, CaseId)> = Vec::new();
+        loop {
+            for p in parts
+                .iter_mut()
+                .filter(|p| p.buf.is_empty() && !p.exhausted)
+            {
+                let page = ((limit + 1) as i32).clamp(10, 100);
+                let (items, _, last) = self
+                    .query_page(&p.step, p.next.take(), Some(page), false, None)
+                    .await?;
+                for i in &items {
+                    let k = get_s(i, p.step.gsi.sk)?.to_string();
+                    // BETWEEN includes its upper end: the cursor's own case is not repeated.
+                    if hi.as_deref().is_some_and(|h| k.as_str() >= h) {
+                        continue;
+                    }
+                    p.buf.push_back((k, case_id_of(i)?));
+                }
+                p.exhausted = last.is_none();
+                p.next = last;
+            }
+            let best = parts
+                .iter_mut()
+                .filter(|p| !p.buf.is_empty())
+                .max_by(|a, b| a.buf[0].0.cmp(&b.buf[0].0));
+            let done = match best {
+                Some(p) => {
+                    if let Some(c) = p.buf.pop_front() {
+                        if seen.insert(c.1.clone()) {
+                            candidates.push(c);
+                        }
+                    }
+                    false
+                }
+                None => parts.iter().all(|p| p.exhausted),
+            };
+            if done || candidates.len() > limit - found.len().min(limit) {
+                let ids: Vec<CaseId> = candidates.iter().map(|(_, id)| id.clone()).collect();
+                let cases = self.cases_by_id(&ids).await?;
+                let mut by_id: HashMap<CaseId, Case> =
+                    cases.into_iter().map(|c| (c.id.clone(), c)).collect();
+                for (k, id) in candidates.drain(..) {
+                    if let Some(c) = by_id.remove(&id).filter(|c| keep(c)) {
+                        found.push((k, c));
                     }
                 }
-            }
-            match last {
-                Some(k) if found.len() <= limit => start = Some(k),
-                Some(_) => {}
-                None => step_i += 1,
+                if done || found.len() > limit {
+                    break;
+                }
             }
         }
         let next_cursor = if found.len() > limit {
             found.truncate(limit);
-            found.last().map(|(_, c)| c.encode())
+            found.last().map(|(k, _)| encode_cursor(k))
         } else {
             None
         };
         Ok(CasePage {
-            cases: found.into_iter().map(|(c, _)| c).collect(),
+            cases: found.into_iter().map(|(_, c)| c).collect(),
             next_cursor,
         })
     }
@@ -684,12 +742,11 @@ impl CaseStore for DynamoStore {
     }
 
     async fn list_cases(&self, q: &CaseQuery) -> StoreResult<CasePage> {
-        let range = |from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>| match (from, to) {
-            (None, None) => None,
-            (f, t) => Some(SkCond::Between(
-                f.map(ts).unwrap_or_default(),
-                t.map(ts).unwrap_or_else(|| "~".into()),
-            )),
+        let part = |gsi: Gsi, pk: String| Step {
+            gsi,
+            pk,
+            sk: None,
+            forward: false,
         };
         let steps: Vec<Step> = if let Some(unit) = &q.unit {
             let statuses: Vec<Status> = match (q.status, q.overdue_at) {
@@ -699,20 +756,10 @@ impl CaseStore for DynamoStore {
             };
             statuses
                 .into_iter()
-                .map(|st| Step {
-                    gsi: GSI1,
-                    pk: unit_queue_pk(unit.as_str(), st.as_str()),
-                    sk: q.overdue_at.map(|t| SkCond::Lt(ts(t))),
-                    forward: true,
-                })
+                .map(|st| part(GSI1, unit_queue_pk(unit.as_str(), st.as_str())))
                 .collect()
         } else if let Some(sub) = &q.submitted_by {
-            vec![Step {
-                gsi: GSI3,
-                pk: sub_pk(sub),
-                sk: range(q.received_from, q.received_to),
-                forward: false,
-            }]
+            vec![part(GSI3, sub_pk(sub))]
         } else {
             let hi = q
                 .received_to
@@ -723,17 +770,9 @@ impl CaseStore for DynamoStore {
                 .map(|t| t.year())
                 .unwrap_or(FIRST_YEAR)
                 .min(hi);
-            (lo..=hi)
-                .rev()
-                .map(|y| Step {
-                    gsi: GSI4,
-                    pk: recv_pk(y),
-                    sk: range(q.received_from, q.received_to),
-                    forward: false,
-                })
-                .collect()
+            (lo..=hi).map(|y| part(GSI4, recv_pk(y))).collect()
         };
-        self.list_steps(&steps, q.cursor.as_deref(), q.limit, |c| {
+        self.list_merged(steps, q, |c| {
             q.status.is_none_or(|s| c.status == s)
                 && q.category.as_deref().is_none_or(|k| c.category == k)
                 && q.overdue_at.is_none_or(|t| c.is_overdue(t))
@@ -760,7 +799,7 @@ impl CaseStore for DynamoStore {
                 forward: true,
             };
             let (items, _, _) = self
-                .query_page(&step, None, Some(limit.min(1000) as i32), false)
+                .query_page(&step, None, Some(limit.min(1000) as i32), false, None)
                 .await?;
             for item in &items {
                 keys.push((get_s(item, GSI2.sk)?.to_string(), case_id_of(item)?));
@@ -788,7 +827,7 @@ impl CaseStore for DynamoStore {
             forward: true,
         };
         let (items, _, _) = self
-            .query_page(&step, None, Some(limit.clamp(1, 1000) as i32), false)
+            .query_page(&step, None, Some(limit.clamp(1, 1000) as i32), false, None)
             .await?;
         let keys: Vec<Item> = items
             .iter()
@@ -819,7 +858,10 @@ impl CaseStore for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(outbox_pk(dedup_id), "OUT")))
+            .set_key(Some({
+                let (pk, sk) = outbox_key(dedup_id);
+                key(pk, sk)
+            }))
             .update_expression("SET #pub = :now, #ttl = :ttl REMOVE #g1pk, #g1sk")
             .condition_expression("attribute_exists(#pk)")
             .expression_attribute_names("#pk", PK)
@@ -937,30 +979,33 @@ impl CaseStore for DynamoStore {
         unit: Option<&UnitCode>,
         now: DateTime<Utc>,
     ) -> StoreResult<(i64, i64)> {
-        let steps: Vec<Step> = match unit {
-            Some(u) => OPEN_UNIT_STATUSES
-                .iter()
-                .map(|st| Step {
-                    gsi: GSI1,
-                    pk: unit_queue_pk(u.as_str(), st.as_str()),
-                    sk: None,
-                    forward: true,
-                })
-                .collect(),
-            None => (0..SHARDS)
-                .map(|sh| Step {
-                    gsi: GSI5,
-                    pk: open_pk(sh),
-                    sk: None,
-                    forward: true,
-                })
-                .collect(),
-        };
         let (mut open, mut overdue) = (0, 0);
-        for mut step in steps {
-            open += self.count(&step).await?;
-            step.sk = Some(SkCond::Lt(ts(now)));
-            overdue += self.count(&step).await?;
+        match unit {
+            Some(u) => {
+                for st in OPEN_UNIT_STATUSES {
+                    let step = Step {
+                        gsi: GSI1,
+                        pk: unit_queue_pk(u.as_str(), st.as_str()),
+                        sk: None,
+                        forward: true,
+                    };
+                    open += self.count(&step, None).await?;
+                    overdue += self.count(&step, Some(now)).await?;
+                }
+            }
+            None => {
+                for sh in 0..SHARDS {
+                    let mut step = Step {
+                        gsi: GSI5,
+                        pk: open_pk(sh),
+                        sk: None,
+                        forward: true,
+                    };
+                    open += self.count(&step, None).await?;
+                    step.sk = Some(SkCond::Lt(ts(now)));
+                    overdue += self.count(&step, None).await?;
+                }
+            }
         }
         Ok((open, overdue))
     }
@@ -990,7 +1035,7 @@ impl CaseStore for DynamoStore {
             };
             let mut start = None;
             loop {
-                let (items, _, last) = self.query_page(&step, start, None, false).await?;
+                let (items, _, last) = self.query_page(&step, start, None, false, None).await?;
                 for i in &items {
                     keys.push(key(get_s(i, PK)?, get_s(i, SK)?));
                 }
@@ -1041,5 +1086,75 @@ impl CaseStore for DynamoStore {
             }
             Err(e) => Err(classify(e)),
         }
+    }
+
+    async fn register_account(&self, a: &Account) -> StoreResult<bool> {
+        let mut tx = vec![self.put(account_item(a)?, Some(absent()))?];
+        for scope in a.scopes() {
+            let add = Expr::new("ADD #n :one").name("#n", "n").value(":one", n(1));
+            tx.push(self.update(key(account_count_pk(&scope.key()), "N"), add, None)?);
+        }
+        match self.transact(tx).await {
+            Ok(()) => Ok(true),
+            Err(x) if x.failed(0) => Ok(false),
+            Err(x) => Err(x.source),
+        }
+    }
+
+    async fn count_accounts(&self, scope: &AccountScope) -> StoreResult<i64> {
+        match self.get(account_count_pk(&scope.key()), "N").await? {
+            Some(item) => Ok(get_n(&item, "n")?),
+            None => Ok(0),
+        }
+    }
+
+    async fn get_marker(&self, k: &str) -> StoreResult<bool> {
+        Ok(self.get(marker_pk(k), "MARK").await?.is_some())
+    }
+
+    async fn put_marker(&self, k: &str) -> StoreResult<()> {
+        let mut item = key(marker_pk(k), "MARK");
+        item.insert("at".into(), s(ts(Utc::now())));
+        self.put_plain(item).await
+    }
+
+    async fn notifications_for_case(
+        &self,
+        id: &CaseId,
+    ) -> StoreResult<Vec<(Notification, Option<DateTime<Utc>>)>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let e = Expr::new("#pk = :pk AND begins_with(#sk, :out)")
+                .name("#pk", PK)
+                .name("#sk", SK)
+                .value(":pk", s(case_pk(id)))
+                .value(":out", s("OUT#"));
+            let res = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(&e.text)
+                .set_expression_attribute_names(e.names())
+                .set_expression_attribute_values(e.values())
+                .set_exclusive_start_key(start)
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in res.items() {
+                out.push((notification_from(item)?, published_at(item)?));
+            }
+            match res.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => break,
+            }
+        }
+        out.sort_by(|a, b| {
+            a.0.created_at
+                .cmp(&b.0.created_at)
+                .then_with(|| a.0.dedup_id.cmp(&b.0.dedup_id))
+        });
+        Ok(out)
     }
 }

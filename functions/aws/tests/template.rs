@@ -1,0 +1,123 @@
+//! One source of truth: the table, its indexes and the intake queue's
+//! redrive settings in `template.yaml` equal what `pakn provision` creates.
+
+use pakn_aws::provision::{self, GsiDef, TableDef};
+use serde_yaml::Value;
+
+fn template() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
+    let text = std::fs::read_to_string(path).expect("template.yaml at the repository root");
+    serde_yaml::from_str(&text).expect("template.yaml parses")
+}
+
+fn resource<'a>(t: &'a Value, name: &str) -> &'a Value {
+    &t["Resources"][name]["Properties"]
+}
+
+fn s(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("expected a string, got {v:?}"))
+        .to_string()
+}
+
+fn pairs(v: &Value, a: &str, b: &str) -> Vec<(String, String)> {
+    v.as_sequence()
+        .expect("a list")
+        .iter()
+        .map(|e| (s(&e[a]), s(&e[b])))
+        .collect()
+}
+
+#[test]
+fn the_table_in_the_template_is_the_provisioned_table() {
+    let t = template();
+    let table = resource(&t, "CasesTable");
+    let gsis = table["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .expect("GSIs")
+        .iter()
+        .map(|g| GsiDef {
+            name: s(&g["IndexName"]),
+            key_schema: pairs(&g["KeySchema"], "AttributeName", "KeyType"),
+            projection: s(&g["Projection"]["ProjectionType"]),
+            non_key_attributes: g["Projection"]["NonKeyAttributes"]
+                .as_sequence()
+                .map(|v| v.iter().map(s).collect())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let declared = TableDef {
+        key_schema: pairs(&table["KeySchema"], "AttributeName", "KeyType"),
+        attributes: pairs(
+            &table["AttributeDefinitions"],
+            "AttributeName",
+            "AttributeType",
+        ),
+        gsis,
+        ttl_attribute: s(&table["TimeToLiveSpecification"]["AttributeName"]),
+    };
+    assert_eq!(declared, provision::table_def());
+    assert_eq!(s(&table["BillingMode"]), "PAY_PER_REQUEST");
+    assert_eq!(
+        table["TimeToLiveSpecification"]["Enabled"].as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+        Some(true)
+    );
+}
+
+#[test]
+fn the_intake_queue_in_the_template_is_the_provisioned_queue() {
+    let t = template();
+    let q = resource(&t, "IntakeQueue");
+    assert_eq!(
+        q["RedrivePolicy"]["maxReceiveCount"].as_u64(),
+        Some(provision::MAX_RECEIVE_COUNT as u64)
+    );
+    assert_eq!(
+        q["VisibilityTimeout"].as_u64(),
+        Some(provision::INTAKE_VISIBILITY_TIMEOUT_SECONDS as u64)
+    );
+    let router = resource(&t, "RouterFunction");
+    let timeout = router["Timeout"].as_u64().expect("router timeout");
+    assert_eq!(timeout, provision::ROUTER_TIMEOUT_SECONDS as u64);
+    assert!(
+        q["VisibilityTimeout"].as_u64().unwrap() >= 6 * timeout,
+        "visibility >= 6 x the router's timeout"
+    );
+    let dlq = resource(&t, "IntakeDeadLetterQueue");
+    assert_eq!(
+        dlq["MessageRetentionPeriod"].as_u64(),
+        Some(provision::DLQ_RETENTION_SECONDS as u64)
+    );
+    let events = &router["Events"]["Intake"]["Properties"];
+    assert_eq!(
+        events["FunctionResponseTypes"][0].as_str(),
+        Some("ReportBatchItemFailures")
+    );
+}
+
+#[test]
+fn each_function_builds_its_own_binary() {
+    let t = template();
+    for (name, bin) in [
+        ("ApiFunction", "pakn-api"),
+        ("RouterFunction", "pakn-router"),
+        ("DeadlinesFunction", "pakn-deadlines"),
+    ] {
+        let r = &t["Resources"][name];
+        assert_eq!(
+            r["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda"),
+            "{name}"
+        );
+        assert_eq!(
+            r["Metadata"]["BuildProperties"]["Binary"].as_str(),
+            Some(bin),
+            "{name}"
+        );
+        assert_eq!(r["Properties"]["CodeUri"].as_str(), Some("./"), "{name}");
+    }
+}
