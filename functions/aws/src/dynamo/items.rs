@@ -357,3 +357,134 @@ pub fn rollup_from(item: &Item) -> Result<Rollup, MappingError> {
 pub fn created_at(item: &Item) -> Result<DateTime<Utc>, MappingError> {
     time(item, "created_at")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use pakn_core::auth::Official;
+    use pakn_core::notify::Audience;
+    use pakn_core::unit::UnitCode;
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 8, 4, 2, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn events_round_trip() {
+        let id = CaseId::new(at());
+        let e = TimelineEvent {
+            at: at(),
+            version: 3,
+            action: "accept".into(),
+            actor: "u1".into(),
+            actor_role: "official".into(),
+            from_status: Some(pakn_core::case::Status::Assigned),
+            to_status: Some(pakn_core::case::Status::InProgress),
+            unit: Some(UnitCode::ward("00070")),
+            text: Some("Đã nhận".into()),
+            public: true,
+            data: serde_json::json!({"k": 1}),
+        };
+        let item = event_item(&id, &e).unwrap();
+        assert_eq!(get_s(&item, SK).unwrap(), "EVT#0000000003");
+        assert_eq!(event_from(&item).unwrap(), e);
+    }
+
+    #[test]
+    fn idempotency_records_round_trip() {
+        let r = IdemRecord {
+            key: "abc".into(),
+            body_hash: "h".into(),
+            case_id: CaseId::new(at()),
+            tracking_code: "HN-25-7K3QX".into(),
+            expires_at: at(),
+        };
+        let item = idem_item(&r);
+        assert_eq!(get_n::<i64>(&item, TTL).unwrap(), at().timestamp());
+        assert_eq!(idem_from(&item).unwrap(), r);
+    }
+
+    #[test]
+    fn outbox_entries_round_trip_and_live_with_their_case() {
+        let id = CaseId::new(at());
+        let n = Notification {
+            dedup_id: format!("{id}:assigned:v2"),
+            event: "case.assigned".into(),
+            unit: "ward:00070".into(),
+            urgency: "normal".into(),
+            audience: vec![Audience::Unit],
+            case_id: Some(id.clone()),
+            body: serde_json::json!({"x": "ý"}),
+            created_at: at(),
+        };
+        let item = outbox_item(&n).unwrap();
+        assert_eq!(get_s(&item, PK).unwrap(), case_pk(&id));
+        assert_eq!(get_s(&item, GSI1.pk).unwrap(), PENDING);
+        assert_eq!(notification_from(&item).unwrap(), n);
+        assert_eq!(published_at(&item).unwrap(), None);
+        let digest = Notification {
+            dedup_id: "digest:ward:00070:2025-08-04".into(),
+            case_id: None,
+            ..n
+        };
+        assert_eq!(
+            get_s(&outbox_item(&digest).unwrap(), PK).unwrap(),
+            "OUT#digest:ward:00070:2025-08-04"
+        );
+    }
+
+    #[test]
+    fn inspections_rosters_rollups_round_trip() {
+        let id = CaseId::new(at());
+        let mut i = Inspection::for_overdue_case(
+            &id,
+            &UnitCode::ward("00070"),
+            at(),
+            serde_json::json!({}),
+        );
+        i.version = 4;
+        let item = inspection_item(&i).unwrap();
+        assert_eq!(get_s(&item, GSI1.pk).unwrap(), "INSPECTIONS#open");
+        assert_eq!(inspection_from(&item).unwrap(), i);
+        let r = Roster {
+            officials: vec![Official {
+                sub: "u1".into(),
+                name: "Lê C".into(),
+                title: String::new(),
+            }],
+            updated_at: Some(at()),
+            updated_by: None,
+        };
+        assert_eq!(
+            roster_from(&roster_item("ward:00070", &r).unwrap()).unwrap(),
+            r
+        );
+        let mut row = key(stat_pk("ALL"), "2025-08-04");
+        row.insert(format!("{COUNTER}received"), n(3));
+        row.insert(format!("{COUNTER}h2"), n(1));
+        let got = rollup_from(&row).unwrap();
+        assert_eq!(
+            (got.scope.as_str(), got.day),
+            ("ALL", NaiveDate::from_ymd_opt(2025, 8, 4))
+        );
+        assert_eq!(
+            got.counters,
+            BTreeMap::from([("received".to_string(), 3), ("h2".to_string(), 1)])
+        );
+    }
+
+    #[test]
+    fn bad_items_are_errors_not_panics() {
+        let mut item = key("CASE#x", "EVT#1");
+        assert!(matches!(event_from(&item), Err(MappingError::Missing(DOC))));
+        item.insert(DOC.into(), n(1));
+        assert!(matches!(
+            event_from(&item),
+            Err(MappingError::WrongType(DOC))
+        ));
+        item.insert(DOC.into(), s("{"));
+        assert!(matches!(event_from(&item), Err(MappingError::Json(DOC, _))));
+        assert!(case_id_of(&item).is_err());
+    }
+}
