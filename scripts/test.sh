@@ -29,5 +29,7 @@ echo "==> cfn-lint template.yaml"
 .venv/bin/cfn-lint template.yaml
 echo "==> sam validate --lint"
 .venv/bin/sam validate --lint --template-file template.yaml >/dev/null
+echo "==> cargo build --workspace --bins (the end-to-end tests run the real binaries)"
+cargo build --workspace --bins --quiet
 echo "==> cargo test --workspace"
 cargo test --workspace --no-fail-fast "$@"

@@ -6,14 +6,24 @@ use std::time::{Duration, Instant};
 
 /// The `pakn` binary cargo built for this test run (same profile as the tests).
 pub fn pakn_binary() -> PathBuf {
+    binary("pakn")
+}
+
+/// A workspace binary (`pakn`, `pakn-api`, `pakn-router`, `pakn-deadlines`)
+/// as cargo built it for this test run, same profile as the tests.
+pub fn binary(name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
-    let bin = target.join(profile).join("pakn");
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let bin = target.join(profile).join(name);
     assert!(
         bin.exists(),
-        "the pakn binary is missing at {}: run the tests with `cargo test --workspace` (which builds it) or `cargo build -p pakn-cli`",
+        "the {name} binary is missing at {}: run the tests with `cargo test --workspace` (which builds every binary) or `cargo build --workspace`",
         bin.display()
     );
     bin
@@ -55,7 +65,12 @@ impl Server {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("spawn pakn serve");
-        let server = Server { child, base: format!("http://127.0.0.1:{port}"), db: db.to_path_buf(), secret: TEST_SECRET.into() };
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            db: db.to_path_buf(),
+            secret: TEST_SECRET.into(),
+        };
         server.wait_healthy();
         server
     }
@@ -67,7 +82,8 @@ impl Server {
             if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
                 use std::io::{Read, Write};
                 let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-                let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                let _ =
+                    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
                 let mut buf = String::new();
                 let _ = s.read_to_string(&mut buf);
                 if buf.starts_with("HTTP/1.1 200") {
@@ -76,19 +92,31 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("pakn serve did not answer /healthz on {} within 30 s", self.base);
+        panic!(
+            "pakn serve did not answer /healthz on {} within 30 s",
+            self.base
+        );
     }
 
     /// A token minted by the binary itself (`pakn token`).
     pub fn token(&self, role: &str, sub: &str, unit: Option<&str>) -> String {
         let mut cmd = Command::new(pakn_binary());
-        cmd.args(["token", "--role", role, "--sub", sub]).env("PAKN_DB", &self.db).env("PAKN_JWT_SECRET", &self.secret);
+        cmd.args(["token", "--role", role, "--sub", sub])
+            .env("PAKN_DB", &self.db)
+            .env("PAKN_JWT_SECRET", &self.secret);
         if let Some(u) = unit {
             cmd.args(["--unit", u]);
         }
         let out = cmd.output().expect("run pakn token");
-        assert!(out.status.success(), "pakn token failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).expect("utf-8 token").trim().to_string()
+        assert!(
+            out.status.success(),
+            "pakn token failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("utf-8 token")
+            .trim()
+            .to_string()
     }
 
     /// SIGKILL: no chance to flush or shut down.
@@ -110,7 +138,11 @@ pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     pub fn new(tag: &str) -> TempDir {
-        let base = std::env::temp_dir().join(format!("pakn-test-{tag}-{}-{}", std::process::id(), ulid_like()));
+        let base = std::env::temp_dir().join(format!(
+            "pakn-test-{tag}-{}-{}",
+            std::process::id(),
+            ulid_like()
+        ));
         std::fs::create_dir_all(&base).expect("create temp dir");
         TempDir(base)
     }
@@ -128,6 +160,9 @@ impl Drop for TempDir {
 fn ulid_like() -> u128 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     t ^ ((N.fetch_add(1, Ordering::Relaxed) as u128) << 64)
 }

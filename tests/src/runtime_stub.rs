@@ -48,16 +48,26 @@ impl RuntimeStub {
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind runtime stub");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind runtime stub");
         let addr = listener.local_addr().expect("addr").to_string();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        RuntimeStub { addr, tx, inner, seq: Default::default() }
+        RuntimeStub {
+            addr,
+            tx,
+            inner,
+            seq: Default::default(),
+        }
     }
 
     /// Hand one event to the function and wait for its answer.
@@ -65,8 +75,15 @@ impl RuntimeStub {
         let n = self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let id = format!("req-{n:04}-{}", std::process::id());
         let (otx, orx) = oneshot::channel();
-        self.inner.waiters.lock().expect("lock").insert(id.clone(), otx);
-        self.tx.send((id.clone(), event)).await.expect("queue event");
+        self.inner
+            .waiters
+            .lock()
+            .expect("lock")
+            .insert(id.clone(), otx);
+        self.tx
+            .send((id.clone(), event))
+            .await
+            .expect("queue event");
         match tokio::time::timeout(timeout, orx).await {
             Ok(Ok(a)) => a,
             _ => panic!(
@@ -89,7 +106,13 @@ async fn next(State(s): State<Arc<Inner>>) -> (HeaderMap, Json<Value>) {
             *fp = Some(s.started.elapsed());
         }
     }
-    let (id, event) = s.next.lock().await.recv().await.unwrap_or_else(|| ("closed".into(), Value::Null));
+    let (id, event) = s
+        .next
+        .lock()
+        .await
+        .recv()
+        .await
+        .unwrap_or_else(|| ("closed".into(), Value::Null));
     let mut h = HeaderMap::new();
     let deadline = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -102,7 +125,10 @@ async fn next(State(s): State<Arc<Inner>>) -> (HeaderMap, Json<Value>) {
         "lambda-runtime-invoked-function-arn",
         hv("arn:aws:lambda:ap-southeast-1:123456789012:function:pakn-test"),
     );
-    h.insert("lambda-runtime-trace-id", hv("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"));
+    h.insert(
+        "lambda-runtime-trace-id",
+        hv("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
+    );
     (h, Json(event))
 }
 
@@ -116,17 +142,27 @@ fn answer(s: &Inner, id: &str, a: Answer) -> StatusCode {
     }
 }
 
-async fn response(State(s): State<Arc<Inner>>, Path(id): Path<String>, body: axum::body::Bytes) -> StatusCode {
-    let v = serde_json::from_slice(&body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()));
+async fn response(
+    State(s): State<Arc<Inner>>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    let v = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()));
     answer(&s, &id, Answer::Response(v))
 }
 
-async fn error(State(s): State<Arc<Inner>>, Path(id): Path<String>, body: axum::body::Bytes) -> StatusCode {
+async fn error(
+    State(s): State<Arc<Inner>>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> StatusCode {
     let v = serde_json::from_slice(&body).unwrap_or(Value::Null);
     answer(&s, &id, Answer::Error(v))
 }
 
 async fn init_error(State(s): State<Arc<Inner>>, body: axum::body::Bytes) -> StatusCode {
-    *s.init_error.lock().expect("lock") = Some(serde_json::from_slice(&body).unwrap_or(Value::Null));
+    *s.init_error.lock().expect("lock") =
+        Some(serde_json::from_slice(&body).unwrap_or(Value::Null));
     StatusCode::ACCEPTED
 }

@@ -4,7 +4,7 @@
 
 use pakn_tests::process::{Server, TempDir};
 use reqwest::{Client, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 fn report(ward: Option<&str>) -> Value {
@@ -32,13 +32,28 @@ impl Api {
             rq = rq.bearer_auth(t);
         }
         let r = rq.send().await.expect("GET");
-        let etag = r.headers().get("etag").and_then(|v| v.to_str().ok()).map(String::from);
+        let etag = r
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null), etag)
     }
 
-    async fn post(&self, path: &str, token: &str, body: &Value, if_match: Option<&str>, idem: Option<&str>) -> (StatusCode, Value) {
-        let mut rq = self.http.post(format!("{}{path}", self.base)).bearer_auth(token).json(body);
+    async fn post(
+        &self,
+        path: &str,
+        token: &str,
+        body: &Value,
+        if_match: Option<&str>,
+        idem: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut rq = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body);
         if let Some(m) = if_match {
             rq = rq.header("If-Match", m);
         }
@@ -52,8 +67,19 @@ impl Api {
 
     async fn act(&self, id: &str, action: &str, token: &str, body: Value) -> (StatusCode, Value) {
         let (s, _, etag) = self.get(&format!("/v1/cases/{id}"), Some(token)).await;
-        assert_eq!(s, StatusCode::OK, "{action}: the actor must see the case first");
-        self.post(&format!("/v1/cases/{id}/{action}"), token, &body, etag.as_deref(), None).await
+        assert_eq!(
+            s,
+            StatusCode::OK,
+            "{action}: the actor must see the case first"
+        );
+        self.post(
+            &format!("/v1/cases/{id}/{action}"),
+            token,
+            &body,
+            etag.as_deref(),
+            None,
+        )
+        .await
     }
 
     /// Wait until the router moved the case out of `received`.
@@ -65,7 +91,10 @@ impl Api {
             if v["status"] != "received" {
                 return v;
             }
-            assert!(Instant::now() < deadline, "case {id} was not routed within 20 s");
+            assert!(
+                Instant::now() < deadline,
+                "case {id} was not routed within 20 s"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -75,7 +104,10 @@ impl Api {
 async fn the_whole_pipeline_on_the_real_binary() {
     let dir = TempDir::new("e2e");
     let server = Server::start(&dir.path().join("pakn.db"), &[]);
-    let api = Api { http: Client::new(), base: server.base.clone() };
+    let api = Api {
+        http: Client::new(),
+        base: server.base.clone(),
+    };
     let citizen = server.token("citizen", "citizen-1", None);
     let other_citizen = server.token("citizen", "citizen-2", None);
     let official = server.token("official", "off-hk-1", Some("ward:00070"));
@@ -95,21 +127,45 @@ async fn the_whole_pipeline_on_the_real_binary() {
     assert!(units.to_string().contains("Phường Hoàn Kiếm"));
 
     // Submit; the same key and body give the same case; routed to Hoàn Kiếm ward.
-    let (s, r1) = api.post("/v1/cases", &citizen, &report(Some("00070")), None, Some("key-1")).await;
+    let (s, r1) = api
+        .post(
+            "/v1/cases",
+            &citizen,
+            &report(Some("00070")),
+            None,
+            Some("key-1"),
+        )
+        .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{r1}");
-    let (s, r2) = api.post("/v1/cases", &citizen, &report(Some("00070")), None, Some("key-1")).await;
+    let (s, r2) = api
+        .post(
+            "/v1/cases",
+            &citizen,
+            &report(Some("00070")),
+            None,
+            Some("key-1"),
+        )
+        .await;
     assert_eq!(s, StatusCode::ACCEPTED);
     assert_eq!(r1["id"], r2["id"]);
     let mut other = report(Some("00070"));
     other["title"] = json!("Khác");
-    let (s, e) = api.post("/v1/cases", &citizen, &other, None, Some("key-1")).await;
+    let (s, e) = api
+        .post("/v1/cases", &citizen, &other, None, Some("key-1"))
+        .await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
     let id = r1["id"].as_str().expect("id").to_string();
-    let tracking = r1["tracking_code"].as_str().expect("tracking code").to_string();
+    let tracking = r1["tracking_code"]
+        .as_str()
+        .expect("tracking code")
+        .to_string();
     let routed = api.wait_routed(&id, &citizen).await;
     assert_eq!(routed["status"], "assigned");
     assert_eq!(routed["unit"], "ward:00070");
-    assert!(routed["ack_due"].is_string() && routed["resolve_due"].is_string(), "{routed}");
+    assert!(
+        routed["ack_due"].is_string() && routed["resolve_due"].is_string(),
+        "{routed}"
+    );
 
     // Visibility: others get 404, never a hint that the case exists.
     for t in [&other_citizen, &other_ward] {
@@ -122,13 +178,30 @@ async fn the_whole_pipeline_on_the_real_binary() {
     let (s, e) = api.act(&id, "accept", &citizen, json!({})).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
     // An action without If-Match is 428; with a stale one 412.
-    let (s, _) = api.post(&format!("/v1/cases/{id}/accept"), &official, &json!({}), None, None).await;
+    let (s, _) = api
+        .post(
+            &format!("/v1/cases/{id}/accept"),
+            &official,
+            &json!({}),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::PRECONDITION_REQUIRED);
-    let (s, _) = api.post(&format!("/v1/cases/{id}/accept"), &official, &json!({}), Some("\"999\""), None).await;
+    let (s, _) = api
+        .post(
+            &format!("/v1/cases/{id}/accept"),
+            &official,
+            &json!({}),
+            Some("\"999\""),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::PRECONDITION_FAILED);
 
     // The unit admin sets the roster: now only listed officials act.
-    let roster = json!({"officials": [{"sub": "off-hk-1", "name": "Trần Thị B", "title": "Chuyên viên"}]});
+    let roster =
+        json!({"officials": [{"sub": "off-hk-1", "name": "Trần Thị B", "title": "Chuyên viên"}]});
     let r = api
         .http
         .put(format!("{}/v1/units/ward:00070/roster", api.base))
@@ -138,45 +211,105 @@ async fn the_whole_pipeline_on_the_real_binary() {
         .await
         .expect("PUT roster");
     assert_eq!(r.status(), StatusCode::OK);
-    let (s, _, _) = api.get(&format!("/v1/cases/{id}"), Some(&official_not_on_roster)).await;
+    let (s, _, _) = api
+        .get(&format!("/v1/cases/{id}"), Some(&official_not_on_roster))
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     let (s, v) = api.act(&id, "accept", &official, json!({})).await;
-    assert_eq!((s, v["status"].clone()), (StatusCode::OK, json!("in_progress")), "{v}");
-    let (s, v) = api.act(&id, "note", &official, json!({"text": "Đã cử đội kiểm tra.", "public": true})).await;
+    assert_eq!(
+        (s, v["status"].clone()),
+        (StatusCode::OK, json!("in_progress")),
+        "{v}"
+    );
+    let (s, v) = api
+        .act(
+            &id,
+            "note",
+            &official,
+            json!({"text": "Đã cử đội kiểm tra.", "public": true}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = api
-        .act(&id, "resolve", &official, json!({"answer": "Đã thay bóng đèn.", "evidence": ["https://example.vn/a.jpg"]}))
+        .act(
+            &id,
+            "resolve",
+            &official,
+            json!({"answer": "Đã thay bóng đèn.", "evidence": ["https://example.vn/a.jpg"]}),
+        )
         .await;
-    assert_eq!((s, v["status"].clone()), (StatusCode::OK, json!("resolved")), "{v}");
+    assert_eq!(
+        (s, v["status"].clone()),
+        (StatusCode::OK, json!("resolved")),
+        "{v}"
+    );
     // A wrong transition is 409.
     let (s, e) = api.act(&id, "accept", &official, json!({})).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(e["error"]["code"], "invalid_transition");
-    let (s, v) = api.act(&id, "rate", &citizen, json!({"score": 5, "comment": "Cảm ơn"})).await;
-    assert_eq!((s, v["status"].clone()), (StatusCode::OK, json!("closed")), "{v}");
+    let (s, v) = api
+        .act(
+            &id,
+            "rate",
+            &citizen,
+            json!({"score": 5, "comment": "Cảm ơn"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["status"].clone()),
+        (StatusCode::OK, json!("closed")),
+        "{v}"
+    );
 
     // The public view by tracking code: no token, no personal data.
     let (s, p, _) = api.get(&format!("/v1/track/{tracking}"), None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(p["status"], "closed");
-    assert!(!p.to_string().contains("0912345678") && !p.to_string().contains("citizen-1"), "{p}");
+    assert!(
+        !p.to_string().contains("0912345678") && !p.to_string().contains("citizen-1"),
+        "{p}"
+    );
 
     // A hotline operator submits for a caller; no ward → the triage office routes it.
     let mut call = report(None);
     call["channel"] = json!("hotline");
-    let (s, r) = api.post("/v1/cases", &operator, &call, None, Some("op-1")).await;
+    let (s, r) = api
+        .post("/v1/cases", &operator, &call, None, Some("op-1"))
+        .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{r}");
     let tid = r["id"].as_str().expect("id").to_string();
     let v = api.wait_routed(&tid, &operator).await;
-    assert_eq!((v["status"].clone(), v["unit"].clone()), (json!("triage"), json!("city:triage")));
+    assert_eq!(
+        (v["status"].clone(), v["unit"].clone()),
+        (json!("triage"), json!("city:triage"))
+    );
     // An official cannot even see a triage case, so routing it is 404.
-    let (s, _) = api.post(&format!("/v1/cases/{tid}/route"), &official, &json!({"to_unit": "ward:00073"}), Some("2"), None).await;
+    let (s, _) = api
+        .post(
+            &format!("/v1/cases/{tid}/route"),
+            &official,
+            &json!({"to_unit": "ward:00073"}),
+            Some("2"),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, v) = api.act(&tid, "route", &triage, json!({"to_unit": "ward:00073"})).await;
-    assert_eq!((s, v["status"].clone()), (StatusCode::OK, json!("assigned")), "{v}");
-    let (s, v, _) = api.get(&format!("/v1/cases/{tid}"), Some(&other_ward)).await;
-    assert_eq!((s, v["unit"].clone()), (StatusCode::OK, json!("ward:00073")));
+    let (s, v) = api
+        .act(&tid, "route", &triage, json!({"to_unit": "ward:00073"}))
+        .await;
+    assert_eq!(
+        (s, v["status"].clone()),
+        (StatusCode::OK, json!("assigned")),
+        "{v}"
+    );
+    let (s, v, _) = api
+        .get(&format!("/v1/cases/{tid}"), Some(&other_ward))
+        .await;
+    assert_eq!(
+        (s, v["unit"].clone()),
+        (StatusCode::OK, json!("ward:00073"))
+    );
     let (s, v, _) = api.get(&format!("/v1/cases/{tid}"), Some(&inspector)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
@@ -205,9 +338,17 @@ async fn kill_9_while_submitting_loses_nothing_accepted() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tasks = Vec::new();
     for c in 0..8 {
-        let (accepted, stop, base, citizen) = (accepted.clone(), stop.clone(), base.clone(), citizen.clone());
+        let (accepted, stop, base, citizen) = (
+            accepted.clone(),
+            stop.clone(),
+            base.clone(),
+            citizen.clone(),
+        );
         tasks.push(tokio::spawn(async move {
-            let http = Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
+            let http = Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .expect("client");
             let mut n = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 2000 {
                 n += 1;
@@ -238,11 +379,18 @@ async fn kill_9_while_submitting_loses_nothing_accepted() {
         let _ = t.await;
     }
     let accepted = accepted.lock().expect("lock").clone();
-    assert!(accepted.len() >= 10, "too few submissions before the kill to prove anything: {}", accepted.len());
+    assert!(
+        accepted.len() >= 10,
+        "too few submissions before the kill to prove anything: {}",
+        accepted.len()
+    );
 
     // Restart on the same file: every 202-answered case is there exactly once, and gets routed.
     let server = Server::start(&db, &[]);
-    let api = Api { http: Client::new(), base: server.base.clone() };
+    let api = Api {
+        http: Client::new(),
+        base: server.base.clone(),
+    };
     let mut seen = std::collections::HashMap::<String, usize>::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -253,7 +401,9 @@ async fn kill_9_while_submitting_loses_nothing_accepted() {
         let (s, page, _) = api.get(&path, Some(&admin)).await;
         assert_eq!(s, StatusCode::OK, "{page}");
         for item in page["items"].as_array().expect("items") {
-            *seen.entry(item["id"].as_str().expect("id").to_string()).or_default() += 1;
+            *seen
+                .entry(item["id"].as_str().expect("id").to_string())
+                .or_default() += 1;
         }
         match page["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_string()),
@@ -261,7 +411,11 @@ async fn kill_9_while_submitting_loses_nothing_accepted() {
         }
     }
     for id in &accepted {
-        assert_eq!(seen.get(id), Some(&1), "case {id} answered 202 must exist exactly once after kill -9");
+        assert_eq!(
+            seen.get(id),
+            Some(&1),
+            "case {id} answered 202 must exist exactly once after kill -9"
+        );
     }
     assert!(seen.values().all(|n| *n == 1), "no case is listed twice");
     for id in &accepted {

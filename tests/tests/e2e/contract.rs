@@ -47,6 +47,10 @@ pub const CONTRACT_TESTS: &[&str] = &[
     "headcount_round_trip",
     "inspections_put_if_absent_and_versioned",
     "commit_opens_an_inspection_once",
+    "accounts_register_once_and_count_per_scope",
+    "markers_are_written_once",
+    "notifications_for_a_case_with_publish_times",
+    "a_foreign_cursor_is_refused",
 ];
 
 // ------------------------------------------------------------------ helpers
@@ -983,6 +987,145 @@ pub async fn commit_opens_an_inspection_once(store: Arc<dyn CaseStore>) {
 
 // --------------------------------------------------------- SQLite instance
 
+pub async fn accounts_register_once_and_count_per_scope(store: Arc<dyn CaseStore>) {
+    use pakn_core::ports::{Account, AccountScope};
+    let acct = |sub: &str, role: Role, unit: Option<UnitCode>| Account {
+        sub: sub.into(),
+        role,
+        unit,
+        registered_at: t0(),
+    };
+    assert!(
+        store
+            .register_account(&acct("c1", Role::Citizen, None))
+            .await
+            .expect("register")
+    );
+    assert!(
+        !store
+            .register_account(&acct("c1", Role::Citizen, None))
+            .await
+            .expect("again"),
+        "a second registration is not new"
+    );
+    assert!(
+        store
+            .register_account(&acct("c2", Role::Citizen, None))
+            .await
+            .expect("register")
+    );
+    for sub in ["o1", "o2"] {
+        assert!(
+            store
+                .register_account(&acct(sub, Role::Official, Some(ward70())))
+                .await
+                .expect("register")
+        );
+    }
+    assert!(
+        store
+            .register_account(&acct("o3", Role::UnitAdmin, Some(ward73())))
+            .await
+            .expect("register")
+    );
+    assert!(
+        !store
+            .register_account(&acct("o1", Role::Official, Some(ward70())))
+            .await
+            .expect("again")
+    );
+    let count = |s: AccountScope| {
+        let store = store.clone();
+        async move { store.count_accounts(&s).await.expect("count") }
+    };
+    assert_eq!(count(AccountScope::Citizens).await, 2);
+    assert_eq!(count(AccountScope::Officials).await, 3);
+    assert_eq!(count(AccountScope::Unit(ward70())).await, 2);
+    assert_eq!(count(AccountScope::Unit(ward73())).await, 1);
+    assert_eq!(count(AccountScope::Unit(UnitCode::ward("00004"))).await, 0);
+}
+
+pub async fn markers_are_written_once(store: Arc<dyn CaseStore>) {
+    assert!(!store.get_marker("daily:2025-07-28").await.expect("get"));
+    store.put_marker("daily:2025-07-28").await.expect("put");
+    store
+        .put_marker("daily:2025-07-28")
+        .await
+        .expect("put again is harmless");
+    assert!(store.get_marker("daily:2025-07-28").await.expect("get"));
+    assert!(
+        !store
+            .get_marker("daily:2025-07-29")
+            .await
+            .expect("get other")
+    );
+}
+
+pub async fn notifications_for_a_case_with_publish_times(store: Arc<dyn CaseStore>) {
+    let c = sample_case(t0(), "citizen-n");
+    create(store.as_ref(), &c).await;
+    let other = sample_case(t0() + Duration::seconds(1), "citizen-m");
+    create(store.as_ref(), &other).await;
+    let routed =
+        workflow::route(&c, ward70(), t0() + Duration::minutes(1), &refdata()).expect("route");
+    let sent: Vec<String> = routed
+        .notifications
+        .iter()
+        .map(|n| n.dedup_id.clone())
+        .collect();
+    assert!(!sent.is_empty());
+    store
+        .commit(&Commit {
+            expected_version: 1,
+            outcome: routed,
+            inspection: None,
+            enqueue: false,
+        })
+        .await
+        .expect("commit");
+    let routed_other =
+        workflow::route(&other, ward73(), t0() + Duration::minutes(1), &refdata()).expect("route");
+    store
+        .commit(&Commit {
+            expected_version: 1,
+            outcome: routed_other,
+            inspection: None,
+            enqueue: false,
+        })
+        .await
+        .expect("commit other");
+    store.mark_published(&sent[0]).await.expect("mark");
+    let got = store.notifications_for_case(&c.id).await.expect("list");
+    let ids: Vec<&str> = got.iter().map(|(n, _)| n.dedup_id.as_str()).collect();
+    let mut want: Vec<&str> = sent.iter().map(String::as_str).collect();
+    let mut ids_sorted = ids.clone();
+    ids_sorted.sort();
+    want.sort();
+    assert_eq!(
+        ids_sorted, want,
+        "exactly this case's notifications, none of the other case's"
+    );
+    for (n, published) in &got {
+        assert_eq!(n.case_id.as_ref(), Some(&c.id));
+        assert_eq!(published.is_some(), n.dedup_id == sent[0], "{}", n.dedup_id);
+    }
+}
+
+pub async fn a_foreign_cursor_is_refused(store: Arc<dyn CaseStore>) {
+    let q = CaseQuery {
+        cursor: Some("not-a-cursor-of-ours".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    match store.list_cases(&q).await {
+        Err(StoreError::InvalidCursor) => {}
+        other => panic!(
+            "a foreign cursor must be InvalidCursor, got {:?}",
+            other.map(|p| p.cases.len())
+        ),
+    }
+}
+
 mod sqlite {
     use pakn_core::ports::CaseStore;
     use std::path::PathBuf;
@@ -1040,5 +1183,9 @@ mod sqlite {
         headcount_round_trip,
         inspections_put_if_absent_and_versioned,
         commit_opens_an_inspection_once,
+        accounts_register_once_and_count_per_scope,
+        markers_are_written_once,
+        notifications_for_a_case_with_publish_times,
+        a_foreign_cursor_is_refused,
     );
 }

@@ -5,5 +5,7 @@
 mod aws;
 mod binary;
 mod contract;
+mod deadlines;
 mod http;
 mod oversight_http;
+mod lambda;
