@@ -1,0 +1,120 @@
+//! template.yaml and the API agree on which routes are public: API Gateway's
+//! JWT authorizer guards everything else, so a public route missing from
+//! the template would be unreachable without a token, and an extra one
+//! would expose a protected route to the API's own checks only.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use pakn_api::{AppState, Auth, app};
+use pakn_core::refdata::RefData;
+use pakn_local::LocalBackend;
+use pakn_tests::process::TempDir;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// The API's public routes (README "API"; CONTRACT.md "stats, categories,
+/// units, public case by tracking code").
+const PUBLIC: [(&str, &str); 7] = [
+    ("GET", "/healthz"),
+    ("GET", "/openapi.json"),
+    ("GET", "/v1/categories"),
+    ("GET", "/v1/units"),
+    ("GET", "/v1/stats"),
+    ("GET", "/v1/track/{tracking_code}"),
+    ("GET", "/v1/registration"),
+];
+
+fn template_public_routes() -> BTreeSet<(String, String)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let text = std::fs::read_to_string(path).expect("read template.yaml");
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("template.yaml is YAML");
+    let events = doc["Resources"]["ApiFunction"]["Properties"]["Events"]
+        .as_mapping()
+        .expect("ApiFunction has Events");
+    events
+        .values()
+        .filter(|e| e["Type"].as_str() == Some("HttpApi"))
+        .map(|e| &e["Properties"])
+        .filter(|p| p["Auth"]["Authorizer"].as_str() == Some("NONE"))
+        .map(|p| {
+            let m = p["Method"].as_str().expect("Method").to_ascii_uppercase();
+            (m, p["Path"].as_str().expect("Path").to_string())
+        })
+        .collect()
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{tracking_code}", "HN-25-22222")
+        .replace("{id}", "01JZ0000000000000000000000")
+        .replace("{code}", "ward:00070")
+        .replace("{action}", "accept")
+}
+
+#[tokio::test]
+async fn public_routes_are_the_same_in_the_template_and_the_api() {
+    let want: BTreeSet<(String, String)> = PUBLIC
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(
+        template_public_routes(),
+        want,
+        "template.yaml's routes without an authorizer"
+    );
+
+    let served: BTreeSet<(String, String)> = pakn_api::routes()
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    for r in &want {
+        assert!(
+            served.contains(r),
+            "{r:?} is public in the template but not served"
+        );
+    }
+
+    let dir = TempDir::new("template");
+    let backend = LocalBackend::open(&dir.path().join("pakn.db")).expect("open sqlite");
+    let pakn = backend.pakn(
+        Arc::new(pakn_core::ports::SystemClock),
+        Arc::new(RefData::embedded()),
+    );
+    let router = app(AppState {
+        pakn,
+        auth: Auth::Hs256 {
+            secret: b"0123456789abcdef0123456789abcdef".to_vec(),
+        },
+    });
+    for (method, path) in &served {
+        let uri = concrete(path);
+        let mut rq = Request::builder().method(method.as_str()).uri(&uri);
+        if method != "GET" {
+            rq = rq.header("content-type", "application/json");
+        }
+        let body = if method == "GET" {
+            Body::empty()
+        } else {
+            Body::from("{}")
+        };
+        let res = router
+            .clone()
+            .oneshot(rq.body(body).expect("request"))
+            .await
+            .expect("response");
+        let public = want.contains(&(method.clone(), path.clone()));
+        if public {
+            assert_ne!(
+                res.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {uri} is public"
+            );
+        } else {
+            assert_eq!(
+                res.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {uri} needs a token"
+            );
+        }
+    }
+}
