@@ -50,6 +50,16 @@ enum Command {
         #[arg(long, value_enum)]
         backend: Option<Backend>,
     },
+    /// Copy the SQLite database (consistent, while pakn serves) to a new file.
+    Backup {
+        /// The copy to write (must not exist).
+        dest: std::path::PathBuf,
+    },
+    /// Write every case (full view, one JSON object per line) to standard output.
+    Export {
+        #[arg(long, value_enum)]
+        backend: Option<Backend>,
+    },
 }
 
 fn main() -> Result<()> {
@@ -98,6 +108,16 @@ fn main() -> Result<()> {
             init_tracing();
             let cfg = Config::from_env(backend)?;
             rt.block_on(serve::redrive(cfg))
+        }
+        Command::Backup { dest } => {
+            init_tracing();
+            let cfg = Config::from_env(Some(Backend::Sqlite))?;
+            rt.block_on(serve::backup(cfg, dest))
+        }
+        Command::Export { backend } => {
+            init_tracing();
+            let cfg = Config::from_env(backend)?;
+            rt.block_on(serve::export(cfg))
         }
     }
 }

@@ -146,3 +146,49 @@ pub async fn redrive(cfg: Config) -> Result<()> {
     }
     Ok(())
 }
+
+/// `pakn backup DEST`: `VACUUM INTO` a new file (a consistent copy while serving).
+pub async fn backup(cfg: Config, dest: std::path::PathBuf) -> Result<()> {
+    if dest.exists() {
+        anyhow::bail!("{} exists; choose a new file", dest.display());
+    }
+    let path = cfg.db.clone();
+    let backend = tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path)).await??;
+    backend.store.backup(&dest).await.with_context(|| format!("backing up to {}", dest.display()))?;
+    println!("{} → {}", cfg.db.display(), dest.display());
+    Ok(())
+}
+
+/// `pakn export`: every case as JSON lines, read the way an admin reads them.
+pub async fn export(cfg: Config) -> Result<()> {
+    let refdata = Arc::new(cfg.refdata()?);
+    let pakn = match cfg.backend {
+        Backend::Sqlite => {
+            let path = cfg.db.clone();
+            let backend = tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path)).await??;
+            backend.pakn(Arc::new(SystemClock), refdata)
+        }
+        Backend::Aws => pakn_aws::pakn_from_env().await.context("building the AWS backend")?,
+    };
+    let admin = pakn_core::auth::Principal::system("export");
+    let mut params = pakn_core::service::ListParams { limit: Some(200), ..Default::default() };
+    let mut n = 0usize;
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    loop {
+        let page = pakn.list(&admin, &params).await?;
+        for c in page.cases {
+            let view = pakn.get_case(&admin, c.id.as_str()).await?;
+            serde_json::to_writer(&mut out, &view)?;
+            out.write_all(b"\n")?;
+            n += 1;
+        }
+        match page.next_cursor {
+            Some(c) => params.cursor = Some(c),
+            None => break,
+        }
+    }
+    out.flush()?;
+    tracing::info!(cases = n, "exported");
+    Ok(())
+}

@@ -322,6 +322,43 @@ async fn the_whole_pipeline_on_the_real_binary() {
     assert_eq!(st["resolved_on_time"], 1);
     assert_eq!(st["on_time_rate"], 1.0);
     assert_eq!(st["open"], 1);
+
+    // While it serves: a consistent backup, and an export of every case (from the copy too).
+    let copy = dir.path().join("copy.db");
+    let out = std::process::Command::new(pakn_tests::process::pakn_binary())
+        .args(["backup", copy.to_str().expect("utf-8 path")])
+        .env("PAKN_DB", &server.db)
+        .output()
+        .expect("pakn backup");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for db in [&server.db, &copy] {
+        let out = std::process::Command::new(pakn_tests::process::pakn_binary())
+            .arg("export")
+            .env("PAKN_DB", db)
+            .env("PAKN_LOG", "warn")
+            .output()
+            .expect("pakn export");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<Value> = String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON case per line"))
+            .collect();
+        assert_eq!(lines.len(), 2, "{}", db.display());
+        assert!(
+            lines
+                .iter()
+                .any(|c| c["tracking_code"] == tracking.as_str() && c["status"] == "closed")
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
