@@ -460,3 +460,88 @@ async fn kill_9_while_submitting_loses_nothing_accepted() {
         assert_eq!(v["unit"], "ward:00070");
     }
 }
+
+/// `pakn provision` and `pakn serve --backend aws` against moto: the same
+/// pipeline on DynamoDB, SQS and SNS, driven over HTTP like the local one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_on_the_aws_backend_against_the_emulator() {
+    let endpoint = pakn_tests::moto::endpoint();
+    let prefix = pakn_tests::moto::unique("serve");
+    let aws_env = [
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_REGION", pakn_tests::moto::REGION),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    let out = std::process::Command::new(pakn_tests::process::pakn_binary())
+        .args(["provision", "--prefix", &prefix])
+        .envs(aws_env)
+        .env("PAKN_LOG", "warn")
+        .output()
+        .expect("pakn provision");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exports: Vec<(String, String)> = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("export ")?
+                .split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect();
+    let names: Vec<&str> = exports.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "TABLE_NAME",
+            "INTAKE_QUEUE_URL",
+            "INTAKE_DLQ_URL",
+            "TOPIC_ARN"
+        ]
+    );
+
+    let dir = TempDir::new("aws-serve");
+    let mut env: Vec<(&str, &str)> = aws_env.to_vec();
+    env.push(("PAKN_BACKEND", "aws"));
+    env.extend(exports.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let server = Server::start(&dir.path().join("unused.db"), &env);
+    let api = Api {
+        http: Client::new(),
+        base: server.base.clone(),
+    };
+    let citizen = server.token("citizen", "aws-citizen", None);
+    let official = server.token("official", "aws-official", Some("ward:00070"));
+    let (s, r) = api
+        .post(
+            "/v1/cases",
+            &citizen,
+            &report(Some("00070")),
+            None,
+            Some("aws-1"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{r}");
+    let id = r["id"].as_str().expect("id").to_string();
+    let routed = api.wait_routed(&id, &citizen).await;
+    assert_eq!(
+        (routed["status"].clone(), routed["unit"].clone()),
+        (json!("assigned"), json!("ward:00070"))
+    );
+    let (s, v) = api.act(&id, "accept", &official, json!({})).await;
+    assert_eq!(
+        (s, v["status"].clone()),
+        (StatusCode::OK, json!("in_progress")),
+        "{v}"
+    );
+    let (s, st, _) = api.get("/v1/stats", None).await;
+    assert_eq!(
+        (s, st["total"].clone(), st["open"].clone()),
+        (StatusCode::OK, json!(1), json!(1)),
+        "{st}"
+    );
+}
