@@ -65,9 +65,16 @@ impl Status {
         }
     }
 
-    /// Still the city's work: counts as open, may be overdue.
+    /// Still the city's work: counts as open.
     pub fn is_open(self) -> bool {
         !matches!(self, Status::Resolved | Status::Rejected | Status::Closed)
+    }
+
+    /// Open with the resolve clock running: `awaiting_info` pauses the clock
+    /// (its `resolve_due` moves on by the pause when the citizen answers), so a
+    /// paused case is never overdue, in alerts, digests or counts alike.
+    pub fn clock_runs(self) -> bool {
+        self.is_open() && self != Status::AwaitingInfo
     }
 }
 
@@ -231,9 +238,9 @@ pub struct Case {
 }
 
 impl Case {
-    /// Overdue: past `resolve_due` and still open.
+    /// Overdue: past `resolve_due`, still open, the clock not paused.
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
-        self.status.is_open() && self.resolve_due.is_some_and(|d| now > d)
+        self.status.clock_runs() && self.resolve_due.is_some_and(|d| now > d)
     }
 
     /// The unit currently holding the case, if routed.

@@ -19,9 +19,18 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 /// The statuses that count as open (`Status::is_open`), as SQL.
 fn open_statuses_sql() -> String {
+    statuses_sql(Status::is_open)
+}
+
+/// The statuses whose resolve clock runs (`Status::clock_runs`): only these can be overdue.
+fn clock_running_statuses_sql() -> String {
+    statuses_sql(Status::clock_runs)
+}
+
+fn statuses_sql(keep: fn(Status) -> bool) -> String {
     let list: Vec<String> = Status::ALL
         .iter()
-        .filter(|s| s.is_open())
+        .filter(|s| keep(**s))
         .map(|s| format!("'{}'", s.as_str()))
         .collect();
     list.join(",")
@@ -266,11 +275,11 @@ pub fn list(conn: &Connection, q: &CaseQuery) -> StoreResult<CasePage> {
         ));
     }
     if let Some(at) = q.overdue_at {
-        // Case::is_overdue: open and now > resolve_due.
+        // Case::is_overdue: the clock runs and now > resolve_due.
         let p = bind(&mut args, Value::Integer(micros(at)));
         conds.push(format!(
             "status IN ({}) AND resolve_due IS NOT NULL AND resolve_due < {p}",
-            open_statuses_sql()
+            clock_running_statuses_sql()
         ));
     }
     if let Some(t) = q.received_from {
@@ -348,8 +357,9 @@ pub fn count_open(
     now: DateTime<Utc>,
 ) -> StoreResult<(i64, i64)> {
     let base = format!(
-        "SELECT COUNT(*), COALESCE(SUM(resolve_due IS NOT NULL AND resolve_due < ?1), 0)
+        "SELECT COUNT(*), COALESCE(SUM(status IN ({}) AND resolve_due IS NOT NULL AND resolve_due < ?1), 0)
          FROM cases WHERE status IN ({})",
+        clock_running_statuses_sql(),
         open_statuses_sql()
     );
     let r = match unit {

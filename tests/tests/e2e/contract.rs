@@ -586,7 +586,8 @@ pub async fn list_filters(store: Arc<dyn CaseStore>) {
         .await,
         newest_first(&all, &[0, 1])
     );
-    // Awaiting info still counts as open for "overdue" (Case::is_overdue).
+    // Awaiting info (case 5) is open but its resolve clock is paused: never
+    // overdue (Case::is_overdue, Status::clock_runs).
     let late = t0() + Duration::days(10);
     assert_eq!(
         list(CaseQuery {
@@ -595,7 +596,7 @@ pub async fn list_filters(store: Arc<dyn CaseStore>) {
             ..Default::default()
         })
         .await,
-        newest_first(&all, &[2, 5])
+        newest_first(&all, &[2])
     );
     for c in store
         .list_cases(&CaseQuery {
@@ -820,13 +821,13 @@ pub async fn count_open_city_and_unit(store: Arc<dyn CaseStore>) {
         store.count_open(Some(&ward70()), due0).await.unwrap(),
         (3, 0)
     );
-    // Awaiting info (case 5) is open and can be overdue.
+    // Awaiting info (case 5) is open, but paused: not overdue.
     assert_eq!(
         store
             .count_open(Some(&ward73()), t0() + Duration::days(30))
             .await
             .unwrap(),
-        (2, 2)
+        (2, 1)
     );
     // Agrees with the domain definition everywhere.
     let late = t0() + Duration::days(3);

@@ -688,7 +688,7 @@ async fn a_scripted_month_of_deadlines() {
 
 /// A case waiting for the citizen is not overdue: its resolve clock is paused.
 #[tokio::test]
-#[ignore = "bug: a case in awaiting_info whose stored resolve_due passes during the pause is listed in the unit's overdue digest and counted in overdue_open (functions/local/src/cases.rs list/count_open and Case::is_overdue, functions/core/src/case.rs:235, count every open status, awaiting_info included), while schedule.rs sends it no overdue alert"]
+
 async fn a_paused_case_is_not_in_the_overdue_digest() {
     let e = env("deadlines-pause", hn(9, 3, 9, 0));
     // Waste at ward 73, Wed 3 Sep 09:00: resolve_due Fri 5 Sep 09:00 (16 working hours).

@@ -162,8 +162,10 @@ impl TryFrom<&Case> for CaseRecord {
         );
         state.insert(GSI4.sk.into(), s(at_id(Some(c.received_at), id)));
         if c.status.is_open() {
+            // A paused case (awaiting_info) sorts after every instant: open, never overdue.
+            let due = c.resolve_due.filter(|_| c.status.clock_runs());
             state.insert(GSI5.pk.into(), s(open_pk(shard(&c.id))));
-            state.insert(GSI5.sk.into(), s(at_id(c.resolve_due, id)));
+            state.insert(GSI5.sk.into(), s(at_id(due, id)));
         }
         let mut body = key(pk, SK_BODY);
         body.insert(DOC.into(), to_doc(&submission)?);

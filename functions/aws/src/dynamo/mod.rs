@@ -751,7 +751,10 @@ impl CaseStore for DynamoStore {
         let steps: Vec<Step> = if let Some(unit) = &q.unit {
             let statuses: Vec<Status> = match (q.status, q.overdue_at) {
                 (Some(s), _) => vec![s],
-                (None, Some(_)) => OPEN_UNIT_STATUSES.to_vec(),
+                (None, Some(_)) => OPEN_UNIT_STATUSES
+                    .into_iter()
+                    .filter(|s| s.clock_runs())
+                    .collect(),
                 (None, None) => UNIT_STATUSES.to_vec(),
             };
             statuses
@@ -990,7 +993,9 @@ impl CaseStore for DynamoStore {
                         forward: true,
                     };
                     open += self.count(&step, None).await?;
-                    overdue += self.count(&step, Some(now)).await?;
+                    if st.clock_runs() {
+                        overdue += self.count(&step, Some(now)).await?;
+                    }
                 }
             }
             None => {
