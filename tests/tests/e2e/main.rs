@@ -6,7 +6,7 @@ mod aws;
 mod binary;
 mod contract;
 mod deadlines;
-mod deadlines;
 mod http;
 mod oversight_http;
+mod template;
 mod lambda;
