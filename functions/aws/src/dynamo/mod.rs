@@ -171,6 +171,37 @@ struct Part {
 }
 
 impl DynamoStore {
+    /// Every item of a case's partition whose sort key starts with `prefix`
+    /// (strongly consistent, all pages).
+    async fn case_items(&self, id: &CaseId, prefix: &str) -> StoreResult<Vec<Item>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let e = Expr::new("#pk = :pk AND begins_with(#sk, :prefix)")
+                .name("#pk", PK)
+                .name("#sk", SK)
+                .value(":pk", s(case_pk(id)))
+                .value(":prefix", s(prefix));
+            let res = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(&e.text)
+                .set_expression_attribute_names(e.names())
+                .set_expression_attribute_values(e.values())
+                .set_exclusive_start_key(start)
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(classify)?;
+            out.extend(res.items().iter().cloned());
+            match res.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => return Ok(out),
+            }
+        }
+    }
+
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         DynamoStore {
             client,
@@ -678,34 +709,11 @@ impl CaseStore for DynamoStore {
     }
 
     async fn timeline(&self, id: &CaseId) -> StoreResult<Vec<TimelineEvent>> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let e = Expr::new("#pk = :pk AND begins_with(#sk, :evt)")
-                .name("#pk", PK)
-                .name("#sk", SK)
-                .value(":pk", s(case_pk(id)))
-                .value(":evt", s("EVT#"));
-            let res = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression(&e.text)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
-                .set_exclusive_start_key(start)
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in res.items() {
-                out.push(event_from(item)?);
-            }
-            match res.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => return Ok(out),
-            }
-        }
+        self.case_items(id, "EVT#")
+            .await?
+            .iter()
+            .map(|item| event_from(item).map_err(StoreError::from))
+            .collect()
     }
 
     #[tracing::instrument(skip_all, fields(case_id = %c.outcome.case.id, version = c.expected_version), err)]
@@ -1127,34 +1135,12 @@ impl CaseStore for DynamoStore {
         &self,
         id: &CaseId,
     ) -> StoreResult<Vec<(Notification, Option<DateTime<Utc>>)>> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let e = Expr::new("#pk = :pk AND begins_with(#sk, :out)")
-                .name("#pk", PK)
-                .name("#sk", SK)
-                .value(":pk", s(case_pk(id)))
-                .value(":out", s("OUT#"));
-            let res = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression(&e.text)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
-                .set_exclusive_start_key(start)
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in res.items() {
-                out.push((notification_from(item)?, published_at(item)?));
-            }
-            match res.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => break,
-            }
-        }
+        let mut out = self
+            .case_items(id, "OUT#")
+            .await?
+            .iter()
+            .map(|item| Ok((notification_from(item)?, published_at(item)?)))
+            .collect::<StoreResult<Vec<_>>>()?;
         out.sort_by(|a, b| {
             a.0.created_at
                 .cmp(&b.0.created_at)
