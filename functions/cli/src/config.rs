@@ -1,7 +1,7 @@
 //! Configuration from the environment, parsed once into a typed value that
 //! fails fast with a message saying what to fix (CONTRACT.md "Configuration").
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -37,27 +37,29 @@ impl Config {
             (None, Some(other)) => bail!("PAKN_BACKEND must be 'sqlite' or 'aws', not '{other}'"),
         };
         let addr = var("PAKN_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
-        let addr: SocketAddr = addr
-            .parse()
-            .with_context(|| format!("PAKN_ADDR must be host:port, e.g. 127.0.0.1:8080 (got '{addr}')"))?;
+        let addr: SocketAddr = addr.parse().with_context(|| {
+            format!("PAKN_ADDR must be host:port, e.g. 127.0.0.1:8080 (got '{addr}')")
+        })?;
         let sweep_every = match var("PAKN_SWEEP_SECONDS") {
             None => 60,
-            Some(s) => s
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .with_context(|| format!("PAKN_SWEEP_SECONDS must be a positive number of seconds (got '{s}')"))?,
+            Some(s) => s.parse::<u64>().ok().filter(|n| *n > 0).with_context(|| {
+                format!("PAKN_SWEEP_SECONDS must be a positive number of seconds (got '{s}')")
+            })?,
         };
         if backend == Backend::Aws {
             for v in ["TABLE_NAME", "INTAKE_QUEUE_URL", "TOPIC_ARN"] {
                 if var(v).is_none() {
-                    bail!("--backend aws needs {v} (run `pakn provision` against your endpoint and export what it prints)");
+                    bail!(
+                        "--backend aws needs {v} (run `pakn provision` against your endpoint and export what it prints)"
+                    );
                 }
             }
         }
         Ok(Config {
             backend,
-            db: var("PAKN_DB").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("pakn.db")),
+            db: var("PAKN_DB")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("pakn.db")),
             addr,
             jwt_secret: var("PAKN_JWT_SECRET").map(String::into_bytes),
             sweep_every,
@@ -81,7 +83,10 @@ impl Config {
                 return Ok(s.into_bytes());
             }
         }
-        let secret: String = rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect();
+        let secret: String = rand::random::<[u8; 32]>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }

@@ -12,7 +12,11 @@ use pakn_core::auth::Role;
 use pakn_core::unit::UnitCode;
 
 #[derive(Parser)]
-#[command(name = "pakn", version, about = "pakn — citizens' reports to the unit that must act, on time")]
+#[command(
+    name = "pakn",
+    version,
+    about = "pakn — citizens' reports to the unit that must act, on time"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -64,24 +68,40 @@ enum Command {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command.unwrap_or(Command::Serve { backend: None }) {
         Command::Serve { backend } => {
             init_tracing();
             let cfg = Config::from_env(backend)?;
             rt.block_on(serve::serve(cfg))
         }
-        Command::Token { role, sub, unit, ttl_hours } => {
+        Command::Token {
+            role,
+            sub,
+            unit,
+            ttl_hours,
+        } => {
             let cfg = Config::from_env(None)?;
             let role = Role::parse(&role).with_context(|| {
                 format!(
                     "unknown role '{role}'; one of: {}",
-                    Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                    Role::ALL
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             })?;
-            let unit = unit.map(|u| UnitCode::parse(&u).map_err(|e| anyhow::anyhow!(e.message))).transpose()?;
+            let unit = unit
+                .map(|u| UnitCode::parse(&u).map_err(|e| anyhow::anyhow!(e.message)))
+                .transpose()?;
             if role.needs_unit() && unit.is_none() {
-                anyhow::bail!("--role {} needs --unit (e.g. --unit ward:00070)", role.as_str());
+                anyhow::bail!(
+                    "--role {} needs --unit (e.g. --unit ward:00070)",
+                    role.as_str()
+                );
             }
             if let Some(u) = &unit {
                 if cfg.refdata()?.unit(u).is_none() {
@@ -125,5 +145,8 @@ fn main() -> Result<()> {
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("PAKN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

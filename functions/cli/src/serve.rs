@@ -3,9 +3,9 @@
 
 use crate::config::{Backend, Config};
 use anyhow::{Context, Result};
-use pakn_api::{app, AppState, Auth};
-use pakn_core::ports::{Clock, SystemClock};
+use pakn_api::{AppState, Auth, app};
 use pakn_core::Pakn;
+use pakn_core::ports::{Clock, SystemClock};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -24,27 +24,47 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let (pakn, auth, what) = match cfg.backend {
         Backend::Sqlite => {
             let path = cfg.db.clone();
-            let backend = tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path))
-                .await?
-                .with_context(|| format!("opening the database {}", cfg.db.display()))?;
+            let backend =
+                tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path))
+                    .await?
+                    .with_context(|| format!("opening the database {}", cfg.db.display()))?;
             let pakn = backend.pakn(clock, refdata.clone());
             for _ in 0..ROUTER_WORKERS {
-                tasks.push(tokio::spawn(pakn_local::run_router(pakn.clone(), backend.queue.clone(), stop_rx.clone())));
+                tasks.push(tokio::spawn(pakn_local::run_router(
+                    pakn.clone(),
+                    backend.queue.clone(),
+                    stop_rx.clone(),
+                )));
             }
-            let auth = Auth::Hs256 { secret: cfg.local_secret()? };
+            let auth = Auth::Hs256 {
+                secret: cfg.local_secret()?,
+            };
             (pakn, auth, format!("SQLite {}", cfg.db.display()))
         }
         Backend::Aws => {
-            let pakn = pakn_aws::pakn_from_env().await.context("building the AWS backend")?;
+            let pakn = pakn_aws::pakn_from_env()
+                .await
+                .context("building the AWS backend")?;
             let queue_url = std::env::var("INTAKE_QUEUE_URL").unwrap_or_default();
             let sqs = aws_sdk_sqs::Client::new(&aws_sdk_config().await);
-            tasks.push(tokio::spawn(crate::aws_worker::poll_intake(pakn.clone(), sqs, queue_url, stop_rx.clone())));
-            let auth = Auth::Hs256 { secret: cfg.local_secret()? };
+            tasks.push(tokio::spawn(crate::aws_worker::poll_intake(
+                pakn.clone(),
+                sqs,
+                queue_url,
+                stop_rx.clone(),
+            )));
+            let auth = Auth::Hs256 {
+                secret: cfg.local_secret()?,
+            };
             let table = std::env::var("TABLE_NAME").unwrap_or_default();
             (pakn, auth, format!("DynamoDB table {table}"))
         }
     };
-    tasks.push(tokio::spawn(scheduler(pakn.clone(), cfg.sweep_every, stop_rx.clone())));
+    tasks.push(tokio::spawn(scheduler(
+        pakn.clone(),
+        cfg.sweep_every,
+        stop_rx.clone(),
+    )));
 
     let listener = tokio::net::TcpListener::bind(cfg.addr)
         .await
@@ -66,7 +86,9 @@ pub async fn serve(cfg: Config) -> Result<()> {
         tracing::info!("shutting down: finishing requests in flight");
         let _ = stop_tx.send(true);
     };
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
     for t in tasks {
         let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
     }
@@ -113,7 +135,9 @@ async fn wait_for_signal() {
 /// `pakn provision`: the template's resources on any AWS endpoint.
 pub async fn provision(prefix: &str) -> Result<()> {
     let sdk = aws_sdk_config().await;
-    let p = pakn_aws::provision(&sdk, &pakn_aws::Names::with_prefix(prefix)).await.context("provisioning")?;
+    let p = pakn_aws::provision(&sdk, &pakn_aws::Names::with_prefix(prefix))
+        .await
+        .context("provisioning")?;
     println!("export TABLE_NAME={}", p.table);
     println!("export INTAKE_QUEUE_URL={}", p.queue_url);
     println!("export INTAKE_DLQ_URL={}", p.dlq_url);
@@ -123,7 +147,9 @@ pub async fn provision(prefix: &str) -> Result<()> {
 
 /// The SDK's own configuration chain (region, credentials, `AWS_ENDPOINT_URL`).
 async fn aws_sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
 }
 
 /// `pakn redrive`: dead letters back to the intake queue.
@@ -131,16 +157,23 @@ pub async fn redrive(cfg: Config) -> Result<()> {
     match cfg.backend {
         Backend::Sqlite => {
             let path = cfg.db.clone();
-            let backend = tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path)).await??;
+            let backend =
+                tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path))
+                    .await??;
             let dead = backend.queue.dlq_list().await?;
             let n = backend.queue.redrive(usize::MAX).await?;
-            println!("moved {n} of {} dead-lettered messages back to the intake queue", dead.len());
+            println!(
+                "moved {n} of {} dead-lettered messages back to the intake queue",
+                dead.len()
+            );
         }
         Backend::Aws => {
             let sdk = aws_sdk_config().await;
-            let dlq = std::env::var("INTAKE_DLQ_URL").context("pakn redrive --backend aws needs INTAKE_DLQ_URL")?;
+            let dlq = std::env::var("INTAKE_DLQ_URL")
+                .context("pakn redrive --backend aws needs INTAKE_DLQ_URL")?;
             let queue = std::env::var("INTAKE_QUEUE_URL").context("needs INTAKE_QUEUE_URL")?;
-            let n = pakn_aws::redrive(&aws_sdk_sqs::Client::new(&sdk), &dlq, &queue, usize::MAX).await?;
+            let n = pakn_aws::redrive(&aws_sdk_sqs::Client::new(&sdk), &dlq, &queue, usize::MAX)
+                .await?;
             println!("moved {n} dead-lettered messages back to the intake queue");
         }
     }
@@ -153,8 +186,13 @@ pub async fn backup(cfg: Config, dest: std::path::PathBuf) -> Result<()> {
         anyhow::bail!("{} exists; choose a new file", dest.display());
     }
     let path = cfg.db.clone();
-    let backend = tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path)).await??;
-    backend.store.backup(&dest).await.with_context(|| format!("backing up to {}", dest.display()))?;
+    let backend =
+        tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path)).await??;
+    backend
+        .store
+        .backup(&dest)
+        .await
+        .with_context(|| format!("backing up to {}", dest.display()))?;
     println!("{} → {}", cfg.db.display(), dest.display());
     Ok(())
 }
@@ -165,13 +203,20 @@ pub async fn export(cfg: Config) -> Result<()> {
     let pakn = match cfg.backend {
         Backend::Sqlite => {
             let path = cfg.db.clone();
-            let backend = tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path)).await??;
+            let backend =
+                tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path))
+                    .await??;
             backend.pakn(Arc::new(SystemClock), refdata)
         }
-        Backend::Aws => pakn_aws::pakn_from_env().await.context("building the AWS backend")?,
+        Backend::Aws => pakn_aws::pakn_from_env()
+            .await
+            .context("building the AWS backend")?,
     };
     let admin = pakn_core::auth::Principal::system("export");
-    let mut params = pakn_core::service::ListParams { limit: Some(200), ..Default::default() };
+    let mut params = pakn_core::service::ListParams {
+        limit: Some(200),
+        ..Default::default()
+    };
     let mut n = 0usize;
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -7,6 +7,6 @@ mod binary;
 mod contract;
 mod deadlines;
 mod http;
+mod lambda;
 mod oversight_http;
 mod template;
-mod lambda;
