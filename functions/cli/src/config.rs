@@ -22,6 +22,8 @@ pub struct Config {
     /// Seconds between deadline sweeps in `pakn serve`.
     pub sweep_every: u64,
     pub refdata_dir: Option<PathBuf>,
+    /// Run the clock this many times faster than real time (demos of the deadline sweep).
+    pub clock_speed: Option<f64>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -55,7 +57,19 @@ impl Config {
                 }
             }
         }
+        let clock_speed = match var("PAKN_CLOCK_SPEED") {
+            None => None,
+            Some(s) => Some(
+                s.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && *x >= 1.0 && *x <= 1_000_000.0)
+                    .with_context(|| {
+                        format!("PAKN_CLOCK_SPEED must be a number from 1 to 1000000 (got '{s}')")
+                    })?,
+            ),
+        };
         Ok(Config {
+            clock_speed,
             backend,
             db: var("PAKN_DB")
                 .map(PathBuf::from)

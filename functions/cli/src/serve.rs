@@ -17,7 +17,19 @@ const SWEEP_LIMIT: usize = 1000;
 
 pub async fn serve(cfg: Config) -> Result<()> {
     let refdata = Arc::new(cfg.refdata()?);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = match cfg.clock_speed {
+        Some(speed) => {
+            tracing::warn!(
+                speed,
+                "PAKN_CLOCK_SPEED: the clock runs faster than real time (demo only)"
+            );
+            Arc::new(pakn_core::ports::ScaledClock::new(
+                chrono::Utc::now(),
+                speed,
+            ))
+        }
+        None => Arc::new(SystemClock),
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
 
@@ -42,9 +54,10 @@ pub async fn serve(cfg: Config) -> Result<()> {
             (pakn, auth, format!("SQLite {}", cfg.db.display()))
         }
         Backend::Aws => {
-            let pakn = pakn_aws::pakn_from_env()
+            let mut pakn = pakn_aws::pakn_from_env()
                 .await
                 .context("building the AWS backend")?;
+            pakn.clock = clock;
             let queue_url = std::env::var("INTAKE_QUEUE_URL").unwrap_or_default();
             let sqs = aws_sdk_sqs::Client::new(&aws_sdk_config().await);
             tasks.push(tokio::spawn(crate::aws_worker::poll_intake(

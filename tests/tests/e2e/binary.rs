@@ -545,3 +545,76 @@ async fn serve_on_the_aws_backend_against_the_emulator() {
         "{st}"
     );
 }
+
+/// `PAKN_CLOCK_SPEED`: a unit that ignores a report gets its reminder and
+/// overdue alert, and after more than 15 days overdue Home Affairs finds an
+/// inspection with the evidence — on the real binary, in seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fast_clock_shows_an_ignored_report_reaching_the_inspectors() {
+    let dir = TempDir::new("fast");
+    // One real second is ten hours; the sweep runs every real second.
+    let server = Server::start(
+        &dir.path().join("pakn.db"),
+        &[("PAKN_CLOCK_SPEED", "36000"), ("PAKN_SWEEP_SECONDS", "1")],
+    );
+    let api = Api {
+        http: Client::new(),
+        base: server.base.clone(),
+    };
+    let citizen = server.token("citizen", "fast-citizen", None);
+    let inspector = server.token("inspector", "fast-inspector", None);
+    let (s, r) = api
+        .post(
+            "/v1/cases",
+            &citizen,
+            &report(Some("00070")),
+            None,
+            Some("fast-1"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{r}");
+    let id = r["id"].as_str().expect("id").to_string();
+    // Nobody at the ward acts. 24 working hours + 15 calendar days is at most
+    // about 21 calendar days (~50 real seconds at this speed, plus Tết at worst).
+    let deadline = Instant::now() + Duration::from_secs(150);
+    let view = loop {
+        let (s, v, _) = api
+            .get(&format!("/v1/inspections/case-{id}"), Some(&inspector))
+            .await;
+        if s == StatusCode::OK {
+            break v;
+        }
+        assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+        assert!(
+            Instant::now() < deadline,
+            "no inspection for the ignored case after 150 s"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(view["inspection"]["unit"], "ward:00070");
+    assert_eq!(view["inspection"]["reason"], "overdue");
+    let events: Vec<&str> = view["notifications"]
+        .as_array()
+        .expect("notifications")
+        .iter()
+        .filter_map(|n| n["event"].as_str())
+        .collect();
+    for e in [
+        "case.assigned",
+        "case.reminder",
+        "case.overdue",
+        "inspection.opened",
+    ] {
+        assert!(events.contains(&e), "{e} missing from {events:?}");
+    }
+    assert_eq!(
+        events.iter().filter(|e| **e == "case.overdue").count(),
+        1,
+        "{events:?}"
+    );
+    assert_eq!(
+        events.iter().filter(|e| **e == "inspection.opened").count(),
+        1,
+        "{events:?}"
+    );
+}
