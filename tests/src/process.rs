@@ -12,18 +12,27 @@ pub fn pakn_binary() -> PathBuf {
 /// A workspace binary (`pakn`, `pakn-api`, `pakn-router`, `pakn-deadlines`)
 /// as cargo built it for this test run, same profile as the tests.
 pub fn binary(name: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let profile = if cfg!(debug_assertions) {
         "debug"
     } else {
         "release"
     };
+    built(profile, name, "cargo build --workspace --bins")
+}
+
+/// A binary of the release profile (what ships in a Lambda bootstrap).
+pub fn release_binary(name: &str) -> PathBuf {
+    built("release", name, &format!("cargo build --release -p {name}"))
+}
+
+fn built(profile: &str, name: &str, how: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let bin = target.join(profile).join(name);
     assert!(
         bin.exists(),
-        "the {name} binary is missing at {}: run the tests with `cargo test --workspace` (which builds every binary) or `cargo build --workspace`",
+        "the {name} binary ({profile}) is missing at {}: run `{how}` first (scripts/test.sh does)",
         bin.display()
     );
     bin

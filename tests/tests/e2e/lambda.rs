@@ -1,5 +1,5 @@
 //! The real Lambda binaries (`pakn-api`, `pakn-router`, `pakn-deadlines`,
-//! host target, as cargo built them for this run) driven through the Lambda
+//! host target, release profile: what `cargo lambda build --release` ships) driven through the Lambda
 //! Runtime API by a stub on 127.0.0.1, against DynamoDB/SQS/SNS on moto:
 //! an API Gateway v2 HTTP event carrying JWT claims, an SQS batch with one
 //! poison record, and an EventBridge scheduled event.
@@ -9,7 +9,7 @@ use pakn_core::case::Status;
 use pakn_core::ids::CaseId;
 use pakn_core::ports::CaseStore;
 use pakn_tests::moto;
-use pakn_tests::process::binary;
+use pakn_tests::process::release_binary;
 use pakn_tests::runtime_stub::{Answer, RuntimeStub};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
@@ -29,7 +29,7 @@ impl Drop for Function {
 
 async fn start(bin: &str, p: &pakn_aws::Provisioned) -> Function {
     let stub = RuntimeStub::start().await;
-    let child = Command::new(binary(bin))
+    let child = Command::new(release_binary(bin))
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("AWS_LAMBDA_RUNTIME_API", &stub.addr)
@@ -140,7 +140,7 @@ async fn the_three_bootstraps_answer_the_runtime_api() {
         "{r}"
     );
     let init = api.stub.cold_init().expect("the function polled for work");
-    eprintln!("pakn-api cold init (debug build, to first poll): {init:?}");
+    eprintln!("pakn-api cold init (release build, to first poll): {init:?}");
     let stored = store
         .get_case(&id)
         .await
