@@ -3,7 +3,7 @@
 //!
 //! # What the CLI calls
 //!
-//! ```ignore
+//! ```text
 //! // Open (create + migrate) the database and start its writer thread.
 //! // Synchronous: call it once at startup (or inside spawn_blocking).
 //! let backend = pakn_local::LocalBackend::open(&config.db)?;          // -> Result<LocalBackend, StoreError>

@@ -4,7 +4,7 @@
 //! the bottom (`sqlite::*`, a temp file per test). To run the suite against
 //! another adapter, instantiate the same list with its own constructor:
 //!
-//! ```ignore
+//! ```text
 //! macro_rules! dynamo_contract { ($($t:ident),* $(,)?) => { $(
 //!     #[tokio::test] async fn $t() { let s = fresh_dynamo_store().await; crate::contract::$t(s).await; }
 //! )* } }
