@@ -2,6 +2,9 @@
 //! resources, move dead letters back.
 
 mod aws_worker;
+mod bench;
+mod bench_submit;
+mod bench_units;
 mod config;
 mod serve;
 
@@ -64,6 +67,9 @@ enum Command {
         #[arg(long, value_enum)]
         backend: Option<Backend>,
     },
+    /// Measurements for BENCHMARKS.md (loopback only, bounded).
+    #[command(subcommand)]
+    Bench(bench::Bench),
 }
 
 fn main() -> Result<()> {
@@ -129,6 +135,7 @@ fn main() -> Result<()> {
             let cfg = Config::from_env(backend)?;
             rt.block_on(serve::redrive(cfg))
         }
+        Command::Bench(b) => bench::run(&rt, b),
         Command::Backup { dest } => {
             init_tracing();
             let cfg = Config::from_env(Some(Backend::Sqlite))?;

@@ -1,0 +1,137 @@
+//! `pakn bench`: measurements whose numbers go in BENCHMARKS.md (never in
+//! tests). Everything runs on 127.0.0.1 only and is bounded in time and size.
+//!
+//! - `pakn bench lifecycle-units`: the DynamoDB write and read units (and
+//!   the SQS/SNS requests) of one case lifecycle, driven through the real
+//!   API, against a local AWS emulator ([`crate::bench_units`]).
+//! - `pakn bench submit`: accepted submissions per second, latency and the
+//!   SQLite group-commit ratio of the embedded backend ([`crate::bench_submit`]).
+
+use anyhow::{Result, bail};
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum Bench {
+    /// DynamoDB write/read units of one lifecycle (submit → route → accept → resolve → rate/close),
+    /// computed from the exact items each call writes and reads, against moto on 127.0.0.1.
+    LifecycleUnits {
+        /// The emulator (default AWS_ENDPOINT_URL); must be a 127.0.0.1/localhost address.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Also print every item written and every read, with sizes.
+        #[arg(long)]
+        detail: bool,
+    },
+    /// Accepted submissions per second on the embedded backend (in-process `pakn serve`
+    /// composition on a temp database, loopback HTTP), with p50/p99 latency and group commit.
+    Submit {
+        /// Concurrent clients (each sends one request at a time), at most 256.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Duration of the run, at most 120 s.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Load a running `pakn serve` instead (loopback only; token from PAKN_DB / PAKN_JWT_SECRET;
+        /// group-commit counts are then not available).
+        #[arg(long)]
+        url: Option<String>,
+    },
+}
+
+pub fn run(rt: &tokio::runtime::Runtime, b: Bench) -> Result<()> {
+    match b {
+        Bench::LifecycleUnits { endpoint, detail } => {
+            let endpoint = endpoint
+                .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+                .unwrap_or_default();
+            if endpoint.is_empty() {
+                bail!(
+                    "pakn bench lifecycle-units needs an emulator: --endpoint http://127.0.0.1:<port> \
+                     (start one with .venv/bin/moto_server -H 127.0.0.1 -p <port>)"
+                );
+            }
+            loopback_only(&endpoint)?;
+            rt.block_on(crate::bench_units::run(&endpoint, detail))
+        }
+        Bench::Submit {
+            clients,
+            seconds,
+            url,
+        } => {
+            if !(1..=256).contains(&clients) {
+                bail!("--clients must be 1 to 256");
+            }
+            if !(1..=120).contains(&seconds) {
+                bail!("--seconds must be 1 to 120");
+            }
+            if let Some(u) = &url {
+                loopback_only(u)?;
+            }
+            rt.block_on(crate::bench_submit::run(clients, seconds, url))
+        }
+    }
+}
+
+/// Refuse anything but a loopback address: benches never leave the machine.
+pub fn loopback_only(url: &str) -> Result<()> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| anyhow::anyhow!("{url}: only http:// on 127.0.0.1 is allowed"))?;
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host),
+    };
+    let ok = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !ok {
+        bail!("{url}: benches only talk to 127.0.0.1 / localhost (got host '{host}')");
+    }
+    Ok(())
+}
+
+/// Sorted latencies (µs) → the p-th percentile (nearest rank).
+pub fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_urls_pass() {
+        for ok in [
+            "http://127.0.0.1:5000",
+            "http://localhost:8080/",
+            "http://[::1]:9000",
+            "http://127.0.0.2",
+        ] {
+            assert!(loopback_only(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "https://127.0.0.1:5000",
+            "http://10.0.0.1:5000",
+            "http://dynamodb.ap-southeast-1.amazonaws.com",
+            "http://127.0.0.1.example.com:80",
+        ] {
+            assert!(loopback_only(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50.0), 50);
+        assert_eq!(percentile(&v, 99.0), 99);
+        assert_eq!(percentile(&v, 100.0), 100);
+        assert_eq!(percentile(&[7], 99.0), 7);
+        assert_eq!(percentile(&[], 50.0), 0);
+    }
+}

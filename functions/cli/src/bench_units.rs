@@ -1,0 +1,1137 @@
+//! `pakn bench lifecycle-units`: what one case lifecycle costs in DynamoDB
+//! write and read units, SQS requests and SNS publishes.
+//!
+//! The emulator's own `ConsumedCapacity` cannot be used: moto 5 answers a
+//! fixed 1.0 (0.5 for a few reads) whatever the item size, and nothing at
+//! all for `TransactWriteItems`. So the units are computed here, by
+//! DynamoDB's published rules, from the exact items involved:
+//!
+//! - The SDK of the pipeline talks to the emulator through a recording
+//!   proxy on 127.0.0.1 (this module), one call at a time. Requests are
+//!   forwarded unchanged.
+//! - Around every write call the proxy scans the table (directly, not
+//!   recorded), so it knows each touched item's size before and after.
+//!   Write units per item: `ceil(max(before, after) / 1 KB)` (at least 1),
+//!   doubled inside `TransactWriteItems`. Global secondary indexes (schema
+//!   from `DescribeTable`): an index entry is the index keys, the table keys
+//!   and the projected attributes plus 100 bytes; an entry that appears or
+//!   disappears costs one write of its size, a moved key costs a delete and
+//!   a put, a changed projected attribute one write, an unchanged entry
+//!   nothing. Index writes are counted as standard writes (1×); the report
+//!   also gives the total if AWS billed them 2× inside transactions.
+//! - Reads from the responses: `GetItem` `ceil(size / 4 KB)` (at least 1,
+//!   also for an absent item), `Query` the summed size of the returned items
+//!   rounded up per 4 KB (at least 1), `BatchGetItem` per item; eventually
+//!   consistent reads (every index query) cost half.
+//!
+//! The lifecycle is driven through the real HTTP API (the same axum router
+//! the API Lambda runs) and the router's per-message code, exactly as a
+//! client and the SQS event source would.
+
+use anyhow::{Context, Result, bail};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use pakn_api::{AppState, Auth, app};
+use pakn_core::auth::Role;
+use pakn_core::ids::CaseId;
+use pakn_core::ports::SystemClock;
+use pakn_core::refdata::RefData;
+use pakn_core::unit::UnitCode;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+type ItemMap = serde_json::Map<String, Value>;
+
+// ------------------------------------------------------------ item sizes
+
+/// Size of one attribute value in DynamoDB's accounting (DynamoDB JSON).
+pub fn value_size(v: &Value) -> usize {
+    let Some((t, x)) = v.as_object().and_then(|o| o.iter().next()) else {
+        return 0;
+    };
+    let strs = |x: &Value| -> Vec<String> {
+        x.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    match t.as_str() {
+        "S" => x.as_str().map_or(0, str::len),
+        "N" => number_size(x.as_str().unwrap_or("0")),
+        "B" => b64_len(x.as_str().unwrap_or("")),
+        "BOOL" | "NULL" => 1,
+        "SS" => strs(x).iter().map(String::len).sum(),
+        "NS" => strs(x).iter().map(|n| number_size(n)).sum(),
+        "BS" => strs(x).iter().map(|b| b64_len(b)).sum(),
+        "L" => {
+            3 + x
+                .as_array()
+                .map_or(0, |a| a.iter().map(|e| 1 + value_size(e)).sum())
+        }
+        "M" => {
+            3 + x.as_object().map_or(0, |m| {
+                m.iter().map(|(k, e)| 1 + k.len() + value_size(e)).sum()
+            })
+        }
+        _ => 0,
+    }
+}
+
+/// A number: about one byte per two significant digits, plus one.
+fn number_size(n: &str) -> usize {
+    let digits: String = n.chars().filter(|c| c.is_ascii_digit()).collect();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+    significant.max(1).div_ceil(2) + 1
+}
+
+fn b64_len(s: &str) -> usize {
+    let pad = s.bytes().rev().take_while(|b| *b == b'=').count();
+    (s.len() * 3 / 4).saturating_sub(pad)
+}
+
+/// Size of an item: every attribute name plus its value.
+pub fn item_size(item: &ItemMap) -> usize {
+    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
+}
+
+/// Units of `bytes` at `per` bytes a unit, at least one.
+fn units(bytes: usize, per: usize) -> u64 {
+    bytes.div_ceil(per).max(1) as u64
+}
+
+// ---------------------------------------------------------- table schema
+
+#[derive(Debug, Clone, PartialEq)]
+enum Projection {
+    KeysOnly,
+    Include(Vec<String>),
+    All,
+}
+
+#[derive(Debug, Clone)]
+struct GsiSchema {
+    name: String,
+    pk: String,
+    sk: Option<String>,
+    projection: Projection,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Schema {
+    pk: String,
+    sk: Option<String>,
+    gsis: Vec<GsiSchema>,
+}
+
+fn key_schema(ks: &Value) -> (String, Option<String>) {
+    let (mut h, mut r) = (String::new(), None);
+    for k in ks.as_array().into_iter().flatten() {
+        let name = k["AttributeName"].as_str().unwrap_or_default().to_string();
+        match k["KeyType"].as_str() {
+            Some("HASH") => h = name,
+            Some("RANGE") => r = Some(name),
+            _ => {}
+        }
+    }
+    (h, r)
+}
+
+impl Schema {
+    fn from_describe(d: &Value) -> Schema {
+        let t = &d["Table"];
+        let (pk, sk) = key_schema(&t["KeySchema"]);
+        let gsis = t["GlobalSecondaryIndexes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|g| {
+                let (pk, sk) = key_schema(&g["KeySchema"]);
+                let pr = &g["Projection"];
+                let projection = match pr["ProjectionType"].as_str() {
+                    Some("ALL") => Projection::All,
+                    Some("INCLUDE") => Projection::Include(
+                        pr["NonKeyAttributes"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|a| a.as_str().map(String::from))
+                            .collect(),
+                    ),
+                    _ => Projection::KeysOnly,
+                };
+                GsiSchema {
+                    name: g["IndexName"].as_str().unwrap_or_default().to_string(),
+                    pk,
+                    sk,
+                    projection,
+                }
+            })
+            .collect();
+        Schema { pk, sk, gsis }
+    }
+
+    /// The primary key of an item (or of a `Key` map), as a comparable string.
+    fn key_of(&self, item: &ItemMap) -> String {
+        let part = |a: &str| item.get(a).map(|v| v.to_string()).unwrap_or_default();
+        format!(
+            "{}|{}",
+            part(&self.pk),
+            self.sk.as_deref().map(part).unwrap_or_default()
+        )
+    }
+
+    fn key_map(&self, item: &ItemMap) -> ItemMap {
+        item.iter()
+            .filter(|(k, _)| **k == self.pk || Some(k.as_str()) == self.sk.as_deref())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The entry `item` has in index `g` (its key and its size), if any.
+    fn index_entry(&self, g: &GsiSchema, item: &ItemMap) -> Option<(String, ItemMap, usize)> {
+        let gpk = item.get(&g.pk)?;
+        let gsk = match &g.sk {
+            Some(s) => Some(item.get(s)?),
+            None => None,
+        };
+        let mut entry = ItemMap::new();
+        for (k, v) in item {
+            let keep = *k == g.pk
+                || Some(k.as_str()) == g.sk.as_deref()
+                || *k == self.pk
+                || Some(k.as_str()) == self.sk.as_deref()
+                || match &g.projection {
+                    Projection::All => true,
+                    Projection::Include(attrs) => attrs.contains(k),
+                    Projection::KeysOnly => false,
+                };
+            if keep {
+                entry.insert(k.clone(), v.clone());
+            }
+        }
+        let size = item_size(&entry) + 100;
+        let key = format!("{gpk}|{}", gsk.map(|v| v.to_string()).unwrap_or_default());
+        Some((key, entry, size))
+    }
+}
+
+/// `CASE#01J…` / `EVT#0000000002` → `CASE / EVT` (what kind of item).
+fn label(item: &ItemMap, s: &Schema) -> String {
+    let kind = |a: &str| -> String {
+        let v = item.get(a).and_then(|v| v["S"].as_str()).unwrap_or("?");
+        match v.split_once('#') {
+            Some((p, _)) => p.to_string(),
+            None if v.starts_with(|c: char| c.is_ascii_digit()) => "<day>".into(),
+            None => v.to_string(),
+        }
+    };
+    match &s.sk {
+        Some(sk) => format!("{} / {}", kind(&s.pk), kind(sk)),
+        None => kind(&s.pk),
+    }
+}
+
+// --------------------------------------------------------------- records
+
+#[derive(Debug, Clone)]
+struct WriteRec {
+    step: String,
+    op: String,
+    transact: bool,
+    what: String,
+    before: usize,
+    after: usize,
+    table_wru: u64,
+    /// (index, change, units)
+    gsi: Vec<(String, &'static str, u64)>,
+}
+
+#[derive(Debug, Clone)]
+struct ReadRec {
+    step: String,
+    op: String,
+    what: String,
+    consistent: bool,
+    items: usize,
+    bytes: usize,
+    rru: f64,
+}
+
+#[derive(Debug, Clone)]
+struct Call {
+    step: String,
+    service: &'static str,
+    op: String,
+}
+
+#[derive(Default)]
+struct Recorder {
+    step: String,
+    steps: Vec<String>,
+    calls: Vec<Call>,
+    writes: Vec<WriteRec>,
+    reads: Vec<ReadRec>,
+    schemas: HashMap<String, Schema>,
+}
+
+#[derive(Clone)]
+struct Proxy {
+    upstream: String,
+    http: reqwest::Client,
+    rec: Arc<Mutex<Recorder>>,
+}
+
+// ----------------------------------------------------------------- proxy
+
+async fn forward(
+    State(p): State<Proxy>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    // One call at a time, so the snapshots around a write see only that write.
+    let mut rec = p.rec.lock().await;
+    match handle(&p, &mut rec, method, uri, headers, body).await {
+        Ok(r) => r,
+        Err(e) => (StatusCode::BAD_GATEWAY, format!("bench proxy: {e:#}")).into_response(),
+    }
+}
+
+/// A DynamoDB call of the proxy's own (not recorded), signed like the caller's.
+async fn ddb(p: &Proxy, auth: &HeaderMap, op: &str, body: Value) -> Result<Value> {
+    let mut req = p
+        .http
+        .post(&p.upstream)
+        .header("x-amz-target", format!("DynamoDB_20120810.{op}"))
+        .header("content-type", "application/x-amz-json-1.0");
+    for h in ["authorization", "x-amz-date", "x-amz-security-token"] {
+        if let Some(v) = auth.get(h) {
+            req = req.header(h, v.clone());
+        }
+    }
+    let r = req.body(body.to_string()).send().await?;
+    let st = r.status();
+    let b = r.bytes().await?;
+    if !st.is_success() {
+        bail!("{op}: {st}: {}", String::from_utf8_lossy(&b));
+    }
+    Ok(serde_json::from_slice(&b)?)
+}
+
+async fn scan(
+    p: &Proxy,
+    auth: &HeaderMap,
+    table: &str,
+    s: &Schema,
+) -> Result<HashMap<String, ItemMap>> {
+    let mut out = HashMap::new();
+    let mut start: Option<Value> = None;
+    loop {
+        let mut body = json!({"TableName": table, "ConsistentRead": true});
+        if let Some(k) = start.take() {
+            body["ExclusiveStartKey"] = k;
+        }
+        let r = ddb(p, auth, "Scan", body).await?;
+        for it in r["Items"].as_array().into_iter().flatten() {
+            if let Some(m) = it.as_object() {
+                out.insert(s.key_of(m), m.clone());
+            }
+        }
+        match r.get("LastEvaluatedKey") {
+            Some(k) if !k.is_null() => start = Some(k.clone()),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// (table, key, transactional) of every item a write call touches.
+fn write_targets(op: &str, req: &Value) -> Vec<(String, ItemMap, bool)> {
+    let obj = |v: &Value| v.as_object().cloned().unwrap_or_default();
+    let table = |v: &Value| v["TableName"].as_str().unwrap_or_default().to_string();
+    match op {
+        "PutItem" => vec![(table(req), obj(&req["Item"]), false)],
+        "UpdateItem" | "DeleteItem" => vec![(table(req), obj(&req["Key"]), false)],
+        "TransactWriteItems" => req["TransactItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|ti| {
+                let (kind, x) = ti.as_object()?.iter().next()?;
+                let k = if kind == "Put" { &x["Item"] } else { &x["Key"] };
+                Some((table(x), obj(k), true))
+            })
+            .collect(),
+        "BatchWriteItem" => req["RequestItems"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .flat_map(|(t, reqs)| {
+                reqs.as_array().into_iter().flatten().filter_map(move |r| {
+                    let k = r
+                        .get("PutRequest")
+                        .map(|p| &p["Item"])
+                        .or_else(|| r.get("DeleteRequest").map(|d| &d["Key"]))?;
+                    Some((t.clone(), obj(k), false))
+                })
+            })
+            .collect(),
+        _ => vec![],
+    }
+}
+
+async fn handle(
+    p: &Proxy,
+    rec: &mut Recorder,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let (service, op): (&'static str, String) =
+        if let Some(op) = target.strip_prefix("DynamoDB_20120810.") {
+            ("dynamodb", op.into())
+        } else if let Some(op) = target.strip_prefix("AmazonSQS.") {
+            ("sqs", op.into())
+        } else {
+            // Query protocol (SNS, older SQS): Action=… in the form body.
+            let form = String::from_utf8_lossy(&body);
+            let action = form
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("Action="))
+                .unwrap_or("?")
+                .to_string();
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            (if auth.contains("/sqs/") { "sqs" } else { "sns" }, action)
+        };
+    rec.calls.push(Call {
+        step: rec.step.clone(),
+        service,
+        op: op.clone(),
+    });
+    let req: Value = if service == "dynamodb" {
+        serde_json::from_slice(&body).unwrap_or(Value::Null)
+    } else {
+        Value::Null
+    };
+    let targets = if service == "dynamodb" {
+        write_targets(&op, &req)
+    } else {
+        vec![]
+    };
+    let mut before: HashMap<String, HashMap<String, ItemMap>> = HashMap::new();
+    for (t, _, _) in &targets {
+        if !rec.schemas.contains_key(t) {
+            let d = ddb(p, &headers, "DescribeTable", json!({"TableName": t})).await?;
+            rec.schemas.insert(t.clone(), Schema::from_describe(&d));
+        }
+        if !before.contains_key(t) {
+            before.insert(t.clone(), scan(p, &headers, t, &rec.schemas[t]).await?);
+        }
+    }
+
+    let path = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+    let mut fwd = p.http.request(method, format!("{}{path}", p.upstream));
+    for (k, v) in &headers {
+        if !matches!(
+            k.as_str(),
+            "host" | "content-length" | "connection" | "transfer-encoding"
+        ) {
+            fwd = fwd.header(k.clone(), v.clone());
+        }
+    }
+    let res = fwd
+        .body(body)
+        .send()
+        .await
+        .context("forwarding to the emulator")?;
+    let status = res.status();
+    let res_headers = res.headers().clone();
+    let res_body = res.bytes().await?;
+
+    if service == "dynamodb" && status.is_success() {
+        let step = rec.step.clone();
+        if !targets.is_empty() {
+            let mut after: HashMap<String, HashMap<String, ItemMap>> = HashMap::new();
+            for (t, _, _) in &targets {
+                if !after.contains_key(t) {
+                    after.insert(t.clone(), scan(p, &headers, t, &rec.schemas[t]).await?);
+                }
+            }
+            for (t, key, transact) in &targets {
+                let s = &rec.schemas[t];
+                let k = s.key_of(&s.key_map(key));
+                let b = before[t].get(&k);
+                let a = after[t].get(&k);
+                let (bs, as_) = (b.map_or(0, item_size), a.map_or(0, item_size));
+                let mult = if *transact { 2 } else { 1 };
+                let mut gsi = Vec::new();
+                for g in &s.gsis {
+                    let eb = b.and_then(|i| s.index_entry(g, i));
+                    let ea = a.and_then(|i| s.index_entry(g, i));
+                    let change = match (&eb, &ea) {
+                        (None, None) => None,
+                        (None, Some(x)) => Some(("add", units(x.2, 1024))),
+                        (Some(x), None) => Some(("remove", units(x.2, 1024))),
+                        (Some(x), Some(y)) if x.0 != y.0 => {
+                            Some(("move", units(x.2, 1024) + units(y.2, 1024)))
+                        }
+                        (Some(x), Some(y)) if x.1 != y.1 => {
+                            Some(("update", units(x.2.max(y.2), 1024)))
+                        }
+                        _ => None,
+                    };
+                    if let Some((what, u)) = change {
+                        gsi.push((g.name.clone(), what, u));
+                    }
+                }
+                rec.writes.push(WriteRec {
+                    step: step.clone(),
+                    op: op.clone(),
+                    transact: *transact,
+                    what: label(a.or(b).unwrap_or(key), s),
+                    before: bs,
+                    after: as_,
+                    table_wru: units(bs.max(as_), 1024) * mult,
+                    gsi,
+                });
+            }
+        } else {
+            let resp: Value = serde_json::from_slice(&res_body).unwrap_or(Value::Null);
+            account_reads(rec, &step, &op, &req, &resp);
+        }
+    }
+
+    let mut out = Response::builder().status(status);
+    for (k, v) in &res_headers {
+        if !matches!(
+            k.as_str(),
+            "content-length" | "connection" | "transfer-encoding"
+        ) {
+            out = out.header(k.clone(), v.clone());
+        }
+    }
+    Ok(out.body(axum::body::Body::from(res_body))?)
+}
+
+fn account_reads(rec: &mut Recorder, step: &str, op: &str, req: &Value, resp: &Value) {
+    let consistent = |v: &Value| v["ConsistentRead"].as_bool().unwrap_or(false);
+    let factor = |c: bool| if c { 1.0 } else { 0.5 };
+    let objs = |v: &Value| -> Vec<ItemMap> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i.as_object().cloned())
+            .collect()
+    };
+    let first_value = |req: &Value| -> String {
+        req["ExpressionAttributeValues"]
+            .as_object()
+            .and_then(|m| m.get(":pk").or_else(|| m.get(":gpk")))
+            .and_then(|v| v["S"].as_str())
+            .map(|s| s.split('#').next().unwrap_or(s).to_string())
+            .unwrap_or_default()
+    };
+    let mut push = |what: String, c: bool, items: usize, bytes: usize, rru: f64| {
+        rec.reads.push(ReadRec {
+            step: step.into(),
+            op: op.into(),
+            what,
+            consistent: c,
+            items,
+            bytes,
+            rru,
+        })
+    };
+    match op {
+        "GetItem" => {
+            let c = consistent(req);
+            let item = resp["Item"].as_object();
+            let size = item.map_or(0, item_size);
+            let what = req["Key"]
+                .as_object()
+                .and_then(|k| k.values().next())
+                .and_then(|v| v["S"].as_str())
+                .map(|s| s.split('#').next().unwrap_or(s).to_string())
+                .unwrap_or_default();
+            let what = if item.is_some() {
+                what
+            } else {
+                format!("{what} (absent)")
+            };
+            push(
+                what,
+                c,
+                item.is_some() as usize,
+                size,
+                units(size, 4096) as f64 * factor(c),
+            );
+        }
+        "Query" | "Scan" => {
+            let c = consistent(req);
+            let items = objs(&resp["Items"]);
+            let bytes: usize = items.iter().map(item_size).sum();
+            let on = req["IndexName"].as_str().unwrap_or("table");
+            let mut what = format!("{on} {}", first_value(req));
+            if req["Select"].as_str() == Some("COUNT") || resp["ScannedCount"] != resp["Count"] {
+                what.push_str(" (items filtered or counted: size not seen, minimum assumed)");
+            }
+            push(
+                what,
+                c,
+                items.len(),
+                bytes,
+                units(bytes, 4096) as f64 * factor(c),
+            );
+        }
+        "BatchGetItem" => {
+            for (t, r) in resp["Responses"].as_object().into_iter().flatten() {
+                let c = consistent(&req["RequestItems"][t]);
+                let items = objs(r);
+                let bytes: usize = items.iter().map(item_size).sum();
+                let rru = items
+                    .iter()
+                    .fold(0.0, |a, i| a + units(item_size(i), 4096) as f64 * factor(c));
+                push("batch".into(), c, items.len(), bytes, rru);
+            }
+        }
+        "TransactGetItems" => {
+            for r in resp["Responses"].as_array().into_iter().flatten() {
+                let size = r["Item"].as_object().map_or(0, item_size);
+                push(
+                    "transact".into(),
+                    true,
+                    1,
+                    size,
+                    2.0 * units(size, 4096) as f64,
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+// ------------------------------------------------------------- lifecycle
+
+async fn set_step(rec: &Mutex<Recorder>, step: &str) {
+    let mut r = rec.lock().await;
+    r.step = step.to_string();
+    r.steps.push(step.to_string());
+}
+
+async fn expect(res: reqwest::Response, want: u16, what: &str) -> Result<(Value, Option<String>)> {
+    let st = res.status().as_u16();
+    let etag = res
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    if st != want {
+        bail!("{what}: expected {want}, got {st}: {body}");
+    }
+    Ok((body, etag))
+}
+
+pub async fn run(endpoint: &str, detail: bool) -> Result<()> {
+    let region = std::env::var("AWS_REGION")
+        .ok()
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| "ap-southeast-1".into());
+    let endpoint = endpoint.trim_end_matches('/').to_string();
+    let direct = pakn_aws::emulator_sdk_config(&endpoint, &region).await;
+    let prefix = format!("pakn-bench-{}", Utc::now().timestamp_millis());
+    let prov = pakn_aws::provision(&direct, &pakn_aws::Names::with_prefix(&prefix))
+        .await
+        .context("provisioning on the emulator")?;
+
+    let rec = Arc::new(Mutex::new(Recorder::default()));
+    let proxy = Proxy {
+        upstream: endpoint.clone(),
+        http: reqwest::Client::new(),
+        rec: rec.clone(),
+    };
+    let inspector = proxy.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let proxy_addr = listener.local_addr()?;
+    tokio::spawn(
+        axum::serve(listener, Router::new().fallback(forward).with_state(proxy)).into_future(),
+    );
+
+    let sdk = pakn_aws::emulator_sdk_config(&format!("http://{proxy_addr}"), &region).await;
+    let cfg = pakn_aws::AwsConfig {
+        table_name: prov.table.clone(),
+        intake_queue_url: prov.queue_url.clone(),
+        topic_arn: prov.topic_arn.clone(),
+        refdata_dir: None,
+    };
+    let pakn = pakn_aws::pakn_with(
+        &sdk,
+        &cfg,
+        Arc::new(RefData::embedded()),
+        Arc::new(SystemClock),
+    );
+    let secret: Vec<u8> = rand::random::<[u8; 32]>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        .into_bytes();
+    let api = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", api.local_addr()?);
+    let state = AppState {
+        pakn: pakn.clone(),
+        auth: Auth::Hs256 {
+            secret: secret.clone(),
+        },
+    };
+    tokio::spawn(axum::serve(api, app(state)).into_future());
+
+    let now = Utc::now();
+    let hour = chrono::Duration::hours(1);
+    let unit = UnitCode::parse("ward:00070").map_err(|e| anyhow::anyhow!(e.message))?;
+    let citizen = pakn_api::token::mint(&secret, "cong-dan-bench", Role::Citizen, None, hour, now);
+    let official = pakn_api::token::mint(
+        &secret,
+        "can-bo-bench",
+        Role::Official,
+        Some(&unit),
+        hour,
+        now,
+    );
+    let http = reqwest::Client::new();
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+
+    set_step(&rec, "1 submit (POST /v1/cases)").await;
+    let report = json!({
+        "kind": "field",
+        "category": "lighting",
+        "title": "Đèn đường hỏng trên phố Hàng Bài",
+        "description": "Ba cột đèn trên phố Hàng Bài, đoạn từ Tràng Thi đến Hai Bà Trưng, không sáng từ tối qua; đi lại buổi tối rất nguy hiểm.",
+        "urgency": "normal",
+        "location": {"lat": 21.0245, "lng": 105.8525, "address": "Phố Hàng Bài, Hoàn Kiếm", "ward_code": "00070"},
+        "media": ["https://example.org/anh/den-hong-1.jpg"],
+        "channel": "app",
+        "contact": {"name": "Nguyễn Văn A", "phone": "0912 345 678", "email": "a@example.org"}
+    });
+    let res = http
+        .post(format!("{base}/v1/cases"))
+        .bearer_auth(&citizen)
+        .header("idempotency-key", format!("bench-{prefix}"))
+        .json(&report)
+        .send()
+        .await?;
+    let (receipt, _) = expect(res, 202, "submit").await?;
+    let id = receipt["id"]
+        .as_str()
+        .context("submit answered no id")?
+        .to_string();
+
+    set_step(&rec, "2 route (router Lambda: SQS receive, route, delete)").await;
+    let mut routed = false;
+    for _ in 0..5 {
+        let got = sqs
+            .receive_message()
+            .queue_url(&prov.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await?;
+        for m in got.messages() {
+            let cid = m
+                .body()
+                .and_then(|b| serde_json::from_str::<Value>(b).ok())
+                .and_then(|v| v["case_id"].as_str().and_then(CaseId::parse))
+                .context("undecodable intake message")?;
+            pakn.route_case(&cid)
+                .await
+                .map_err(|e| anyhow::anyhow!("route: {e:?}"))?;
+            if let Some(h) = m.receipt_handle() {
+                sqs.delete_message()
+                    .queue_url(&prov.queue_url)
+                    .receipt_handle(h)
+                    .send()
+                    .await?;
+            }
+            routed = true;
+        }
+        if routed {
+            break;
+        }
+    }
+    if !routed {
+        bail!("the intake message never arrived");
+    }
+
+    let get = |token: &str| {
+        http.get(format!("{base}/v1/cases/{id}"))
+            .bearer_auth(token.to_string())
+            .send()
+    };
+    let act = |token: &str, action: &str, etag: &str, body: Value| {
+        http.post(format!("{base}/v1/cases/{id}/{action}"))
+            .bearer_auth(token.to_string())
+            .header("if-match", etag.to_string())
+            .json(&body)
+            .send()
+    };
+
+    set_step(&rec, "3 official opens the case (GET)").await;
+    let (_, etag) = expect(get(&official).await?, 200, "official GET").await?;
+    let etag = etag.context("no ETag")?;
+
+    set_step(&rec, "4 accept").await;
+    let (_, etag) = expect(
+        act(&official, "accept", &etag, json!({})).await?,
+        200,
+        "accept",
+    )
+    .await?;
+    let etag = etag.context("no ETag")?;
+
+    set_step(&rec, "5 resolve").await;
+    let answer = json!({
+        "answer": "Đã thay bóng và sửa đường dây cho ba cột đèn; đèn sáng lại từ tối nay.",
+        "evidence": ["https://example.org/anh/den-da-sua.jpg"]
+    });
+    let (_, _) = expect(
+        act(&official, "resolve", &etag, answer).await?,
+        200,
+        "resolve",
+    )
+    .await?;
+
+    set_step(&rec, "6 citizen opens the case (GET)").await;
+    let (_, etag) = expect(get(&citizen).await?, 200, "citizen GET").await?;
+    let etag = etag.context("no ETag")?;
+
+    set_step(&rec, "7 rate (closes the case)").await;
+    let rate = json!({"score": 5, "comment": "Cảm ơn phường đã xử lý nhanh."});
+    let (closed, _) = expect(act(&citizen, "rate", &etag, rate).await?, 200, "rate").await?;
+    if closed["status"] != "closed" {
+        bail!("after rating the case is {}, not closed", closed["status"]);
+    }
+
+    set_step(&rec, "per run: one deadline sweep (shared by all cases)").await;
+    let sweep = pakn
+        .sweep(1000)
+        .await
+        .map_err(|e| anyhow::anyhow!("sweep: {e:?}"))?;
+
+    let r = rec.lock().await;
+    print!("{}", render(&r, detail, &id, &format!("{sweep:?}")));
+    println!("{}", storage(&inspector, &r, &prov.table, &id).await?);
+    Ok(())
+}
+
+/// What one closed case keeps in the table: its items (plus DynamoDB's
+/// 100 bytes of per-item overhead) and its index entries. Daily rollups are
+/// shared by all cases of a day and left out.
+async fn storage(p: &Proxy, r: &Recorder, table: &str, id: &str) -> Result<String> {
+    let s = r.schemas.get(table).context("no schema recorded")?;
+    // The emulator reads the region from the credential scope; it checks no signature.
+    let region = std::env::var("AWS_REGION")
+        .ok()
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| "ap-southeast-1".into());
+    let mut auth = HeaderMap::new();
+    auth.insert(
+        "authorization",
+        format!(
+            "AWS4-HMAC-SHA256 Credential=testing/20250101/{region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0"
+        )
+        .parse()?,
+    );
+    let all = scan(p, &auth, table, s).await?;
+    let (mut n, mut bytes, mut idx, mut kinds) =
+        (0, 0, 0, BTreeMap::<String, (usize, usize)>::new());
+    for item in all.values() {
+        let pk = item
+            .get(&s.pk)
+            .and_then(|v| v["S"].as_str())
+            .unwrap_or_default();
+        let mine = pk == format!("CASE#{id}")
+            || item.get("case_id").and_then(|v| v["S"].as_str()) == Some(id);
+        if !mine {
+            continue;
+        }
+        n += 1;
+        let size = item_size(item) + 100;
+        bytes += size;
+        let e = kinds.entry(label(item, s)).or_default();
+        e.0 += 1;
+        e.1 += size;
+        for g in &s.gsis {
+            if let Some((_, _, sz)) = s.index_entry(g, item) {
+                idx += sz;
+            }
+        }
+    }
+    Ok(format!(
+        "Storage of the closed case: {n} items, {bytes} B with overhead ({kinds:?}); index entries {idx} B; \
+         total {} B",
+        bytes + idx
+    ))
+}
+
+// ---------------------------------------------------------------- report
+
+fn render(r: &Recorder, detail: bool, id: &str, sweep: &str) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Case {id}: lifecycle driven through the API and the router on the emulator.\n"
+    );
+    let _ = writeln!(
+        o,
+        "| step | DynamoDB calls | table WRU | GSI WRU | WRU | RRU | SQS requests | SNS publishes |"
+    );
+    let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---:|---:|");
+    let (mut tw_l, mut gw_l, mut rr_l, mut sq_l, mut sn_l) = (0u64, 0u64, 0f64, 0usize, 0usize);
+    for step in &r.steps {
+        let calls: Vec<&Call> = r.calls.iter().filter(|c| &c.step == step).collect();
+        let mut ops: BTreeMap<String, usize> = BTreeMap::new();
+        for c in calls.iter().filter(|c| c.service == "dynamodb") {
+            *ops.entry(c.op.clone()).or_default() += 1;
+        }
+        let tx_items = r
+            .writes
+            .iter()
+            .filter(|w| &w.step == step && w.transact)
+            .count();
+        let ops = ops
+            .iter()
+            .map(|(op, n)| {
+                let mut s = if *n > 1 {
+                    format!("{op} ×{n}")
+                } else {
+                    op.clone()
+                };
+                if op == "TransactWriteItems" {
+                    let _ = write!(s, " ({tx_items} items)");
+                }
+                s
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let t: u64 = r
+            .writes
+            .iter()
+            .filter(|w| &w.step == step)
+            .map(|w| w.table_wru)
+            .sum();
+        let g: u64 = r
+            .writes
+            .iter()
+            .filter(|w| &w.step == step)
+            .flat_map(|w| w.gsi.iter().map(|x| x.2))
+            .sum();
+        let rd: f64 = r
+            .reads
+            .iter()
+            .filter(|x| &x.step == step)
+            .fold(0.0, |a, x| a + x.rru);
+        let q = calls.iter().filter(|c| c.service == "sqs").count();
+        let sns = calls
+            .iter()
+            .filter(|c| c.service == "sns" && c.op == "Publish")
+            .count();
+        let _ = writeln!(
+            o,
+            "| {step} | {ops} | {t} | {g} | {} | {rd} | {q} | {sns} |",
+            t + g
+        );
+        if step.starts_with("per run") {
+            continue;
+        }
+        tw_l += t;
+        gw_l += g;
+        rr_l += rd;
+        sq_l += q;
+        sn_l += sns;
+    }
+    let _ = writeln!(
+        o,
+        "| **lifecycle (steps 1–7)** | | **{tw_l}** | **{gw_l}** | **{}** | **{rr_l}** | **{sq_l}** | **{sn_l}** |",
+        tw_l + gw_l
+    );
+    let gsi_in_tx: u64 = r
+        .writes
+        .iter()
+        .filter(|w| w.transact && !w.step.starts_with("per run"))
+        .flat_map(|w| w.gsi.iter().map(|x| x.2))
+        .sum();
+    let _ = writeln!(
+        o,
+        "\nIf index writes caused by transactions were billed 2× as well: {} WRU.\n",
+        tw_l + gw_l + gsi_in_tx
+    );
+
+    // Where the write units go, by item kind.
+    let mut by: BTreeMap<String, (usize, u64, u64)> = BTreeMap::new();
+    for w in r.writes.iter().filter(|w| !w.step.starts_with("per run")) {
+        let e = by.entry(w.what.clone()).or_default();
+        e.0 += 1;
+        e.1 += w.table_wru;
+        e.2 += w.gsi.iter().map(|x| x.2).sum::<u64>();
+    }
+    let _ = writeln!(
+        o,
+        "| item written (pk / sk) | writes | table WRU | GSI WRU |"
+    );
+    let _ = writeln!(o, "|---|---:|---:|---:|");
+    for (what, (n, t, g)) in &by {
+        let _ = writeln!(o, "| {what} | {n} | {t} | {g} |");
+    }
+    let mut by_gsi: BTreeMap<String, (usize, u64)> = BTreeMap::new();
+    for w in r.writes.iter().filter(|w| !w.step.starts_with("per run")) {
+        for (g, _, u) in &w.gsi {
+            let e = by_gsi.entry(g.clone()).or_default();
+            e.0 += 1;
+            e.1 += u;
+        }
+    }
+    let _ = writeln!(o, "\n| index | entry changes | WRU |");
+    let _ = writeln!(o, "|---|---:|---:|");
+    for (g, (n, u)) in &by_gsi {
+        let _ = writeln!(o, "| {g} | {n} | {u} |");
+    }
+    let sizes: Vec<String> = r
+        .writes
+        .iter()
+        .filter(|w| w.what == "CASE / CASE" || w.what == "CASE / BODY")
+        .map(|w| format!("{} {}→{} B", w.what, w.before, w.after))
+        .collect();
+    let _ = writeln!(o, "\nCase item sizes per write: {}", sizes.join("; "));
+    let _ = writeln!(o, "Sweep: {sweep}");
+
+    if detail {
+        let _ = writeln!(o, "\nWrites:");
+        for w in &r.writes {
+            let _ = writeln!(
+                o,
+                "  [{}] {}{} {}: {} → {} B, {} WRU, index {:?}",
+                w.step,
+                w.op,
+                if w.transact { " (tx)" } else { "" },
+                w.what,
+                w.before,
+                w.after,
+                w.table_wru,
+                w.gsi
+            );
+        }
+        let _ = writeln!(o, "Reads:");
+        for x in &r.reads {
+            let _ = writeln!(
+                o,
+                "  [{}] {} {}{}: {} items, {} B, {} RRU",
+                x.step,
+                x.op,
+                x.what,
+                if x.consistent { " (consistent)" } else { "" },
+                x.items,
+                x.bytes,
+                x.rru
+            );
+        }
+        let _ = writeln!(o, "Other calls:");
+        for c in r.calls.iter().filter(|c| c.service != "dynamodb") {
+            let _ = writeln!(o, "  [{}] {} {}", c.step, c.service, c.op);
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(v: Value) -> ItemMap {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn sizes_follow_dynamodb_rules() {
+        // Names count, strings by UTF-8 bytes, numbers ~ digits/2 + 1.
+        assert_eq!(item_size(&item(json!({"pk": {"S": "CASE#1"}}))), 2 + 6);
+        assert_eq!(item_size(&item(json!({"đ": {"S": "ê"}}))), 2 + 2);
+        assert_eq!(value_size(&json!({"N": "7"})), 2);
+        assert_eq!(value_size(&json!({"N": "1700000000"})), 2); // "17": two significant digits
+        assert_eq!(value_size(&json!({"N": "12345"})), 3 + 1);
+        assert_eq!(value_size(&json!({"BOOL": true})), 1);
+        assert_eq!(
+            value_size(&json!({"L": [{"S": "ab"}, {"N": "1"}]})),
+            3 + (1 + 2) + (1 + 2)
+        );
+        assert_eq!(value_size(&json!({"M": {"a": {"S": "xy"}}})), 3 + 1 + 1 + 2);
+        assert_eq!(value_size(&json!({"B": "AAEC"})), 3);
+        assert_eq!(units(0, 1024), 1, "a write costs at least one unit");
+        assert_eq!(units(1024, 1024), 1);
+        assert_eq!(units(1025, 1024), 2);
+        assert_eq!(units(4097, 4096), 2);
+    }
+
+    fn schema() -> Schema {
+        Schema::from_describe(&json!({"Table": {
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "GlobalSecondaryIndexes": [
+                {"IndexName": "g1", "KeySchema": [{"AttributeName": "g1pk", "KeyType": "HASH"}, {"AttributeName": "g1sk", "KeyType": "RANGE"}],
+                 "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["due"]}},
+                {"IndexName": "g2", "KeySchema": [{"AttributeName": "g2pk", "KeyType": "HASH"}],
+                 "Projection": {"ProjectionType": "KEYS_ONLY"}}
+            ]
+        }}))
+    }
+
+    #[test]
+    fn index_entries_hold_keys_projection_and_overhead() {
+        let s = schema();
+        let a = item(json!({
+            "pk": {"S": "P"}, "sk": {"S": "S"}, "g1pk": {"S": "U"}, "g1sk": {"S": "T"},
+            "due": {"S": "D"}, "doc": {"S": "a long document"}
+        }));
+        let (k, entry, size) = s.index_entry(&s.gsis[0], &a).unwrap();
+        assert!(!entry.contains_key("doc"), "not projected");
+        assert_eq!(size, (2 + 1) + (2 + 1) + (4 + 1) + (4 + 1) + (3 + 1) + 100);
+        assert_eq!(k, "{\"S\":\"U\"}|{\"S\":\"T\"}");
+        assert!(s.index_entry(&s.gsis[1], &a).is_none(), "sparse: no g2pk");
+        // A key map (pk, sk) finds the item it names.
+        assert_eq!(s.key_of(&s.key_map(&a)), s.key_of(&a));
+        assert_eq!(label(&a, &s), "P / S");
+    }
+
+    #[test]
+    fn write_targets_cover_transactions_and_single_writes() {
+        let req = json!({"TransactItems": [
+            {"Put": {"TableName": "t", "Item": {"pk": {"S": "a"}, "sk": {"S": "b"}, "x": {"S": "y"}}}},
+            {"Update": {"TableName": "t", "Key": {"pk": {"S": "c"}, "sk": {"S": "d"}}}}
+        ]});
+        let t = write_targets("TransactWriteItems", &req);
+        assert_eq!(t.len(), 2);
+        assert!(t.iter().all(|(table, _, tx)| table == "t" && *tx));
+        let u = write_targets(
+            "UpdateItem",
+            &json!({"TableName": "t", "Key": {"pk": {"S": "c"}}}),
+        );
+        assert_eq!((u.len(), u[0].2), (1, false));
+        assert!(write_targets("GetItem", &json!({})).is_empty());
+    }
+}
