@@ -1,5 +1,7 @@
-//! Shared helpers for the end-to-end tests (moto fixture, spawn helpers).
+//! Shared helpers for the end-to-end tests (moto fixture, spawn helpers, the
+//! HTTP harness).
 
+pub mod http_app;
 pub mod moto;
 pub mod process;
 pub mod runtime_stub;

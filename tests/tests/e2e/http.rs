@@ -3,225 +3,23 @@
 //! status the API produces, the permission rows of CONTRACT.md the API
 //! exposes, If-Match, idempotency, and the OpenAPI coverage.
 
-use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::http::{Method, Request};
 use chrono::{DateTime, Duration, Utc};
-use pakn_api::{AppState, Auth, app, token};
-use pakn_core::Pakn;
+use pakn_api::{Auth, token};
 use pakn_core::auth::Role;
 use pakn_core::ids::CaseId;
-use pakn_core::ports::ManualClock;
-use pakn_core::refdata::RefData;
-use pakn_core::unit::UnitCode;
-use pakn_local::LocalBackend;
-use pakn_tests::process::TempDir;
+use pakn_tests::http_app::{Api, Bodies, HOAN_KIEM, SECRET, at, citizen, report, tok};
 use serde_json::{Value, json};
-use std::sync::Arc;
-use tower::ServiceExt;
-
-const SECRET: &[u8] = b"test-secret-for-http";
-const HOAN_KIEM: &str = "ward:00070";
-
-struct Api {
-    app: Router,
-    pakn: Pakn,
-    _dir: TempDir,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    #[track_caller]
-    fn expect(self, status: u16) -> Self {
-        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
-        self
-    }
-
-    /// An error answer: the code, and both messages present (Vietnamese NFC).
-    #[track_caller]
-    fn error(self, status: u16, code: &str) -> Self {
-        let s = self.expect(status);
-        let e = &s.body["error"];
-        assert_eq!(e["code"], code, "body: {}", s.body);
-        let en = e["message"].as_str().unwrap_or_default();
-        let vi = e["message_vi"].as_str().unwrap_or_default();
-        assert!(
-            !en.is_empty() && !vi.is_empty(),
-            "both languages: {}",
-            s.body
-        );
-        assert_ne!(en, vi, "the Vietnamese message is not the English one");
-        use unicode_normalization_check::is_nfc;
-        assert!(is_nfc(vi), "Vietnamese text is NFC: {vi}");
-        s
-    }
-
-    fn etag(&self) -> String {
-        self.headers
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    }
-}
-
-/// Minimal NFC check without another dependency: NFC text never holds the
-/// combining marks Vietnamese uses when a precomposed letter exists.
-mod unicode_normalization_check {
-    pub fn is_nfc(s: &str) -> bool {
-        !s.chars().any(|c| ('\u{0300}'..='\u{036f}').contains(&c))
-    }
-}
 
 fn t0() -> DateTime<Utc> {
     // Tuesday 1 July 2025, 09:00 in Hanoi.
-    DateTime::parse_from_rfc3339("2025-07-01T02:00:00Z")
-        .map(|t| t.to_utc())
-        .expect("time")
+    at("2025-07-01T02:00:00Z")
 }
 
+/// Every answer of these routes is JSON (or empty).
 async fn api() -> Api {
-    let dir = TempDir::new("http");
-    let backend = LocalBackend::open(&dir.path().join("pakn.db")).expect("open sqlite");
-    let clock = ManualClock::new(t0());
-    let pakn = backend.pakn(Arc::new(clock), Arc::new(RefData::embedded()));
-    let app = app(AppState {
-        pakn: pakn.clone(),
-        auth: Auth::Hs256 {
-            secret: SECRET.to_vec(),
-        },
-    });
-    Api {
-        app,
-        pakn,
-        _dir: dir,
-    }
-}
-
-fn tok(role: Role, sub: &str, unit: Option<&str>) -> String {
-    let unit = unit.map(|u| UnitCode::parse(u).expect("unit code"));
-    token::mint(
-        SECRET,
-        sub,
-        role,
-        unit.as_ref(),
-        Duration::hours(1),
-        Utc::now(),
-    )
-}
-
-fn citizen(sub: &str) -> String {
-    tok(Role::Citizen, sub, None)
-}
-
-fn report(title: &str) -> Value {
-    json!({
-        "category": "lighting",
-        "title": title,
-        "description": "Đèn đường trước số 12 Hàng Bài tắt ba đêm nay.",
-        "location": {"lat": 21.0245, "lng": 105.8530, "ward_code": "00070"}
-    })
-}
-
-impl Api {
-    async fn send(&self, req: Request<Body>) -> Answer {
-        let res = self
-            .app
-            .clone()
-            .oneshot(req)
-            .await
-            .expect("router is infallible");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
-            .await
-            .expect("body");
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).expect("every answer is JSON")
-        };
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        uri: &str,
-        token: Option<&str>,
-        headers: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Answer {
-        let mut b = Request::builder().method(method).uri(uri);
-        if let Some(t) = token {
-            b = b.header("authorization", format!("Bearer {t}"));
-        }
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        let req = match body {
-            Some(v) => b
-                .header("content-type", "application/json")
-                .body(Body::from(v.to_string())),
-            None => b.body(Body::empty()),
-        };
-        self.send(req.expect("request")).await
-    }
-
-    async fn get(&self, uri: &str, token: Option<&str>) -> Answer {
-        self.call(Method::GET, uri, token, &[], None).await
-    }
-
-    async fn submit(&self, token: &str, body: &Value) -> Answer {
-        self.call(Method::POST, "/v1/cases", Some(token), &[], Some(body))
-            .await
-    }
-
-    /// Submit as `token` and route it; the case id.
-    async fn routed_case(&self, token: &str, body: &Value) -> String {
-        let a = self.submit(token, body).await.expect(202);
-        let id = a.body["id"].as_str().expect("id").to_string();
-        self.pakn
-            .route_case(&CaseId::parse(&id).expect("ulid"))
-            .await
-            .expect("routed");
-        id
-    }
-
-    async fn act(
-        &self,
-        token: &str,
-        id: &str,
-        action: &str,
-        if_match: Option<&str>,
-        body: Option<&Value>,
-    ) -> Answer {
-        let h: Vec<(&str, &str)> = if_match.map(|v| vec![("if-match", v)]).unwrap_or_default();
-        self.call(
-            Method::POST,
-            &format!("/v1/cases/{id}/{action}"),
-            Some(token),
-            &h,
-            body,
-        )
-        .await
-    }
-
-    async fn version(&self, token: &str, id: &str) -> String {
-        self.get(&format!("/v1/cases/{id}"), Some(token))
-            .await
-            .expect(200)
-            .etag()
-    }
+    Api::new("http", t0(), Bodies::AllJson)
 }
 
 // ------------------------------------------------------------------ public
@@ -1333,14 +1131,7 @@ fn gateway_request(
 #[tokio::test]
 async fn on_lambda_the_role_comes_from_cognito_groups() {
     let local = api().await;
-    let gw = Api {
-        app: app(AppState {
-            pakn: local.pakn.clone(),
-            auth: Auth::ApiGateway,
-        }),
-        pakn: local.pakn.clone(),
-        _dir: TempDir::new("http-gw"),
-    };
+    let gw = local.with_auth(Auth::ApiGateway);
     let citizen = json!({"sub": "cog-1", "cognito:groups": "[citizen]"});
     let a = gw
         .send(gateway_request(

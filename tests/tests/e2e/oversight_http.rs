@@ -4,135 +4,26 @@
 //! the CSV export), Home Affairs inspections from opening to closing, and
 //! the permission rows of CONTRACT.md for each of them.
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::http::Method;
 use chrono::{DateTime, Duration, Utc};
-use pakn_api::{AppState, Auth, app, token};
-use pakn_core::Pakn;
 use pakn_core::auth::Role;
-use pakn_core::ids::CaseId;
-use pakn_core::ports::ManualClock;
-use pakn_core::refdata::RefData;
-use pakn_core::unit::UnitCode;
-use pakn_local::LocalBackend;
-use pakn_tests::process::TempDir;
-use serde_json::{Value, json};
-use std::sync::Arc;
-use tower::ServiceExt;
+use pakn_tests::http_app::{
+    Api, Bodies, HOAN_KIEM, admin, at, citizen, inspector, official, report, tok, unit_admin,
+};
+use serde_json::json;
 
-const SECRET: &[u8] = b"test-secret-for-oversight";
-const HOAN_KIEM: &str = "ward:00070";
 const OTHER_WARD: &str = "ward:00004";
-
-struct Api {
-    app: Router,
-    pakn: Pakn,
-    clock: ManualClock,
-    _dir: TempDir,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    /// The raw body (the CSV export is not JSON).
-    bytes: Vec<u8>,
-    body: Value,
-}
-
-impl Answer {
-    #[track_caller]
-    fn expect(self, status: u16) -> Self {
-        assert_eq!(self.status.as_u16(), status, "body: {}", self.text());
-        self
-    }
-
-    /// An error answer: the code, and a message in each language.
-    #[track_caller]
-    fn error(self, status: u16, code: &str) -> Self {
-        let s = self.expect(status);
-        let e = &s.body["error"];
-        assert_eq!(e["code"], code, "body: {}", s.body);
-        let en = e["message"].as_str().unwrap_or_default();
-        let vi = e["message_vi"].as_str().unwrap_or_default();
-        assert!(!en.is_empty() && !vi.is_empty() && en != vi, "{}", s.body);
-        s
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.bytes).into_owned()
-    }
-
-    fn items(&self) -> &Vec<Value> {
-        self.body["items"].as_array().expect("items")
-    }
-
-    fn etag(&self) -> String {
-        self.headers
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    }
-}
 
 fn t0() -> DateTime<Utc> {
     // Tuesday 1 July 2025, 09:00 in Hanoi.
     at("2025-07-01T02:00:00Z")
 }
 
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.to_utc())
-        .expect("time")
-}
-
+/// JSON answers, and the CSV export kept as bytes.
 async fn api() -> Api {
-    let dir = TempDir::new("oversight-http");
-    let backend = LocalBackend::open(&dir.path().join("pakn.db")).expect("open sqlite");
-    let clock = ManualClock::new(t0());
-    let pakn = backend.pakn(Arc::new(clock.clone()), Arc::new(RefData::embedded()));
-    let app = app(AppState {
-        pakn: pakn.clone(),
-        auth: Auth::Hs256 {
-            secret: SECRET.to_vec(),
-        },
-    });
-    Api {
-        app,
-        pakn,
-        clock,
-        _dir: dir,
-    }
+    Api::new("oversight-http", t0(), Bodies::JsonWhenTyped)
 }
 
-fn tok(role: Role, sub: &str, unit: Option<&str>) -> String {
-    let unit = unit.map(|u| UnitCode::parse(u).expect("unit code"));
-    token::mint(
-        SECRET,
-        sub,
-        role,
-        unit.as_ref(),
-        Duration::hours(1),
-        Utc::now(),
-    )
-}
-
-fn citizen(sub: &str) -> String {
-    tok(Role::Citizen, sub, None)
-}
-fn official(sub: &str, unit: &str) -> String {
-    tok(Role::Official, sub, Some(unit))
-}
-fn unit_admin(sub: &str, unit: &str) -> String {
-    tok(Role::UnitAdmin, sub, Some(unit))
-}
-fn inspector() -> String {
-    tok(Role::Inspector, "insp1", None)
-}
-fn admin() -> String {
-    tok(Role::Admin, "admin1", None)
-}
 /// The roles the accountability routes refuse outright.
 fn outsiders() -> Vec<String> {
     vec![
@@ -142,131 +33,26 @@ fn outsiders() -> Vec<String> {
     ]
 }
 
-fn report(title: &str) -> Value {
-    json!({
-        "category": "lighting",
-        "title": title,
-        "description": "Đèn đường trước số 12 Hàng Bài tắt ba đêm nay.",
-        "location": {"lat": 21.0245, "lng": 105.8530, "ward_code": "00070"}
-    })
+/// Hoàn Kiếm's roster: officials o1 and o2.
+async fn set_roster(api: &Api) {
+    let roster = json!({"officials": [
+        {"sub": "o1", "name": "Trần Thị B", "title": "Chuyên viên"},
+        {"sub": "o2", "name": "Lê Văn C", "title": "Công chức"}
+    ]});
+    api.put(&format!("/v1/units/{HOAN_KIEM}/roster"), &admin(), &roster)
+        .await
+        .expect(200);
 }
 
-impl Api {
-    async fn call(
-        &self,
-        method: Method,
-        uri: &str,
-        token: Option<&str>,
-        headers: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Answer {
-        let mut b = Request::builder().method(method).uri(uri);
-        if let Some(t) = token {
-            b = b.header("authorization", format!("Bearer {t}"));
-        }
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        let req = match body {
-            Some(v) => b
-                .header("content-type", "application/json")
-                .body(Body::from(v.to_string())),
-            None => b.body(Body::empty()),
-        }
-        .expect("request");
-        let res = self
-            .app
-            .clone()
-            .oneshot(req)
-            .await
-            .expect("router is infallible");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
-            .await
-            .expect("body")
-            .to_vec();
-        let is_json = headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json"));
-        let body = if is_json {
-            serde_json::from_slice(&bytes).expect("a JSON answer parses")
-        } else {
-            Value::Null
-        };
-        Answer {
-            status,
-            headers,
-            bytes,
-            body,
-        }
-    }
-
-    async fn get(&self, uri: &str, token: Option<&str>) -> Answer {
-        self.call(Method::GET, uri, token, &[], None).await
-    }
-
-    async fn post(&self, uri: &str, token: &str, body: Option<&Value>) -> Answer {
-        self.call(Method::POST, uri, Some(token), &[], body).await
-    }
-
-    async fn put(&self, uri: &str, token: &str, body: &Value) -> Answer {
-        self.call(Method::PUT, uri, Some(token), &[], Some(body))
-            .await
-    }
-
-    /// Submit as a citizen and route it (to Hoàn Kiếm); the case id.
-    async fn routed_case(&self, token: &str, title: &str) -> String {
-        let a = self
-            .post("/v1/cases", token, Some(&report(title)))
-            .await
-            .expect(202);
-        let id = a.body["id"].as_str().expect("id").to_string();
-        self.pakn
-            .route_case(&CaseId::parse(&id).expect("ulid"))
-            .await
-            .expect("routed");
-        id
-    }
-
-    async fn act(&self, token: &str, id: &str, action: &str, body: Option<&Value>) -> Answer {
-        let v = self
-            .get(&format!("/v1/cases/{id}"), Some(token))
-            .await
-            .expect(200)
-            .etag();
-        self.call(
-            Method::POST,
-            &format!("/v1/cases/{id}/{action}"),
-            Some(token),
-            &[("if-match", v.as_str())],
-            body,
-        )
-        .await
-    }
-
-    /// Hoàn Kiếm's roster: officials o1 and o2.
-    async fn set_roster(&self) {
-        let roster = json!({"officials": [
-            {"sub": "o1", "name": "Trần Thị B", "title": "Chuyên viên"},
-            {"sub": "o2", "name": "Lê Văn C", "title": "Công chức"}
-        ]});
-        self.put(&format!("/v1/units/{HOAN_KIEM}/roster"), &admin(), &roster)
-            .await
-            .expect(200);
-    }
-
-    /// A case left unanswered until more than 15 calendar days past its
-    /// `resolve_due`, then a sweep: the case inspection `case-<id>` opens.
-    async fn overdue_inspection(&self) -> (String, String) {
-        let id = self.routed_case(&citizen("c1"), "Đèn hỏng").await;
-        // resolve_due is Friday 4 July; Monday 21 July, 10:00 in Hanoi.
-        self.clock.set(at("2025-07-21T03:00:00Z"));
-        let report = self.pakn.sweep(100).await.expect("sweep");
-        assert_eq!(report.inspections_opened, 1, "{report:?}");
-        (id.clone(), format!("case-{id}"))
-    }
+/// A case left unanswered until more than 15 calendar days past its
+/// `resolve_due`, then a sweep: the case inspection `case-<id>` opens.
+async fn overdue_inspection(api: &Api) -> (String, String) {
+    let id = api.routed_case(&citizen("c1"), &report("Đèn hỏng")).await;
+    // resolve_due is Friday 4 July; Monday 21 July, 10:00 in Hanoi.
+    api.clock.set(at("2025-07-21T03:00:00Z"));
+    let report = api.pakn.sweep(100).await.expect("sweep");
+    assert_eq!(report.inspections_opened, 1, "{report:?}");
+    (id.clone(), format!("case-{id}"))
 }
 
 // ---------------------------------------------------------- registration
@@ -449,14 +235,16 @@ async fn scorecards_follow_the_permission_table() {
 #[tokio::test]
 async fn a_resolved_case_shows_on_the_scorecard_and_in_the_csv() {
     let api = api().await;
-    api.set_roster().await;
+    set_roster(&api).await;
     let c1 = citizen("c1");
-    let id = api.routed_case(&c1, "Đèn hỏng").await;
+    let id = api.routed_case(&c1, &report("Đèn hỏng")).await;
     let o1 = official("o1", HOAN_KIEM);
-    api.act(&o1, &id, "accept", None).await.expect(200);
+    api.act_on_latest(&o1, &id, "accept", None)
+        .await
+        .expect(200);
     api.clock.advance(Duration::hours(2));
     let resolved = api
-        .act(
+        .act_on_latest(
             &o1,
             &id,
             "resolve",
@@ -465,7 +253,7 @@ async fn a_resolved_case_shows_on_the_scorecard_and_in_the_csv() {
         .await
         .expect(200);
     assert_eq!(resolved.body["status"], "resolved");
-    api.act(
+    api.act_on_latest(
         &c1,
         &id,
         "rate",
@@ -554,8 +342,8 @@ async fn a_resolved_case_shows_on_the_scorecard_and_in_the_csv() {
 #[tokio::test]
 async fn an_overdue_case_inspection_from_opening_to_closing() {
     let api = api().await;
-    api.set_roster().await;
-    let (case_id, id) = api.overdue_inspection().await;
+    set_roster(&api).await;
+    let (case_id, id) = overdue_inspection(&api).await;
     let insp = inspector();
     let one = format!("/v1/inspections/{id}");
 
@@ -711,8 +499,8 @@ async fn an_overdue_case_inspection_from_opening_to_closing() {
 #[tokio::test]
 async fn inspections_follow_the_permission_table() {
     let api = api().await;
-    api.set_roster().await;
-    let (_, id) = api.overdue_inspection().await;
+    set_roster(&api).await;
+    let (_, id) = overdue_inspection(&api).await;
     let one = format!("/v1/inspections/{id}");
     let ua = unit_admin("ua1", HOAN_KIEM);
     let other_ua = unit_admin("ua9", OTHER_WARD);
@@ -822,7 +610,7 @@ async fn inspections_follow_the_permission_table() {
 #[tokio::test]
 async fn a_unit_without_a_roster_gets_a_unit_inspection_from_the_daily_checks() {
     let api = api().await;
-    api.routed_case(&citizen("c1"), "Đèn hỏng").await;
+    api.routed_case(&citizen("c1"), &report("Đèn hỏng")).await;
     // Thursday 10 July, 09:00 in Hanoi: past the roster grace period, a working day.
     api.clock.set(at("2025-07-10T02:00:00Z"));
     let report = api.pakn.sweep(100).await.expect("sweep");
