@@ -6,6 +6,7 @@ mod aws;
 mod binary;
 mod contract;
 mod deadlines;
+mod fuzz_http;
 mod http;
 mod lambda;
 mod oversight_http;
