@@ -237,7 +237,73 @@ pub struct Case {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What a reporter submitted: validated by intake, never changed after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submission {
+    pub kind: Kind,
+    pub category: String,
+    pub title: String,
+    pub description: String,
+    pub urgency: Urgency,
+    pub location: Location,
+    pub media: Vec<String>,
+    pub channel: Channel,
+    pub contact: Option<Contact>,
+}
+
 impl Case {
+    /// A case as intake stores it: `received`, version 1, no unit or deadlines yet.
+    pub fn received(
+        id: CaseId,
+        tracking_code: String,
+        s: Submission,
+        submitted_by: String,
+        submitted_role: Role,
+        at: DateTime<Utc>,
+    ) -> Case {
+        Case {
+            id,
+            tracking_code,
+            kind: s.kind,
+            category: s.category,
+            title: s.title,
+            description: s.description,
+            urgency: s.urgency,
+            location: s.location,
+            media: s.media,
+            channel: s.channel,
+            contact: s.contact,
+            submitted_by,
+            submitted_role,
+            received_at: at,
+            status: Status::Received,
+            version: 1,
+            unit: None,
+            policy_version: None,
+            routed_at: None,
+            ack_due: None,
+            resolve_due: None,
+            resolve_clock: Default::default(),
+            accepted_at: None,
+            first_resolved_at: None,
+            first_resolved_on_time: None,
+            resolved_at: None,
+            rejected_at: None,
+            closed_at: None,
+            holds: vec![],
+            pauses: vec![],
+            transfers: 0,
+            reopens: 0,
+            extension: None,
+            answer: None,
+            rating: None,
+            open_question: None,
+            milestones_done: vec![],
+            next_action_at: None,
+            updated_at: at,
+        }
+    }
+
     /// Overdue: past `resolve_due`, still open, the clock not paused.
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
         self.status.clock_runs() && self.resolve_due.is_some_and(|d| now > d)

@@ -239,9 +239,7 @@ impl Pakn {
                 "Phản ánh qua tổng đài cần tên hoặc số điện thoại của người gọi.",
             ));
         }
-        Ok(Case {
-            id: CaseId::new(now),
-            tracking_code: ids::new_tracking_code(now),
+        let submission = Submission {
             kind: cat.kind,
             category: cat.code.clone(),
             title,
@@ -256,35 +254,15 @@ impl Pakn {
             media,
             channel,
             contact,
-            submitted_by: p.sub.clone(),
-            submitted_role: p.role,
-            received_at: now,
-            status: Status::Received,
-            version: 1,
-            unit: None,
-            policy_version: None,
-            routed_at: None,
-            ack_due: None,
-            resolve_due: None,
-            resolve_clock: Default::default(),
-            accepted_at: None,
-            first_resolved_at: None,
-            first_resolved_on_time: None,
-            resolved_at: None,
-            rejected_at: None,
-            closed_at: None,
-            holds: vec![],
-            pauses: vec![],
-            transfers: 0,
-            reopens: 0,
-            extension: None,
-            answer: None,
-            rating: None,
-            open_question: None,
-            milestones_done: vec![],
-            next_action_at: None,
-            updated_at: now,
-        })
+        };
+        Ok(Case::received(
+            CaseId::new(now),
+            ids::new_tracking_code(now),
+            submission,
+            p.sub.clone(),
+            p.role,
+            now,
+        ))
     }
 
     /// Accept a report. Answers only once the case is durably stored (and,

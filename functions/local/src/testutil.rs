@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use pakn_core::auth::Role;
-use pakn_core::case::{Case, Channel, Location, Status, TimelineEvent};
+use pakn_core::case::{Case, Channel, Location, Submission, TimelineEvent};
 use pakn_core::category::{Kind, Urgency};
 use pakn_core::ids::{self, CaseId};
 use pakn_core::notify::{Audience, Notification};
@@ -59,52 +59,29 @@ pub fn notification(unit: &str, dedup_id: &str) -> Notification {
 
 /// A freshly received case (version 1).
 pub fn case(at: DateTime<Utc>, by: &str) -> Case {
-    Case {
-        id: CaseId::new(at),
-        tracking_code: ids::new_tracking_code(at),
-        kind: Kind::Field,
-        category: "lighting".into(),
-        title: "Đèn đường hỏng".into(),
-        description: "Đèn không sáng".into(),
-        urgency: Urgency::Normal,
-        location: Location {
-            lat: 21.03,
-            lng: 105.85,
-            address: None,
-            ward_code: Some("00070".into()),
+    Case::received(
+        CaseId::new(at),
+        ids::new_tracking_code(at),
+        Submission {
+            kind: Kind::Field,
+            category: "lighting".into(),
+            title: "Đèn đường hỏng".into(),
+            description: "Đèn không sáng".into(),
+            urgency: Urgency::Normal,
+            location: Location {
+                lat: 21.03,
+                lng: 105.85,
+                address: None,
+                ward_code: Some("00070".into()),
+            },
+            media: vec![],
+            channel: Channel::App,
+            contact: None,
         },
-        media: vec![],
-        channel: Channel::App,
-        contact: None,
-        submitted_by: by.into(),
-        submitted_role: Role::Citizen,
-        received_at: at,
-        status: Status::Received,
-        version: 1,
-        unit: None,
-        policy_version: None,
-        routed_at: None,
-        ack_due: None,
-        resolve_due: None,
-        resolve_clock: Default::default(),
-        accepted_at: None,
-        first_resolved_at: None,
-        first_resolved_on_time: None,
-        resolved_at: None,
-        rejected_at: None,
-        closed_at: None,
-        holds: vec![],
-        pauses: vec![],
-        transfers: 0,
-        reopens: 0,
-        extension: None,
-        answer: None,
-        rating: None,
-        open_question: None,
-        milestones_done: vec![],
-        next_action_at: None,
-        updated_at: at,
-    }
+        by.into(),
+        Role::Citizen,
+        at,
+    )
 }
 
 pub fn event(c: &Case, action: &str) -> TimelineEvent {

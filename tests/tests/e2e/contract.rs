@@ -17,7 +17,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use pakn_core::auth::{Official, Role, Roster};
-use pakn_core::case::{Case, Channel, Location, Status, TimelineEvent};
+use pakn_core::case::{Case, Channel, Location, Status, Submission, TimelineEvent};
 use pakn_core::category::{Kind, Urgency};
 use pakn_core::ids::{self, CaseId};
 use pakn_core::inspection::Inspection;
@@ -76,52 +76,29 @@ fn refdata() -> RefData {
 
 /// A freshly received case (version 1), as intake builds it.
 pub fn sample_case(at: DateTime<Utc>, by: &str) -> Case {
-    Case {
-        id: CaseId::new(at),
-        tracking_code: ids::new_tracking_code(at),
-        kind: Kind::Field,
-        category: "lighting".into(),
-        title: "Đèn đường hỏng".into(),
-        description: "Đèn đường trước số 12 không sáng.".into(),
-        urgency: Urgency::Normal,
-        location: Location {
-            lat: 21.0285,
-            lng: 105.8542,
-            address: Some("12 Hàng Bài".into()),
-            ward_code: Some("00070".into()),
+    Case::received(
+        CaseId::new(at),
+        ids::new_tracking_code(at),
+        Submission {
+            kind: Kind::Field,
+            category: "lighting".into(),
+            title: "Đèn đường hỏng".into(),
+            description: "Đèn đường trước số 12 không sáng.".into(),
+            urgency: Urgency::Normal,
+            location: Location {
+                lat: 21.0285,
+                lng: 105.8542,
+                address: Some("12 Hàng Bài".into()),
+                ward_code: Some("00070".into()),
+            },
+            media: vec![],
+            channel: Channel::App,
+            contact: None,
         },
-        media: vec![],
-        channel: Channel::App,
-        contact: None,
-        submitted_by: by.into(),
-        submitted_role: Role::Citizen,
-        received_at: at,
-        status: Status::Received,
-        version: 1,
-        unit: None,
-        policy_version: None,
-        routed_at: None,
-        ack_due: None,
-        resolve_due: None,
-        resolve_clock: Default::default(),
-        accepted_at: None,
-        first_resolved_at: None,
-        first_resolved_on_time: None,
-        resolved_at: None,
-        rejected_at: None,
-        closed_at: None,
-        holds: vec![],
-        pauses: vec![],
-        transfers: 0,
-        reopens: 0,
-        extension: None,
-        answer: None,
-        rating: None,
-        open_question: None,
-        milestones_done: vec![],
-        next_action_at: None,
-        updated_at: at,
-    }
+        by.into(),
+        Role::Citizen,
+        at,
+    )
 }
 
 fn event(c: &Case, action: &str) -> TimelineEvent {

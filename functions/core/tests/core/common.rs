@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use pakn_core::Result;
 use pakn_core::auth::{Principal, Role};
-use pakn_core::case::{Case, Channel, Location, Status};
+use pakn_core::case::{Case, Channel, Location, Submission};
 use pakn_core::category::Urgency;
 use pakn_core::ids::CaseId;
 use pakn_core::refdata::RefData;
@@ -47,52 +47,29 @@ pub fn new_case(
         .category(category)
         .map(|c| c.kind)
         .expect("known category");
-    Case {
-        id: CaseId::new(received_at),
-        tracking_code: "HN-25-7K3QX".into(),
-        kind,
-        category: category.into(),
-        title: "Đèn đường hỏng".into(),
-        description: "Đèn đường trước số 10 không sáng".into(),
-        urgency,
-        location: Location {
-            lat: 21.0285,
-            lng: 105.8542,
-            address: None,
-            ward_code: ward.map(String::from),
+    Case::received(
+        CaseId::new(received_at),
+        "HN-25-7K3QX".into(),
+        Submission {
+            kind,
+            category: category.into(),
+            title: "Đèn đường hỏng".into(),
+            description: "Đèn đường trước số 10 không sáng".into(),
+            urgency,
+            location: Location {
+                lat: 21.0285,
+                lng: 105.8542,
+                address: None,
+                ward_code: ward.map(String::from),
+            },
+            media: vec![],
+            channel: Channel::App,
+            contact: None,
         },
-        media: vec![],
-        channel: Channel::App,
-        contact: None,
-        submitted_by: CITIZEN.into(),
-        submitted_role: Role::Citizen,
+        CITIZEN.into(),
+        Role::Citizen,
         received_at,
-        status: Status::Received,
-        version: 1,
-        unit: None,
-        policy_version: None,
-        routed_at: None,
-        ack_due: None,
-        resolve_due: None,
-        resolve_clock: Default::default(),
-        accepted_at: None,
-        first_resolved_at: None,
-        first_resolved_on_time: None,
-        resolved_at: None,
-        rejected_at: None,
-        closed_at: None,
-        holds: vec![],
-        pauses: vec![],
-        transfers: 0,
-        reopens: 0,
-        extension: None,
-        answer: None,
-        rating: None,
-        open_question: None,
-        milestones_done: vec![],
-        next_action_at: None,
-        updated_at: received_at,
-    }
+    )
 }
 
 /// Route a received case to `unit` at `now`.
