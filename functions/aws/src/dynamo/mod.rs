@@ -174,14 +174,19 @@ impl DynamoStore {
     /// Every item of a case's partition whose sort key starts with `prefix`
     /// (strongly consistent, all pages).
     async fn case_items(&self, id: &CaseId, prefix: &str) -> StoreResult<Vec<Item>> {
+        let e = Expr::new("#pk = :pk AND begins_with(#sk, :prefix)")
+            .name("#pk", PK)
+            .name("#sk", SK)
+            .value(":pk", s(case_pk(id)))
+            .value(":prefix", s(prefix));
+        self.table_query(&e, true).await
+    }
+
+    /// Every item of the table (not an index) matching a key condition, all pages.
+    async fn table_query(&self, e: &Expr, consistent: bool) -> StoreResult<Vec<Item>> {
         let mut out = Vec::new();
         let mut start = None;
         loop {
-            let e = Expr::new("#pk = :pk AND begins_with(#sk, :prefix)")
-                .name("#pk", PK)
-                .name("#sk", SK)
-                .value(":pk", s(case_pk(id)))
-                .value(":prefix", s(prefix));
             let res = self
                 .client
                 .query()
@@ -190,7 +195,7 @@ impl DynamoStore {
                 .set_expression_attribute_names(e.names())
                 .set_expression_attribute_values(e.values())
                 .set_exclusive_start_key(start)
-                .consistent_read(true)
+                .consistent_read(consistent)
                 .send()
                 .await
                 .map_err(classify)?;
@@ -675,19 +680,9 @@ impl CaseStore for DynamoStore {
             .value(":pk", s(case_pk(id)))
             .value(":body", s(SK_BODY))
             .value(":case", s(SK_CASE));
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression(&e.text)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
+        let items = self.table_query(&e, true).await?;
         let find = |sk: &str| {
-            out.items()
+            items
                 .iter()
                 .find(|i| matches!(i.get(SK), Some(AttributeValue::S(v)) if v == sk))
                 .cloned()
@@ -956,33 +951,16 @@ impl CaseStore for DynamoStore {
             return Ok(out);
         }
         let last = to.pred_opt().unwrap_or(to);
-        let mut start = None;
-        loop {
-            let e = Expr::new("#pk = :pk AND #sk BETWEEN :lo AND :hi")
-                .name("#pk", PK)
-                .name("#sk", SK)
-                .value(":pk", s(stat_pk(scope)))
-                .value(":lo", s(from.format("%Y-%m-%d").to_string()))
-                .value(":hi", s(last.format("%Y-%m-%d").to_string()));
-            let res = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression(&e.text)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in res.items() {
-                out.push(rollup_from(item)?);
-            }
-            match res.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => return Ok(out),
-            }
+        let e = Expr::new("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+            .name("#pk", PK)
+            .name("#sk", SK)
+            .value(":pk", s(stat_pk(scope)))
+            .value(":lo", s(from.format("%Y-%m-%d").to_string()))
+            .value(":hi", s(last.format("%Y-%m-%d").to_string()));
+        for item in self.table_query(&e, false).await? {
+            out.push(rollup_from(&item)?);
         }
+        Ok(out)
     }
 
     async fn count_open(
