@@ -57,7 +57,7 @@ mod testutil;
 pub use notifier::{LocalNotifier, Published, Subscription, WEBHOOK_TIMEOUT};
 pub use queue::{DEFAULT_MAX_RECEIVES, DeadLetter, LocalQueue, Received};
 pub use store::SqliteStore;
-pub use worker::{backoff, drain_once, handle, run_router};
+pub use worker::{VISIBILITY_TIMEOUT, backoff, drain_once, handle, run_router};
 pub use writer::MAX_BATCH;
 
 use pakn_core::Pakn;
