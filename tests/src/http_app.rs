@@ -267,6 +267,7 @@ impl Api {
         let a = self.submit(token, body).await.expect(202);
         let id = a.body["id"].as_str().expect("id").to_string();
         self.pakn
+            .routing()
             .route_case(&CaseId::parse(&id).expect("ulid"))
             .await
             .expect("routed");

@@ -14,13 +14,45 @@ use serde::Serialize;
 /// Seconds a client is told to wait after a `429`.
 pub const RETRY_AFTER_SECS: u32 = 30;
 
-/// Any failure of a request.
+/// Any failure of a request: a domain error, or one of HTTP's own (a body
+/// too large, a wrong content type, rate limited), with its status.
 #[derive(Debug)]
-pub struct ApiError(pub Error);
+pub struct ApiError {
+    pub status: StatusCode,
+    pub error: Error,
+}
 
 impl From<Error> for ApiError {
-    fn from(e: Error) -> Self {
-        ApiError(e)
+    fn from(mut e: Error) -> Self {
+        if e.kind == ErrorKind::VersionRequired {
+            // The domain's "say which version" is HTTP's If-Match.
+            e.message = "Send the case's ETag in If-Match.".into();
+            e.message_vi = "Hãy gửi ETag của phản ánh trong tiêu đề If-Match.".into();
+        }
+        ApiError {
+            status: status_of(e.kind),
+            error: e,
+        }
+    }
+}
+
+impl ApiError {
+    /// An error only HTTP knows (413, 415, 429, a malformed header, …).
+    pub fn http(
+        status: StatusCode,
+        code: &'static str,
+        en: impl Into<String>,
+        vi: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            status,
+            error: Error::new(ErrorKind::Malformed, code, en, vi),
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.error.field = Some(field.into());
+        self
     }
 }
 
@@ -43,7 +75,7 @@ pub struct ErrorDetail {
     pub field: Option<String>,
 }
 
-/// The status for each kind of domain error.
+/// The status for each kind of domain error (the only place that knows).
 pub fn status_of(kind: ErrorKind) -> StatusCode {
     match kind {
         ErrorKind::Malformed => StatusCode::BAD_REQUEST,
@@ -51,12 +83,9 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::Conflict => StatusCode::CONFLICT,
-        ErrorKind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-        ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorKind::StaleVersion => StatusCode::PRECONDITION_FAILED,
         ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorKind::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-        ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::VersionRequired => StatusCode::PRECONDITION_REQUIRED,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -64,15 +93,14 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let e = self.0;
-        let status = status_of(e.kind);
+        let ApiError { status, error: e } = self;
         if status.is_server_error() {
             // The whole chain goes to the log (Display walks the sources);
             // the client gets the generic message of the kind.
             tracing::error!(code = e.code, error = %e, "request failed");
         }
         // A 500 never shows what went wrong, whatever message it was built with.
-        let body = if e.kind == ErrorKind::Internal {
+        let body = if status.is_server_error() {
             ErrorBody {
                 error: ErrorDetail {
                     code: "internal".into(),
@@ -92,11 +120,11 @@ impl IntoResponse for ApiError {
             }
         };
         let mut res = (status, Json(body)).into_response();
-        if e.kind == ErrorKind::TooManyRequests {
+        if status == StatusCode::TOO_MANY_REQUESTS {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
         }
-        if e.kind == ErrorKind::Unauthorized {
+        if status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
@@ -106,62 +134,62 @@ impl IntoResponse for ApiError {
 
 impl ApiError {
     pub fn malformed_json(detail: impl std::fmt::Display) -> Self {
-        ApiError(Error::new(
-            ErrorKind::Malformed,
+        ApiError::http(
+            StatusCode::BAD_REQUEST,
             "malformed_json",
             format!("The body is not valid JSON: {detail}."),
             format!("Nội dung gửi lên không phải JSON hợp lệ: {detail}."),
-        ))
+        )
     }
 
     pub fn unsupported_media_type() -> Self {
-        ApiError(Error::new(
-            ErrorKind::UnsupportedMediaType,
+        ApiError::http(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "Send the body as JSON with 'Content-Type: application/json'.",
             "Hãy gửi nội dung dạng JSON với tiêu đề 'Content-Type: application/json'.",
-        ))
+        )
     }
 
     pub fn payload_too_large(limit: usize) -> Self {
-        ApiError(Error::new(
-            ErrorKind::PayloadTooLarge,
+        ApiError::http(
+            StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("The body is larger than {} KiB.", limit / 1024),
             format!("Nội dung gửi lên vượt quá {} KiB.", limit / 1024),
-        ))
+        )
     }
 
     pub fn no_route() -> Self {
-        ApiError(Error::new(
-            ErrorKind::NotFound,
+        ApiError::http(
+            StatusCode::NOT_FOUND,
             "no_route",
             "There is no such address in this API; see /openapi.json.",
             "Không có địa chỉ này trong API; xem /openapi.json.",
-        ))
+        )
     }
 
     pub fn malformed_query(detail: impl std::fmt::Display) -> Self {
-        ApiError(Error::new(
-            ErrorKind::Malformed,
+        ApiError::http(
+            StatusCode::BAD_REQUEST,
             "malformed_query",
             format!("The query string is not valid: {detail}."),
             format!("Tham số truy vấn không hợp lệ: {detail}."),
-        ))
+        )
     }
 
     pub fn malformed_path() -> Self {
-        ApiError(Error::new(
-            ErrorKind::Malformed,
+        ApiError::http(
+            StatusCode::BAD_REQUEST,
             "malformed_path",
             "The address is not valid UTF-8 after percent-decoding.",
             "Địa chỉ không phải UTF-8 hợp lệ sau khi giải mã phần trăm.",
-        ))
+        )
     }
 
     /// A failure that is not a client's (a bug, a broken invariant).
     pub fn internal(what: impl Into<String>) -> Self {
-        ApiError(Error::bug(what))
+        Error::bug(what).into()
     }
 }
 
@@ -206,12 +234,9 @@ mod tests {
             (ErrorKind::Forbidden, 403),
             (ErrorKind::NotFound, 404),
             (ErrorKind::Conflict, 409),
-            (ErrorKind::PreconditionFailed, 412),
-            (ErrorKind::PayloadTooLarge, 413),
-            (ErrorKind::UnsupportedMediaType, 415),
+            (ErrorKind::StaleVersion, 412),
             (ErrorKind::Invalid, 422),
-            (ErrorKind::PreconditionRequired, 428),
-            (ErrorKind::TooManyRequests, 429),
+            (ErrorKind::VersionRequired, 428),
             (ErrorKind::Unavailable, 503),
             (ErrorKind::Internal, 500),
         ];
@@ -222,13 +247,13 @@ mod tests {
 
     #[test]
     fn rate_limited_answers_carry_retry_after() {
-        let e = Error::new(
-            ErrorKind::TooManyRequests,
+        let res = ApiError::http(
+            StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             "Slow down.",
             "Chậm lại.",
-        );
-        let res = ApiError(e).into_response();
+        )
+        .into_response();
         assert_eq!(res.status(), 429);
         assert_eq!(res.headers()[header::RETRY_AFTER], "30");
     }
@@ -242,7 +267,7 @@ mod tests {
             "bí mật",
         )
         .with_field("f");
-        let res = ApiError(e).into_response();
+        let res = ApiError::from(e).into_response();
         assert_eq!(res.status(), 500);
         let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
             .await

@@ -8,7 +8,6 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use pakn_core::{Error, ErrorKind};
 use serde::de::DeserializeOwned;
 
 /// Largest request body accepted (CONTRACT.md: `413` above it).
@@ -48,12 +47,12 @@ async fn read_json<S: Send + Sync>(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::payload_too_large(BODY_LIMIT)
         } else {
-            ApiError(Error::new(
-                ErrorKind::Malformed,
+            ApiError::http(
+                StatusCode::BAD_REQUEST,
                 "unreadable_body",
                 "The request body could not be read.",
                 "Không đọc được nội dung yêu cầu.",
-            ))
+            )
         }
     })?;
     if optional && bytes.iter().all(u8::is_ascii_whitespace) && (!has_type || json) {
@@ -126,15 +125,13 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
         inner.parse::<u64>().ok()
     });
     parsed.map(Some).ok_or_else(|| {
-        ApiError(
-            Error::new(
-                ErrorKind::Malformed,
-                "malformed_if_match",
-                "If-Match must be the case's ETag, e.g. \"3\".",
-                "If-Match phải là ETag của phản ánh, ví dụ \"3\".",
-            )
-            .with_field("If-Match"),
+        ApiError::http(
+            StatusCode::BAD_REQUEST,
+            "malformed_if_match",
+            "If-Match must be the case's ETag, e.g. \"3\".",
+            "If-Match phải là ETag của phản ánh, ví dụ \"3\".",
         )
+        .with_field("If-Match")
     })
 }
 
@@ -143,13 +140,13 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     match headers.get("idempotency-key") {
         None => Ok(None),
         Some(v) => v.to_str().map(Some).map_err(|_| {
-            ApiError(
-                Error::malformed(
-                    "Idempotency-Key must be 1 to 255 ASCII characters.",
-                    "Idempotency-Key phải dài từ 1 đến 255 ký tự ASCII.",
-                )
-                .with_field("Idempotency-Key"),
+            ApiError::http(
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                "Idempotency-Key must be 1 to 255 ASCII characters.",
+                "Idempotency-Key phải dài từ 1 đến 255 ký tự ASCII.",
             )
+            .with_field("Idempotency-Key")
         }),
     }
 }

@@ -8,6 +8,7 @@
 //! tokens ([`auth`], [`token`]), and documents itself ([`openapi`]).
 
 pub mod auth;
+pub mod commands;
 pub mod error;
 pub mod extract;
 pub mod openapi;

@@ -57,22 +57,21 @@ pub fn pakn_with(
     refdata: Arc<RefData>,
     clock: Arc<dyn Clock>,
 ) -> Pakn {
-    Pakn {
-        store: Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            &cfg.table_name,
-        )),
-        queue: Arc::new(SqsQueue::new(
-            aws_sdk_sqs::Client::new(sdk),
-            &cfg.intake_queue_url,
-        )),
-        notifier: Arc::new(SnsNotifier::new(
+    let intake = Arc::new(SqsQueue::new(
+        aws_sdk_sqs::Client::new(sdk),
+        &cfg.intake_queue_url,
+    ));
+    let store =
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &cfg.table_name).with_intake(intake);
+    Pakn::new(
+        Arc::new(store),
+        Arc::new(SnsNotifier::new(
             aws_sdk_sns::Client::new(sdk),
             &cfg.topic_arn,
         )),
         clock,
         refdata,
-    }
+    )
 }
 
 /// An SDK configuration for a local AWS emulator at `endpoint` (e.g. moto on

@@ -49,7 +49,7 @@ pub async fn poll_intake(
                 tracing::error!(message_id = ?m.message_id(), "undecodable intake message; leaving it for the dead-letter queue");
                 continue;
             };
-            match pakn.route_case(&id).await {
+            match pakn.routing().route_case(&id).await {
                 Ok(_) => {
                     if let Some(h) = m.receipt_handle() {
                         if let Err(e) = sqs

@@ -760,7 +760,8 @@ pub async fn run(endpoint: &str, detail: bool) -> Result<()> {
                 .and_then(|b| serde_json::from_str::<Value>(b).ok())
                 .and_then(|v| v["case_id"].as_str().and_then(CaseId::parse))
                 .context("undecodable intake message")?;
-            pakn.route_case(&cid)
+            pakn.routing()
+                .route_case(&cid)
                 .await
                 .map_err(|e| anyhow::anyhow!("route: {e:?}"))?;
             if let Some(h) = m.receipt_handle() {
@@ -831,7 +832,8 @@ pub async fn run(endpoint: &str, detail: bool) -> Result<()> {
 
     set_step(&rec, "per run: one deadline sweep (shared by all cases)").await;
     let sweep = pakn
-        .sweep(1000)
+        .sweep()
+        .run(1000)
         .await
         .map_err(|e| anyhow::anyhow!("sweep: {e:?}"))?;
 

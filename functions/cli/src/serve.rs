@@ -116,7 +116,7 @@ async fn scheduler(pakn: Pakn, every_secs: u64, mut stop: watch::Receiver<bool>)
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                match pakn.sweep(SWEEP_LIMIT).await {
+                match pakn.sweep().run(SWEEP_LIMIT).await {
                     Ok(r) if r.decided > 0 || r.published > 0 => tracing::info!(?r, "sweep"),
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "sweep failed; retrying on the next tick"),
@@ -226,23 +226,26 @@ pub async fn export(cfg: Config) -> Result<()> {
             .context("building the AWS backend")?,
     };
     let admin = pakn_core::auth::Principal::system("export");
-    let mut params = pakn_core::service::ListParams {
-        limit: Some(200),
+    let mut filter = pakn_core::lookup::CaseFilter {
+        page: pakn_core::lookup::Page {
+            cursor: None,
+            limit: 200,
+        },
         ..Default::default()
     };
     let mut n = 0usize;
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     loop {
-        let page = pakn.list(&admin, &params).await?;
+        let page = pakn.lookup().list(&admin, filter.clone()).await?;
         for c in page.cases {
-            let view = pakn.get_case(&admin, c.id.as_str()).await?;
+            let view = pakn.lookup().get_case(&admin, c.id.as_str()).await?;
             serde_json::to_writer(&mut out, &view)?;
             out.write_all(b"\n")?;
             n += 1;
         }
         match page.next_cursor {
-            Some(c) => params.cursor = Some(c),
+            Some(c) => filter.page.cursor = Some(c),
             None => break,
         }
     }

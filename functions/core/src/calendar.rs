@@ -120,6 +120,15 @@ impl WorkingCalendar {
         self.periods.iter().map(|(a, b)| (b - a) as i64).sum()
     }
 
+    /// The instant local midnight begins day `d`.
+    pub fn local_midnight(&self, d: NaiveDate) -> DateTime<Utc> {
+        let off = self.offset().local_minus_utc() as i64;
+        d.and_time(NaiveTime::MIN)
+            .checked_sub_signed(Duration::seconds(off))
+            .unwrap_or(chrono::NaiveDateTime::MIN)
+            .and_utc()
+    }
+
     pub fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
         t.with_timezone(&self.offset).date_naive()
     }

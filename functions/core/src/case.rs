@@ -1,9 +1,9 @@
 //! The case: what a citizen reported, where it is, and its clocks.
 
-use crate::auth::Role;
 use crate::calendar::ClockKind;
 use crate::category::{Kind, Urgency};
 use crate::ids::CaseId;
+use crate::principal::Role;
 use crate::unit::UnitCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -161,7 +161,7 @@ pub struct Rating {
 }
 
 /// A case. The submission fields never change after intake; the rest is
-/// the case's state, changed only through [`crate::workflow`] with a
+/// the case's state, changed only through [`crate::actions`] with a
 /// version check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Case {

@@ -5,34 +5,33 @@
 
 use std::fmt;
 
-/// What kind of failure this is; the HTTP layer maps each kind to a status.
+/// What kind of failure this is, in the domain's words. Only the API crate
+/// knows which HTTP status each kind becomes (`pakn_api::error`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// 400: the request could not be parsed.
+    /// A value the caller handed back cannot be read (a cursor this server
+    /// did not issue).
     Malformed,
-    /// 401: no token, or a token that does not verify.
+    /// The caller's identity is missing or not valid.
     Unauthorized,
-    /// 403: the resource exists and is visible, but the role may not do this.
+    /// The thing exists and is visible, but the role may not do this.
     Forbidden,
-    /// 404: unknown, or not visible to the caller.
+    /// Unknown, or not visible to the caller.
     NotFound,
-    /// 409: invalid transition, idempotency-key reuse with another body.
+    /// The case (or inspection) is not in a state that allows this: an
+    /// invalid transition, an idempotency key reused with another body.
     Conflict,
-    /// 412: stale `If-Match`.
-    PreconditionFailed,
-    /// 413: body too large.
-    PayloadTooLarge,
-    /// 415: wrong content type.
-    UnsupportedMediaType,
-    /// 422: well-formed but invalid.
+    /// The caller acted on a version that is no longer current.
+    StaleVersion,
+    /// The caller did not say which version it acts on (optimistic
+    /// concurrency needs it).
+    VersionRequired,
+    /// A field is well-formed but not acceptable (unknown category, outside
+    /// the city, out of range).
     Invalid,
-    /// 428: an action without `If-Match`.
-    PreconditionRequired,
-    /// 429: rate limited.
-    TooManyRequests,
-    /// 503: a dependency is unavailable; the client may retry.
+    /// A dependency is unavailable; the caller may retry.
     Unavailable,
-    /// 500: a bug or an unexpected failure; details only in the logs.
+    /// A bug or an unexpected failure; details only in the logs.
     Internal,
 }
 
@@ -71,7 +70,7 @@ impl Error {
         self
     }
 
-    /// 422 on one field.
+    /// An invalid field.
     pub fn invalid(
         field: &str,
         code: &'static str,
@@ -118,7 +117,7 @@ impl Error {
 
     pub fn stale_version() -> Self {
         Error::new(
-            ErrorKind::PreconditionFailed,
+            ErrorKind::StaleVersion,
             "stale_version",
             "The case changed since you read it; read it again and retry.",
             "Phản ánh đã thay đổi kể từ khi bạn đọc; hãy tải lại và thử lại.",

@@ -1,27 +1,45 @@
-//! pakn-core: the domain of pakn. Cases, units, categories, the status
-//! machine, the SLA policy and working-hours calendar, routing, deadlines,
-//! statistics, and the ports the adapters implement. Nothing cloud-shaped.
+//! pakn-core: the domain of pakn. Nothing cloud-shaped, no HTTP.
+//!
+//! - Values: [`case`], [`category`], [`unit`], [`ids`], [`calendar`],
+//!   [`refdata`], [`inspection`], [`notify`], [`stats`], [`scorecard`],
+//!   [`views`], [`text`], [`principal`]; errors in [`error`].
+//! - Rules: [`auth`] (the one permission table), [`milestones`] (deadlines),
+//!   [`change`] (one change of a case as a pure outcome).
+//! - Ports: [`ports`], by concern.
+//! - Use cases, each over the ports it needs: [`intake`], [`routing`],
+//!   [`actions`], [`lookup`], [`sweep`], [`oversight`], [`reporting`];
+//!   [`outbox`] commits and publishes; [`app`] composes them ([`Pakn`]).
+//!
+//! The modules form a DAG (a test in `tests/core/layout.rs` fails on any
+//! import loop): values ← rules ← ports ← use cases ← app.
 
+pub mod actions;
+pub mod app;
 pub mod auth;
 pub mod calendar;
 pub mod case;
 pub mod category;
+pub mod change;
 pub mod error;
 pub mod ids;
 pub mod inspection;
+pub mod intake;
+pub mod lookup;
+pub mod milestones;
 pub mod notify;
+pub mod outbox;
 pub mod oversight;
 pub mod ports;
+pub mod principal;
 pub mod refdata;
+pub mod reporting;
 pub mod routing;
-pub mod schedule;
 pub mod scorecard;
-pub mod service;
 pub mod stats;
+pub mod sweep;
 pub mod text;
 pub mod unit;
 pub mod views;
-pub mod workflow;
 
+pub use app::Pakn;
 pub use error::{Error, ErrorKind, Result};
-pub use service::Pakn;

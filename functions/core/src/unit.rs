@@ -94,12 +94,8 @@ pub struct Unit {
 }
 
 /// Normalise a ward code from a request: `"00070"`, `"70"` or `70` → `"00070"`.
-pub fn normalize_ward_code(v: &serde_json::Value) -> Option<String> {
-    let digits = match v {
-        serde_json::Value::String(s) => s.trim().to_string(),
-        serde_json::Value::Number(n) => n.as_u64()?.to_string(),
-        _ => return None,
-    };
+pub fn normalize_ward_code(digits: &str) -> Option<String> {
+    let digits = digits.trim();
     if digits.is_empty() || digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -109,7 +105,6 @@ pub fn normalize_ward_code(v: &serde_json::Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn unit_codes() {
@@ -131,15 +126,12 @@ mod tests {
 
     #[test]
     fn ward_codes_normalise() {
-        assert_eq!(normalize_ward_code(&json!(70)).as_deref(), Some("00070"));
-        assert_eq!(
-            normalize_ward_code(&json!("00070")).as_deref(),
-            Some("00070")
-        );
-        assert_eq!(normalize_ward_code(&json!("70")).as_deref(), Some("00070"));
-        assert_eq!(normalize_ward_code(&json!("123456")), None);
-        assert_eq!(normalize_ward_code(&json!(-1)), None);
-        assert_eq!(normalize_ward_code(&json!("7a")), None);
-        assert_eq!(normalize_ward_code(&json!(null)), None);
+        assert_eq!(normalize_ward_code("70").as_deref(), Some("00070"));
+        assert_eq!(normalize_ward_code("00070").as_deref(), Some("00070"));
+        assert_eq!(normalize_ward_code("70").as_deref(), Some("00070"));
+        assert_eq!(normalize_ward_code("123456"), None);
+        assert_eq!(normalize_ward_code("-1"), None);
+        assert_eq!(normalize_ward_code("7a"), None);
+        assert_eq!(normalize_ward_code(""), None);
     }
 }

@@ -3,7 +3,7 @@
 //! cases are due and time remains.
 
 use pakn_core::Pakn;
-use pakn_core::service::SweepReport;
+use pakn_core::sweep::SweepReport;
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
 
@@ -49,7 +49,7 @@ pub async fn sweep_until_done(
 ) -> Result<Totals, pakn_core::Error> {
     let mut t = Totals::default();
     loop {
-        let r = pakn.sweep(limit).await?;
+        let r = pakn.sweep().run(limit).await?;
         t.add(&r);
         let full = r.looked >= limit;
         let time_short = deadline.is_some_and(|d| {

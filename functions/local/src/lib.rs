@@ -113,13 +113,7 @@ impl LocalBackend {
 
     /// The application over this backend.
     pub fn pakn(&self, clock: Arc<dyn Clock>, refdata: Arc<RefData>) -> Pakn {
-        Pakn {
-            store: self.store.clone(),
-            queue: Arc::new(self.queue.clone()),
-            notifier: self.notifier.clone(),
-            clock,
-            refdata,
-        }
+        Pakn::new(self.store.clone(), self.notifier.clone(), clock, refdata)
     }
 }
 

@@ -13,8 +13,8 @@ use pakn_core::ids::CaseId;
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
 use pakn_core::ports::{
-    Account, AccountScope, CasePage, CaseQuery, CaseStore, Clock, Commit, Created, NewCase,
-    StoreResult,
+    Account, AccountScope, CasePage, CaseQuery, CaseStore, Clock, Commit, Created, InspectionStore,
+    Ledger, NewCase, PeopleStore, StatsStore, StoreResult,
 };
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
@@ -79,10 +79,6 @@ impl SqliteStore {
 
 #[async_trait]
 impl CaseStore for SqliteStore {
-    fn enqueues_on_create(&self) -> bool {
-        true
-    }
-
     async fn create_case(&self, new: &NewCase, now: DateTime<Utc>) -> StoreResult<Created> {
         let new = new.clone();
         let queue_now = micros(self.clock.now());
@@ -90,24 +86,20 @@ impl CaseStore for SqliteStore {
             .write(move |c| cases::create(c, &new, now, queue_now))
             .await
     }
-
     async fn get_case(&self, id: &CaseId) -> StoreResult<Option<Case>> {
         let id = id.to_string();
         self.db.read(move |c| cases::get(c, &id)).await
     }
-
     async fn case_id_by_tracking_code(&self, code: &str) -> StoreResult<Option<CaseId>> {
         let code = code.to_string();
         self.db
             .read(move |c| cases::id_by_tracking_code(c, &code))
             .await
     }
-
     async fn timeline(&self, id: &CaseId) -> StoreResult<Vec<TimelineEvent>> {
         let id = id.to_string();
         self.db.read(move |c| cases::timeline(c, &id)).await
     }
-
     async fn commit(&self, commit: &Commit) -> StoreResult<()> {
         let commit = commit.clone();
         let queue_now = micros(self.clock.now());
@@ -115,20 +107,29 @@ impl CaseStore for SqliteStore {
             .write(move |c| cases::commit(c, &commit, queue_now))
             .await
     }
-
     async fn list_cases(&self, q: &CaseQuery) -> StoreResult<CasePage> {
         let q = q.clone();
         self.db.read(move |c| cases::list(c, &q)).await
     }
-
     async fn due_cases(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>> {
         self.db.read(move |c| cases::due(c, now, limit)).await
     }
+    async fn notifications_for_case(
+        &self,
+        id: &CaseId,
+    ) -> StoreResult<Vec<(Notification, Option<DateTime<Utc>>)>> {
+        let id = id.to_string();
+        self.db
+            .read(move |c| records::notifications_for_case(c, &id))
+            .await
+    }
+}
 
+#[async_trait]
+impl Ledger for SqliteStore {
     async fn pending_notifications(&self, limit: usize) -> StoreResult<Vec<Notification>> {
         self.db.read(move |c| records::pending(c, limit)).await
     }
-
     async fn mark_published(&self, dedup_id: &str) -> StoreResult<()> {
         let id = dedup_id.to_string();
         let now = micros(self.clock.now());
@@ -136,38 +137,86 @@ impl CaseStore for SqliteStore {
             .write(move |c| records::mark_published(c, &id, now))
             .await
     }
-
     async fn decide_once(&self, n: &Notification) -> StoreResult<bool> {
         let n = n.clone();
         self.db.write(move |c| records::decide_once(c, &n)).await
     }
+    async fn get_marker(&self, key: &str) -> StoreResult<bool> {
+        let key = key.to_string();
+        self.db.read(move |c| records::get_marker(c, &key)).await
+    }
+    async fn put_marker(&self, key: &str) -> StoreResult<()> {
+        let (key, at) = (key.to_string(), micros(self.clock.now()));
+        self.db
+            .write(move |c| records::put_marker(c, &key, at))
+            .await
+    }
+}
 
+#[async_trait]
+impl PeopleStore for SqliteStore {
     async fn get_roster(&self, unit: &UnitCode) -> StoreResult<Roster> {
         let unit = unit.to_string();
         self.db.read(move |c| records::get_roster(c, &unit)).await
     }
-
     async fn put_roster(&self, unit: &UnitCode, roster: &Roster) -> StoreResult<()> {
         let (unit, roster) = (unit.to_string(), roster.clone());
         self.db
             .write(move |c| records::put_roster(c, &unit, &roster))
             .await
     }
-
     async fn get_headcount(&self, unit: &UnitCode) -> StoreResult<Option<u32>> {
         let unit = unit.to_string();
         self.db
             .read(move |c| records::get_headcount(c, &unit))
             .await
     }
-
     async fn put_headcount(&self, unit: &UnitCode, staff: u32) -> StoreResult<()> {
         let unit = unit.to_string();
         self.db
             .write(move |c| records::put_headcount(c, &unit, staff))
             .await
     }
+    async fn register_account(&self, a: &Account) -> StoreResult<bool> {
+        let a = a.clone();
+        self.db
+            .write(move |c| records::register_account(c, &a))
+            .await
+    }
+    async fn count_accounts(&self, scope: &AccountScope) -> StoreResult<i64> {
+        let scope = scope.clone();
+        self.db
+            .read(move |c| records::count_accounts(c, &scope))
+            .await
+    }
+}
 
+#[async_trait]
+impl InspectionStore for SqliteStore {
+    async fn get_inspection(&self, id: &str) -> StoreResult<Option<Inspection>> {
+        let id = id.to_string();
+        self.db.read(move |c| records::get_inspection(c, &id)).await
+    }
+    async fn list_inspections(
+        &self,
+        status: Option<&str>,
+        unit: Option<&UnitCode>,
+    ) -> StoreResult<Vec<Inspection>> {
+        let (status, unit) = (status.map(String::from), unit.cloned());
+        self.db
+            .read(move |c| records::list_inspections(c, status.as_deref(), unit.as_ref()))
+            .await
+    }
+    async fn put_inspection(&self, i: &Inspection, expected_version: u64) -> StoreResult<()> {
+        let i = i.clone();
+        self.db
+            .write(move |c| records::put_inspection(c, &i, expected_version))
+            .await
+    }
+}
+
+#[async_trait]
+impl StatsStore for SqliteStore {
     async fn rollups(
         &self,
         scope: &str,
@@ -179,7 +228,6 @@ impl CaseStore for SqliteStore {
             .read(move |c| records::rollups(c, &scope, from, to))
             .await
     }
-
     async fn count_open(
         &self,
         unit: Option<&UnitCode>,
@@ -188,65 +236,6 @@ impl CaseStore for SqliteStore {
         let unit = unit.cloned();
         self.db
             .read(move |c| cases::count_open(c, unit.as_ref(), now))
-            .await
-    }
-
-    async fn get_inspection(&self, id: &str) -> StoreResult<Option<Inspection>> {
-        let id = id.to_string();
-        self.db.read(move |c| records::get_inspection(c, &id)).await
-    }
-
-    async fn list_inspections(
-        &self,
-        status: Option<&str>,
-        unit: Option<&UnitCode>,
-    ) -> StoreResult<Vec<Inspection>> {
-        let (status, unit) = (status.map(String::from), unit.cloned());
-        self.db
-            .read(move |c| records::list_inspections(c, status.as_deref(), unit.as_ref()))
-            .await
-    }
-
-    async fn put_inspection(&self, i: &Inspection, expected_version: u64) -> StoreResult<()> {
-        let i = i.clone();
-        self.db
-            .write(move |c| records::put_inspection(c, &i, expected_version))
-            .await
-    }
-
-    async fn register_account(&self, a: &Account) -> StoreResult<bool> {
-        let a = a.clone();
-        self.db
-            .write(move |c| records::register_account(c, &a))
-            .await
-    }
-
-    async fn count_accounts(&self, scope: &AccountScope) -> StoreResult<i64> {
-        let scope = scope.clone();
-        self.db
-            .read(move |c| records::count_accounts(c, &scope))
-            .await
-    }
-
-    async fn get_marker(&self, key: &str) -> StoreResult<bool> {
-        let key = key.to_string();
-        self.db.read(move |c| records::get_marker(c, &key)).await
-    }
-
-    async fn put_marker(&self, key: &str) -> StoreResult<()> {
-        let (key, at) = (key.to_string(), micros(self.clock.now()));
-        self.db
-            .write(move |c| records::put_marker(c, &key, at))
-            .await
-    }
-
-    async fn notifications_for_case(
-        &self,
-        id: &CaseId,
-    ) -> StoreResult<Vec<(Notification, Option<DateTime<Utc>>)>> {
-        let id = id.to_string();
-        self.db
-            .read(move |c| records::notifications_for_case(c, &id))
             .await
     }
 }

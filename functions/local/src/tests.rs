@@ -5,12 +5,15 @@ use crate::LocalBackend;
 use crate::testutil::{TempDir, case, event, t0};
 use chrono::Duration;
 use pakn_core::case::Case;
-use pakn_core::ports::{CaseStore, Commit, Created, IdemRecord, NewCase, StoreError};
+use pakn_core::change::Outcome;
+use pakn_core::ports::{
+    CaseStore, Commit, Created, IdemRecord, InspectionStore, Ledger, NewCase, StatsStore,
+    StoreError,
+};
 use pakn_core::refdata::RefData;
+use pakn_core::routing;
 use pakn_core::stats::{ALL, Counter, StatDelta};
 use pakn_core::unit::UnitCode;
-use pakn_core::workflow::{self, Outcome};
-use std::sync::Arc;
 
 fn backend(dir: &TempDir) -> LocalBackend {
     LocalBackend::open(&dir.path().join("pakn.db")).unwrap()
@@ -32,7 +35,7 @@ fn new_case(c: &Case) -> NewCase {
 }
 
 fn routed(c: &Case) -> Outcome {
-    workflow::route(
+    routing::route_to(
         c,
         UnitCode::ward("00070"),
         c.received_at + Duration::minutes(1),
@@ -41,7 +44,7 @@ fn routed(c: &Case) -> Outcome {
     .unwrap()
 }
 
-async fn received(store: &dyn CaseStore) -> i64 {
+async fn received(store: &dyn StatsStore) -> i64 {
     let d = t0().date_naive();
     let rows = store.rollups(ALL, d, d.succ_opt().unwrap()).await.unwrap();
     rows.first().map(|r| r.get(Counter::Received)).unwrap_or(0)
@@ -185,7 +188,7 @@ async fn a_duplicate_decision_refuses_the_whole_commit() {
 
     // A second change at the right version that re-decides the same milestone.
     let now = c.received_at + Duration::minutes(5);
-    let mut second = workflow::route(
+    let mut second = routing::route_to(
         &Case {
             status: pakn_core::case::Status::Received,
             ..first.case.clone()
@@ -255,7 +258,7 @@ async fn concurrent_commits_all_land_and_a_failing_one_does_not_undo_its_batch()
         b.store.create_case(&new_case(&c), t0()).await.unwrap();
         cases.push(c);
     }
-    let store: Arc<dyn CaseStore> = b.store.clone();
+    let store = b.store.clone();
     let mut tasks = tokio::task::JoinSet::new();
     for (i, c) in cases.iter().enumerate() {
         let store = store.clone();

@@ -26,7 +26,7 @@ pub fn backoff(receive_count: u32) -> Duration {
 /// Route one message and settle it; `true` if it was acknowledged.
 #[tracing::instrument(skip_all, fields(case_id = %m.case_id, receive_count = m.receive_count))]
 pub async fn handle(pakn: &Pakn, queue: &LocalQueue, m: &Received) -> bool {
-    match pakn.route_case(&m.case_id).await {
+    match pakn.routing().route_case(&m.case_id).await {
         Ok(r) => {
             tracing::debug!(result = ?r, "routed");
             match queue.ack(&m.receipt).await {
@@ -119,6 +119,7 @@ mod tests {
     use pakn_core::ids::CaseId;
     use pakn_core::ports::{CaseStore, ManualClock, Queue};
     use pakn_core::refdata::RefData;
+    use pakn_testkit::JsonCalls as _;
     use std::sync::Arc;
 
     fn app(dir: &TempDir) -> (LocalBackend, Pakn, ManualClock) {

@@ -8,7 +8,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use pakn_aws::sqs::IntakeMessage;
 use pakn_core::Pakn;
 use pakn_core::ids::CaseId;
-use pakn_core::service::RouteResult;
+use pakn_core::routing::RouteResult;
 
 /// Why one record failed.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +33,10 @@ pub fn decode(body: Option<&str>) -> Result<CaseId, RecordError> {
 /// Route the case one record names.
 pub async fn handle_record(pakn: &Pakn, m: &SqsMessage) -> Result<RouteResult, RecordError> {
     let id = decode(m.body.as_deref())?;
-    pakn.route_case(&id).await.map_err(RecordError::Route)
+    pakn.routing()
+        .route_case(&id)
+        .await
+        .map_err(RecordError::Route)
 }
 
 /// Handle a batch: every record is tried; the response names the failed ones.

@@ -19,6 +19,7 @@ use pakn_core::ports::*;
 use pakn_core::refdata::RefData;
 use pakn_core::stats::ALL;
 use pakn_core::unit::UnitCode;
+use pakn_testkit::JsonCalls as _;
 use pakn_tests::moto;
 use serde_json::json;
 use std::sync::Arc;
@@ -144,7 +145,7 @@ fn sqs_event(ms: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
 async fn case_items_round_trip_and_split_the_submission_off() {
     let e = env().await;
     let id = submit(&e, "citizen-map", "00070").await;
-    e.pakn.route_case(&id).await.unwrap();
+    e.pakn.routing().route_case(&id).await.unwrap();
     let c = case(&e, &id).await;
     assert_eq!(c.status, Status::Assigned);
     assert!(!c.holds.is_empty() && c.resolve_due.is_some() && c.contact.is_some());
@@ -167,7 +168,7 @@ async fn a_stale_version_is_refused() {
     let c = case(&e, &id).await;
     let rd = RefData::embedded();
     let outcome =
-        pakn_core::workflow::route(&c, UnitCode::ward("00070"), e.clock.now(), &rd).unwrap();
+        pakn_core::routing::route_to(&c, UnitCode::ward("00070"), e.clock.now(), &rd).unwrap();
     let commit = Commit {
         expected_version: c.version,
         outcome,
@@ -188,7 +189,7 @@ async fn a_ledger_decision_is_recorded_once() {
     let c = case(&e, &id).await;
     let rd = RefData::embedded();
     let mut o =
-        pakn_core::workflow::route(&c, UnitCode::ward("00070"), e.clock.now(), &rd).unwrap();
+        pakn_core::routing::route_to(&c, UnitCode::ward("00070"), e.clock.now(), &rd).unwrap();
     o.decisions = vec!["overdue@2025-08-05T10:00:00Z".into()];
     e.store
         .commit(&Commit {
@@ -202,10 +203,10 @@ async fn a_ledger_decision_is_recorded_once() {
     // A second change at the current version that decides the same milestone again.
     let c2 = case(&e, &id).await;
     let p = Principal::new("u1", Role::Official, Some(UnitCode::ward("00070"))).unwrap();
-    let mut o2 = pakn_core::workflow::apply(
+    let mut o2 = pakn_core::actions::apply(
         &c2,
         &p,
-        pakn_core::workflow::Action::Accept,
+        pakn_core::actions::Action::Accept,
         e.clock.now(),
         &rd,
     )
@@ -363,7 +364,7 @@ async fn queues_listings_counts_rollups_rosters() {
     let b = submit(&e, "citizen-q1", "00070").await;
     let c = submit(&e, "citizen-q2", "00073").await;
     for id in [&a, &b, &c] {
-        e.pakn.route_case(id).await.unwrap();
+        e.pakn.routing().route_case(id).await.unwrap();
     }
     let ward = UnitCode::ward("00070");
     // The unit queue, by status, with a cursor.
@@ -509,7 +510,7 @@ async fn queues_listings_counts_rollups_rosters() {
 async fn the_sweep_decides_each_milestone_once() {
     let e = env().await;
     let id = submit(&e, "citizen-sweep", "00070").await;
-    e.pakn.route_case(&id).await.unwrap();
+    e.pakn.routing().route_case(&id).await.unwrap();
     e.clock.advance(Duration::days(40));
     let t = pakn_deadlines::sweep_until_done(&e.pakn, 50, None)
         .await
@@ -542,7 +543,8 @@ async fn the_sweep_decides_each_milestone_once() {
 async fn sqs_sends_in_batches_and_receives() {
     let e = env().await;
     let ids: Vec<CaseId> = (0..13).map(|_| CaseId::new(e.clock.now())).collect();
-    e.pakn.queue.send(&ids).await.unwrap();
+    let intake = pakn_aws::SqsQueue::new(aws_sdk_sqs::Client::new(&e.sdk), &e.p.queue_url);
+    intake.send(&ids).await.unwrap();
     let sqs = aws_sdk_sqs::Client::new(&e.sdk);
     let mut got: Vec<String> = drain(&sqs, &e.p.queue_url)
         .await
@@ -768,7 +770,7 @@ async fn a_poison_message_reaches_the_dlq_after_five_receives_and_redrives() {
 // ------------------------------------------------- the store contract suite
 
 /// A fresh, empty DynamoDB store (its own table) on the emulator.
-async fn fresh_dynamo_store() -> Arc<dyn CaseStore> {
+async fn fresh_dynamo_store() -> Arc<dyn Store> {
     let names = moto::names();
     let (sdk, p) = moto::provisioned(&names).await;
     Arc::new(DynamoStore::new(

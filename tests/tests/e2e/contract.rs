@@ -1,6 +1,6 @@
 //! The store contract suite: what every [`CaseStore`] must do, written once
 //! and run against each backend. Every test is a `pub async fn` taking a
-//! fresh, empty store (`Arc<dyn CaseStore>`); the SQLite instantiation is at
+//! fresh, empty store (`Arc<dyn Store>`); the SQLite instantiation is at
 //! the bottom (`sqlite::*`, a temp file per test). To run the suite against
 //! another adapter, instantiate the same list with its own constructor:
 //!
@@ -19,14 +19,15 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use pakn_core::auth::{Official, Role, Roster};
 use pakn_core::case::{Case, Channel, Location, Status, Submission, TimelineEvent};
 use pakn_core::category::{Kind, Urgency};
+use pakn_core::change::Outcome;
 use pakn_core::ids::{self, CaseId};
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::{Audience, Notification};
-use pakn_core::ports::{CaseQuery, CaseStore, Commit, Created, IdemRecord, NewCase, StoreError};
+use pakn_core::ports::{CaseQuery, Commit, Created, IdemRecord, NewCase, Store, StoreError};
 use pakn_core::refdata::RefData;
+use pakn_core::routing;
 use pakn_core::stats::{ALL, Counter, StatDelta};
 use pakn_core::unit::UnitCode;
-use pakn_core::workflow::{self, Outcome};
 use std::sync::Arc;
 
 /// The names of every contract test, for other backends' instantiations.
@@ -133,7 +134,7 @@ pub fn new_case(c: &Case) -> NewCase {
 }
 
 /// Store a new case; panics unless it is new.
-pub async fn create(store: &dyn CaseStore, c: &Case) {
+pub async fn create(store: &dyn Store, c: &Case) {
     assert_eq!(
         store
             .create_case(&new_case(c), c.received_at)
@@ -145,7 +146,7 @@ pub async fn create(store: &dyn CaseStore, c: &Case) {
 
 /// The router's outcome for `c` (version + 1, notifications, per-unit counters).
 pub fn routed(c: &Case, unit: UnitCode) -> Outcome {
-    workflow::route(c, unit, c.received_at + Duration::minutes(1), &refdata())
+    routing::route_to(c, unit, c.received_at + Duration::minutes(1), &refdata())
         .expect("route a received case")
 }
 
@@ -201,7 +202,7 @@ fn assert_conflict(r: Result<(), StoreError>) {
 
 // -------------------------------------------------------------------- tests
 
-pub async fn create_and_read(store: Arc<dyn CaseStore>) {
+pub async fn create_and_read(store: Arc<dyn Store>) {
     let c = sample_case(t0(), "citizen-1");
     create(store.as_ref(), &c).await;
     assert_eq!(
@@ -225,7 +226,7 @@ pub async fn create_and_read(store: Arc<dyn CaseStore>) {
     assert_eq!(tl, vec![event(&c, "submitted")]);
 }
 
-pub async fn tracking_code_collision(store: Arc<dyn CaseStore>) {
+pub async fn tracking_code_collision(store: Arc<dyn Store>) {
     let first = sample_case(t0(), "a");
     create(store.as_ref(), &first).await;
     let mut second = sample_case(t0() + Duration::seconds(1), "b");
@@ -257,7 +258,7 @@ pub async fn tracking_code_collision(store: Arc<dyn CaseStore>) {
     create(store.as_ref(), &second).await;
 }
 
-pub async fn idempotency_replay_and_expiry(store: Arc<dyn CaseStore>) {
+pub async fn idempotency_replay_and_expiry(store: Arc<dyn Store>) {
     let c = sample_case(t0(), "a");
     let rec = IdemRecord {
         key: "key-hash-1".into(),
@@ -315,7 +316,7 @@ pub async fn idempotency_replay_and_expiry(store: Arc<dyn CaseStore>) {
     }
 }
 
-pub async fn commit_conflicts_on_a_stale_version(store: Arc<dyn CaseStore>) {
+pub async fn commit_conflicts_on_a_stale_version(store: Arc<dyn Store>) {
     let c = sample_case(t0(), "a");
     create(store.as_ref(), &c).await;
     let out = routed(&c, ward70());
@@ -347,7 +348,7 @@ pub async fn commit_conflicts_on_a_stale_version(store: Arc<dyn CaseStore>) {
     assert_eq!(store.get_case(&ghost.id).await.unwrap(), None);
 }
 
-pub async fn ledger_decides_once(store: Arc<dyn CaseStore>) {
+pub async fn ledger_decides_once(store: Arc<dyn Store>) {
     let c = sample_case(t0(), "a");
     create(store.as_ref(), &c).await;
     let mut first = routed(&c, ward70());
@@ -407,7 +408,7 @@ pub async fn ledger_decides_once(store: Arc<dyn CaseStore>) {
     store.commit(&commit_of(2, third)).await.unwrap();
 }
 
-pub async fn decide_once_without_a_case_change(store: Arc<dyn CaseStore>) {
+pub async fn decide_once_without_a_case_change(store: Arc<dyn Store>) {
     let n = digest("digest:ward:00070:2025-07-28");
     assert!(store.decide_once(&n).await.unwrap());
     assert!(!store.decide_once(&n).await.unwrap(), "decided once");
@@ -421,7 +422,7 @@ pub async fn decide_once_without_a_case_change(store: Arc<dyn CaseStore>) {
     assert!(store.pending_notifications(10).await.unwrap().is_empty());
 }
 
-pub async fn outbox_pending_and_mark_published(store: Arc<dyn CaseStore>) {
+pub async fn outbox_pending_and_mark_published(store: Arc<dyn Store>) {
     let c = sample_case(t0(), "a");
     create(store.as_ref(), &c).await;
     let out = routed(&c, ward70());
@@ -451,7 +452,7 @@ pub async fn outbox_pending_and_mark_published(store: Arc<dyn CaseStore>) {
 }
 
 /// Seven cases: (hours after t0, submitter, unit, status).
-async fn seed_list(store: &dyn CaseStore) -> Vec<Case> {
+async fn seed_list(store: &dyn Store) -> Vec<Case> {
     let plan: [(i64, &str, Option<UnitCode>, Status); 7] = [
         (0, "alice", Some(ward70()), Status::Assigned),
         (1, "bob", Some(ward70()), Status::InProgress),
@@ -492,7 +493,7 @@ fn newest_first(all: &[Case], idx: &[usize]) -> Vec<CaseId> {
     idx.iter().rev().map(|i| all[*i].id.clone()).collect()
 }
 
-pub async fn list_filters(store: Arc<dyn CaseStore>) {
+pub async fn list_filters(store: Arc<dyn Store>) {
     let all = seed_list(store.as_ref()).await;
     let list = |q: CaseQuery| {
         let store = store.clone();
@@ -597,7 +598,7 @@ pub async fn list_filters(store: Arc<dyn CaseStore>) {
     );
 }
 
-pub async fn list_cursor_pages_through_everything_once(store: Arc<dyn CaseStore>) {
+pub async fn list_cursor_pages_through_everything_once(store: Arc<dyn Store>) {
     let all = seed_list(store.as_ref()).await;
     for scope in [None, Some(ward70())] {
         let mut seen = Vec::new();
@@ -651,7 +652,7 @@ pub async fn list_cursor_pages_through_everything_once(store: Arc<dyn CaseStore>
     }
 }
 
-pub async fn due_cases_only_due_earliest_first(store: Arc<dyn CaseStore>) {
+pub async fn due_cases_only_due_earliest_first(store: Arc<dyn Store>) {
     let mut cases = Vec::new();
     // next_action_at: +3h, +1h, none, +2h, +10h
     for (i, next) in [Some(3), Some(1), None, Some(2), Some(10)]
@@ -690,7 +691,7 @@ pub async fn due_cases_only_due_earliest_first(store: Arc<dyn CaseStore>) {
     assert_eq!(due[0], cases[0], "whole cases are returned");
 }
 
-pub async fn rollups_per_day_and_scope(store: Arc<dyn CaseStore>) {
+pub async fn rollups_per_day_and_scope(store: Arc<dyn Store>) {
     // Cases on 27, 28 (two) and 30 July; routing counts per unit.
     let days = [27, 28, 28, 30];
     for (i, d) in days.into_iter().enumerate() {
@@ -778,7 +779,7 @@ pub async fn rollups_per_day_and_scope(store: Arc<dyn CaseStore>) {
     );
 }
 
-pub async fn count_open_city_and_unit(store: Arc<dyn CaseStore>) {
+pub async fn count_open_city_and_unit(store: Arc<dyn Store>) {
     let all = seed_list(store.as_ref()).await;
     // Open: 0,1,2,3,5,6 (4 is resolved). Dues: received + 2 days; case 3 (received) has none.
     let at = t0() + Duration::days(2) + Duration::minutes(90); // past the dues of 0 and 1
@@ -818,7 +819,7 @@ pub async fn count_open_city_and_unit(store: Arc<dyn CaseStore>) {
     assert_eq!(store.count_open(None, late).await.unwrap(), (open, overdue));
 }
 
-pub async fn rosters_round_trip(store: Arc<dyn CaseStore>) {
+pub async fn rosters_round_trip(store: Arc<dyn Store>) {
     assert_eq!(
         store.get_roster(&ward70()).await.unwrap(),
         Roster::default(),
@@ -859,7 +860,7 @@ pub async fn rosters_round_trip(store: Arc<dyn CaseStore>) {
     );
 }
 
-pub async fn headcount_round_trip(store: Arc<dyn CaseStore>) {
+pub async fn headcount_round_trip(store: Arc<dyn Store>) {
     assert_eq!(store.get_headcount(&ward70()).await.unwrap(), None);
     store.put_headcount(&ward70(), 42).await.unwrap();
     store.put_headcount(&ward73(), 0).await.unwrap();
@@ -869,7 +870,7 @@ pub async fn headcount_round_trip(store: Arc<dyn CaseStore>) {
     assert_eq!(store.get_headcount(&ward70()).await.unwrap(), Some(40));
 }
 
-pub async fn inspections_put_if_absent_and_versioned(store: Arc<dyn CaseStore>) {
+pub async fn inspections_put_if_absent_and_versioned(store: Arc<dyn Store>) {
     let case_id = CaseId::new(t0());
     let i =
         Inspection::for_overdue_case(&case_id, &ward70(), t0(), serde_json::json!({"holds": []}));
@@ -935,7 +936,7 @@ pub async fn inspections_put_if_absent_and_versioned(store: Arc<dyn CaseStore>) 
     );
 }
 
-pub async fn commit_opens_an_inspection_once(store: Arc<dyn CaseStore>) {
+pub async fn commit_opens_an_inspection_once(store: Arc<dyn Store>) {
     let c = sample_case(t0(), "a");
     create(store.as_ref(), &c).await;
     let out = routed(&c, ward70());
@@ -965,7 +966,7 @@ pub async fn commit_opens_an_inspection_once(store: Arc<dyn CaseStore>) {
 
 // --------------------------------------------------------- SQLite instance
 
-pub async fn accounts_register_once_and_count_per_scope(store: Arc<dyn CaseStore>) {
+pub async fn accounts_register_once_and_count_per_scope(store: Arc<dyn Store>) {
     use pakn_core::ports::{Account, AccountScope};
     let acct = |sub: &str, role: Role, unit: Option<UnitCode>| Account {
         sub: sub.into(),
@@ -1023,7 +1024,7 @@ pub async fn accounts_register_once_and_count_per_scope(store: Arc<dyn CaseStore
     assert_eq!(count(AccountScope::Unit(UnitCode::ward("00004"))).await, 0);
 }
 
-pub async fn markers_are_written_once(store: Arc<dyn CaseStore>) {
+pub async fn markers_are_written_once(store: Arc<dyn Store>) {
     assert!(!store.get_marker("daily:2025-07-28").await.expect("get"));
     store.put_marker("daily:2025-07-28").await.expect("put");
     store
@@ -1039,13 +1040,13 @@ pub async fn markers_are_written_once(store: Arc<dyn CaseStore>) {
     );
 }
 
-pub async fn notifications_for_a_case_with_publish_times(store: Arc<dyn CaseStore>) {
+pub async fn notifications_for_a_case_with_publish_times(store: Arc<dyn Store>) {
     let c = sample_case(t0(), "citizen-n");
     create(store.as_ref(), &c).await;
     let other = sample_case(t0() + Duration::seconds(1), "citizen-m");
     create(store.as_ref(), &other).await;
     let routed =
-        workflow::route(&c, ward70(), t0() + Duration::minutes(1), &refdata()).expect("route");
+        routing::route_to(&c, ward70(), t0() + Duration::minutes(1), &refdata()).expect("route");
     let sent: Vec<String> = routed
         .notifications
         .iter()
@@ -1061,8 +1062,8 @@ pub async fn notifications_for_a_case_with_publish_times(store: Arc<dyn CaseStor
         })
         .await
         .expect("commit");
-    let routed_other =
-        workflow::route(&other, ward73(), t0() + Duration::minutes(1), &refdata()).expect("route");
+    let routed_other = routing::route_to(&other, ward73(), t0() + Duration::minutes(1), &refdata())
+        .expect("route");
     store
         .commit(&Commit {
             expected_version: 1,
@@ -1089,7 +1090,7 @@ pub async fn notifications_for_a_case_with_publish_times(store: Arc<dyn CaseStor
     }
 }
 
-pub async fn a_foreign_cursor_is_refused(store: Arc<dyn CaseStore>) {
+pub async fn a_foreign_cursor_is_refused(store: Arc<dyn Store>) {
     let q = CaseQuery {
         cursor: Some("not-a-cursor-of-ours".into()),
         limit: 10,
@@ -1105,7 +1106,7 @@ pub async fn a_foreign_cursor_is_refused(store: Arc<dyn CaseStore>) {
 }
 
 mod sqlite {
-    use pakn_core::ports::CaseStore;
+    use pakn_core::ports::Store;
     use std::path::PathBuf;
     use std::sync::Arc;
 
@@ -1118,7 +1119,7 @@ mod sqlite {
         }
     }
 
-    pub fn fresh() -> (TempDir, Arc<dyn CaseStore>) {
+    pub fn fresh() -> (TempDir, Arc<dyn Store>) {
         let dir = std::env::temp_dir().join(format!(
             "pakn-contract-{}",
             pakn_core::ids::CaseId::new(chrono::Utc::now())

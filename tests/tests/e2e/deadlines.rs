@@ -23,13 +23,15 @@ use pakn_core::ids::{self, CaseId};
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::{Audience, Notification};
 use pakn_core::ports::{
-    Account, AccountScope, CasePage, CaseQuery, CaseStore, Commit, Created, ManualClock, NewCase,
-    Notifier, StoreError, StoreResult,
+    Account, AccountScope, CasePage, CaseQuery, CaseStore, Commit, Created, InspectionStore,
+    Ledger, ManualClock, NewCase, Notifier, PeopleStore, StatsStore, Store, StoreError,
+    StoreResult,
 };
 use pakn_core::refdata::RefData;
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
 use pakn_local::{LocalBackend, LocalOptions, Published};
+use pakn_testkit::JsonCalls as _;
 use pakn_tests::process::TempDir;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -126,19 +128,18 @@ fn env_in(dir: TempDir, start: DateTime<Utc>) -> Env {
 
 impl Env {
     /// A `Pakn` over other adapters (a probe), same clock and reference data.
-    fn pakn_over(&self, store: Arc<dyn CaseStore>, notifier: Arc<dyn Notifier>) -> Pakn {
-        Pakn {
+    fn pakn_over<S: Store + 'static>(&self, store: Arc<S>, notifier: Arc<dyn Notifier>) -> Pakn {
+        Pakn::new(
             store,
-            queue: Arc::new(self.backend.queue.clone()),
             notifier,
-            clock: Arc::new(self.clock.clone()),
-            refdata: self.refdata.clone(),
-        }
+            Arc::new(self.clock.clone()),
+            self.refdata.clone(),
+        )
     }
 
     async fn case(&self, id: &CaseId) -> Case {
         self.pakn
-            .store
+            .cases
             .get_case(id)
             .await
             .expect("read")
@@ -182,9 +183,9 @@ impl Env {
             .expect("roster");
     }
 
-    async fn sweep_at(&self, t: DateTime<Utc>) -> pakn_core::service::SweepReport {
+    async fn sweep_at(&self, t: DateTime<Utc>) -> pakn_core::sweep::SweepReport {
         self.clock.set(t);
-        self.pakn.sweep(500).await.expect("sweep")
+        self.pakn.sweep().run(500).await.expect("sweep")
     }
 
     async fn published(&self) -> Vec<Published> {
@@ -389,7 +390,7 @@ async fn a_scripted_month_of_deadlines() {
                 } => e.act(&who, &ids[label], action, body).await,
             }
         }
-        e.pakn.sweep(100).await.expect("sweep");
+        e.pakn.sweep().run(100).await.expect("sweep");
         sweeps += 1;
     }
     assert!(sweeps > 800, "hourly for a month: {sweeps} sweeps");
@@ -400,7 +401,7 @@ async fn a_scripted_month_of_deadlines() {
     let published = e.published().await;
     assert!(
         e.pakn
-            .store
+            .ledger
             .pending_notifications(10)
             .await
             .unwrap()
@@ -571,7 +572,8 @@ async fn a_scripted_month_of_deadlines() {
     // The inspection: opened once, for ward 73, with the evidence.
     let insp = e
         .pakn
-        .list_inspections(&inspector(), None, None, None)
+        .inspections()
+        .list(&inspector(), None, None, None)
         .await
         .unwrap();
     assert_eq!(insp.len(), 1, "{insp:?}");
@@ -581,7 +583,8 @@ async fn a_scripted_month_of_deadlines() {
     assert_eq!(insp[0].opened_at, hns(9, 19, 10, 0, 1));
     let view = e
         .pakn
-        .get_inspection(&inspector(), &insp[0].id)
+        .inspections()
+        .get(&inspector(), &insp[0].id)
         .await
         .unwrap();
     let sent: Vec<(String, DateTime<Utc>, Option<DateTime<Utc>>)> = view
@@ -613,7 +616,15 @@ async fn a_scripted_month_of_deadlines() {
     assert_eq!(view.roster.officials.len(), 1);
 
     // On-time figures for 1 Aug – 1 Oct: 5 resolved (A, D, E, F on time; C late).
-    let s = e.pakn.stats(day(8, 1), day(10, 1), None).await.unwrap();
+    let s = e
+        .pakn
+        .reporting()
+        .stats(
+            pakn_core::reporting::Period::new(day(8, 1), day(10, 1)).unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(
         (s.total, s.resolved, s.resolved_on_time, s.resolved_late),
         (6, 5, 4, 1)
@@ -629,11 +640,34 @@ async fn a_scripted_month_of_deadlines() {
     // Ratings: ward 70, 5 and 3.
     let insp_p = inspector();
     let (from, to) = (day(8, 1), day(10, 1));
-    let c70 = e.pakn.scorecard(&insp_p, &w70(), from, to).await.unwrap();
-    let c73 = e.pakn.scorecard(&insp_p, &w73(), from, to).await.unwrap();
+    let c70 = e
+        .pakn
+        .reporting()
+        .scorecard(
+            &insp_p,
+            &w70(),
+            pakn_core::reporting::Period::new(from, to).unwrap(),
+        )
+        .await
+        .unwrap();
+    let c73 = e
+        .pakn
+        .reporting()
+        .scorecard(
+            &insp_p,
+            &w73(),
+            pakn_core::reporting::Period::new(from, to).unwrap(),
+        )
+        .await
+        .unwrap();
     let ccon = e
         .pakn
-        .scorecard(&insp_p, &construction(), from, to)
+        .reporting()
+        .scorecard(
+            &insp_p,
+            &construction(),
+            pakn_core::reporting::Period::new(from, to).unwrap(),
+        )
         .await
         .unwrap();
     type Row = (i64, i64, i64, i64, Option<f64>, i64, i64, i64);
@@ -675,7 +709,11 @@ async fn a_scripted_month_of_deadlines() {
     }
     let all = e
         .pakn
-        .scorecards(&inspector(), day(8, 1), day(10, 1))
+        .reporting()
+        .scorecards(
+            &inspector(),
+            pakn_core::reporting::Period::new(day(8, 1), day(10, 1)).unwrap(),
+        )
         .await
         .unwrap();
     assert!(
@@ -715,7 +753,7 @@ async fn a_paused_case_is_not_in_the_overdue_digest() {
     );
     let (_, overdue) = e
         .pakn
-        .store
+        .stats
         .count_open(Some(&w73()), e.pakn.now())
         .await
         .unwrap();
@@ -780,7 +818,7 @@ async fn pile(e: &Env) -> Pile {
 /// decided notification published at least once with its own `dedup_id`, no
 /// notification that was not decided.
 async fn check_pile(e: &Env, p: &Pile, why: &str) {
-    let store = &e.pakn.store;
+    let store = &e.backend.store;
     // Keys are the deadline instants in UTC: ack_due Fri 29 Aug 10:00 = 03:00Z,
     // resolve_due Thu 4 Sep 10:00 = 03:00Z.
     let ack = "ack_due@2025-08-29T03:00:00Z";
@@ -902,7 +940,8 @@ async fn two_concurrent_sweeps_decide_each_milestone_once() {
         let e = env("deadlines-race", hn(8, 28, 10, 0));
         let p = pile(&e).await;
         let (a, b) = (e.pakn.clone(), e.pakn.clone());
-        let (ra, rb) = tokio::join!(a.sweep(100), b.sweep(100));
+        let (sa, sb) = (a.sweep(), b.sweep());
+        let (ra, rb) = tokio::join!(sa.run(100), sb.run(100));
         let (ra, rb) = (ra.expect("sweep a"), rb.expect("sweep b"));
         // 4 cases due; each decided by exactly one of the two (the other conflicts or
         // finds nothing due any more).
@@ -911,7 +950,7 @@ async fn two_concurrent_sweeps_decide_each_milestone_once() {
         assert_eq!(ra.inspections_opened + rb.inspections_opened, 2);
         assert_eq!(ra.daily.digests + rb.daily.digests, 2);
         assert_eq!(ra.daily.unit_inspections + rb.daily.unit_inspections, 2);
-        e.pakn.sweep(100).await.unwrap();
+        e.pakn.sweep().run(100).await.unwrap();
         check_pile(&e, &p, &format!("clones, round {round}")).await;
 
         // Two processes: two backends over the same SQLite file.
@@ -919,11 +958,12 @@ async fn two_concurrent_sweeps_decide_each_milestone_once() {
         let p = pile(&e).await;
         let other = open_backend(&e.path, &e.clock);
         let b = other.pakn(Arc::new(e.clock.clone()), e.refdata.clone());
-        let (ra, rb) = tokio::join!(e.pakn.sweep(100), b.sweep(100));
+        let (sa, sb) = (e.pakn.sweep(), b.sweep());
+        let (ra, rb) = tokio::join!(sa.run(100), sb.run(100));
         let (ra, rb) = (ra.expect("sweep a"), rb.expect("sweep b"));
         assert_eq!(ra.decided + rb.decided, 4, "round {round}: {ra:?} {rb:?}");
         assert_eq!(ra.daily.digests + rb.daily.digests, 2);
-        b.sweep(100).await.unwrap();
+        b.sweep().run(100).await.unwrap();
         check_pile(&e, &p, &format!("two files, round {round}")).await;
         // Both drains may have published the same entry (at-least-once): never a
         // dedup_id that was not decided (checked above), and at most once per drain.
@@ -956,7 +996,7 @@ enum When {
 /// can "crash" the process at the n-th call of an operation — that call
 /// fails, and so does every later call (a dead process does nothing more).
 struct Probe {
-    store: Arc<dyn CaseStore>,
+    store: Arc<dyn Store>,
     notifier: Arc<dyn Notifier>,
     crash: Option<(Op, usize, When)>,
     calls: Mutex<BTreeMap<Op, usize>>,
@@ -1038,9 +1078,6 @@ impl Notifier for Probe {
 
 #[async_trait]
 impl CaseStore for Probe {
-    fn enqueues_on_create(&self) -> bool {
-        self.store.enqueues_on_create()
-    }
     async fn create_case(&self, new: &NewCase, now: DateTime<Utc>) -> StoreResult<Created> {
         self.alive()?;
         self.store.create_case(new, now).await
@@ -1075,6 +1112,17 @@ impl CaseStore for Probe {
         self.due_rows.fetch_add(due.len(), Ordering::SeqCst);
         Ok(due)
     }
+    async fn notifications_for_case(
+        &self,
+        id: &CaseId,
+    ) -> StoreResult<Vec<(Notification, Option<DateTime<Utc>>)>> {
+        self.alive()?;
+        self.store.notifications_for_case(id).await
+    }
+}
+
+#[async_trait]
+impl Ledger for Probe {
     async fn pending_notifications(&self, limit: usize) -> StoreResult<Vec<Notification>> {
         self.alive()?;
         self.store.pending_notifications(limit).await
@@ -1086,6 +1134,17 @@ impl CaseStore for Probe {
     async fn decide_once(&self, n: &Notification) -> StoreResult<bool> {
         self.write(Op::DecideOnce, self.store.decide_once(n)).await
     }
+    async fn get_marker(&self, key: &str) -> StoreResult<bool> {
+        self.alive()?;
+        self.store.get_marker(key).await
+    }
+    async fn put_marker(&self, key: &str) -> StoreResult<()> {
+        self.write(Op::PutMarker, self.store.put_marker(key)).await
+    }
+}
+
+#[async_trait]
+impl PeopleStore for Probe {
     async fn get_roster(&self, unit: &UnitCode) -> StoreResult<Roster> {
         self.alive()?;
         self.store.get_roster(unit).await
@@ -1102,23 +1161,18 @@ impl CaseStore for Probe {
         self.alive()?;
         self.store.put_headcount(unit, staff).await
     }
-    async fn rollups(
-        &self,
-        scope: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> StoreResult<Vec<Rollup>> {
+    async fn register_account(&self, a: &Account) -> StoreResult<bool> {
         self.alive()?;
-        self.store.rollups(scope, from, to).await
+        self.store.register_account(a).await
     }
-    async fn count_open(
-        &self,
-        unit: Option<&UnitCode>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<(i64, i64)> {
+    async fn count_accounts(&self, scope: &AccountScope) -> StoreResult<i64> {
         self.alive()?;
-        self.store.count_open(unit, now).await
+        self.store.count_accounts(scope).await
     }
+}
+
+#[async_trait]
+impl InspectionStore for Probe {
     async fn get_inspection(&self, id: &str) -> StoreResult<Option<Inspection>> {
         self.alive()?;
         self.store.get_inspection(id).await
@@ -1138,27 +1192,26 @@ impl CaseStore for Probe {
         )
         .await
     }
-    async fn register_account(&self, a: &Account) -> StoreResult<bool> {
-        self.alive()?;
-        self.store.register_account(a).await
-    }
-    async fn count_accounts(&self, scope: &AccountScope) -> StoreResult<i64> {
-        self.alive()?;
-        self.store.count_accounts(scope).await
-    }
-    async fn get_marker(&self, key: &str) -> StoreResult<bool> {
-        self.alive()?;
-        self.store.get_marker(key).await
-    }
-    async fn put_marker(&self, key: &str) -> StoreResult<()> {
-        self.write(Op::PutMarker, self.store.put_marker(key)).await
-    }
-    async fn notifications_for_case(
+}
+
+#[async_trait]
+impl StatsStore for Probe {
+    async fn rollups(
         &self,
-        id: &CaseId,
-    ) -> StoreResult<Vec<(Notification, Option<DateTime<Utc>>)>> {
+        scope: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<Rollup>> {
         self.alive()?;
-        self.store.notifications_for_case(id).await
+        self.store.rollups(scope, from, to).await
+    }
+    async fn count_open(
+        &self,
+        unit: Option<&UnitCode>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(i64, i64)> {
+        self.alive()?;
+        self.store.count_open(unit, now).await
     }
 }
 
@@ -1170,7 +1223,7 @@ async fn crash_and_restart(op: Op, n: usize, when: When) {
     let p = pile(&e).await;
     let probe = Probe::new(&e, Some((op, n, when)));
     let crashing = probe.pakn(&e);
-    let _ = crashing.sweep(100).await; // errs, or leaves unpublished work
+    let _ = crashing.sweep().run(100).await; // errs, or leaves unpublished work
     assert!(
         probe.dead.load(Ordering::SeqCst),
         "{why}: the crash happened"
@@ -1179,8 +1232,8 @@ async fn crash_and_restart(op: Op, n: usize, when: When) {
     drop(probe);
     let restarted = open_backend(&e.path, &e.clock);
     let pakn = restarted.pakn(Arc::new(e.clock.clone()), e.refdata.clone());
-    pakn.sweep(100).await.expect("sweep after restart");
-    let again = pakn.sweep(100).await.expect("and again");
+    pakn.sweep().run(100).await.expect("sweep after restart");
+    let again = pakn.sweep().run(100).await.expect("and again");
     assert_eq!(
         (again.decided, again.published),
         (0, 0),
@@ -1208,7 +1261,7 @@ async fn a_crash_between_any_two_steps_neither_loses_nor_repeats_a_decision() {
     let e = env("deadlines-crash-ref", hn(8, 28, 10, 0));
     let p = pile(&e).await;
     let probe = Probe::new(&e, None);
-    probe.pakn(&e).sweep(100).await.expect("sweep");
+    probe.pakn(&e).sweep().run(100).await.expect("sweep");
     check_pile(&e, &p, "no crash").await;
     let calls = probe.calls();
     // 4 case commits; 2 unit inspections, each put then its notification decided,
@@ -1247,7 +1300,7 @@ async fn a_crash_between_any_two_steps_neither_loses_nor_repeats_a_decision() {
 async fn put_routed(e: &Env, received: DateTime<Utc>, unit: UnitCode, n: usize) {
     let mut c = crate::contract::sample_case(received, &format!("bulk-{n}"));
     c.location.ward_code = Some(unit.as_str().trim_start_matches("ward:").to_string());
-    let outcome = pakn_core::workflow::route(&c, unit, received, &e.refdata).expect("route");
+    let outcome = pakn_core::routing::route_to(&c, unit, received, &e.refdata).expect("route");
     let mut new = crate::contract::new_case(&outcome.case);
     new.deltas.clear(); // no statistics needed here
     loop {
@@ -1297,12 +1350,12 @@ async fn the_sweep_reads_only_due_cases() {
     while let Some(r) = tasks.join_next().await {
         r.expect("creating task");
     }
-    let (open, _) = e.pakn.store.count_open(None, pile_time()).await.unwrap();
+    let (open, _) = e.pakn.stats.count_open(None, pile_time()).await.unwrap();
     assert_eq!(open as usize, OPEN + DUE);
 
     let probe = Probe::new(&e, None);
     let pakn = probe.pakn(&e);
-    let r = pakn.sweep(1000).await.expect("sweep");
+    let r = pakn.sweep().run(1000).await.expect("sweep");
     assert_eq!((r.looked, r.decided), (DUE, DUE));
     assert_eq!(r.daily.digests, units.len());
     // Rows read: the 100 due cases once by the sweep, and once more by the daily
@@ -1311,7 +1364,7 @@ async fn the_sweep_reads_only_due_cases() {
     // Fifteen minutes later: nothing is due (each case's next look is its
     // inspection, Fri 3 Oct), the day's checks are done.
     e.clock.set(pile_time() + Duration::minutes(15));
-    let r = pakn.sweep(1000).await.expect("second sweep");
+    let r = pakn.sweep().run(1000).await.expect("second sweep");
     assert_eq!((r.looked, r.decided), (0, 0));
     assert_eq!(probe.rows(), (DUE, 0, DUE), "the second sweep read no case");
 }

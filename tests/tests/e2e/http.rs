@@ -1158,6 +1158,7 @@ async fn on_lambda_the_role_comes_from_cognito_groups() {
 
     // An official: group plus the admin-only custom:unit attribute.
     gw.pakn
+        .routing()
         .route_case(&CaseId::parse(&id).expect("ulid"))
         .await
         .expect("routed");

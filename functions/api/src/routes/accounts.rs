@@ -34,7 +34,7 @@ pub async fn register(
     State(s): State<AppState>,
     Caller(p): Caller,
 ) -> Result<(StatusCode, Json<Registered>), ApiError> {
-    let new = s.pakn.register_account(&p).await?;
+    let new = s.pakn.people().register_account(&p).await?;
     let status = if new {
         StatusCode::CREATED
     } else {
@@ -56,5 +56,5 @@ pub async fn register(
 #[utoipa::path(get, path = "/v1/registration", tag = "public",
     responses((status = 200, body = RegistrationReport)))]
 pub async fn registration(State(s): State<AppState>) -> Result<Json<RegistrationReport>, ApiError> {
-    Ok(Json(s.pakn.registration().await?))
+    Ok(Json(s.pakn.people().registration().await?))
 }

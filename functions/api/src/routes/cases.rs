@@ -3,6 +3,7 @@
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::commands::{self, ListParams, SubmitRequest};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, OptionalJsonBody, P, Q, idempotency_key, if_match};
 use axum::Json;
@@ -10,9 +11,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use pakn_core::Error;
 use pakn_core::case::{Case, Status};
 use pakn_core::category::{Kind, Urgency};
-use pakn_core::service::{ListParams, Receipt, SubmitRequest};
+use pakn_core::intake::Receipt;
 use pakn_core::unit::UnitCode;
 use pakn_core::views::CaseView;
 use serde::Serialize;
@@ -44,7 +46,9 @@ pub async fn submit(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
-    let receipt = s.pakn.submit(&p, &body, key).await?;
+    let idempotency = commands::idempotency(key, &body)?;
+    let report = commands::report(&body)?;
+    let receipt = s.pakn.intake().submit(&p, report, idempotency).await?;
     let location = HeaderValue::from_str(&format!("/v1/cases/{}", receipt.id))
         .map_err(|_| ApiError::internal("case id is not a header value"))?;
     let mut res = (
@@ -119,7 +123,8 @@ pub async fn list(
     Caller(p): Caller,
     Q(params): Q<ListParams>,
 ) -> Result<Json<CaseList>, ApiError> {
-    let page = s.pakn.list(&p, &params).await?;
+    let filter = commands::case_filter(params, &s.pakn.refdata.calendar)?;
+    let page = s.pakn.lookup().list(&p, filter).await?;
     let now = s.pakn.now();
     Ok(Json(CaseList {
         items: page
@@ -145,7 +150,7 @@ pub async fn get(
     Caller(p): Caller,
     P(id): P<String>,
 ) -> Result<Response, ApiError> {
-    Ok(with_etag(s.pakn.get_case(&p, &id).await?))
+    Ok(with_etag(s.pakn.lookup().get_case(&p, &id).await?))
 }
 
 /// Act on a case: `accept`, `note`, `transfer`, `request_info`, `resolve`,
@@ -169,10 +174,14 @@ pub async fn act(
     headers: HeaderMap,
     OptionalJsonBody(body): OptionalJsonBody,
 ) -> Result<Response, ApiError> {
+    if !commands::is_action(&action) {
+        return Err(Error::not_found().into());
+    }
     let expected = if_match(&headers)?;
+    let action = commands::action(&action, &body)?;
     // After a transfer or a route the caller may no longer read the case;
     // the domain still answers with the case as the action left it.
     Ok(with_etag(
-        s.pakn.act(&p, &id, &action, &body, expected).await?,
+        s.pakn.actions().act(&p, &id, action, expected).await?,
     ))
 }

@@ -5,6 +5,7 @@
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::commands;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, OptionalJsonBody, P, Q};
 use crate::routes::public::unknown_unit;
@@ -57,7 +58,8 @@ pub async fn list(
     };
     let items = s
         .pakn
-        .list_inspections(&p, q.status.as_deref(), unit.as_ref(), q.reason.as_deref())
+        .inspections()
+        .list(&p, q.status.as_deref(), unit.as_ref(), q.reason.as_deref())
         .await?;
     Ok(Json(InspectionList { items }))
 }
@@ -74,7 +76,7 @@ pub async fn get(
     Caller(p): Caller,
     P(id): P<String>,
 ) -> Result<Json<InspectionView>, ApiError> {
-    Ok(Json(s.pakn.get_inspection(&p, &id).await?))
+    Ok(Json(s.pakn.inspections().get(&p, &id).await?))
 }
 
 /// Record a finding: `{"kind","officials":[sub],"text"}`; `kind` is
@@ -94,7 +96,12 @@ pub async fn add_finding(
     P(id): P<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Inspection>, ApiError> {
-    Ok(Json(s.pakn.add_finding(&p, &id, &body).await?))
+    Ok(Json(
+        s.pakn
+            .inspections()
+            .add_finding(&p, &id, commands::finding(&body)?)
+            .await?,
+    ))
 }
 
 /// The unit's explanation: `{"text"}`. The admin of the inspected unit only.
@@ -112,7 +119,12 @@ pub async fn answer(
     P(id): P<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Inspection>, ApiError> {
-    Ok(Json(s.pakn.answer_inspection(&p, &id, &body).await?))
+    Ok(Json(
+        s.pakn
+            .inspections()
+            .answer(&p, &id, commands::answer(&body)?)
+            .await?,
+    ))
 }
 
 /// Close the inspection (at least one finding first, else `409
@@ -145,5 +157,5 @@ pub async fn close(
         )
         .into());
     }
-    Ok(Json(s.pakn.close_inspection(&p, &id).await?))
+    Ok(Json(s.pakn.inspections().close(&p, &id).await?))
 }

@@ -2,11 +2,11 @@
 //! view of a case by tracking code.
 
 use crate::AppState;
+use crate::commands;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{P, Q};
 use axum::Json;
 use axum::extract::State;
-use chrono::{Duration, NaiveDate};
 use pakn_core::Error;
 use pakn_core::category::{Kind, Responsible, Urgency, UrgencySla};
 use pakn_core::stats::Stats;
@@ -134,17 +134,6 @@ pub struct StatsParams {
     pub unit: Option<String>,
 }
 
-fn date(field: &str, s: &str) -> Result<NaiveDate, Error> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        Error::invalid(
-            field,
-            "invalid_date",
-            format!("'{field}' is a date YYYY-MM-DD."),
-            format!("'{field}' là ngày dạng YYYY-MM-DD."),
-        )
-    })
-}
-
 /// The public figures: the domain's [`Stats`] and, city-wide, the number
 /// of citizen accounts (the registration drive).
 #[derive(Serialize, utoipa::ToSchema)]
@@ -164,22 +153,15 @@ pub async fn stats(
     Q(q): Q<StatsParams>,
 ) -> Result<Json<PublicStats>, ApiError> {
     let today = s.pakn.refdata.calendar.local_date(s.pakn.now());
-    let to = q.to.as_deref().map(|t| date("to", t)).transpose()?;
-    let from = q.from.as_deref().map(|f| date("from", f)).transpose()?;
-    let (from, to) = match (from, to) {
-        (Some(f), Some(t)) => (f, t),
-        (Some(f), None) => (f, today + Duration::days(1)),
-        (None, Some(t)) => (t - Duration::days(30), t),
-        (None, None) => (today - Duration::days(29), today + Duration::days(1)),
-    };
+    let period = commands::period(None, q.from.as_deref(), q.to.as_deref(), today)?;
     let unit = q
         .unit
         .as_deref()
         .map(UnitCode::parse)
         .transpose()
         .map_err(|e| e.with_field("unit"))?;
-    let stats = s.pakn.stats(from, to, unit.as_ref()).await?;
-    let citizen_accounts = s.pakn.citizen_accounts(unit.as_ref()).await?;
+    let stats = s.pakn.reporting().stats(period, unit.as_ref()).await?;
+    let citizen_accounts = s.pakn.reporting().citizen_accounts(unit.as_ref()).await?;
     Ok(Json(PublicStats {
         stats,
         citizen_accounts,
@@ -194,5 +176,5 @@ pub async fn track(
     State(s): State<AppState>,
     P(code): P<String>,
 ) -> Result<Json<PublicCase>, ApiError> {
-    Ok(Json(s.pakn.track(&code).await?))
+    Ok(Json(s.pakn.lookup().track(&code).await?))
 }

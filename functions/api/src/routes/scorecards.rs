@@ -4,6 +4,7 @@
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::commands;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{P, Q};
 use crate::routes::units::unit;
@@ -12,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use pakn_core::oversight::parse_period;
+use pakn_core::reporting::Period;
 use pakn_core::scorecard::{Scorecard, to_csv};
 use serde::{Deserialize, Serialize};
 
@@ -27,12 +28,12 @@ pub struct PeriodParams {
     pub to: Option<String>,
 }
 
-fn period(s: &AppState, q: &PeriodParams) -> Result<(NaiveDate, NaiveDate), ApiError> {
+fn period(s: &AppState, q: &PeriodParams) -> Result<Period, ApiError> {
     let today = s.pakn.refdata.calendar.local_date(s.pakn.now());
-    Ok(parse_period(
-        q.period.as_deref().map(str::trim),
-        q.from.as_deref().map(str::trim),
-        q.to.as_deref().map(str::trim),
+    Ok(commands::period(
+        q.period.as_deref(),
+        q.from.as_deref(),
+        q.to.as_deref(),
         today,
     )?)
 }
@@ -49,8 +50,8 @@ pub async fn unit_scorecard(
     Q(q): Q<PeriodParams>,
 ) -> Result<Json<Scorecard>, ApiError> {
     let u = unit(&code)?;
-    let (from, to) = period(&s, &q)?;
-    Ok(Json(s.pakn.scorecard(&p, &u, from, to).await?))
+    let period = period(&s, &q)?;
+    Ok(Json(s.pakn.reporting().scorecard(&p, &u, period).await?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -71,8 +72,9 @@ pub async fn list(
     Caller(p): Caller,
     Q(q): Q<PeriodParams>,
 ) -> Result<Json<ScorecardList>, ApiError> {
-    let (from, to) = period(&s, &q)?;
-    let items = s.pakn.scorecards(&p, from, to).await?;
+    let period = period(&s, &q)?;
+    let (from, to) = (period.from(), period.to());
+    let items = s.pakn.reporting().scorecards(&p, period).await?;
     Ok(Json(ScorecardList { from, to, items }))
 }
 
@@ -88,8 +90,9 @@ pub async fn csv(
     Caller(p): Caller,
     Q(q): Q<PeriodParams>,
 ) -> Result<Response, ApiError> {
-    let (from, to) = period(&s, &q)?;
-    let cards = s.pakn.scorecards(&p, from, to).await?;
+    let period = period(&s, &q)?;
+    let (from, to) = (period.from(), period.to());
+    let cards = s.pakn.reporting().scorecards(&p, period).await?;
     let disposition = HeaderValue::from_str(&format!(
         "attachment; filename=\"pakn-scorecards-{from}-{to}.csv\""
     ))

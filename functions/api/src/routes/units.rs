@@ -4,6 +4,7 @@
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::commands;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, P};
 use axum::Json;
@@ -15,7 +16,7 @@ use serde::Serialize;
 
 /// A unit code from the path; a malformed one names no unit: `404`.
 pub(crate) fn unit(code: &str) -> Result<UnitCode, ApiError> {
-    UnitCode::parse(code).map_err(|_| ApiError(Error::not_found()))
+    UnitCode::parse(code).map_err(|_| ApiError::from(Error::not_found()))
 }
 
 #[utoipa::path(get, path = "/v1/units/{code}/roster", tag = "units",
@@ -26,7 +27,7 @@ pub async fn get_roster(
     Caller(p): Caller,
     P(code): P<String>,
 ) -> Result<Json<Roster>, ApiError> {
-    Ok(Json(s.pakn.get_roster(&p, &unit(&code)?).await?))
+    Ok(Json(s.pakn.people().get_roster(&p, &unit(&code)?).await?))
 }
 
 /// Replace the roster: `{"officials":[{"sub","name","title"}]}`.
@@ -40,7 +41,9 @@ pub async fn put_roster(
     P(code): P<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Roster>, ApiError> {
-    Ok(Json(s.pakn.put_roster(&p, &unit(&code)?, &body).await?))
+    let u = unit(&code)?;
+    let officials = commands::roster(&body)?;
+    Ok(Json(s.pakn.people().put_roster(&p, &u, officials).await?))
 }
 
 /// A unit's staff headcount (`null` until its admin reports it).
@@ -59,7 +62,7 @@ pub async fn get_headcount(
     P(code): P<String>,
 ) -> Result<Json<Headcount>, ApiError> {
     let u = unit(&code)?;
-    let staff = s.pakn.get_headcount(&p, &u).await?;
+    let staff = s.pakn.people().get_headcount(&p, &u).await?;
     Ok(Json(Headcount { unit: u, staff }))
 }
 
@@ -76,7 +79,11 @@ pub async fn put_headcount(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Headcount>, ApiError> {
     let u = unit(&code)?;
-    let staff = s.pakn.put_headcount(&p, &u, &body).await?;
+    let staff = s
+        .pakn
+        .people()
+        .put_headcount(&p, &u, commands::headcount(&body)?)
+        .await?;
     Ok(Json(Headcount {
         unit: u,
         staff: Some(staff),

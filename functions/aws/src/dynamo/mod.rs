@@ -33,6 +33,7 @@ use pakn_core::ports::*;
 use pakn_core::stats::{Rollup, StatDelta};
 use pakn_core::unit::UnitCode;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// How long a published outbox entry is kept (for audit) before the TTL removes it.
 pub const PUBLISHED_RETENTION_DAYS: i64 = 30;
@@ -56,11 +57,15 @@ const OPEN_UNIT_STATUSES: [Status; 4] = [
 ];
 const INSPECTION_STATUSES: [&str; 3] = ["open", "answered", "closed"];
 
-/// The DynamoDB case store.
+/// The DynamoDB case store. The intake queue (SQS) lives apart from the
+/// table, so a new case (or a requeue) is sent to it right after the
+/// durable write: a send that fails is logged with the case id and the
+/// sweep's requeue milestone sends it again (`CaseStore::create_case`).
 #[derive(Clone)]
 pub struct DynamoStore {
     client: aws_sdk_dynamodb::Client,
     table: String,
+    intake: Option<Arc<dyn Queue>>,
 }
 
 /// A condition (or update) expression with its names and values.
@@ -211,6 +216,23 @@ impl DynamoStore {
         DynamoStore {
             client,
             table: table.into(),
+            intake: None,
+        }
+    }
+
+    /// Send new and requeued cases to this intake queue (the composition
+    /// root always sets it; a store without one only stores).
+    pub fn with_intake(mut self, queue: Arc<dyn Queue>) -> Self {
+        self.intake = Some(queue);
+        self
+    }
+
+    /// After a durable write: put the case on the intake queue, best effort.
+    async fn enqueue(&self, id: &CaseId) {
+        if let Some(q) = &self.intake {
+            if let Err(e) = q.send(std::slice::from_ref(id)).await {
+                tracing::warn!(case_id = %id, error = %e, "intake send failed; the sweep will re-enqueue");
+            }
         }
     }
 
@@ -623,10 +645,6 @@ impl DynamoStore {
 
 #[async_trait]
 impl CaseStore for DynamoStore {
-    fn enqueues_on_create(&self) -> bool {
-        false
-    }
-
     #[tracing::instrument(skip_all, fields(case_id = %new.case.id), err)]
     async fn create_case(&self, new: &NewCase, now: DateTime<Utc>) -> StoreResult<Created> {
         let c = &new.case;
@@ -648,7 +666,10 @@ impl CaseStore for DynamoStore {
         }
         tx.extend(self.rollup_updates(&new.deltas)?);
         match self.transact(tx).await {
-            Ok(()) => Ok(Created::New),
+            Ok(()) => {
+                self.enqueue(&c.id).await;
+                Ok(Created::New)
+            }
             Err(x) => {
                 if new.idempotency.is_some() && x.failed(IDEM) {
                     let key = new
@@ -657,7 +678,17 @@ impl CaseStore for DynamoStore {
                         .map(|i| i.key.as_str())
                         .unwrap_or_default();
                     return match self.live_idem(key, now).await? {
-                        Some(r) => Ok(Created::Replayed(r)),
+                        Some(r) => {
+                            // A retry of a submission whose send may have been lost.
+                            if self
+                                .get_case(&r.case_id)
+                                .await?
+                                .is_some_and(|c| c.status == Status::Received)
+                            {
+                                self.enqueue(&r.case_id).await;
+                            }
+                            Ok(Created::Replayed(r))
+                        }
                         // It expired between the two calls: the caller tries again.
                         None => Err(StoreError::Conflict("idempotency record changed".into())),
                     };
@@ -672,7 +703,6 @@ impl CaseStore for DynamoStore {
             }
         }
     }
-
     async fn get_case(&self, id: &CaseId) -> StoreResult<Option<Case>> {
         let e = Expr::new("#pk = :pk AND #sk BETWEEN :body AND :case")
             .name("#pk", PK)
@@ -692,7 +722,6 @@ impl CaseStore for DynamoStore {
             _ => Ok(None),
         }
     }
-
     async fn case_id_by_tracking_code(&self, code: &str) -> StoreResult<Option<CaseId>> {
         let Some(item) = self.get(track_pk(code), "TRACK").await? else {
             return Ok(None);
@@ -702,7 +731,6 @@ impl CaseStore for DynamoStore {
             StoreError::from(MappingError::Invalid("case_id", id.into()))
         })?))
     }
-
     async fn timeline(&self, id: &CaseId) -> StoreResult<Vec<TimelineEvent>> {
         self.case_items(id, "EVT#")
             .await?
@@ -710,7 +738,6 @@ impl CaseStore for DynamoStore {
             .map(|item| event_from(item).map_err(StoreError::from))
             .collect()
     }
-
     #[tracing::instrument(skip_all, fields(case_id = %c.outcome.case.id, version = c.expected_version), err)]
     async fn commit(&self, c: &Commit) -> StoreResult<()> {
         let o = &c.outcome;
@@ -734,7 +761,12 @@ impl CaseStore for DynamoStore {
             tx.push(self.put_if_absent_update(inspection_item(i)?)?);
         }
         match self.transact(tx).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if c.enqueue {
+                    self.enqueue(id).await;
+                }
+                Ok(())
+            }
             Err(x) if x.any_condition_failed() => Err(StoreError::Conflict(if x.failed(0) {
                 format!("case {id} is no longer at version {}", c.expected_version)
             } else {
@@ -743,7 +775,6 @@ impl CaseStore for DynamoStore {
             Err(x) => Err(x.source),
         }
     }
-
     async fn list_cases(&self, q: &CaseQuery) -> StoreResult<CasePage> {
         let part = |gsi: Gsi, pk: String| Step {
             gsi,
@@ -791,7 +822,6 @@ impl CaseStore for DynamoStore {
         })
         .await
     }
-
     async fn due_cases(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>> {
         let limit = limit.max(1);
         // Everything at or before `now`: `<instant>#<id>` sorts below `<now>#~`.
@@ -824,7 +854,27 @@ impl CaseStore for DynamoStore {
         });
         Ok(cases)
     }
+    async fn notifications_for_case(
+        &self,
+        id: &CaseId,
+    ) -> StoreResult<Vec<(Notification, Option<DateTime<Utc>>)>> {
+        let mut out = self
+            .case_items(id, "OUT#")
+            .await?
+            .iter()
+            .map(|item| Ok((notification_from(item)?, published_at(item)?)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        out.sort_by(|a, b| {
+            a.0.created_at
+                .cmp(&b.0.created_at)
+                .then_with(|| a.0.dedup_id.cmp(&b.0.dedup_id))
+        });
+        Ok(out)
+    }
+}
 
+#[async_trait]
+impl Ledger for DynamoStore {
     async fn pending_notifications(&self, limit: usize) -> StoreResult<Vec<Notification>> {
         let step = Step {
             gsi: GSI1,
@@ -857,7 +907,6 @@ impl CaseStore for DynamoStore {
         }
         Ok(out)
     }
-
     async fn mark_published(&self, dedup_id: &str) -> StoreResult<()> {
         let now = Utc::now();
         let res = self
@@ -894,7 +943,6 @@ impl CaseStore for DynamoStore {
             Err(e) => Err(classify(e)),
         }
     }
-
     async fn decide_once(&self, nt: &Notification) -> StoreResult<bool> {
         let c = absent();
         let res = self
@@ -917,97 +965,64 @@ impl CaseStore for DynamoStore {
             Err(e) => Err(classify(e)),
         }
     }
+    async fn get_marker(&self, k: &str) -> StoreResult<bool> {
+        Ok(self.get(marker_pk(k), "MARK").await?.is_some())
+    }
+    async fn put_marker(&self, k: &str) -> StoreResult<()> {
+        let mut item = key(marker_pk(k), "MARK");
+        item.insert("at".into(), s(ts(Utc::now())));
+        self.put_plain(item).await
+    }
+}
 
+#[async_trait]
+impl PeopleStore for DynamoStore {
     async fn get_roster(&self, unit: &UnitCode) -> StoreResult<Roster> {
         match self.get(unit_pk(unit.as_str()), "ROSTER").await? {
             Some(item) => Ok(roster_from(&item)?),
             None => Ok(Roster::default()),
         }
     }
-
     async fn put_roster(&self, unit: &UnitCode, roster: &Roster) -> StoreResult<()> {
         self.put_plain(roster_item(unit.as_str(), roster)?).await
     }
-
     async fn get_headcount(&self, unit: &UnitCode) -> StoreResult<Option<u32>> {
         match self.get(unit_pk(unit.as_str()), "HEADCOUNT").await? {
             Some(item) => Ok(Some(get_n(&item, "staff")?)),
             None => Ok(None),
         }
     }
-
     async fn put_headcount(&self, unit: &UnitCode, staff: u32) -> StoreResult<()> {
         self.put_plain(headcount_item(unit.as_str(), staff)).await
     }
-
-    async fn rollups(
-        &self,
-        scope: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> StoreResult<Vec<Rollup>> {
-        let mut out = Vec::new();
-        if to <= from {
-            return Ok(out);
+    async fn register_account(&self, a: &Account) -> StoreResult<bool> {
+        let mut tx = vec![self.put(account_item(a)?, Some(absent()))?];
+        for scope in a.scopes() {
+            let add = Expr::new("ADD #n :one").name("#n", "n").value(":one", n(1));
+            tx.push(self.update(key(account_count_pk(&scope.key()), "N"), add, None)?);
         }
-        let last = to.pred_opt().unwrap_or(to);
-        let e = Expr::new("#pk = :pk AND #sk BETWEEN :lo AND :hi")
-            .name("#pk", PK)
-            .name("#sk", SK)
-            .value(":pk", s(stat_pk(scope)))
-            .value(":lo", s(from.format("%Y-%m-%d").to_string()))
-            .value(":hi", s(last.format("%Y-%m-%d").to_string()));
-        for item in self.table_query(&e, false).await? {
-            out.push(rollup_from(&item)?);
+        match self.transact(tx).await {
+            Ok(()) => Ok(true),
+            Err(x) if x.failed(0) => Ok(false),
+            Err(x) => Err(x.source),
         }
-        Ok(out)
     }
-
-    async fn count_open(
-        &self,
-        unit: Option<&UnitCode>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<(i64, i64)> {
-        let (mut open, mut overdue) = (0, 0);
-        match unit {
-            Some(u) => {
-                for st in OPEN_UNIT_STATUSES {
-                    let step = Step {
-                        gsi: GSI1,
-                        pk: unit_queue_pk(u.as_str(), st.as_str()),
-                        sk: None,
-                        forward: true,
-                    };
-                    open += self.count(&step, None).await?;
-                    if st.clock_runs() {
-                        overdue += self.count(&step, Some(now)).await?;
-                    }
-                }
-            }
-            None => {
-                for sh in 0..SHARDS {
-                    let mut step = Step {
-                        gsi: GSI5,
-                        pk: open_pk(sh),
-                        sk: None,
-                        forward: true,
-                    };
-                    open += self.count(&step, None).await?;
-                    step.sk = Some(SkCond::Lt(ts(now)));
-                    overdue += self.count(&step, None).await?;
-                }
-            }
+    async fn count_accounts(&self, scope: &AccountScope) -> StoreResult<i64> {
+        match self.get(account_count_pk(&scope.key()), "N").await? {
+            Some(item) => Ok(get_n(&item, "n")?),
+            None => Ok(0),
         }
-        Ok((open, overdue))
     }
+}
 
+#[async_trait]
+impl InspectionStore for DynamoStore {
     async fn get_inspection(&self, id: &str) -> StoreResult<Option<Inspection>> {
         match self.get(inspection_pk(id), "INSP").await? {
             Some(item) => Ok(Some(inspection_from(&item)?)),
             None => Ok(None),
         }
     }
-
     async fn list_inspections(
         &self,
         status: Option<&str>,
@@ -1045,7 +1060,6 @@ impl CaseStore for DynamoStore {
         out.sort_by(|a, b| a.opened_at.cmp(&b.opened_at).then_with(|| a.id.cmp(&b.id)));
         Ok(out)
     }
-
     async fn put_inspection(&self, i: &Inspection, expected_version: u64) -> StoreResult<()> {
         let cond = if expected_version == 0 {
             absent()
@@ -1078,52 +1092,67 @@ impl CaseStore for DynamoStore {
             Err(e) => Err(classify(e)),
         }
     }
+}
 
-    async fn register_account(&self, a: &Account) -> StoreResult<bool> {
-        let mut tx = vec![self.put(account_item(a)?, Some(absent()))?];
-        for scope in a.scopes() {
-            let add = Expr::new("ADD #n :one").name("#n", "n").value(":one", n(1));
-            tx.push(self.update(key(account_count_pk(&scope.key()), "N"), add, None)?);
-        }
-        match self.transact(tx).await {
-            Ok(()) => Ok(true),
-            Err(x) if x.failed(0) => Ok(false),
-            Err(x) => Err(x.source),
-        }
-    }
-
-    async fn count_accounts(&self, scope: &AccountScope) -> StoreResult<i64> {
-        match self.get(account_count_pk(&scope.key()), "N").await? {
-            Some(item) => Ok(get_n(&item, "n")?),
-            None => Ok(0),
-        }
-    }
-
-    async fn get_marker(&self, k: &str) -> StoreResult<bool> {
-        Ok(self.get(marker_pk(k), "MARK").await?.is_some())
-    }
-
-    async fn put_marker(&self, k: &str) -> StoreResult<()> {
-        let mut item = key(marker_pk(k), "MARK");
-        item.insert("at".into(), s(ts(Utc::now())));
-        self.put_plain(item).await
-    }
-
-    async fn notifications_for_case(
+#[async_trait]
+impl StatsStore for DynamoStore {
+    async fn rollups(
         &self,
-        id: &CaseId,
-    ) -> StoreResult<Vec<(Notification, Option<DateTime<Utc>>)>> {
-        let mut out = self
-            .case_items(id, "OUT#")
-            .await?
-            .iter()
-            .map(|item| Ok((notification_from(item)?, published_at(item)?)))
-            .collect::<StoreResult<Vec<_>>>()?;
-        out.sort_by(|a, b| {
-            a.0.created_at
-                .cmp(&b.0.created_at)
-                .then_with(|| a.0.dedup_id.cmp(&b.0.dedup_id))
-        });
+        scope: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<Rollup>> {
+        let mut out = Vec::new();
+        if to <= from {
+            return Ok(out);
+        }
+        let last = to.pred_opt().unwrap_or(to);
+        let e = Expr::new("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+            .name("#pk", PK)
+            .name("#sk", SK)
+            .value(":pk", s(stat_pk(scope)))
+            .value(":lo", s(from.format("%Y-%m-%d").to_string()))
+            .value(":hi", s(last.format("%Y-%m-%d").to_string()));
+        for item in self.table_query(&e, false).await? {
+            out.push(rollup_from(&item)?);
+        }
         Ok(out)
+    }
+    async fn count_open(
+        &self,
+        unit: Option<&UnitCode>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(i64, i64)> {
+        let (mut open, mut overdue) = (0, 0);
+        match unit {
+            Some(u) => {
+                for st in OPEN_UNIT_STATUSES {
+                    let step = Step {
+                        gsi: GSI1,
+                        pk: unit_queue_pk(u.as_str(), st.as_str()),
+                        sk: None,
+                        forward: true,
+                    };
+                    open += self.count(&step, None).await?;
+                    if st.clock_runs() {
+                        overdue += self.count(&step, Some(now)).await?;
+                    }
+                }
+            }
+            None => {
+                for sh in 0..SHARDS {
+                    let mut step = Step {
+                        gsi: GSI5,
+                        pk: open_pk(sh),
+                        sk: None,
+                        forward: true,
+                    };
+                    open += self.count(&step, None).await?;
+                    step.sk = Some(SkCond::Lt(ts(now)));
+                    overdue += self.count(&step, None).await?;
+                }
+            }
+        }
+        Ok((open, overdue))
     }
 }

@@ -6,11 +6,11 @@
 use crate::common::{
     assigned_lighting, citizen, hn, new_case, official, route_to, triage_officer, unit, unit_admin,
 };
-use pakn_core::auth::{self, CaseAccess, Official, Principal, Role, Roster};
+use pakn_core::actions::Action;
+use pakn_core::auth::{self, Official, Permission, Principal, Role, Roster, Rule, Target};
 use pakn_core::case::Case;
 use pakn_core::category::Urgency;
 use pakn_core::error::ErrorKind;
-use pakn_core::workflow::{Action, role_may};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum R {
@@ -20,16 +20,16 @@ enum R {
 }
 use R::{Forbidden as F, NotFound as N, Ok as Y};
 
-const ACCESS: [CaseAccess; 4] = [
-    CaseAccess::Read,
-    CaseAccess::UnitAction,
-    CaseAccess::TriageAction,
-    CaseAccess::CitizenAction,
+const ACCESS: [Permission; 4] = [
+    Permission::ReadCase,
+    Permission::UnitAction,
+    Permission::TriageAction,
+    Permission::CitizenAction,
 ];
 
 fn check(p: &Principal, case: &Case, roster: &Roster, expected: [R; 4], what: &str) {
     for (access, want) in ACCESS.into_iter().zip(expected) {
-        let got = match auth::authorize(p, case, roster, access) {
+        let got = match auth::authorize_case(p, case, roster, access) {
             Ok(()) => Y,
             Err(e) if e.kind == ErrorKind::Forbidden => F,
             Err(e) if e.kind == ErrorKind::NotFound => N,
@@ -209,24 +209,24 @@ fn the_action_decides_the_access_it_needs() {
     let ward = at_ward();
     let triage = in_triage();
     let t = unit("ward:00070");
-    assert_eq!(Action::Accept.access(&ward), CaseAccess::UnitAction);
+    assert_eq!(Action::Accept.permission(&ward), Permission::UnitAction);
     assert_eq!(
         Action::Extend {
             working_days: 1,
             reason: "x".into()
         }
-        .access(&ward),
-        CaseAccess::UnitAction
+        .permission(&ward),
+        Permission::UnitAction
     );
     let transfer = Action::Transfer {
         to_unit: t.clone(),
         reason: "x".into(),
     };
-    assert_eq!(transfer.access(&ward), CaseAccess::UnitAction);
-    assert_eq!(transfer.access(&triage), CaseAccess::TriageAction);
+    assert_eq!(transfer.permission(&ward), Permission::UnitAction);
+    assert_eq!(transfer.permission(&triage), Permission::TriageAction);
     assert_eq!(
-        Action::Route { to_unit: t }.access(&triage),
-        CaseAccess::TriageAction
+        Action::Route { to_unit: t }.permission(&triage),
+        Permission::TriageAction
     );
     for a in [
         Action::Info {
@@ -239,47 +239,59 @@ fn the_action_decides_the_access_it_needs() {
         },
         Action::Reopen { reason: "x".into() },
     ] {
-        assert_eq!(a.access(&ward), CaseAccess::CitizenAction);
+        assert_eq!(a.permission(&ward), Permission::CitizenAction);
+    }
+}
+
+/// CONTRACT.md's matrix, written out by hand (not read from the code):
+/// per permission, the rule of citizen, operator, official, unit_admin,
+/// triage, inspector, admin.
+#[test]
+fn the_table_is_the_contract_matrix() {
+    use Rule::{Any as A, Deny as D, OwnUnit as O, Reporter as R, TriageHeld as T, UnitStaff as S};
+    #[rustfmt::skip]
+    let expected: [(Permission, [Rule; 7]); 13] = [
+        (Permission::Submit,            [A, A, D, D, D, D, D]),
+        (Permission::ReadCase,          [R, R, O, O, T, A, A]),
+        (Permission::ListCases,         [R, R, O, O, T, A, A]),
+        (Permission::UnitAction,        [D, D, O, O, D, D, D]),
+        (Permission::TriageAction,      [D, D, D, D, T, D, T]),
+        (Permission::CitizenAction,     [R, D, D, D, D, D, D]),
+        (Permission::ReadRoster,        [D, D, S, S, D, A, A]),
+        (Permission::WriteRoster,       [D, D, D, S, D, D, A]),
+        (Permission::ReadScorecard,     [D, D, S, S, D, A, A]),
+        (Permission::ReadAllScorecards, [D, D, D, D, D, A, A]),
+        (Permission::ReadInspection,    [D, D, D, S, D, A, A]),
+        (Permission::AnswerInspection,  [D, D, D, S, D, D, D]),
+        (Permission::Inspect,           [D, D, D, D, D, A, A]),
+    ];
+    assert_eq!(
+        auth::TABLE.len(),
+        expected.len(),
+        "every permission has a row"
+    );
+    for (perm, rules) in expected {
+        for (role, want) in Role::ALL.into_iter().zip(rules) {
+            assert_eq!(
+                auth::rule(perm, role),
+                want,
+                "{perm:?} for {}",
+                role.as_str()
+            );
+        }
     }
 }
 
 #[test]
-fn which_roles_may_ever_take_an_action() {
+fn submitting_is_for_citizens_and_operators() {
     use Role::*;
-    let route = Action::Route {
-        to_unit: unit("ward:00070"),
-    };
-    let transfer = Action::Transfer {
-        to_unit: unit("ward:00070"),
-        reason: "x".into(),
-    };
-    let rate = Action::Rate {
-        score: 3,
-        comment: None,
-    };
     for role in Role::ALL {
+        let p = Principal::new("s", role, Some(unit("ward:00070"))).unwrap();
         assert_eq!(
-            role_may(role, &Action::Accept),
-            matches!(role, Official | UnitAdmin),
+            auth::decide(&p, Permission::Submit, Target::Nothing),
+            matches!(role, Citizen | Operator),
             "{}",
             role.as_str()
-        );
-        assert_eq!(
-            role_may(role, &route),
-            matches!(role, Triage | Admin),
-            "{}",
-            role.as_str()
-        );
-        assert_eq!(
-            role_may(role, &transfer),
-            matches!(role, Official | UnitAdmin | Triage | Admin),
-            "{}",
-            role.as_str()
-        );
-        assert_eq!(role_may(role, &rate), role == Citizen, "{}", role.as_str());
-        assert_eq!(
-            auth::can_submit(&Principal::new("s", role, Some(unit("ward:00070"))).unwrap()),
-            matches!(role, Citizen | Operator)
         );
     }
 }
@@ -289,34 +301,54 @@ fn rosters_and_headcounts() {
     use Role::*;
     let own = unit("ward:00070");
     let other = unit("ward:00073");
+    let may = |p: &Principal, perm, u| auth::decide(p, perm, Target::Unit(u));
     for role in Role::ALL {
         let p = Principal::new("s", role, Some(own.clone())).unwrap();
         let read_own = matches!(role, Official | UnitAdmin | Inspector | Admin);
         let read_other = matches!(role, Inspector | Admin);
+        let r = role.as_str();
+        assert_eq!(may(&p, Permission::ReadRoster, &own), read_own, "{r}");
+        assert_eq!(may(&p, Permission::ReadRoster, &other), read_other, "{r}");
+        let write_own = matches!(role, UnitAdmin | Admin);
+        assert_eq!(may(&p, Permission::WriteRoster, &own), write_own, "{r}");
         assert_eq!(
-            auth::can_read_roster(&p, &own),
-            read_own,
-            "{}",
-            role.as_str()
-        );
-        assert_eq!(
-            auth::can_read_roster(&p, &other),
-            read_other,
-            "{}",
-            role.as_str()
-        );
-        assert_eq!(
-            auth::can_write_roster(&p, &own),
-            matches!(role, UnitAdmin | Admin),
-            "{}",
-            role.as_str()
-        );
-        assert_eq!(
-            auth::can_write_roster(&p, &other),
+            may(&p, Permission::WriteRoster, &other),
             role == Admin,
-            "{}",
-            role.as_str()
+            "{r}"
         );
+    }
+}
+
+#[test]
+fn inspections_are_read_by_inspectors_and_the_inspected_unit_admin() {
+    use Role::*;
+    let own = unit("ward:00070");
+    let other = unit("ward:00073");
+    for role in Role::ALL {
+        let p = Principal::new("s", role, Some(own.clone())).unwrap();
+        let r = role.as_str();
+        let read_own = auth::authorize_inspection(&p, &own, Permission::ReadInspection);
+        let read_other = auth::authorize_inspection(&p, &other, Permission::ReadInspection);
+        let answer_own = auth::authorize_inspection(&p, &own, Permission::AnswerInspection);
+        let inspect_own = auth::authorize_inspection(&p, &own, Permission::Inspect);
+        match role {
+            Inspector | Admin => {
+                assert!(read_own.is_ok() && read_other.is_ok(), "{r}");
+                assert_eq!(answer_own.unwrap_err().kind, ErrorKind::Forbidden, "{r}");
+                assert!(inspect_own.is_ok(), "{r}");
+            }
+            UnitAdmin => {
+                assert!(read_own.is_ok() && answer_own.is_ok(), "{r}");
+                assert_eq!(read_other.unwrap_err().kind, ErrorKind::NotFound, "{r}");
+                assert_eq!(inspect_own.unwrap_err().kind, ErrorKind::Forbidden, "{r}");
+            }
+            _ => {
+                // Not even visible: 404, whatever the action.
+                for res in [read_own, read_other, answer_own, inspect_own] {
+                    assert_eq!(res.unwrap_err().kind, ErrorKind::NotFound, "{r}");
+                }
+            }
+        }
     }
 }
 

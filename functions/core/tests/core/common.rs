@@ -2,13 +2,15 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use pakn_core::Result;
+use pakn_core::actions::{self, Action};
 use pakn_core::auth::{Principal, Role};
 use pakn_core::case::{Case, Channel, Location, Submission};
 use pakn_core::category::Urgency;
+use pakn_core::change::Outcome;
 use pakn_core::ids::CaseId;
 use pakn_core::refdata::RefData;
+use pakn_core::routing;
 use pakn_core::unit::UnitCode;
-use pakn_core::workflow::{self, Action, Outcome};
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -74,7 +76,7 @@ pub fn new_case(
 
 /// Route a received case to `unit` at `now`.
 pub fn route_to(case: &Case, to: &str, now: DateTime<Utc>) -> Outcome {
-    workflow::route(case, unit(to), now, rd()).expect("route")
+    routing::route_to(case, unit(to), now, rd()).expect("route")
 }
 
 /// A normal `lighting` case in ward 00070 received and routed at `at`.
@@ -120,13 +122,13 @@ pub fn actor_for(name: &str, case: &Case) -> Principal {
 }
 
 pub fn parse(name: &str, body: Value) -> Result<Action> {
-    Action::parse(name, &body, rd())
+    pakn_api::commands::action(name, &body)
 }
 
 /// Parse and apply an action; the error if either refuses.
 pub fn try_act(case: &Case, name: &str, body: Value, now: DateTime<Utc>) -> Result<Outcome> {
     let action = parse(name, body)?;
-    workflow::apply(case, &actor_for(name, case), action, now, rd())
+    actions::apply(case, &actor_for(name, case), action, now, rd())
 }
 
 /// Parse and apply an action that must succeed.

@@ -10,8 +10,9 @@ use crate::common::{act, assigned_lighting, events, hn, hns, new_case, rd, route
 use chrono::{DateTime, Utc};
 use pakn_core::case::{Case, Status};
 use pakn_core::category::Urgency;
+use pakn_core::milestones::{MilestoneKind, milestones, next_action_at};
 use pakn_core::notify::Audience;
-use pakn_core::schedule::{Decision, MilestoneKind, decide, milestones, next_action_at};
+use pakn_core::sweep::{Decision, decide};
 use serde_json::json;
 
 fn t0() -> DateTime<Utc> {

@@ -13,9 +13,9 @@ use crate::common::{act, hn, hns, new_case, rd};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use pakn_core::case::Case;
 use pakn_core::category::{Kind, Urgency};
+use pakn_core::change::Outcome;
 use pakn_core::routing;
 use pakn_core::stats::{self, ALL, Counter, Rollup, figures, percentile};
-use pakn_core::workflow::{self, Outcome};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -61,7 +61,7 @@ impl History {
                 .or_default() += 1;
         }
         let to = routing::target(&c, rd());
-        self.record(workflow::route(&c, to, at, rd()).unwrap())
+        self.record(routing::route_to(&c, to, at, rd()).unwrap())
     }
 
     fn act(&mut self, c: &Case, name: &str, body: Value, at: DateTime<Utc>) -> Case {

@@ -6,11 +6,12 @@ use crate::common::{
     act, actor_for, assigned_lighting, events, hn, new_case, rd, route_to, try_act,
 };
 use chrono::{DateTime, Utc};
+use pakn_core::actions::ACTION_NAMES;
 use pakn_core::case::{Case, Status};
 use pakn_core::category::Urgency;
 use pakn_core::error::ErrorKind;
 use pakn_core::notify::Audience;
-use pakn_core::workflow::{self, ACTION_NAMES};
+use pakn_core::{change, routing};
 use serde_json::{Value, json};
 
 /// Received Mon 16 Jun 2025 09:00, routed at once.
@@ -211,7 +212,7 @@ fn every_status_action_pair_follows_the_contract() {
 fn only_a_received_case_is_routed_by_the_router() {
     for status in Status::ALL {
         let case = case_in(status);
-        let res = workflow::route(&case, crate::common::unit("ward:00070"), now(), rd());
+        let res = routing::route_to(&case, crate::common::unit("ward:00070"), now(), rd());
         if status == Status::Received {
             assert_eq!(res.unwrap().case.status, Status::Assigned);
         } else {
@@ -240,7 +241,7 @@ fn the_same_decision_gives_the_same_dedup_id() {
             }
             let a = try_act(&case, name, body(name, &case), now()).unwrap();
             let b = try_act(&case, name, body(name, &case), now()).unwrap();
-            let ids = |o: &workflow::Outcome| {
+            let ids = |o: &change::Outcome| {
                 o.notifications
                     .iter()
                     .map(|n| n.dedup_id.clone())

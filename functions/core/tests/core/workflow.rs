@@ -10,13 +10,14 @@ use crate::common::{
     act, assigned_lighting, events, hn, hns, new_case, parse, rd, route_to, try_act, unit,
 };
 use chrono::{DateTime, NaiveDate, Utc};
+use pakn_core::actions::{self as workflow, Action};
 use pakn_core::auth::Principal;
 use pakn_core::case::Status;
 use pakn_core::category::Urgency;
+use pakn_core::change::Outcome;
 use pakn_core::error::ErrorKind;
 use pakn_core::notify::Audience;
 use pakn_core::stats::Counter;
-use pakn_core::workflow::{self, Action, Outcome};
 use serde_json::json;
 
 fn t0() -> DateTime<Utc> {
@@ -265,7 +266,8 @@ fn an_extension_moves_the_deadline_once() {
     // Thu 19 Jun 09:00 + 40h = Thu 26 Jun 09:00.
     assert_eq!(five.case.resolve_due, Some(hn(2025, 6, 26, 9, 0)));
     for n in [6, 0, -1] {
-        let e = parse("extend", json!({"working_days": n, "reason": "x"})).unwrap_err();
+        // The bound is the policy's, so the domain checks it (not the edge).
+        let e = try_act(&c, "extend", json!({"working_days": n, "reason": "x"}), at).unwrap_err();
         assert_eq!(
             (e.kind, e.code, e.field.as_deref()),
             (ErrorKind::Invalid, "out_of_range", Some("working_days"))
@@ -621,18 +623,35 @@ fn action_bodies_are_validated() {
             comment: None
         }
     );
-    // Units must exist and be well formed.
-    assert_eq!(
-        invalid("transfer", json!({"to_unit": "ward:99999", "reason": "x"})).0,
-        "unknown_unit"
-    );
+    // Units must be well formed (the edge) and exist (the domain, which
+    // holds the reference data).
     assert_eq!(
         invalid("transfer", json!({"to_unit": "Hoàn Kiếm", "reason": "x"})).0,
         "invalid_unit_code"
     );
+    let at = hn(2025, 6, 16, 10, 0);
+    let c = assigned_lighting(hn(2025, 6, 16, 9, 0));
+    let e = try_act(
+        &c,
+        "transfer",
+        json!({"to_unit": "ward:99999", "reason": "x"}),
+        at,
+    )
+    .unwrap_err();
     assert_eq!(
-        invalid("route", json!({"to_unit": "dept:nowhere"})),
-        ("unknown_unit", Some("to_unit".into()))
+        (e.code, e.field.as_deref()),
+        ("unknown_unit", Some("to_unit"))
+    );
+    let triaged = route_to(
+        &new_case("lighting", Urgency::Normal, None, hn(2025, 6, 16, 9, 0)),
+        "city:triage",
+        at,
+    )
+    .case;
+    let e = try_act(&triaged, "route", json!({"to_unit": "dept:nowhere"}), at).unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        ("unknown_unit", Some("to_unit"))
     );
     // Required text, bounded text, URLs.
     assert_eq!(

@@ -1,0 +1,271 @@
+//! The case workflow: what officials, triage and citizens do to a case.
+//!
+//! An [`Action`] arrives typed from the edge (texts normalised and bounded,
+//! unit codes well-formed). [`Actions::act`] loads the case, asks `auth`
+//! (404 if not visible, 403 if not allowed), checks the version, and
+//! [`apply`]s the action: a pure function of the case, the actor, the action
+//! and the time, dispatching to one small function per action in [`unit`],
+//! [`triage`] and [`citizen`]. The store commits the outcome on the version.
+
+mod citizen;
+mod triage;
+mod unit;
+
+use crate::auth::{self, Permission, Principal};
+use crate::case::{Case, Status};
+use crate::change::{Change, Outcome, within_window};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ids::CaseId;
+use crate::outbox::Outbox;
+use crate::ports::{CaseStore, Clock, PeopleStore, StoreError};
+use crate::principal::Roster;
+use crate::refdata::RefData;
+use crate::unit::UnitCode;
+use crate::views::CaseView;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// Reason codes for `reject`.
+pub const REJECT_REASONS: [&str; 6] = [
+    "not_city_matter",
+    "duplicate",
+    "insufficient_info",
+    "not_in_jurisdiction",
+    "under_court_proceedings",
+    "abusive",
+];
+
+/// The longest free text of an action (answer, reason, question, note).
+pub const MAX_TEXT: usize = 4000;
+
+/// An action on a case, as the edge parsed it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Accept,
+    Note {
+        text: String,
+        public: bool,
+    },
+    Transfer {
+        to_unit: UnitCode,
+        reason: String,
+    },
+    RequestInfo {
+        question: String,
+    },
+    Resolve {
+        answer: String,
+        evidence: Vec<String>,
+    },
+    Reject {
+        reason_code: String,
+        answer: String,
+    },
+    Extend {
+        working_days: u32,
+        reason: String,
+    },
+    Route {
+        to_unit: UnitCode,
+    },
+    Info {
+        text: String,
+        media: Vec<String>,
+    },
+    Rate {
+        score: u8,
+        comment: Option<String>,
+    },
+    Reopen {
+        reason: String,
+    },
+}
+
+pub const ACTION_NAMES: [&str; 11] = [
+    "accept",
+    "note",
+    "transfer",
+    "request_info",
+    "resolve",
+    "reject",
+    "extend",
+    "route",
+    "info",
+    "rate",
+    "reopen",
+];
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Accept => "accept",
+            Action::Note { .. } => "note",
+            Action::Transfer { .. } => "transfer",
+            Action::RequestInfo { .. } => "request_info",
+            Action::Resolve { .. } => "resolve",
+            Action::Reject { .. } => "reject",
+            Action::Extend { .. } => "extend",
+            Action::Route { .. } => "route",
+            Action::Info { .. } => "info",
+            Action::Rate { .. } => "rate",
+            Action::Reopen { .. } => "reopen",
+        }
+    }
+
+    /// Which permission the action needs on this case.
+    pub fn permission(&self, case: &Case) -> Permission {
+        match self {
+            Action::Route { .. } => Permission::TriageAction,
+            Action::Transfer { .. } if case.unit.as_ref().is_some_and(|u| u.is_triage()) => {
+                Permission::TriageAction
+            }
+            Action::Info { .. } | Action::Rate { .. } | Action::Reopen { .. } => {
+                Permission::CitizenAction
+            }
+            _ => Permission::UnitAction,
+        }
+    }
+
+    /// The unit the action names, if any (checked against the reference data).
+    fn target_unit(&self) -> Option<&UnitCode> {
+        match self {
+            Action::Transfer { to_unit, .. } | Action::Route { to_unit } => Some(to_unit),
+            _ => None,
+        }
+    }
+}
+
+/// What one action step produced for the timeline: text, public, data.
+type Step = (Option<String>, bool, serde_json::Value);
+
+fn bad(ch: &Change<'_>, action: &str) -> Error {
+    Error::invalid_transition(ch.before.status.as_str(), action)
+}
+
+/// Apply an actor's action. Authorization is the caller's ([`crate::auth`]);
+/// this checks the reference data, the transition and the rules.
+pub fn apply(
+    case: &Case,
+    actor: &Principal,
+    action: Action,
+    now: DateTime<Utc>,
+    refdata: &RefData,
+) -> Result<Outcome> {
+    if let Some(u) = action.target_unit().filter(|u| refdata.unit(u).is_none()) {
+        return Err(Error::invalid(
+            "to_unit",
+            "unknown_unit",
+            format!("Unit '{u}' does not exist."),
+            format!("Đơn vị '{u}' không tồn tại."),
+        ));
+    }
+    let name = action.name();
+    let mut ch = Change::new(case, now, refdata);
+    let (text, public, data) = match action {
+        Action::Accept => unit::accept(&mut ch)?,
+        Action::Note { text, public } => unit::note(&mut ch, text, public)?,
+        Action::Transfer { to_unit, reason } => unit::transfer(&mut ch, to_unit, reason)?,
+        Action::RequestInfo { question } => unit::request_info(&mut ch, question)?,
+        Action::Resolve { answer, evidence } => unit::resolve(&mut ch, answer, evidence)?,
+        Action::Reject {
+            reason_code,
+            answer,
+        } => unit::reject(&mut ch, reason_code, answer)?,
+        Action::Extend {
+            working_days,
+            reason,
+        } => unit::extend(&mut ch, actor, working_days, reason)?,
+        Action::Route { to_unit } => triage::route(&mut ch, to_unit)?,
+        Action::Info { text, media } => citizen::info(&mut ch, text, media)?,
+        Action::Rate { score, comment } => citizen::rate(&mut ch, score, comment)?,
+        Action::Reopen { reason } => citizen::reopen(&mut ch, reason)?,
+    };
+    Ok(ch.finish(name, actor, text, public, data))
+}
+
+/// The sweep closes a resolved or rejected case whose dispute window ended.
+pub fn close_after_window(case: &Case, now: DateTime<Utc>, refdata: &RefData) -> Result<Outcome> {
+    let since = match case.status {
+        Status::Resolved => case.resolved_at,
+        Status::Rejected => case.rejected_at,
+        _ => None,
+    };
+    if within_window(since, now, refdata) || since.is_none() {
+        return Err(Error::invalid_transition(case.status.as_str(), "close"));
+    }
+    let mut ch = Change::new(case, now, refdata);
+    ch.case.status = Status::Closed;
+    ch.case.closed_at = Some(now);
+    ch.notify_status();
+    Ok(ch.finish(
+        "close",
+        &Principal::system("deadlines"),
+        None,
+        true,
+        json!({"reason": "dispute_window_ended"}),
+    ))
+}
+
+/// The roster that decides "own unit" for a case (none before routing).
+pub async fn roster_of(people: &dyn PeopleStore, unit: Option<&UnitCode>) -> Result<Roster> {
+    match unit {
+        Some(u) => Ok(people.get_roster(u).await?),
+        None => Ok(Roster::default()),
+    }
+}
+
+/// The case workflow over the ports it needs.
+pub struct Actions<'a> {
+    pub cases: &'a dyn CaseStore,
+    pub people: &'a dyn PeopleStore,
+    pub outbox: Outbox<'a>,
+    pub clock: &'a dyn Clock,
+    pub refdata: &'a RefData,
+}
+
+impl Actions<'_> {
+    /// Take an action on case `id`, which the caller read at version
+    /// `expected` (`None`: the caller did not say, refused). Order of
+    /// checks: visible (404), permission (403), version given and current
+    /// (412), transition and rules (409/422).
+    #[tracing::instrument(skip_all, fields(case_id = %id, action = %action.name()), err(level = "debug"))]
+    pub async fn act(
+        &self,
+        p: &Principal,
+        id: &str,
+        action: Action,
+        expected: Option<u64>,
+    ) -> Result<CaseView> {
+        let id = CaseId::parse(id).ok_or_else(Error::not_found)?;
+        let case = self
+            .cases
+            .get_case(&id)
+            .await?
+            .ok_or_else(Error::not_found)?;
+        let roster = roster_of(self.people, case.unit.as_ref()).await?;
+        auth::authorize_case(p, &case, &roster, action.permission(&case))?;
+        let expected = expected.ok_or_else(|| {
+            Error::new(
+                ErrorKind::VersionRequired,
+                "if_match_required",
+                "Say which version of the case you act on (its ETag).",
+                "Hãy cho biết phiên bản của phản ánh mà bạn thao tác (ETag của nó).",
+            )
+        })?;
+        if expected != case.version {
+            return Err(Error::stale_version());
+        }
+        let now = self.clock.now();
+        let outcome = apply(&case, p, action, now, self.refdata)?;
+        let after = outcome.case.clone();
+        match self.outbox.commit(case.version, outcome, None, false).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Err(Error::stale_version()),
+            Err(e) => return Err(e.into()),
+        }
+        // The actor sees the case as their action left it (after a transfer
+        // they may no longer read it, but they did just act on it).
+        let tl = self.cases.timeline(&after.id).await?;
+        Ok(CaseView::new(after, tl, self.refdata, now))
+    }
+}

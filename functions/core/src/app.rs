@@ -1,0 +1,154 @@
+//! The composition of pakn: its ports, built once per process by a
+//! composition root (`pakn-local`'s `LocalBackend::pakn`, `pakn-aws`'s
+//! `pakn_with`), handing each use case just the ports it needs.
+//!
+//! `Pakn` holds no behaviour of its own: `pakn.intake().submit(..)`,
+//! `pakn.actions().act(..)`, `pakn.sweep().run(..)` and so on are the use
+//! cases in their modules.
+
+use crate::actions::Actions;
+use crate::intake::Intake;
+use crate::lookup::Lookup;
+use crate::outbox::Outbox;
+use crate::oversight::{Inspections, People};
+use crate::ports::{
+    CaseStore, Clock, InspectionStore, Ledger, Notifier, PeopleStore, StatsStore, Store,
+};
+use crate::refdata::RefData;
+use crate::reporting::Reporting;
+use crate::routing::Routing;
+use crate::sweep::Sweep;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// pakn's ports, by concern.
+#[derive(Clone)]
+pub struct Pakn {
+    pub cases: Arc<dyn CaseStore>,
+    pub ledger: Arc<dyn Ledger>,
+    pub people: Arc<dyn PeopleStore>,
+    pub inspections: Arc<dyn InspectionStore>,
+    pub stats: Arc<dyn StatsStore>,
+    pub notifier: Arc<dyn Notifier>,
+    pub clock: Arc<dyn Clock>,
+    pub refdata: Arc<RefData>,
+}
+
+impl Pakn {
+    /// Every store port from one backend that implements them all.
+    pub fn new<S: Store + 'static>(
+        store: Arc<S>,
+        notifier: Arc<dyn Notifier>,
+        clock: Arc<dyn Clock>,
+        refdata: Arc<RefData>,
+    ) -> Pakn {
+        Pakn {
+            cases: store.clone(),
+            ledger: store.clone(),
+            people: store.clone(),
+            inspections: store.clone(),
+            stats: store,
+            notifier,
+            clock,
+            refdata,
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    fn outbox(&self) -> Outbox<'_> {
+        Outbox {
+            cases: &*self.cases,
+            ledger: &*self.ledger,
+            notifier: &*self.notifier,
+        }
+    }
+
+    /// Submitting reports.
+    pub fn intake(&self) -> Intake<'_> {
+        Intake {
+            cases: &*self.cases,
+            clock: &*self.clock,
+            refdata: &self.refdata,
+        }
+    }
+
+    /// Routing queued cases to their units.
+    pub fn routing(&self) -> Routing<'_> {
+        Routing {
+            cases: &*self.cases,
+            outbox: self.outbox(),
+            clock: &*self.clock,
+            refdata: &self.refdata,
+        }
+    }
+
+    /// The case workflow (accept, transfer, resolve, rate, …).
+    pub fn actions(&self) -> Actions<'_> {
+        Actions {
+            cases: &*self.cases,
+            people: &*self.people,
+            outbox: self.outbox(),
+            clock: &*self.clock,
+            refdata: &self.refdata,
+        }
+    }
+
+    /// Reading cases (full, public, listings).
+    pub fn lookup(&self) -> Lookup<'_> {
+        Lookup {
+            cases: &*self.cases,
+            people: &*self.people,
+            clock: &*self.clock,
+            refdata: &self.refdata,
+        }
+    }
+
+    /// The deadline sweep.
+    pub fn sweep(&self) -> Sweep<'_> {
+        Sweep {
+            cases: &*self.cases,
+            ledger: &*self.ledger,
+            people: &*self.people,
+            stats: &*self.stats,
+            inspections: self.inspections(),
+            outbox: self.outbox(),
+            clock: &*self.clock,
+            refdata: &self.refdata,
+        }
+    }
+
+    /// Accounts, registration, rosters and headcounts.
+    pub fn people(&self) -> People<'_> {
+        People {
+            people: &*self.people,
+            clock: &*self.clock,
+            refdata: &self.refdata,
+        }
+    }
+
+    /// Home Affairs' inspections.
+    pub fn inspections(&self) -> Inspections<'_> {
+        Inspections {
+            inspections: &*self.inspections,
+            cases: &*self.cases,
+            people: &*self.people,
+            ledger: &*self.ledger,
+            clock: &*self.clock,
+            refdata: &self.refdata,
+        }
+    }
+
+    /// Statistics and scorecards.
+    pub fn reporting(&self) -> Reporting<'_> {
+        Reporting {
+            stats: &*self.stats,
+            people: &*self.people,
+            inspections: &*self.inspections,
+            clock: &*self.clock,
+            refdata: &self.refdata,
+        }
+    }
+}

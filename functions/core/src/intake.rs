@@ -1,0 +1,274 @@
+//! Intake: a citizen's (or a hotline operator's) report becomes a durable
+//! `received` case. The edge hands over a [`Report`] whose shape is checked
+//! (lengths, NFC text, URL and phone formats); intake checks what needs the
+//! city's reference data or the caller's role, draws the ids and stores the
+//! case with its idempotency record in one write.
+
+use crate::auth::{self, Permission, Principal, Role, Target};
+use crate::case::{Case, Channel, Contact, Location, Status, Submission, TimelineEvent};
+use crate::category::{Kind, Urgency};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ids::{self, CaseId};
+use crate::milestones::next_action_at;
+use crate::ports::{CaseStore, Clock, Created, IdemRecord, NewCase, StoreError};
+use crate::refdata::RefData;
+use crate::stats::{ALL, Counter, StatDelta};
+use crate::unit::UnitCode;
+use chrono::Duration;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Hanoi's bounding box (with a margin): coordinates outside are refused.
+pub const BBOX: (f64, f64, f64, f64) = (20.50, 21.42, 105.25, 106.05);
+pub const MAX_DESCRIPTION: usize = 4000;
+pub const MAX_TITLE: usize = 200;
+pub const MAX_ADDRESS: usize = 500;
+pub const MAX_MEDIA: usize = 10;
+pub const IDEMPOTENCY_TTL_HOURS: i64 = 24;
+
+/// A report as the edge parsed it: every text NFC-normalised and bounded,
+/// URLs and contact formats checked, `ward_code` a 5-digit string.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub kind: Option<Kind>,
+    pub category: String,
+    pub title: String,
+    pub description: String,
+    pub urgency: Option<Urgency>,
+    pub location: Location,
+    pub media: Vec<String>,
+    pub channel: Option<Channel>,
+    pub contact: Option<Contact>,
+}
+
+/// The caller's `Idempotency-Key` and the hash of the body it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    /// 1–255 ASCII characters, as the client sent it.
+    pub key: String,
+    /// SHA-256 (hex) of the body's canonical JSON.
+    pub body_hash: String,
+}
+
+/// The answer to a submission.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Receipt {
+    pub id: String,
+    pub tracking_code: String,
+    pub status: Status,
+    /// True when an earlier request with the same Idempotency-Key created the case.
+    #[serde(skip)]
+    pub replayed: bool,
+}
+
+/// SHA-256 as lowercase hex.
+pub fn sha256_hex(s: &[u8]) -> String {
+    Sha256::digest(s)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Intake over the ports it needs.
+pub struct Intake<'a> {
+    pub cases: &'a dyn CaseStore,
+    pub clock: &'a dyn Clock,
+    pub refdata: &'a RefData,
+}
+
+impl Intake<'_> {
+    /// Accept a report. Answers only once the case is durably stored (and
+    /// on its way to the intake queue: see [`CaseStore::create_case`]).
+    #[tracing::instrument(skip_all, err(level = "debug"))]
+    pub async fn submit(
+        &self,
+        p: &Principal,
+        report: Report,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Receipt> {
+        auth::require(p, Permission::Submit, Target::Nothing)?;
+        let now = self.clock.now();
+        let submission = self.check(p, report)?;
+        let mut case = Case::received(
+            CaseId::new(now),
+            ids::new_tracking_code(now),
+            submission,
+            p.sub.clone(),
+            p.role,
+            now,
+        );
+        case.next_action_at = next_action_at(&case, self.refdata);
+        let idempotency = idempotency.map(|i| IdemRecord {
+            key: sha256_hex(format!("{}\n{}\n{}", p.role.as_str(), p.sub, i.key).as_bytes()),
+            body_hash: i.body_hash,
+            case_id: case.id.clone(),
+            tracking_code: case.tracking_code.clone(),
+            expires_at: now + Duration::hours(IDEMPOTENCY_TTL_HOURS),
+        });
+        let kind_counter = match case.kind {
+            Kind::Field => Counter::ReceivedField,
+            Kind::Procedure => Counter::ReceivedProcedure,
+        };
+        let day = self.refdata.calendar.local_date(now);
+        let deltas = [Counter::Received, kind_counter]
+            .into_iter()
+            .map(|counter| StatDelta {
+                day,
+                scope: ALL.into(),
+                counter,
+                amount: 1,
+            })
+            .collect();
+        let event = TimelineEvent {
+            at: now,
+            version: 1,
+            action: "submitted".into(),
+            actor: p.sub.clone(),
+            actor_role: p.role.as_str().into(),
+            from_status: None,
+            to_status: Some(Status::Received),
+            unit: None,
+            text: None,
+            public: true,
+            data: serde_json::json!({"channel": case.channel}),
+        };
+        let mut new = NewCase {
+            case,
+            event,
+            deltas,
+            idempotency,
+        };
+        for _ in 0..8 {
+            match self.cases.create_case(&new, now).await {
+                Ok(Created::New) => {
+                    return Ok(Receipt {
+                        id: new.case.id.to_string(),
+                        tracking_code: new.case.tracking_code,
+                        status: Status::Received,
+                        replayed: false,
+                    });
+                }
+                Ok(Created::Replayed(rec)) => return self.replay(&new, rec).await,
+                Err(StoreError::TrackingCodeTaken) => {
+                    new.case.tracking_code = ids::new_tracking_code(now);
+                    if let Some(i) = new.idempotency.as_mut() {
+                        i.tracking_code = new.case.tracking_code.clone();
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::bug("could not draw a free tracking code"))
+    }
+
+    /// The same key again: the same receipt, or `409` for another body.
+    async fn replay(&self, new: &NewCase, rec: IdemRecord) -> Result<Receipt> {
+        let mine = new.idempotency.as_ref().map(|i| i.body_hash.as_str());
+        if Some(rec.body_hash.as_str()) != mine {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                "idempotency_key_reused",
+                "This Idempotency-Key was used with a different body.",
+                "Idempotency-Key này đã được dùng với nội dung khác.",
+            )
+            .with_field("Idempotency-Key"));
+        }
+        let status = match self.cases.get_case(&rec.case_id).await? {
+            Some(c) => c.status,
+            None => Status::Received,
+        };
+        Ok(Receipt {
+            id: rec.case_id.to_string(),
+            tracking_code: rec.tracking_code,
+            status,
+            replayed: true,
+        })
+    }
+
+    /// What needs reference data or the caller's role.
+    fn check(&self, p: &Principal, r: Report) -> Result<Submission> {
+        let cat = self.refdata.category(&r.category).ok_or_else(|| {
+            Error::invalid(
+                "category",
+                "unknown_category",
+                format!("Unknown category '{}'; see GET /v1/categories.", r.category),
+                format!(
+                    "Lĩnh vực '{}' không tồn tại; xem GET /v1/categories.",
+                    r.category
+                ),
+            )
+        })?;
+        if r.kind.is_some_and(|k| k != cat.kind) {
+            return Err(Error::invalid(
+                "kind",
+                "kind_mismatch",
+                format!("Category '{}' is a {} report.", cat.code, cat.kind.as_str()),
+                format!(
+                    "Lĩnh vực '{}' thuộc loại phản ánh {}.",
+                    cat.code,
+                    cat.kind.as_str()
+                ),
+            ));
+        }
+        let loc = &r.location;
+        let (lat0, lat1, lng0, lng1) = BBOX;
+        if !(loc.lat.is_finite()
+            && loc.lng.is_finite()
+            && (lat0..=lat1).contains(&loc.lat)
+            && (lng0..=lng1).contains(&loc.lng))
+        {
+            return Err(Error::invalid(
+                "location",
+                "outside_city",
+                "The coordinates are outside Hanoi.",
+                "Tọa độ nằm ngoài địa bàn Thành phố Hà Nội.",
+            ));
+        }
+        if let Some(code) = &loc.ward_code {
+            if self.refdata.unit(&UnitCode::ward(code)).is_none() {
+                return Err(Error::invalid(
+                    "location.ward_code",
+                    "unknown_ward",
+                    format!("No ward or commune of Hanoi has code {code}."),
+                    format!("Không có phường, xã nào của Hà Nội mang mã {code}."),
+                ));
+            }
+        }
+        let channel = match (p.role, r.channel) {
+            (Role::Citizen, None) => Channel::App,
+            (Role::Citizen, Some(c @ (Channel::App | Channel::Web))) => c,
+            (Role::Operator, None | Some(Channel::Hotline)) => Channel::Hotline,
+            _ => {
+                return Err(Error::invalid(
+                    "channel",
+                    "invalid_channel",
+                    "Citizens submit through app or web; operators through the hotline.",
+                    "Người dân gửi qua ứng dụng hoặc web; tổng đài viên gửi qua đường dây nóng.",
+                ));
+            }
+        };
+        if p.role == Role::Operator
+            && r.contact
+                .as_ref()
+                .is_none_or(|c| c.name.is_none() && c.phone.is_none())
+        {
+            return Err(Error::invalid(
+                "contact",
+                "contact_required",
+                "A hotline report needs the caller's name or phone.",
+                "Phản ánh qua tổng đài cần tên hoặc số điện thoại của người gọi.",
+            ));
+        }
+        Ok(Submission {
+            kind: cat.kind,
+            category: cat.code.clone(),
+            title: r.title,
+            description: r.description,
+            urgency: r.urgency.unwrap_or(Urgency::Normal),
+            location: r.location,
+            media: r.media,
+            channel,
+            contact: r.contact,
+        })
+    }
+}

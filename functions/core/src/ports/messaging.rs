@@ -1,0 +1,18 @@
+//! The intake queue and the notifier.
+
+use super::StoreResult;
+use crate::ids::CaseId;
+use crate::notify::Notification;
+use async_trait::async_trait;
+
+/// The intake queue (send side; receiving is the runtime's business).
+#[async_trait]
+pub trait Queue: Send + Sync {
+    async fn send(&self, ids: &[CaseId]) -> StoreResult<()>;
+}
+
+/// Publishes decided notifications (SNS, or the local notifier).
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    async fn publish(&self, n: &Notification) -> StoreResult<()>;
+}

@@ -1,0 +1,118 @@
+//! Who is acting: roles, the principal from a verified token, and the
+//! roster of officials who handle a unit's reports. Plain values; what each
+//! may do is decided in [`crate::auth`].
+
+use crate::error::{Error, Result};
+use crate::unit::UnitCode;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Citizen,
+    Operator,
+    Official,
+    UnitAdmin,
+    Triage,
+    Inspector,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Citizen,
+        Role::Operator,
+        Role::Official,
+        Role::UnitAdmin,
+        Role::Triage,
+        Role::Inspector,
+        Role::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Citizen => "citizen",
+            Role::Operator => "operator",
+            Role::Official => "official",
+            Role::UnitAdmin => "unit_admin",
+            Role::Triage => "triage",
+            Role::Inspector => "inspector",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Roles that belong to a unit and must name it in their token.
+    pub fn needs_unit(self) -> bool {
+        matches!(self, Role::Official | Role::UnitAdmin)
+    }
+}
+
+/// The caller, from a verified token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub sub: String,
+    pub role: Role,
+    pub unit: Option<UnitCode>,
+}
+
+impl Principal {
+    pub fn new(sub: impl Into<String>, role: Role, unit: Option<UnitCode>) -> Result<Self> {
+        let sub = sub.into();
+        if sub.trim().is_empty() || sub.len() > 128 {
+            return Err(Error::unauthorized(
+                "The token has no valid subject.",
+                "Mã xác thực không có chủ thể hợp lệ.",
+            ));
+        }
+        let unit = if role.needs_unit() {
+            Some(unit.ok_or_else(|| {
+                Error::unauthorized(
+                    "An official's token must name a unit.",
+                    "Mã xác thực của cán bộ phải ghi rõ đơn vị.",
+                )
+            })?)
+        } else if role == Role::Triage {
+            Some(UnitCode::triage())
+        } else {
+            unit
+        };
+        Ok(Principal { sub, role, unit })
+    }
+
+    /// A system actor for the router and the sweep (never from a token).
+    pub fn system(name: &str) -> Self {
+        Principal {
+            sub: format!("system:{name}"),
+            role: Role::Admin,
+            unit: None,
+        }
+    }
+}
+
+/// The officials who handle a unit's reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Roster {
+    pub officials: Vec<Official>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Official {
+    pub sub: String,
+    pub name: String,
+    #[serde(default)]
+    pub title: String,
+}
+
+impl Roster {
+    pub fn contains(&self, sub: &str) -> bool {
+        self.officials.iter().any(|o| o.sub == sub)
+    }
+}
