@@ -30,3 +30,6 @@ mod schedule;
 
 #[path = "core/stats.rs"]
 mod stats;
+
+#[path = "core/layout.rs"]
+mod layout;
