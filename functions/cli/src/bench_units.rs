@@ -677,11 +677,10 @@ pub async fn run(endpoint: &str, detail: bool) -> Result<()> {
     );
 
     let sdk = pakn_aws::emulator_sdk_config(&format!("http://{proxy_addr}"), &region).await;
-    let cfg = pakn_aws::AwsConfig {
+    let cfg = pakn_aws::AwsResources {
         table_name: prov.table.clone(),
         intake_queue_url: prov.queue_url.clone(),
         topic_arn: prov.topic_arn.clone(),
-        refdata_dir: None,
     };
     let pakn = pakn_aws::pakn_with(
         &sdk,
