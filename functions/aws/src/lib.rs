@@ -5,7 +5,6 @@
 //!
 //! [`pakn_from_env`] is the composition root of the three Lambda functions.
 
-pub mod config;
 pub mod dynamo;
 mod error;
 pub mod provision;
@@ -14,8 +13,8 @@ pub mod sns;
 pub mod sqs;
 pub mod telemetry;
 
-pub use config::{AwsConfig, ConfigError};
 pub use dynamo::DynamoStore;
+pub use pakn_config::{AwsResources, AwsSettings, Backend, Config, ConfigError};
 pub use provision::{Names, Provisioned, provision};
 pub use redrive::redrive;
 pub use sns::SnsNotifier;
@@ -27,33 +26,42 @@ use pakn_core::ports::{Clock, SystemClock};
 use pakn_core::refdata::RefData;
 use std::sync::Arc;
 
-/// Build pakn on the AWS adapters from the environment (`TABLE_NAME`,
-/// `INTAKE_QUEUE_URL`, `TOPIC_ARN`, optional `PAKN_REFDATA_DIR`); the SDK
-/// reads region, credentials and `AWS_ENDPOINT_URL` itself. Call once per
-/// process.
+/// Build pakn on the AWS adapters from the one configuration
+/// ([`Config::from_env`]: `TABLE_NAME`, `INTAKE_QUEUE_URL`, `TOPIC_ARN`,
+/// optional `PAKN_REFDATA_DIR`, `AWS_ENDPOINT_URL`, `AWS_REGION`); the SDK
+/// reads the credentials itself. The Lambdas are the AWS backend whatever
+/// `PAKN_BACKEND` says. Call once per process.
 pub async fn pakn_from_env() -> Result<Pakn, ConfigError> {
-    let cfg = AwsConfig::from_env()?;
-    let refdata = match &cfg.refdata_dir {
-        None => RefData::embedded(),
-        Some(dir) => RefData::from_dir(dir).map_err(|message| ConfigError::RefData {
-            dir: dir.display().to_string(),
-            message,
-        })?,
-    };
-    let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let cfg = Config::from_env(Some(Backend::Aws))?;
+    let resources = cfg.require_aws()?;
+    let refdata = cfg.refdata()?;
+    let sdk = sdk_config(&cfg.aws).await;
     Ok(pakn_with(
         &sdk,
-        &cfg,
+        &resources,
         Arc::new(refdata),
         Arc::new(SystemClock),
     ))
+}
+
+/// The SDK configuration for `aws`: its region and endpoint (an emulator)
+/// when set, the SDK's own chain for everything else (credentials).
+pub async fn sdk_config(aws: &AwsSettings) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = &aws.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(endpoint) = &aws.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader.load().await
 }
 
 /// Build pakn on the AWS adapters from an SDK configuration (tests pass an
 /// emulator's, and a manual clock).
 pub fn pakn_with(
     sdk: &SdkConfig,
-    cfg: &AwsConfig,
+    cfg: &AwsResources,
     refdata: Arc<RefData>,
     clock: Arc<dyn Clock>,
 ) -> Pakn {

@@ -1,6 +1,9 @@
 //! Logging for the Lambda binaries: JSON on Lambda (CloudWatch reads it
 //! field by field), text elsewhere; the level from `RUST_LOG`, else Lambda's
 //! `AWS_LAMBDA_LOG_LEVEL` (set by `LoggingConfig` in template.yaml), else `info`.
+//!
+//! These are the Lambda runtime's own variables, not pakn's settings, so they
+//! are read here directly rather than through `pakn_config::Config`.
 
 /// Install the global subscriber (once, first thing in `main`).
 pub fn init_tracing() {

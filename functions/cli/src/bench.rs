@@ -9,6 +9,7 @@
 
 use anyhow::{Result, bail};
 use clap::Subcommand;
+use pakn_config::Config;
 
 #[derive(Subcommand)]
 pub enum Bench {
@@ -38,11 +39,11 @@ pub enum Bench {
     },
 }
 
-pub fn run(rt: &tokio::runtime::Runtime, b: Bench) -> Result<()> {
+pub fn run(rt: &tokio::runtime::Runtime, cfg: &Config, b: Bench) -> Result<()> {
     match b {
         Bench::LifecycleUnits { endpoint, detail } => {
             let endpoint = endpoint
-                .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+                .or_else(|| cfg.aws.endpoint_url.clone())
                 .unwrap_or_default();
             if endpoint.is_empty() {
                 bail!(
@@ -51,7 +52,8 @@ pub fn run(rt: &tokio::runtime::Runtime, b: Bench) -> Result<()> {
                 );
             }
             loopback_only(&endpoint)?;
-            rt.block_on(crate::bench_units::run(&endpoint, detail))
+            let region = cfg.aws.region.as_deref().unwrap_or("ap-southeast-1");
+            rt.block_on(crate::bench_units::run(&endpoint, region, detail))
         }
         Bench::Submit {
             clients,
@@ -67,7 +69,7 @@ pub fn run(rt: &tokio::runtime::Runtime, b: Bench) -> Result<()> {
             if let Some(u) = &url {
                 loopback_only(u)?;
             }
-            rt.block_on(crate::bench_submit::run(clients, seconds, url))
+            rt.block_on(crate::bench_submit::run(cfg, clients, seconds, url))
         }
     }
 }

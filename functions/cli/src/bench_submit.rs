@@ -2,8 +2,8 @@
 //! backend, with latency percentiles and the group-commit ratio.
 //!
 //! By default the bench composes exactly what `pakn serve` runs — the same
-//! `LocalBackend::open` (WAL, `synchronous=FULL`), the same axum app, the
-//! same two routing workers — on a fresh database in a temp directory, and
+//! `compose::Composed::build` (WAL, `synchronous=FULL`), the same axum app,
+//! the same routing workers — on a fresh database in a temp directory, and
 //! loads it over real loopback HTTP, so it can read
 //! `SqliteStore::group_commit_counts()` (transactions vs write jobs, which
 //! include the routing workers' writes) before and after the run. With
@@ -12,12 +12,13 @@
 //! Each client sends one `POST /v1/cases` at a time (own citizen token, a
 //! fresh `Idempotency-Key` each time); only `202` answers count as accepted.
 
+use crate::compose::{self, Composed, Parts};
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use pakn_api::{AppState, Auth, app};
+use pakn_config::{Backend, Config};
 use pakn_core::auth::Role;
 use pakn_core::ports::SystemClock;
-use pakn_core::refdata::RefData;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,20 +31,16 @@ struct ClientResult {
     transport_errors: usize,
 }
 
-pub async fn run(clients: usize, seconds: u64, url: Option<String>) -> Result<()> {
-    let refdata = Arc::new(RefData::embedded());
+pub async fn run(cfg: &Config, clients: usize, seconds: u64, url: Option<String>) -> Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let mut tmp = None;
     let (base, secret, backend) = match url {
-        Some(u) => {
-            let cfg = crate::config::Config::from_env(None)?;
-            (
-                u.trim_end_matches('/').to_string(),
-                cfg.local_secret()?,
-                None,
-            )
-        }
+        Some(u) => (
+            u.trim_end_matches('/').to_string(),
+            compose::local_secret(cfg)?,
+            None,
+        ),
         None => {
             let dir = std::env::temp_dir().join(format!(
                 "pakn-bench-{}-{}",
@@ -51,20 +48,23 @@ pub async fn run(clients: usize, seconds: u64, url: Option<String>) -> Result<()
                 Utc::now().timestamp_millis()
             ));
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            let path = dir.join("pakn.db");
+            // `pakn serve`'s composition on a fresh database, the embedded
+            // reference data and real time, whatever the environment says.
+            let bench_cfg = Config {
+                backend: Backend::Sqlite,
+                db: dir.join("pakn.db"),
+                clock_speed: None,
+                refdata_dir: None,
+                ..cfg.clone()
+            };
             tmp = Some(dir);
-            let backend =
-                tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path))
-                    .await??;
-            let pakn = backend.pakn(Arc::new(SystemClock), refdata.clone());
-            // As `pakn serve`: two routing workers over the durable queue.
-            for _ in 0..2 {
-                tasks.push(tokio::spawn(pakn_local::run_router(
-                    pakn.clone(),
-                    backend.queue.clone(),
-                    stop_rx.clone(),
-                )));
-            }
+            let composed = Composed::build(&bench_cfg, Arc::new(SystemClock)).await?;
+            // As `pakn serve`: its routing workers over the durable queue.
+            tasks.extend(composed.spawn_routers(crate::serve::ROUTER_WORKERS, &stop_rx));
+            let Composed { pakn, parts, .. } = composed;
+            let Parts::Local(backend) = parts else {
+                unreachable!("bench_cfg is the SQLite backend")
+            };
             let secret: Vec<u8> = rand::random::<[u8; 32]>()
                 .iter()
                 .map(|b| format!("{b:02x}"))

@@ -651,13 +651,10 @@ async fn expect(res: reqwest::Response, want: u16, what: &str) -> Result<(Value,
     Ok((body, etag))
 }
 
-pub async fn run(endpoint: &str, detail: bool) -> Result<()> {
-    let region = std::env::var("AWS_REGION")
-        .ok()
-        .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| "ap-southeast-1".into());
+/// `region`: `AWS_REGION` from the configuration, else ap-southeast-1 (see `bench::run`).
+pub async fn run(endpoint: &str, region: &str, detail: bool) -> Result<()> {
     let endpoint = endpoint.trim_end_matches('/').to_string();
-    let direct = pakn_aws::emulator_sdk_config(&endpoint, &region).await;
+    let direct = pakn_aws::emulator_sdk_config(&endpoint, region).await;
     let prefix = format!("pakn-bench-{}", Utc::now().timestamp_millis());
     let prov = pakn_aws::provision(&direct, &pakn_aws::Names::with_prefix(&prefix))
         .await
@@ -676,12 +673,11 @@ pub async fn run(endpoint: &str, detail: bool) -> Result<()> {
         axum::serve(listener, Router::new().fallback(forward).with_state(proxy)).into_future(),
     );
 
-    let sdk = pakn_aws::emulator_sdk_config(&format!("http://{proxy_addr}"), &region).await;
-    let cfg = pakn_aws::AwsConfig {
+    let sdk = pakn_aws::emulator_sdk_config(&format!("http://{proxy_addr}"), region).await;
+    let cfg = pakn_aws::AwsResources {
         table_name: prov.table.clone(),
         intake_queue_url: prov.queue_url.clone(),
         topic_arn: prov.topic_arn.clone(),
-        refdata_dir: None,
     };
     let pakn = pakn_aws::pakn_with(
         &sdk,
@@ -839,20 +835,19 @@ pub async fn run(endpoint: &str, detail: bool) -> Result<()> {
 
     let r = rec.lock().await;
     print!("{}", render(&r, detail, &id, &format!("{sweep:?}")));
-    println!("{}", storage(&inspector, &r, &prov.table, &id).await?);
+    println!(
+        "{}",
+        storage(&inspector, &r, &prov.table, &id, region).await?
+    );
     Ok(())
 }
 
 /// What one closed case keeps in the table: its items (plus DynamoDB's
 /// 100 bytes of per-item overhead) and its index entries. Daily rollups are
 /// shared by all cases of a day and left out.
-async fn storage(p: &Proxy, r: &Recorder, table: &str, id: &str) -> Result<String> {
+async fn storage(p: &Proxy, r: &Recorder, table: &str, id: &str, region: &str) -> Result<String> {
     let s = r.schemas.get(table).context("no schema recorded")?;
     // The emulator reads the region from the credential scope; it checks no signature.
-    let region = std::env::var("AWS_REGION")
-        .ok()
-        .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| "ap-southeast-1".into());
     let mut auth = HeaderMap::new();
     auth.insert(
         "authorization",

@@ -5,12 +5,12 @@ mod aws_worker;
 mod bench;
 mod bench_submit;
 mod bench_units;
-mod config;
+mod compose;
 mod serve;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use config::{Backend, Config};
+use pakn_config::{Backend, Config};
 use pakn_core::auth::Role;
 use pakn_core::unit::UnitCode;
 
@@ -74,13 +74,23 @@ enum Command {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve { backend: None });
+    // The configuration, read once for the whole process; `--backend` wins
+    // over PAKN_BACKEND, and `backup` is SQLite-only.
+    let backend_flag = match &command {
+        Command::Serve { backend } | Command::Redrive { backend } | Command::Export { backend } => {
+            *backend
+        }
+        Command::Backup { .. } => Some(Backend::Sqlite),
+        Command::Token { .. } | Command::Provision { .. } | Command::Bench(_) => None,
+    };
+    let cfg = Config::from_env(backend_flag)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    match cli.command.unwrap_or(Command::Serve { backend: None }) {
-        Command::Serve { backend } => {
-            init_tracing();
-            let cfg = Config::from_env(backend)?;
+    match command {
+        Command::Serve { .. } => {
+            init_tracing(&cfg);
             rt.block_on(serve::serve(cfg))
         }
         Command::Token {
@@ -89,7 +99,6 @@ fn main() -> Result<()> {
             unit,
             ttl_hours,
         } => {
-            let cfg = Config::from_env(None)?;
             let role = Role::parse(&role).with_context(|| {
                 format!(
                     "unknown role '{role}'; one of: {}",
@@ -114,7 +123,7 @@ fn main() -> Result<()> {
                     anyhow::bail!("unknown unit {u}; see GET /v1/units");
                 }
             }
-            let secret = cfg.local_secret()?;
+            let secret = compose::local_secret(&cfg)?;
             let token = pakn_api::token::mint(
                 &secret,
                 &sub,
@@ -127,31 +136,29 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Provision { prefix } => {
-            init_tracing();
-            rt.block_on(serve::provision(&prefix))
+            init_tracing(&cfg);
+            rt.block_on(serve::provision(&cfg, &prefix))
         }
-        Command::Redrive { backend } => {
-            init_tracing();
-            let cfg = Config::from_env(backend)?;
+        Command::Redrive { .. } => {
+            init_tracing(&cfg);
             rt.block_on(serve::redrive(cfg))
         }
-        Command::Bench(b) => bench::run(&rt, b),
+        Command::Bench(b) => bench::run(&rt, &cfg, b),
         Command::Backup { dest } => {
-            init_tracing();
-            let cfg = Config::from_env(Some(Backend::Sqlite))?;
+            init_tracing(&cfg);
             rt.block_on(serve::backup(cfg, dest))
         }
-        Command::Export { backend } => {
-            init_tracing();
-            let cfg = Config::from_env(backend)?;
+        Command::Export { .. } => {
+            init_tracing(&cfg);
             rt.block_on(serve::export(cfg))
         }
     }
 }
 
-fn init_tracing() {
+/// Logs on standard error, filtered by PAKN_LOG (`info` when it does not parse).
+fn init_tracing(cfg: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("PAKN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| EnvFilter::new("info"));
     // Colours only on a terminal: a log file or a pipe gets plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()

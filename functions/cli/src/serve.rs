@@ -1,78 +1,30 @@
 //! `pakn serve`: the API, the routing workers and the deadline scheduler in
 //! one process — the same handlers the Lambda functions run.
 
-use crate::config::{Backend, Config};
+use crate::compose::{self, Composed};
 use anyhow::{Context, Result};
 use pakn_api::{AppState, Auth, app};
+use pakn_config::{Backend, Config};
 use pakn_core::Pakn;
-use pakn_core::ports::{Clock, SystemClock};
+use pakn_core::ports::SystemClock;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Routing workers in `pakn serve` (each handles one message at a time).
-const ROUTER_WORKERS: usize = 2;
+/// Routing workers in `pakn serve` on SQLite (each handles one message at a time).
+pub const ROUTER_WORKERS: usize = 2;
 /// Cases the sweep looks at per pass (more are picked up by the next pass).
 const SWEEP_LIMIT: usize = 1000;
 
 pub async fn serve(cfg: Config) -> Result<()> {
-    let refdata = Arc::new(cfg.refdata()?);
-    let clock: Arc<dyn Clock> = match cfg.clock_speed {
-        Some(speed) => {
-            tracing::warn!(
-                speed,
-                "PAKN_CLOCK_SPEED: the clock runs faster than real time (demo only)"
-            );
-            Arc::new(pakn_core::ports::ScaledClock::new(
-                chrono::Utc::now(),
-                speed,
-            ))
-        }
-        None => Arc::new(SystemClock),
+    let composed = Composed::build(&cfg, compose::clock(&cfg)).await?;
+    let auth = Auth::Hs256 {
+        secret: compose::local_secret(&cfg)?,
     };
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut tasks = Vec::new();
-
-    let (pakn, auth, what) = match cfg.backend {
-        Backend::Sqlite => {
-            let path = cfg.db.clone();
-            let backend =
-                tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path))
-                    .await?
-                    .with_context(|| format!("opening the database {}", cfg.db.display()))?;
-            let pakn = backend.pakn(clock, refdata.clone());
-            for _ in 0..ROUTER_WORKERS {
-                tasks.push(tokio::spawn(pakn_local::run_router(
-                    pakn.clone(),
-                    backend.queue.clone(),
-                    stop_rx.clone(),
-                )));
-            }
-            let auth = Auth::Hs256 {
-                secret: cfg.local_secret()?,
-            };
-            (pakn, auth, format!("SQLite {}", cfg.db.display()))
-        }
-        Backend::Aws => {
-            let mut pakn = pakn_aws::pakn_from_env()
-                .await
-                .context("building the AWS backend")?;
-            pakn.clock = clock;
-            let queue_url = std::env::var("INTAKE_QUEUE_URL").unwrap_or_default();
-            let sqs = aws_sdk_sqs::Client::new(&aws_sdk_config().await);
-            tasks.push(tokio::spawn(crate::aws_worker::poll_intake(
-                pakn.clone(),
-                sqs,
-                queue_url,
-                stop_rx.clone(),
-            )));
-            let auth = Auth::Hs256 {
-                secret: cfg.local_secret()?,
-            };
-            let table = std::env::var("TABLE_NAME").unwrap_or_default();
-            (pakn, auth, format!("DynamoDB table {table}"))
-        }
-    };
+    let mut tasks = composed.spawn_routers(ROUTER_WORKERS, &stop_rx);
+    let what = composed.describe(&cfg);
+    let Composed { pakn, refdata, .. } = composed;
     tasks.push(tokio::spawn(scheduler(
         pakn.clone(),
         cfg.sweep_every,
@@ -146,8 +98,8 @@ async fn wait_for_signal() {
 }
 
 /// `pakn provision`: the template's resources on any AWS endpoint.
-pub async fn provision(prefix: &str) -> Result<()> {
-    let sdk = aws_sdk_config().await;
+pub async fn provision(cfg: &Config, prefix: &str) -> Result<()> {
+    let sdk = compose::aws_sdk(cfg).await;
     let p = pakn_aws::provision(&sdk, &pakn_aws::Names::with_prefix(prefix))
         .await
         .context("provisioning")?;
@@ -158,21 +110,11 @@ pub async fn provision(prefix: &str) -> Result<()> {
     Ok(())
 }
 
-/// The SDK's own configuration chain (region, credentials, `AWS_ENDPOINT_URL`).
-async fn aws_sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await
-}
-
 /// `pakn redrive`: dead letters back to the intake queue.
 pub async fn redrive(cfg: Config) -> Result<()> {
     match cfg.backend {
         Backend::Sqlite => {
-            let path = cfg.db.clone();
-            let backend =
-                tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path))
-                    .await??;
+            let backend = compose::open_local(&cfg).await?;
             let dead = backend.queue.dlq_list().await?;
             let n = backend.queue.redrive(usize::MAX).await?;
             println!(
@@ -181,12 +123,16 @@ pub async fn redrive(cfg: Config) -> Result<()> {
             );
         }
         Backend::Aws => {
-            let sdk = aws_sdk_config().await;
-            let dlq = std::env::var("INTAKE_DLQ_URL")
-                .context("pakn redrive --backend aws needs INTAKE_DLQ_URL")?;
-            let queue = std::env::var("INTAKE_QUEUE_URL").context("needs INTAKE_QUEUE_URL")?;
-            let n = pakn_aws::redrive(&aws_sdk_sqs::Client::new(&sdk), &dlq, &queue, usize::MAX)
-                .await?;
+            let resources = cfg.require_aws()?;
+            let dlq = cfg.require_dlq()?;
+            let sdk = compose::aws_sdk(&cfg).await;
+            let n = pakn_aws::redrive(
+                &aws_sdk_sqs::Client::new(&sdk),
+                dlq,
+                &resources.intake_queue_url,
+                usize::MAX,
+            )
+            .await?;
             println!("moved {n} dead-lettered messages back to the intake queue");
         }
     }
@@ -198,9 +144,7 @@ pub async fn backup(cfg: Config, dest: std::path::PathBuf) -> Result<()> {
     if dest.exists() {
         anyhow::bail!("{} exists; choose a new file", dest.display());
     }
-    let path = cfg.db.clone();
-    let backend =
-        tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path)).await??;
+    let backend = compose::open_local(&cfg).await?;
     backend
         .store
         .backup(&dest)
@@ -212,19 +156,7 @@ pub async fn backup(cfg: Config, dest: std::path::PathBuf) -> Result<()> {
 
 /// `pakn export`: every case as JSON lines, read the way an admin reads them.
 pub async fn export(cfg: Config) -> Result<()> {
-    let refdata = Arc::new(cfg.refdata()?);
-    let pakn = match cfg.backend {
-        Backend::Sqlite => {
-            let path = cfg.db.clone();
-            let backend =
-                tokio::task::spawn_blocking(move || pakn_local::LocalBackend::open(&path))
-                    .await??;
-            backend.pakn(Arc::new(SystemClock), refdata)
-        }
-        Backend::Aws => pakn_aws::pakn_from_env()
-            .await
-            .context("building the AWS backend")?,
-    };
+    let pakn = Composed::build(&cfg, Arc::new(SystemClock)).await?.pakn;
     let admin = pakn_core::auth::Principal::system("export");
     let mut filter = pakn_core::lookup::CaseFilter {
         page: pakn_core::lookup::Page {

@@ -8,7 +8,7 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use pakn_aws::dynamo::items::CaseRecord;
 use pakn_aws::provision::{Names, Provisioned, Subscription};
-use pakn_aws::{AwsConfig, DynamoStore};
+use pakn_aws::{AwsResources, DynamoStore};
 use pakn_core::Pakn;
 use pakn_core::auth::{Official, Principal, Role, Roster};
 use pakn_core::case::{Case, Status};
@@ -40,11 +40,10 @@ struct Env {
 async fn env_with(names: Names) -> Env {
     let (sdk, p) = moto::provisioned(&names).await;
     let clock = ManualClock::new(monday_morning());
-    let cfg = AwsConfig {
+    let cfg = AwsResources {
         table_name: p.table.clone(),
         intake_queue_url: p.queue_url.clone(),
         topic_arn: p.topic_arn.clone(),
-        refdata_dir: None,
     };
     let pakn = pakn_aws::pakn_with(
         &sdk,

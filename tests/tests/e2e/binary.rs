@@ -615,3 +615,62 @@ async fn a_fast_clock_shows_an_ignored_report_reaching_the_inspectors() {
         "{events:?}"
     );
 }
+
+/// A missing or malformed setting stops `pakn` before it does anything, with
+/// a message naming the variable to fix (one configuration, parsed once).
+#[test]
+fn a_bad_setting_stops_pakn_naming_what_to_fix() {
+    let dir = TempDir::new("bad-config");
+    let db = dir.path().join("never-created.db");
+    let db = db.to_str().expect("utf-8 path");
+    let aws = [
+        ("TABLE_NAME", "t"),
+        ("INTAKE_QUEUE_URL", "http://127.0.0.1:9/q"),
+        ("TOPIC_ARN", "arn:aws:sns:ap-southeast-1:000000000000:t"),
+    ];
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 5] = [
+        (
+            &["serve"],
+            &[("PAKN_SWEEP_SECONDS", "0")],
+            "PAKN_SWEEP_SECONDS must be a positive number of seconds (got '0')",
+        ),
+        (
+            &["export"],
+            &[("PAKN_BACKEND", "dynamo")],
+            "PAKN_BACKEND must be 'sqlite' or 'aws', not 'dynamo'",
+        ),
+        (
+            &["serve", "--backend", "aws"],
+            &[("PAKN_BACKEND", "sqlite")],
+            "--backend aws needs TABLE_NAME (run `pakn provision`",
+        ),
+        (
+            &["redrive", "--backend", "aws"],
+            &aws,
+            "pakn redrive --backend aws needs INTAKE_DLQ_URL",
+        ),
+        (
+            &["token", "--role", "citizen", "--sub", "c"],
+            &[("PAKN_JWT_SECRET", "short")],
+            "PAKN_JWT_SECRET must be at least 32 bytes",
+        ),
+    ];
+    for (args, env, want) in cases {
+        let out = std::process::Command::new(pakn_tests::process::pakn_binary())
+            .args(args)
+            .env_clear()
+            .env("PAKN_DB", db)
+            .env("PAKN_LOG", "warn")
+            .envs(env.iter().copied())
+            .output()
+            .expect("run pakn");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} {env:?} succeeded");
+        assert!(stderr.contains(want), "{args:?} {env:?}: {stderr}");
+    }
+    assert!(
+        !dir.path().join("never-created.db").exists(),
+        "a bad setting opened the database"
+    );
+}
