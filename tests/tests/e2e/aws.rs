@@ -140,6 +140,87 @@ fn sqs_event(ms: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
 
 // ------------------------------------------------------------ item mapping
 
+/// An intake queue that refuses to send one case (a throttled or poisoned
+/// send), and sends the others.
+struct FlakyQueue {
+    inner: pakn_aws::SqsQueue,
+    refuse: std::sync::Mutex<Option<CaseId>>,
+}
+
+#[async_trait::async_trait]
+impl Queue for FlakyQueue {
+    async fn send(&self, ids: &[CaseId]) -> StoreResult<()> {
+        let refused = self.refuse.lock().unwrap().clone();
+        if refused.is_some_and(|r| ids.contains(&r)) {
+            return Err(StoreError::Unavailable(Box::new(std::io::Error::other(
+                "injected send failure",
+            ))));
+        }
+        self.inner.send(ids).await
+    }
+}
+
+/// One requeue send fails among several: it is logged, the pass goes on
+/// for the others, and the next requeue milestone sends it.
+#[tokio::test]
+async fn one_failing_send_never_stops_the_sweep() {
+    let e = env().await;
+    let flaky = Arc::new(FlakyQueue {
+        inner: pakn_aws::SqsQueue::new(aws_sdk_sqs::Client::new(&e.sdk), &e.p.queue_url),
+        refuse: std::sync::Mutex::new(None),
+    });
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&e.sdk), &e.p.table)
+        .with_intake(flaky.clone());
+    let pakn = Pakn::new(
+        Arc::new(store),
+        Arc::new(pakn_aws::SnsNotifier::new(
+            aws_sdk_sns::Client::new(&e.sdk),
+            &e.p.topic_arn,
+        )),
+        Arc::new(e.clock.clone()),
+        Arc::new(RefData::embedded()),
+    );
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let r = pakn
+            .submit(&citizen(&format!("cit-flaky-{n}")), &report("00070"), None)
+            .await
+            .expect("submit");
+        ids.push(r.id);
+    }
+    let sqs = aws_sdk_sqs::Client::new(&e.sdk);
+    // The workers took the messages and died: nothing routed them.
+    assert_eq!(drain(&sqs, &e.p.queue_url).await.len(), 5);
+    let victim = CaseId::parse(&ids[2]).unwrap();
+    *flaky.refuse.lock().unwrap() = Some(victim.clone());
+
+    e.clock.advance(chrono::Duration::minutes(11));
+    let r = pakn.sweep().run(100).await.expect("the pass succeeds");
+    assert_eq!((r.looked, r.requeued, r.failed), (5, 5, 0));
+    let sent: Vec<String> = drain(&sqs, &e.p.queue_url)
+        .await
+        .iter()
+        .map(|m| m.body().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(sent.len(), 4, "{sent:?}");
+    assert!(
+        !sent.iter().any(|b| b.contains(victim.as_str())),
+        "{sent:?}"
+    );
+
+    // The fault clears; the next requeue milestone sends the victim too.
+    *flaky.refuse.lock().unwrap() = None;
+    e.clock.advance(chrono::Duration::minutes(11));
+    let r = pakn.sweep().run(100).await.expect("second pass");
+    assert_eq!(r.requeued, 5);
+    let sent: Vec<String> = drain(&sqs, &e.p.queue_url)
+        .await
+        .iter()
+        .map(|m| m.body().unwrap_or_default().to_string())
+        .collect();
+    assert!(sent.iter().any(|b| b.contains(victim.as_str())), "{sent:?}");
+}
+
 #[tokio::test]
 async fn case_items_round_trip_and_split_the_submission_off() {
     let e = env().await;

@@ -999,6 +999,9 @@ struct Probe {
     store: Arc<dyn Store>,
     notifier: Arc<dyn Notifier>,
     crash: Option<(Op, usize, When)>,
+    /// Every commit and publish about this case fails (a transient outage
+    /// of one partition, or one poisoned send), the rest of the store works.
+    failing_case: Mutex<Option<CaseId>>,
     calls: Mutex<BTreeMap<Op, usize>>,
     dead: AtomicBool,
     due_rows: AtomicUsize,
@@ -1016,12 +1019,18 @@ impl Probe {
             store: e.backend.store.clone(),
             notifier: e.backend.notifier.clone(),
             crash,
+            failing_case: Mutex::new(None),
             calls: Mutex::new(BTreeMap::new()),
             dead: AtomicBool::new(false),
             due_rows: AtomicUsize::new(0),
             get_rows: AtomicUsize::new(0),
             list_rows: AtomicUsize::new(0),
         })
+    }
+
+    fn fails(&self, id: Option<&CaseId>) -> bool {
+        let failing = self.failing_case.lock().unwrap();
+        id.is_some_and(|id| failing.as_ref() == Some(id))
     }
 
     fn pakn(self: &Arc<Self>, e: &Env) -> Pakn {
@@ -1072,6 +1081,9 @@ impl Probe {
 #[async_trait]
 impl Notifier for Probe {
     async fn publish(&self, n: &Notification) -> StoreResult<()> {
+        if self.fails(n.case_id.as_ref()) {
+            return Err(crashed());
+        }
         self.write(Op::Publish, self.notifier.publish(n)).await
     }
 }
@@ -1098,6 +1110,9 @@ impl CaseStore for Probe {
         self.store.timeline(id).await
     }
     async fn commit(&self, c: &Commit) -> StoreResult<()> {
+        if self.fails(Some(&c.outcome.case.id)) {
+            return Err(crashed());
+        }
         self.write(Op::Commit, self.store.commit(c)).await
     }
     async fn list_cases(&self, q: &CaseQuery) -> StoreResult<CasePage> {
@@ -1367,6 +1382,55 @@ async fn the_sweep_reads_only_due_cases() {
     let r = pakn.sweep().run(1000).await.expect("second sweep");
     assert_eq!((r.looked, r.decided), (0, 0));
     assert_eq!(probe.rows(), (DUE, 0, DUE), "the second sweep read no case");
+}
+
+// ------------------------------------------------------- one failure only
+
+/// One due case whose every write fails, among many: the sweep logs it and
+/// goes on with the others, the daily checks and the outbox drain; the next
+/// pass, with the fault gone, decides it too.
+#[tokio::test]
+async fn one_failing_case_never_stops_the_sweep() {
+    const DUE: usize = 30;
+    let e = env("deadlines-one-fails", hn(9, 15, 8, 0));
+    let units = [UnitCode::ward("00070"), UnitCode::ward("00073")];
+    for n in 0..DUE {
+        put_routed(&e, hn(9, 15, 9, 0), units[n % 2].clone(), n).await;
+    }
+    let due = e.backend.store.due_cases(pile_time(), 1000).await.unwrap();
+    assert_eq!(due.len(), DUE);
+    let victim = due[DUE / 2].id.clone();
+    let probe = Probe::new(&e, None);
+    *probe.failing_case.lock().unwrap() = Some(victim.clone());
+    let pakn = probe.pakn(&e);
+    e.clock.set(pile_time());
+
+    let r = pakn
+        .sweep()
+        .run(1000)
+        .await
+        .expect("the pass itself succeeds");
+    assert_eq!((r.looked, r.decided, r.failed), (DUE, DUE - 1, 1));
+    assert!(r.daily.ran, "the daily checks ran after the failure");
+    assert!(r.published > 0, "the outbox was drained after the failure");
+    let victim_case = e.case(&victim).await;
+    assert!(
+        victim_case.milestones_done.is_empty(),
+        "nothing decided for the victim"
+    );
+    for c in &due {
+        if c.id != victim {
+            let after = e.case(&c.id).await;
+            assert!(after.version > c.version, "case {} was decided", c.id);
+        }
+    }
+
+    // The fault clears: the next pass decides the victim, and only it.
+    *probe.failing_case.lock().unwrap() = None;
+    e.clock.set(pile_time() + Duration::minutes(15));
+    let r = pakn.sweep().run(1000).await.expect("second pass");
+    assert_eq!((r.looked, r.decided, r.failed), (1, 1, 0));
+    assert!(e.case(&victim).await.version > victim_case.version);
 }
 
 // ------------------------------------------------------------- lost message
