@@ -245,7 +245,7 @@ mod tests {
 
     #[test]
     fn migrations_are_idempotent_and_settings_hold() {
-        let dir = crate::testutil::TempDir::new();
+        let dir = crate::testutil::TempDir::new("local");
         let path = dir.path().join("m.db");
         let mut c = connect(&path, false).unwrap();
         migrate(&mut c).unwrap();

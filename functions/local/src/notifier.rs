@@ -265,7 +265,7 @@ mod tests {
 
     #[tokio::test]
     async fn publishes_are_stored_and_reach_only_matching_subscribers() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("local");
         let b = crate::LocalBackend::open(&dir.path().join("n.db")).unwrap();
         let (ward_url, mut ward_rx) = hook().await;
         let (ha_url, mut ha_rx) = hook().await;

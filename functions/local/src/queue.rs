@@ -293,7 +293,7 @@ mod tests {
 
     #[tokio::test]
     async fn visibility_timeout_hides_a_received_message_until_it_ends() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("local");
         let (q, clock) = queue(&dir);
         let a = id();
         q.send(std::slice::from_ref(&a)).await.unwrap();
@@ -343,7 +343,7 @@ mod tests {
 
     #[tokio::test]
     async fn nack_makes_a_message_visible_again_after_its_delay() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("local");
         let (q, clock) = queue(&dir);
         q.send(&[id()]).await.unwrap();
         let got = q.receive(1, Duration::from_secs(300)).await.unwrap();
@@ -370,7 +370,7 @@ mod tests {
 
     #[tokio::test]
     async fn receive_respects_max_and_order() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("local");
         let (q, _clock) = queue(&dir);
         let ids: Vec<CaseId> = (0..5).map(|_| id()).collect();
         q.send(&ids).await.unwrap();
@@ -387,7 +387,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_message_received_five_times_goes_to_the_dlq_and_redrive_brings_it_back() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("local");
         let (q, clock) = queue(&dir);
         let a = id();
         q.send(std::slice::from_ref(&a)).await.unwrap();

@@ -2,36 +2,21 @@
 //! public adapters (the cross-backend contract suite lives in `tests/`).
 
 use crate::LocalBackend;
-use crate::testutil::{TempDir, case, event, t0};
+use crate::testutil::{TempDir, case, t0};
 use chrono::Duration;
 use pakn_core::case::Case;
 use pakn_core::change::Outcome;
 use pakn_core::ports::{
-    CaseStore, Commit, Created, IdemRecord, InspectionStore, Ledger, NewCase, StatsStore,
-    StoreError,
+    CaseStore, Commit, Created, IdemRecord, InspectionStore, Ledger, StatsStore, StoreError,
 };
 use pakn_core::refdata::RefData;
 use pakn_core::routing;
-use pakn_core::stats::{ALL, Counter, StatDelta};
+use pakn_core::stats::{ALL, Counter};
 use pakn_core::unit::UnitCode;
+use pakn_testkit::new_case;
 
 fn backend(dir: &TempDir) -> LocalBackend {
     LocalBackend::open(&dir.path().join("pakn.db")).unwrap()
-}
-
-fn new_case(c: &Case) -> NewCase {
-    let day = c.received_at.date_naive();
-    NewCase {
-        case: c.clone(),
-        event: event(c, "submitted"),
-        deltas: vec![StatDelta {
-            day,
-            scope: ALL.into(),
-            counter: Counter::Received,
-            amount: 1,
-        }],
-        idempotency: None,
-    }
 }
 
 fn routed(c: &Case) -> Outcome {
@@ -52,7 +37,7 @@ async fn received(store: &dyn StatsStore) -> i64 {
 
 #[tokio::test]
 async fn create_writes_case_event_counters_and_queue_message_together() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("local");
     let b = backend(&dir);
     let c = case(t0(), "citizen-1");
     assert_eq!(
@@ -82,7 +67,7 @@ async fn create_writes_case_event_counters_and_queue_message_together() {
 
 #[tokio::test]
 async fn a_taken_tracking_code_is_refused_and_writes_nothing() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("local");
     let b = backend(&dir);
     let first = case(t0(), "a");
     b.store.create_case(&new_case(&first), t0()).await.unwrap();
@@ -105,7 +90,7 @@ async fn a_taken_tracking_code_is_refused_and_writes_nothing() {
 
 #[tokio::test]
 async fn idempotency_replays_until_expiry_then_creates_again() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("local");
     let b = backend(&dir);
     let c = case(t0(), "a");
     let rec = IdemRecord {
@@ -149,7 +134,7 @@ async fn idempotency_replays_until_expiry_then_creates_again() {
 
 #[tokio::test]
 async fn a_stale_version_is_a_conflict() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("local");
     let b = backend(&dir);
     let c = case(t0(), "a");
     b.store.create_case(&new_case(&c), t0()).await.unwrap();
@@ -168,7 +153,7 @@ async fn a_stale_version_is_a_conflict() {
 
 #[tokio::test]
 async fn a_duplicate_decision_refuses_the_whole_commit() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("local");
     let b = backend(&dir);
     let c = case(t0(), "a");
     b.store.create_case(&new_case(&c), t0()).await.unwrap();
@@ -250,7 +235,7 @@ async fn a_duplicate_decision_refuses_the_whole_commit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_commits_all_land_and_a_failing_one_does_not_undo_its_batch() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("local");
     let b = backend(&dir);
     let mut cases = Vec::new();
     for i in 0..60 {
@@ -303,7 +288,7 @@ async fn concurrent_commits_all_land_and_a_failing_one_does_not_undo_its_batch()
 
 #[tokio::test]
 async fn the_sweep_reads_the_sparse_index() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("local");
     let b = backend(&dir);
     let plan = b.store.due_cases_plan().await.unwrap();
     assert!(plan.contains("cases_next_action"), "{plan}");
@@ -312,7 +297,7 @@ async fn the_sweep_reads_the_sparse_index() {
 
 #[tokio::test]
 async fn backup_copies_the_database() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("local");
     let b = backend(&dir);
     let c = case(t0(), "a");
     b.store.create_case(&new_case(&c), t0()).await.unwrap();

@@ -135,7 +135,7 @@ mod tests {
 
     #[tokio::test]
     async fn drain_routes_submitted_cases_and_publishes() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("local");
         let (b, pakn, _clock) = app(&dir);
         let citizen = Principal::new("cong-dan-1", Role::Citizen, None).unwrap();
         let body = serde_json::json!({
@@ -162,7 +162,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_message_that_keeps_failing_reaches_the_dlq_after_five_deliveries() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("local");
         let (b, pakn, clock) = app(&dir);
         let ghost = CaseId::new(t0());
         b.queue.send(std::slice::from_ref(&ghost)).await.unwrap();
@@ -179,7 +179,7 @@ mod tests {
 
     #[tokio::test]
     async fn run_router_stops_on_shutdown() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("local");
         let (b, pakn, _clock) = app(&dir);
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(run_router(pakn, b.queue.clone(), rx));

@@ -303,7 +303,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_writes_share_transactions_and_failures_stay_alone() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("local");
         let d = Arc::new(db(&dir));
         let mut tasks = tokio::task::JoinSet::new();
         for k in 0..200i64 {
@@ -352,7 +352,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_job_does_not_kill_the_writer() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("local");
         let d = db(&dir);
         let r: StoreResult<()> = d.write(|_| panic!("boom")).await;
         assert!(r.is_err());

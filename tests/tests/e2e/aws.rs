@@ -68,9 +68,7 @@ async fn env() -> Env {
     env_with(moto::names()).await
 }
 
-fn citizen(sub: &str) -> Principal {
-    Principal::new(sub, Role::Citizen, None).unwrap()
-}
+use pakn_testkit::citizen;
 
 fn report(ward: &str) -> serde_json::Value {
     json!({
@@ -871,36 +869,8 @@ mod contract_on_dynamodb {
                 }
             )*
 
-            #[test]
-            fn every_contract_test_runs_on_dynamodb() {
-                let ours = [$(stringify!($t)),*];
-                for t in crate::contract::CONTRACT_TESTS {
-                    assert!(ours.contains(t), "contract test {t} is not run on DynamoDB");
-                }
-            }
         };
     }
 
-    dynamo_contract!(
-        create_and_read,
-        tracking_code_collision,
-        idempotency_replay_and_expiry,
-        commit_conflicts_on_a_stale_version,
-        ledger_decides_once,
-        decide_once_without_a_case_change,
-        outbox_pending_and_mark_published,
-        list_filters,
-        list_cursor_pages_through_everything_once,
-        due_cases_only_due_earliest_first,
-        rollups_per_day_and_scope,
-        count_open_city_and_unit,
-        rosters_round_trip,
-        headcount_round_trip,
-        inspections_put_if_absent_and_versioned,
-        commit_opens_an_inspection_once,
-        accounts_register_once_and_count_per_scope,
-        markers_are_written_once,
-        notifications_for_a_case_with_publish_times,
-        a_foreign_cursor_is_refused,
-    );
+    crate::contract::for_each_contract_test!(dynamo_contract);
 }

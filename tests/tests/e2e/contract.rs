@@ -8,60 +8,60 @@
 //! macro_rules! dynamo_contract { ($($t:ident),* $(,)?) => { $(
 //!     #[tokio::test] async fn $t() { let s = fresh_dynamo_store().await; crate::contract::$t(s).await; }
 //! )* } }
-//! dynamo_contract!(create_and_read, tracking_code_collision, ...); // see CONTRACT_TESTS
+//! crate::contract::for_each_contract_test!(dynamo_contract);
 //! ```
 //!
 //! Instants are whole seconds and far from "now", so no backend's own
 //! precision or clock leaks into the results; every condition a store must
 //! refuse is tested by proving it refused *and* wrote nothing.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use pakn_core::auth::{Official, Role, Roster};
-use pakn_core::case::{Case, Channel, Location, Status, Submission, TimelineEvent};
-use pakn_core::category::{Kind, Urgency};
+use pakn_core::case::{Case, Status};
 use pakn_core::change::Outcome;
 use pakn_core::ids::{self, CaseId};
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::{Audience, Notification};
-use pakn_core::ports::{CaseQuery, Commit, Created, IdemRecord, NewCase, Store, StoreError};
+use pakn_core::ports::{CaseQuery, Commit, Created, IdemRecord, Store, StoreError};
 use pakn_core::refdata::RefData;
 use pakn_core::routing;
 use pakn_core::stats::{ALL, Counter, StatDelta};
 use pakn_core::unit::UnitCode;
 use std::sync::Arc;
 
-/// The names of every contract test, for other backends' instantiations.
-pub const CONTRACT_TESTS: &[&str] = &[
-    "create_and_read",
-    "tracking_code_collision",
-    "idempotency_replay_and_expiry",
-    "commit_conflicts_on_a_stale_version",
-    "ledger_decides_once",
-    "decide_once_without_a_case_change",
-    "outbox_pending_and_mark_published",
-    "list_filters",
-    "list_cursor_pages_through_everything_once",
-    "due_cases_only_due_earliest_first",
-    "rollups_per_day_and_scope",
-    "count_open_city_and_unit",
-    "rosters_round_trip",
-    "headcount_round_trip",
-    "inspections_put_if_absent_and_versioned",
-    "commit_opens_an_inspection_once",
-    "accounts_register_once_and_count_per_scope",
-    "markers_are_written_once",
-    "notifications_for_a_case_with_publish_times",
-    "a_foreign_cursor_is_refused",
-];
+/// Every contract test, listed once: `for_each_contract_test!(m)` expands to
+/// `m!(create_and_read, …)`, so each backend instantiates exactly this list.
+macro_rules! for_each_contract_test {
+    ($m:ident) => {
+        $m!(
+            create_and_read,
+            tracking_code_collision,
+            idempotency_replay_and_expiry,
+            commit_conflicts_on_a_stale_version,
+            ledger_decides_once,
+            decide_once_without_a_case_change,
+            outbox_pending_and_mark_published,
+            list_filters,
+            list_cursor_pages_through_everything_once,
+            due_cases_only_due_earliest_first,
+            rollups_per_day_and_scope,
+            count_open_city_and_unit,
+            rosters_round_trip,
+            headcount_round_trip,
+            inspections_put_if_absent_and_versioned,
+            commit_opens_an_inspection_once,
+            accounts_register_once_and_count_per_scope,
+            markers_are_written_once,
+            notifications_for_a_case_with_publish_times,
+            a_foreign_cursor_is_refused,
+        );
+    };
+}
+pub(crate) use for_each_contract_test;
 
 // ------------------------------------------------------------------ helpers
 
-/// Monday 28 July 2025, 09:00 in Hanoi.
-pub fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 7, 28, 2, 0, 0)
-        .single()
-        .expect("valid instant")
-}
+pub use pakn_testkit::{event, new_case, sample_case, t0};
 
 pub fn ward70() -> UnitCode {
     UnitCode::ward("00070")
@@ -73,64 +73,6 @@ pub fn ward73() -> UnitCode {
 
 fn refdata() -> RefData {
     RefData::embedded()
-}
-
-/// A freshly received case (version 1), as intake builds it.
-pub fn sample_case(at: DateTime<Utc>, by: &str) -> Case {
-    Case::received(
-        CaseId::new(at),
-        ids::new_tracking_code(at),
-        Submission {
-            kind: Kind::Field,
-            category: "lighting".into(),
-            title: "Đèn đường hỏng".into(),
-            description: "Đèn đường trước số 12 không sáng.".into(),
-            urgency: Urgency::Normal,
-            location: Location {
-                lat: 21.0285,
-                lng: 105.8542,
-                address: Some("12 Hàng Bài".into()),
-                ward_code: Some("00070".into()),
-            },
-            media: vec![],
-            channel: Channel::App,
-            contact: None,
-        },
-        by.into(),
-        Role::Citizen,
-        at,
-    )
-}
-
-fn event(c: &Case, action: &str) -> TimelineEvent {
-    TimelineEvent {
-        at: c.updated_at,
-        version: c.version,
-        action: action.into(),
-        actor: c.submitted_by.clone(),
-        actor_role: c.submitted_role.as_str().into(),
-        from_status: None,
-        to_status: Some(c.status),
-        unit: c.unit.clone(),
-        text: None,
-        public: true,
-        data: serde_json::Value::Null,
-    }
-}
-
-/// What intake writes with a case: its event and one `received` count for the city.
-pub fn new_case(c: &Case) -> NewCase {
-    NewCase {
-        case: c.clone(),
-        event: event(c, "submitted"),
-        deltas: vec![StatDelta {
-            day: c.received_at.date_naive(),
-            scope: ALL.into(),
-            counter: Counter::Received,
-            amount: 1,
-        }],
-        idempotency: None,
-    }
 }
 
 /// Store a new case; panics unless it is new.
@@ -1107,26 +1049,14 @@ pub async fn a_foreign_cursor_is_refused(store: Arc<dyn Store>) {
 
 mod sqlite {
     use pakn_core::ports::Store;
-    use std::path::PathBuf;
+    use pakn_testkit::TempDir;
     use std::sync::Arc;
 
-    /// A directory of its own per test, removed at the end.
-    pub struct TempDir(PathBuf);
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
     pub fn fresh() -> (TempDir, Arc<dyn Store>) {
-        let dir = std::env::temp_dir().join(format!(
-            "pakn-contract-{}",
-            pakn_core::ids::CaseId::new(chrono::Utc::now())
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let backend = pakn_local::LocalBackend::open(&dir.join("pakn.db")).expect("open SQLite");
-        (TempDir(dir), backend.store)
+        let dir = TempDir::new("contract");
+        let backend =
+            pakn_local::LocalBackend::open(&dir.path().join("pakn.db")).expect("open SQLite");
+        (dir, backend.store)
     }
 
     macro_rules! sqlite_contract {
@@ -1138,33 +1068,8 @@ mod sqlite {
                     super::$t(store).await;
                 }
             )*
-            #[test]
-            fn every_contract_test_runs_on_sqlite() {
-                assert_eq!(&[$(stringify!($t)),*], super::CONTRACT_TESTS);
-            }
         };
     }
 
-    sqlite_contract!(
-        create_and_read,
-        tracking_code_collision,
-        idempotency_replay_and_expiry,
-        commit_conflicts_on_a_stale_version,
-        ledger_decides_once,
-        decide_once_without_a_case_change,
-        outbox_pending_and_mark_published,
-        list_filters,
-        list_cursor_pages_through_everything_once,
-        due_cases_only_due_earliest_first,
-        rollups_per_day_and_scope,
-        count_open_city_and_unit,
-        rosters_round_trip,
-        headcount_round_trip,
-        inspections_put_if_absent_and_versioned,
-        commit_opens_an_inspection_once,
-        accounts_register_once_and_count_per_scope,
-        markers_are_written_once,
-        notifications_for_a_case_with_publish_times,
-        a_foreign_cursor_is_refused,
-    );
+    super::for_each_contract_test!(sqlite_contract);
 }

@@ -76,9 +76,7 @@ fn official(sub: &str, unit: &UnitCode) -> Principal {
     Principal::new(sub, Role::Official, Some(unit.clone())).expect("official")
 }
 
-fn citizen(sub: &str) -> Principal {
-    Principal::new(sub, Role::Citizen, None).expect("citizen")
-}
+use pakn_testkit::citizen;
 
 fn inspector() -> Principal {
     Principal::new("inspector-1", Role::Inspector, None).expect("inspector")

@@ -89,20 +89,10 @@ pub fn assigned_lighting(at: DateTime<Utc>) -> Case {
     .case
 }
 
-pub fn official(sub: &str, u: &str) -> Principal {
-    Principal::new(sub, Role::Official, Some(unit(u))).expect("principal")
-}
-
-pub fn unit_admin(sub: &str, u: &str) -> Principal {
-    Principal::new(sub, Role::UnitAdmin, Some(unit(u))).expect("principal")
-}
-
-pub fn citizen(sub: &str) -> Principal {
-    Principal::new(sub, Role::Citizen, None).expect("principal")
-}
+pub use pakn_testkit::{citizen, official, unit_admin};
 
 pub fn triage_officer() -> Principal {
-    Principal::new("tri-1", Role::Triage, None).expect("principal")
+    pakn_testkit::triage("tri-1")
 }
 
 /// The principal that would take `name` on `case` (apply does not authorize).
