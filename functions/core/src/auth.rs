@@ -27,6 +27,9 @@ pub enum Permission {
     Submit,
     /// Read a case in full (timeline, contact).
     ReadCase,
+    /// Read it as its staff: internal notes, officials' subjects, staff-only
+    /// reasons (others who may read the case get the reporter's view).
+    ReadStaffView,
     /// List cases (the scope is [`list_scope`]'s answer).
     ListCases,
     /// accept, note, transfer, request_info, resolve, reject, extend.
@@ -100,6 +103,7 @@ use Rule::{Any, OwnUnit, Reporter, TriageHeld, UnitStaff};
 pub const TABLE: &[(Permission, Row)] = &[
     (Permission::Submit,            Row { citizen: Any, operator: Any, ..DENY }),
     (Permission::ReadCase,          Row { citizen: Reporter, operator: Reporter, official: OwnUnit, unit_admin: OwnUnit, triage: TriageHeld, inspector: Any, admin: Any }),
+    (Permission::ReadStaffView,     Row { official: OwnUnit, unit_admin: OwnUnit, triage: TriageHeld, inspector: Any, admin: Any, ..DENY }),
     (Permission::ListCases,         Row { citizen: Reporter, operator: Reporter, official: OwnUnit, unit_admin: OwnUnit, triage: TriageHeld, inspector: Any, admin: Any }),
     (Permission::UnitAction,        Row { official: OwnUnit, unit_admin: OwnUnit, ..DENY }),
     (Permission::TriageAction,      Row { triage: TriageHeld, admin: TriageHeld, ..DENY }),
@@ -259,5 +263,14 @@ pub fn list_scope(
             require(p, Permission::ListCases, target)?;
             Ok(ListScope::Unit(own.clone()))
         }
+    }
+}
+
+/// How `p`, who may read the case, sees it.
+pub fn viewer(p: &Principal, case: &Case, roster: &Roster) -> crate::views::Viewer {
+    if decide(p, Permission::ReadStaffView, Target::Case { case, roster }) {
+        crate::views::Viewer::Staff
+    } else {
+        crate::views::Viewer::Reporter
     }
 }

@@ -135,8 +135,12 @@ pub struct Pause {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Extension {
     pub working_days: u32,
+    /// Staff only (empty, and left out, in the reporter's view).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
     pub at: DateTime<Utc>,
+    /// The official who extended; staff only.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub by: String,
 }
 
@@ -323,6 +327,8 @@ pub struct TimelineEvent {
     pub version: u64,
     /// `submitted`, `routed`, `accept`, `note`, `transfer`, ... `reminder`, `overdue`.
     pub action: String,
+    /// Who acted; left out of the reporter's view when an official acted.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub actor: String,
     pub actor_role: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

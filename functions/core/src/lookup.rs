@@ -65,8 +65,15 @@ impl Lookup<'_> {
             .ok_or_else(Error::not_found)?;
         let roster = roster_of(self.people, case.unit.as_ref()).await?;
         auth::authorize_case(p, &case, &roster, Permission::ReadCase)?;
+        let viewer = auth::viewer(p, &case, &roster);
         let tl = self.cases.timeline(&case.id).await?;
-        Ok(CaseView::new(case, tl, self.refdata, self.clock.now()))
+        Ok(CaseView::new(
+            case,
+            tl,
+            self.refdata,
+            self.clock.now(),
+            viewer,
+        ))
     }
 
     /// The public view by tracking code.

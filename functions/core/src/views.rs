@@ -1,5 +1,10 @@
-//! What each reader sees of a case: the full view (reporter, own unit,
-//! inspectors) and the public, redacted view (anyone, by tracking code).
+//! What each reader sees of a case (CONTRACT.md "What each role sees of a
+//! case"): the full view for its staff (the holding unit, triage while it
+//! holds it, inspectors, admins); the same case for its reporter (the
+//! citizen, or the operator who entered it) with public timeline entries
+//! only, never an official's subject nor a staff-only reason; and the
+//! public, redacted view (anyone, by tracking code). Who is which is
+//! decided in `crate::auth` (`Permission::ReadStaffView`).
 
 use crate::calendar::ClockKind;
 use crate::case::*;
@@ -49,13 +54,55 @@ pub struct CaseView {
     pub timeline: Vec<TimelineEvent>,
 }
 
+/// Who looks at a full case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// The holding unit, triage while it holds the case, inspectors, admins.
+    Staff,
+    /// The reporter: the citizen, or the operator who entered the case.
+    Reporter,
+}
+
+/// Timeline actions whose text is a staff-only reason.
+const STAFF_ONLY_TEXT: [&str; 2] = ["transfer", "extend"];
+
+/// The reporter's timeline: public entries, with the acting unit and role
+/// but no official's subject, and no staff-only reason.
+fn reporter_timeline(timeline: Vec<TimelineEvent>) -> Vec<TimelineEvent> {
+    timeline
+        .into_iter()
+        .filter(|e| e.public)
+        .map(|mut e| {
+            if e.actor_role != "citizen" && e.actor_role != "operator" {
+                e.actor = String::new();
+            }
+            if STAFF_ONLY_TEXT.contains(&e.action.as_str()) {
+                e.text = None;
+            }
+            e
+        })
+        .collect()
+}
+
 impl CaseView {
     pub fn new(
         c: Case,
         timeline: Vec<TimelineEvent>,
         refdata: &RefData,
         now: DateTime<Utc>,
+        viewer: Viewer,
     ) -> Self {
+        let (timeline, extension) = match viewer {
+            Viewer::Staff => (timeline, c.extension.clone()),
+            Viewer::Reporter => (
+                reporter_timeline(timeline),
+                c.extension.clone().map(|x| Extension {
+                    reason: String::new(),
+                    by: String::new(),
+                    ..x
+                }),
+            ),
+        };
         let unit_name = c
             .unit
             .as_ref()
@@ -92,7 +139,7 @@ impl CaseView {
             pauses: c.pauses,
             transfers: c.transfers,
             reopens: c.reopens,
-            extension: c.extension,
+            extension,
             answer: c.answer,
             rating: c.rating,
             open_question: c.open_question,
@@ -101,12 +148,17 @@ impl CaseView {
     }
 }
 
-/// A public timeline entry: what happened and public text, never who.
+/// A public timeline entry: what happened, which unit and role acted, and
+/// public text; never who.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicEvent {
     pub at: DateTime<Utc>,
     pub action: String,
     pub status: Option<Status>,
+    /// The unit holding the case after this entry.
+    pub unit: Option<UnitCode>,
+    /// The acting role (`citizen`, `official`, `triage`, `admin`, …).
+    pub actor_role: String,
     pub text: Option<String>,
 }
 
@@ -169,6 +221,8 @@ impl PublicCase {
                     at: e.at,
                     action: e.action.clone(),
                     status: e.to_status,
+                    unit: e.unit.clone(),
+                    actor_role: e.actor_role.clone(),
                     text: if e.action == "note" || e.action == "resolve" || e.action == "reject" {
                         e.text.clone()
                     } else {

@@ -1199,3 +1199,106 @@ async fn on_lambda_the_role_comes_from_cognito_groups() {
         .await
         .expect(200);
 }
+
+// ------------------------------------------------------- what each sees
+
+/// The reporter sees public timeline entries only, with the acting unit and
+/// role but never an official's subject, and no staff-only reason; the
+/// holding unit sees everything; the public view names no one.
+#[tokio::test]
+async fn the_reporter_never_sees_internal_notes_or_officials() {
+    let api = api().await;
+    let c1 = citizen("c-view");
+    let id = api.routed_case(&c1, &report("Cống tắc")).await;
+    let off = tok(Role::Official, "can-bo-noi-bo", Some(HOAN_KIEM));
+    let v = api.version(&off, &id).await;
+    let v = api
+        .act(&off, &id, "accept", Some(&v), None)
+        .await
+        .expect(200)
+        .etag();
+    let v = api
+        .act(
+            &off,
+            &id,
+            "note",
+            Some(&v),
+            Some(&json!({"text": "Nội bộ: chờ đội công trình", "public": false})),
+        )
+        .await
+        .expect(200)
+        .etag();
+    let v = api
+        .act(
+            &off,
+            &id,
+            "note",
+            Some(&v),
+            Some(&json!({"text": "Đã cử người kiểm tra", "public": true})),
+        )
+        .await
+        .expect(200)
+        .etag();
+    api.act(
+        &off,
+        &id,
+        "extend",
+        Some(&v),
+        Some(&json!({"working_days": 2, "reason": "Lý do nội bộ: thiếu vật tư"})),
+    )
+    .await
+    .expect(200);
+
+    let mine = api
+        .get(&format!("/v1/cases/{id}"), Some(&c1))
+        .await
+        .expect(200);
+    let text = mine.body.to_string();
+    assert!(
+        !text.contains("Nội bộ"),
+        "internal note shown to the reporter: {text}"
+    );
+    assert!(
+        !text.contains("can-bo-noi-bo"),
+        "official's subject shown: {text}"
+    );
+    assert!(
+        !text.contains("thiếu vật tư"),
+        "extension reason shown: {text}"
+    );
+    assert!(
+        text.contains("Đã cử người kiểm tra"),
+        "the public note is shown"
+    );
+    let tl = mine.body["timeline"].as_array().expect("timeline");
+    let note = tl
+        .iter()
+        .find(|e| e["action"] == "note")
+        .expect("public note");
+    assert_eq!(note["actor_role"], "official");
+    assert_eq!(note["unit"], HOAN_KIEM);
+    assert!(note.get("actor").is_none());
+    assert_eq!(mine.body["extension"]["working_days"], 2);
+
+    let staff = api
+        .get(&format!("/v1/cases/{id}"), Some(&off))
+        .await
+        .expect(200);
+    let text = staff.body.to_string();
+    for s in ["Nội bộ", "can-bo-noi-bo", "thiếu vật tư"] {
+        assert!(text.contains(s), "the holding unit sees {s}");
+    }
+
+    let code = mine.body["tracking_code"]
+        .as_str()
+        .expect("code")
+        .to_string();
+    let public = api
+        .get(&format!("/v1/track/{code}"), None)
+        .await
+        .expect(200);
+    let text = public.body.to_string();
+    for s in ["Nội bộ", "can-bo-noi-bo", "thiếu vật tư", "c-view"] {
+        assert!(!text.contains(s), "the public view shows {s}: {text}");
+    }
+}

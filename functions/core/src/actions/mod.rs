@@ -244,6 +244,7 @@ impl Actions<'_> {
             .ok_or_else(Error::not_found)?;
         let roster = roster_of(self.people, case.unit.as_ref()).await?;
         auth::authorize_case(p, &case, &roster, action.permission(&case))?;
+        let viewer = auth::viewer(p, &case, &roster);
         let expected = expected.ok_or_else(|| {
             Error::new(
                 ErrorKind::VersionRequired,
@@ -266,6 +267,6 @@ impl Actions<'_> {
         // The actor sees the case as their action left it (after a transfer
         // they may no longer read it, but they did just act on it).
         let tl = self.cases.timeline(&after.id).await?;
-        Ok(CaseView::new(after, tl, self.refdata, now))
+        Ok(CaseView::new(after, tl, self.refdata, now, viewer))
     }
 }

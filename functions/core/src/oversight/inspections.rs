@@ -10,7 +10,7 @@ use crate::notify::{Audience, Notification, event};
 use crate::ports::{CaseStore, Clock, InspectionStore, Ledger, PeopleStore};
 use crate::refdata::RefData;
 use crate::unit::UnitCode;
-use crate::views::CaseView;
+use crate::views::{CaseView, Viewer};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -126,7 +126,10 @@ impl Inspections<'_> {
                     })
                     .collect();
                 (
-                    case.map(|c| CaseView::new(c, tl, self.refdata, self.clock.now())),
+                    // Only inspectors and the inspected unit read an inspection: staff.
+                    case.map(|c| {
+                        CaseView::new(c, tl, self.refdata, self.clock.now(), Viewer::Staff)
+                    }),
                     sent,
                 )
             }

@@ -250,9 +250,10 @@ fn the_action_decides_the_access_it_needs() {
 fn the_table_is_the_contract_matrix() {
     use Rule::{Any as A, Deny as D, OwnUnit as O, Reporter as R, TriageHeld as T, UnitStaff as S};
     #[rustfmt::skip]
-    let expected: [(Permission, [Rule; 7]); 13] = [
+    let expected: [(Permission, [Rule; 7]); 14] = [
         (Permission::Submit,            [A, A, D, D, D, D, D]),
         (Permission::ReadCase,          [R, R, O, O, T, A, A]),
+        (Permission::ReadStaffView,     [D, D, O, O, T, A, A]),
         (Permission::ListCases,         [R, R, O, O, T, A, A]),
         (Permission::UnitAction,        [D, D, O, O, D, D, D]),
         (Permission::TriageAction,      [D, D, D, D, T, D, T]),
