@@ -5,7 +5,7 @@
 //!
 //! The domain never sees a client's `serde_json::Value`.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use pakn_core::actions::{ACTION_NAMES, Action, MAX_TEXT, REJECT_REASONS};
 use pakn_core::auth::Official;
 use pakn_core::calendar::WorkingCalendar;
@@ -17,7 +17,7 @@ use pakn_core::intake::{
 use pakn_core::lookup::{CaseFilter, Page};
 use pakn_core::oversight::people::{MAX_HEADCOUNT, MAX_ROSTER};
 use pakn_core::oversight::{FINDING_KINDS, FindingInput};
-use pakn_core::reporting::Period;
+use pakn_core::reporting::{MAX_PERIOD_DAYS, Period, YEARS};
 use pakn_core::text;
 use pakn_core::unit::{UnitCode, normalize_ward_code};
 use pakn_core::{Error, Result};
@@ -527,6 +527,31 @@ pub fn case_filter(q: ListParams, cal: &WorkingCalendar) -> Result<CaseFilter> {
         .map(UnitCode::parse)
         .transpose()
         .map_err(|e| e.with_field("unit"))?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(Error::invalid(
+            "limit",
+            "out_of_range",
+            format!("limit is 1 to {MAX_PAGE}."),
+            format!("limit từ 1 đến {MAX_PAGE}."),
+        ));
+    }
+    let from = q
+        .from
+        .as_deref()
+        .map(|s| instant("from", s, cal))
+        .transpose()?;
+    let to = q.to.as_deref().map(|s| instant("to", s, cal)).transpose()?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if t <= f || (t - f).num_days() > MAX_PERIOD_DAYS {
+            return Err(Error::invalid(
+                "to",
+                "invalid_period",
+                "'to' must be after 'from' (at most 366 days).",
+                "'to' phải sau 'from' (tối đa 366 ngày).",
+            ));
+        }
+    }
     Ok(CaseFilter {
         mine: q.mine == Some(true),
         unit,
@@ -546,20 +571,28 @@ pub fn case_filter(q: ListParams, cal: &WorkingCalendar) -> Result<CaseFilter> {
     })
 }
 
-/// RFC 3339, or a local day (its local midnight).
+/// The largest page of a listing.
+pub const MAX_PAGE: usize = 100;
+
+/// RFC 3339, or a local day (its local midnight); between 2000 and 2100.
 fn instant(field: &str, s: &str, cal: &WorkingCalendar) -> Result<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+    let bad = || {
         Error::invalid(
             field,
             "invalid_date",
-            format!("'{field}' is YYYY-MM-DD or RFC 3339."),
-            format!("'{field}' có dạng YYYY-MM-DD hoặc RFC 3339."),
+            format!("'{field}' is YYYY-MM-DD or RFC 3339, between 2000 and 2100."),
+            format!("'{field}' có dạng YYYY-MM-DD hoặc RFC 3339, từ năm 2000 đến năm 2100."),
         )
-    })?;
-    Ok(cal.local_midnight(d))
+    };
+    let t = match DateTime::parse_from_rfc3339(s) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => cal.local_midnight(NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?),
+    };
+    if YEARS.contains(&t.year()) {
+        Ok(t)
+    } else {
+        Err(bad())
+    }
 }
 
 // ----------------------------------------------------------------- periods
@@ -611,14 +644,17 @@ pub fn period(
         };
     }
     let date = |field: &str, s: &str| {
-        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-            Error::invalid(
-                field,
-                "invalid_date",
-                format!("'{field}' is a date YYYY-MM-DD."),
-                format!("'{field}' là ngày dạng YYYY-MM-DD."),
-            )
-        })
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .ok()
+            .filter(|d| YEARS.contains(&d.year()))
+            .ok_or_else(|| {
+                Error::invalid(
+                    field,
+                    "invalid_date",
+                    format!("'{field}' is a date YYYY-MM-DD between 2000 and 2100."),
+                    format!("'{field}' là ngày dạng YYYY-MM-DD, từ năm 2000 đến năm 2100."),
+                )
+            })
     };
     let to = match to {
         Some(s) => date("to", s)?,

@@ -11,10 +11,13 @@ use crate::stats::{self, ALL, Stats};
 use crate::unit::UnitCode;
 use chrono::NaiveDate;
 
-/// The longest period asked about, in days (about ten years).
-pub const MAX_PERIOD_DAYS: i64 = 3700;
+/// The longest period asked about, in days (a leap year).
+pub const MAX_PERIOD_DAYS: i64 = 366;
+/// The years pakn answers about: 2000 to 2100.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
-/// Local days `[from, to)`: `to` after `from`, at most [`MAX_PERIOD_DAYS`].
+/// Local days `[from, to)`: `to` after `from`, at most [`MAX_PERIOD_DAYS`],
+/// both within [`YEARS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
     from: NaiveDate,
@@ -23,12 +26,21 @@ pub struct Period {
 
 impl Period {
     pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Period> {
+        use chrono::Datelike;
+        if !YEARS.contains(&from.year()) || !YEARS.contains(&to.year()) {
+            return Err(Error::invalid(
+                "from",
+                "invalid_period",
+                "Dates fall between 2000 and 2100.",
+                "Ngày phải nằm trong khoảng từ năm 2000 đến năm 2100.",
+            ));
+        }
         if to <= from || (to - from).num_days() > MAX_PERIOD_DAYS {
             return Err(Error::invalid(
                 "to",
                 "invalid_period",
-                "'to' must be after 'from' (at most ten years).",
-                "'to' phải sau 'from' (tối đa mười năm).",
+                "'to' must be after 'from' (at most 366 days).",
+                "'to' phải sau 'from' (tối đa 366 ngày).",
             ));
         }
         Ok(Period { from, to })

@@ -446,8 +446,8 @@ async fn kill_9_while_submitting_loses_nothing_accepted() {
     let mut cursor: Option<String> = None;
     loop {
         let path = match &cursor {
-            Some(c) => format!("/v1/cases?limit=200&cursor={c}"),
-            None => "/v1/cases?limit=200".to_string(),
+            Some(c) => format!("/v1/cases?limit=100&cursor={c}"),
+            None => "/v1/cases?limit=100".to_string(),
         };
         let (s, page, _) = api.get(&path, Some(&admin)).await;
         assert_eq!(s, StatusCode::OK, "{page}");

@@ -1302,3 +1302,41 @@ async fn the_reporter_never_sees_internal_notes_or_officials() {
         assert!(!text.contains(s), "the public view shows {s}: {text}");
     }
 }
+
+/// Extreme dates, spans and page sizes are `422` with the field, never a
+/// `500` or a query per year of a 500,000-year span.
+#[tokio::test]
+async fn extreme_dates_spans_and_limits_are_refused_cleanly() {
+    let api = api().await;
+    let insp = tok(Role::Inspector, "i-hostile", None);
+    let admin = tok(Role::Admin, "a-hostile", None);
+    for (uri, who, field) in [
+        ("/v1/stats?to=-262143-01-01", None, "to"),
+        ("/v1/stats?from=+262142-12-31", None, "from"),
+        ("/v1/stats?from=1999-12-31&to=2000-01-02", None, "from"),
+        ("/v1/stats?from=2024-01-01&to=2025-07-01", None, "to"),
+        ("/v1/scorecards?to=-262143-01-01", Some(&admin), "to"),
+        ("/v1/scorecards?period=99999", Some(&admin), "period"),
+        (
+            "/v1/scorecards.csv?from=2020-01-01&to=2026-01-01",
+            Some(&admin),
+            "to",
+        ),
+        ("/v1/cases?from=-262143-01-01", Some(&insp), "from"),
+        ("/v1/cases?to=%2B262142-12-31", Some(&insp), "to"),
+        ("/v1/cases?from=2020-01-01&to=2026-01-01", Some(&insp), "to"),
+        ("/v1/cases?limit=0", Some(&insp), "limit"),
+        ("/v1/cases?limit=101", Some(&insp), "limit"),
+    ] {
+        let a = api.get(uri, who.map(String::as_str)).await;
+        assert_eq!(a.status, 422, "{uri}: {:?}", a.body);
+        assert_eq!(a.body["error"]["field"], field, "{uri}: {:?}", a.body);
+    }
+    // The edges themselves are fine.
+    api.get("/v1/stats?from=2024-01-01&to=2025-01-01", None)
+        .await
+        .expect(200);
+    api.get("/v1/cases?limit=100", Some(&insp))
+        .await
+        .expect(200);
+}
