@@ -24,12 +24,7 @@ pub struct Period {
 impl Period {
     pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Period> {
         if to <= from || (to - from).num_days() > MAX_PERIOD_DAYS {
-            return Err(Error::invalid(
-                "to",
-                "invalid_period",
-                "'to' must be after 'from' (at most ten years).",
-                "'to' phải sau 'from' (tối đa mười năm).",
-            ));
+            return Err(Error::invalid("to", "invalid_period"));
         }
         Ok(Period { from, to })
     }
@@ -62,12 +57,7 @@ impl Reporting<'_> {
         let (from, to) = (period.from, period.to);
         if let Some(u) = unit {
             if self.refdata.unit(u).is_none() {
-                return Err(Error::invalid(
-                    "unit",
-                    "unknown_unit",
-                    format!("Unit '{u}' does not exist."),
-                    format!("Đơn vị '{u}' không tồn tại."),
-                ));
+                return Err(Error::invalid("unit", "unknown_unit").with("unit", u));
             }
         }
         let scope = unit
