@@ -57,12 +57,7 @@ impl std::fmt::Debug for Auth {
 pub struct Caller(pub Principal);
 
 fn missing() -> Error {
-    Error::new(
-        ErrorKind::Unauthorized,
-        "unauthorized",
-        "Sign in: send 'Authorization: Bearer <token>'.",
-        "Vui lòng đăng nhập: gửi tiêu đề 'Authorization: Bearer <mã xác thực>'.",
-    )
+    Error::unauthorized("no_token")
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -109,14 +104,10 @@ pub fn principal_from_claims(claims: &HashMap<String, String>) -> Result<Princip
         .get("cognito:groups")
         .map(|g| parse_groups(g))
         .unwrap_or_default();
-    let role = groups.iter().find_map(|g| Role::parse(g)).ok_or_else(|| {
-        Error::new(
-            ErrorKind::Unauthorized,
-            "no_role",
-            "Your account is in no pakn group; ask an administrator.",
-            "Tài khoản của bạn chưa thuộc nhóm nào của pakn; hãy liên hệ quản trị viên.",
-        )
-    })?;
+    let role = groups
+        .iter()
+        .find_map(|g| Role::parse(g))
+        .ok_or_else(|| Error::new(ErrorKind::Unauthorized, "no_role"))?;
     crate::token::principal(
         sub,
         role.as_str(),

@@ -24,14 +24,13 @@ use pakn_core::{Error, Result};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-fn body<T: DeserializeOwned>(v: &serde_json::Value, what: &str, what_vi: &str) -> Result<T> {
+/// A body of the shape `expected` names (its wording is in
+/// [`crate::messages`]); serde's complaint is the message's `detail`.
+fn body<T: DeserializeOwned>(v: &serde_json::Value, expected: &'static str) -> Result<T> {
     serde_json::from_value(v.clone()).map_err(|e| {
-        Error::invalid(
-            "body",
-            "invalid_body",
-            format!("{what}: {e}."),
-            format!("{what_vi}: {e}."),
-        )
+        Error::invalid("body", "invalid_body")
+            .with("expected", expected)
+            .with("detail", e)
     })
 }
 
@@ -71,31 +70,18 @@ pub struct SubmitRequest {
 
 /// A submission body → a [`Report`].
 pub fn report(v: &serde_json::Value) -> Result<Report> {
-    let r: SubmitRequest = body(
-        v,
-        "The report does not have the expected fields",
-        "Phản ánh không có các trường như quy định",
-    )?;
+    let r: SubmitRequest = body(v, "report")?;
     let title = text::required("title", &r.title, MAX_TITLE)?;
     let description = text::required("description", &r.description, MAX_DESCRIPTION)?;
-    let loc = r.location.ok_or_else(|| {
-        Error::invalid(
-            "location",
-            "location_required",
-            "The location is required.",
-            "Vị trí là bắt buộc.",
-        )
-    })?;
+    let loc = r
+        .location
+        .ok_or_else(|| Error::invalid("location", "location_required"))?;
     let ward_code = match &loc.ward_code {
         None | Some(serde_json::Value::Null) => None,
-        Some(v) => Some(ward_code(v).ok_or_else(|| {
-            Error::invalid(
-                "location.ward_code",
-                "invalid_ward_code",
-                "ward_code is the 5-digit official code, e.g. \"00070\".",
-                "ward_code là mã 5 chữ số chính thức, ví dụ \"00070\".",
-            )
-        })?),
+        Some(v) => Some(
+            ward_code(v)
+                .ok_or_else(|| Error::invalid("location.ward_code", "invalid_ward_code"))?,
+        ),
     };
     let address = text::optional("location.address", loc.address.as_deref(), MAX_ADDRESS)?;
     let media = text::urls("media", &r.media, MAX_MEDIA)?;
@@ -138,12 +124,7 @@ fn contact(c: Contact) -> Result<Contact> {
                     .chars()
                     .all(|c| c.is_ascii_digit() || " +-.()".contains(c))
             {
-                return Err(Error::invalid(
-                    "contact.phone",
-                    "invalid_phone",
-                    "The phone number is not valid.",
-                    "Số điện thoại không hợp lệ.",
-                ));
+                return Err(Error::invalid("contact.phone", "invalid_phone"));
             }
             Some(p)
         }
@@ -156,12 +137,7 @@ fn contact(c: Contact) -> Result<Contact> {
                 .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !b.starts_with('.'))
                 && !e.contains(' ');
             if !ok {
-                return Err(Error::invalid(
-                    "contact.email",
-                    "invalid_email",
-                    "The email address is not valid.",
-                    "Địa chỉ email không hợp lệ.",
-                ));
+                return Err(Error::invalid("contact.email", "invalid_email"));
             }
             Some(e)
         }
@@ -175,11 +151,7 @@ fn contact(c: Contact) -> Result<Contact> {
 pub fn idempotency(key: Option<&str>, v: &serde_json::Value) -> Result<Option<Idempotency>> {
     let Some(k) = key else { return Ok(None) };
     if k.is_empty() || k.len() > 255 || !k.is_ascii() {
-        return Err(Error::malformed(
-            "Idempotency-Key must be 1 to 255 ASCII characters.",
-            "Idempotency-Key phải dài từ 1 đến 255 ký tự ASCII.",
-        )
-        .with_field("Idempotency-Key"));
+        return Err(Error::malformed().with_field("Idempotency-Key"));
     }
     Ok(Some(Idempotency {
         key: k.to_string(),
@@ -255,11 +227,7 @@ struct ReopenBody {
 }
 
 fn action_body<T: DeserializeOwned>(v: &serde_json::Value) -> Result<T> {
-    body(
-        v,
-        "The request body does not fit this action",
-        "Nội dung yêu cầu không phù hợp với thao tác này",
-    )
+    body(v, "action")
 }
 
 fn unit_code(field: &str, s: &str) -> Result<UnitCode> {
@@ -310,18 +278,8 @@ pub fn action(name: &str, v: &serde_json::Value) -> Result<Action> {
         "reject" => {
             let b: RejectBody = action_body(v)?;
             if !REJECT_REASONS.contains(&b.reason_code.as_str()) {
-                return Err(Error::invalid(
-                    "reason_code",
-                    "unknown_reason_code",
-                    format!(
-                        "Unknown reason code; use one of: {}.",
-                        REJECT_REASONS.join(", ")
-                    ),
-                    format!(
-                        "Mã lý do không hợp lệ; dùng một trong: {}.",
-                        REJECT_REASONS.join(", ")
-                    ),
-                ));
+                return Err(Error::invalid("reason_code", "unknown_reason_code")
+                    .with("allowed", REJECT_REASONS.join(", ")));
             }
             Action::Reject {
                 reason_code: b.reason_code,
@@ -353,12 +311,7 @@ pub fn action(name: &str, v: &serde_json::Value) -> Result<Action> {
         "rate" => {
             let b: RateBody = action_body(v)?;
             if !(1..=5).contains(&b.score) {
-                return Err(Error::invalid(
-                    "score",
-                    "out_of_range",
-                    "The score is a whole number from 1 to 5.",
-                    "Điểm đánh giá là số nguyên từ 1 đến 5.",
-                ));
+                return Err(Error::invalid("score", "out_of_range"));
             }
             Action::Rate {
                 score: b.score as u8,
@@ -394,31 +347,18 @@ struct OfficialBody {
 /// `{"officials":[{"sub","name","title"}]}` → the officials, each checked, no subject twice.
 pub fn roster(v: &serde_json::Value) -> Result<Vec<Official>> {
     let b: RosterBody = serde_json::from_value(v.clone()).map_err(|e| {
-        Error::invalid(
-            "officials",
-            "invalid_body",
-            format!("Expected {{\"officials\":[{{\"sub\",\"name\",\"title\"}}]}}: {e}."),
-            format!("Cần {{\"officials\":[{{\"sub\",\"name\",\"title\"}}]}}: {e}."),
-        )
+        Error::invalid("officials", "invalid_body")
+            .with("expected", "roster")
+            .with("detail", e)
     })?;
     if b.officials.len() > MAX_ROSTER {
-        return Err(Error::invalid(
-            "officials",
-            "too_many",
-            format!("At most {MAX_ROSTER} officials."),
-            format!("Tối đa {MAX_ROSTER} cán bộ."),
-        ));
+        return Err(Error::invalid("officials", "too_many").with("max", MAX_ROSTER));
     }
     let mut officials: Vec<Official> = Vec::with_capacity(b.officials.len());
     for o in b.officials {
         let sub = text::required("officials.sub", &o.sub, 128)?;
         if officials.iter().any(|x| x.sub == sub) {
-            return Err(Error::invalid(
-                "officials.sub",
-                "duplicate",
-                format!("'{sub}' is listed twice."),
-                format!("'{sub}' bị liệt kê hai lần."),
-            ));
+            return Err(Error::invalid("officials.sub", "duplicate").with("value", sub));
         }
         officials.push(Official {
             sub,
@@ -435,14 +375,7 @@ pub fn headcount(v: &serde_json::Value) -> Result<u32> {
         .and_then(|v| v.as_u64())
         .filter(|n| *n <= MAX_HEADCOUNT as u64 && v.as_object().is_some_and(|o| o.len() == 1))
         .map(|n| n as u32)
-        .ok_or_else(|| {
-            Error::invalid(
-                "staff",
-                "invalid_body",
-                "Expected {\"staff\": N} with 0 <= N <= 1000000.",
-                "Cần {\"staff\": N} với 0 <= N <= 1000000.",
-            )
-        })
+        .ok_or_else(|| Error::invalid("staff", "invalid_body").with("expected", "headcount"))
 }
 
 // ------------------------------------------------------------- inspections
@@ -458,18 +391,10 @@ struct FindingBody {
 
 /// `{"kind","officials","text"}` → a finding.
 pub fn finding(v: &serde_json::Value) -> Result<FindingInput> {
-    let b: FindingBody = body(
-        v,
-        "Expected {\"kind\",\"officials\",\"text\"}",
-        "Cần {\"kind\",\"officials\",\"text\"}",
-    )?;
+    let b: FindingBody = body(v, "finding")?;
     if !FINDING_KINDS.contains(&b.kind.as_str()) {
-        return Err(Error::invalid(
-            "kind",
-            "unknown_finding_kind",
-            format!("kind is one of {}.", FINDING_KINDS.join(", ")),
-            format!("kind là một trong {}.", FINDING_KINDS.join(", ")),
-        ));
+        return Err(Error::invalid("kind", "unknown_finding_kind")
+            .with("allowed", FINDING_KINDS.join(", ")));
     }
     Ok(FindingInput {
         kind: b.kind,
@@ -511,14 +436,8 @@ pub fn case_filter(q: ListParams, cal: &WorkingCalendar) -> Result<CaseFilter> {
         .status
         .as_deref()
         .map(|s| {
-            Status::parse(s).ok_or_else(|| {
-                Error::invalid(
-                    "status",
-                    "unknown_status",
-                    format!("Unknown status '{s}'."),
-                    format!("Trạng thái '{s}' không tồn tại."),
-                )
-            })
+            Status::parse(s)
+                .ok_or_else(|| Error::invalid("status", "unknown_status").with("status", s))
         })
         .transpose()?;
     let unit = q
@@ -529,12 +448,7 @@ pub fn case_filter(q: ListParams, cal: &WorkingCalendar) -> Result<CaseFilter> {
         .map_err(|e| e.with_field("unit"))?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(Error::invalid(
-            "limit",
-            "out_of_range",
-            format!("limit is 1 to {MAX_PAGE}."),
-            format!("limit từ 1 đến {MAX_PAGE}."),
-        ));
+        return Err(Error::invalid("limit", "out_of_range").with("max", MAX_PAGE.to_string()));
     }
     let from = q
         .from
@@ -544,12 +458,7 @@ pub fn case_filter(q: ListParams, cal: &WorkingCalendar) -> Result<CaseFilter> {
     let to = q.to.as_deref().map(|s| instant("to", s, cal)).transpose()?;
     if let (Some(f), Some(t)) = (from, to) {
         if t <= f || (t - f).num_days() > MAX_PERIOD_DAYS {
-            return Err(Error::invalid(
-                "to",
-                "invalid_period",
-                "'to' must be after 'from' (at most 366 days).",
-                "'to' phải sau 'from' (tối đa 366 ngày).",
-            ));
+            return Err(Error::invalid("to", "invalid_period"));
         }
     }
     Ok(CaseFilter {
@@ -576,14 +485,7 @@ pub const MAX_PAGE: usize = 100;
 
 /// RFC 3339, or a local day (its local midnight); between 2000 and 2100.
 fn instant(field: &str, s: &str, cal: &WorkingCalendar) -> Result<DateTime<Utc>> {
-    let bad = || {
-        Error::invalid(
-            field,
-            "invalid_date",
-            format!("'{field}' is YYYY-MM-DD or RFC 3339, between 2000 and 2100."),
-            format!("'{field}' có dạng YYYY-MM-DD hoặc RFC 3339, từ năm 2000 đến năm 2100."),
-        )
-    };
+    let bad = || Error::invalid(field, "invalid_date").with("expected", "date_or_rfc3339");
     let t = match DateTime::parse_from_rfc3339(s) {
         Ok(t) => t.with_timezone(&Utc),
         Err(_) => cal.local_midnight(NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?),
@@ -607,14 +509,7 @@ pub fn period(
     to: Option<&str>,
     today: NaiveDate,
 ) -> Result<Period> {
-    let bad = |f: &str| {
-        Error::invalid(
-            f,
-            "invalid_period",
-            "Give period=YYYY-MM or YYYY, or from=YYYY-MM-DD&to=YYYY-MM-DD (to exclusive).",
-            "Hãy dùng period=YYYY-MM hoặc YYYY, hoặc from=YYYY-MM-DD&to=YYYY-MM-DD (không gồm ngày to).",
-        )
-    };
+    let bad = |f: &str| Error::invalid(f, "invalid_period").with("expected", "period");
     if let Some(p) = period.map(str::trim) {
         let (start, end) = match p.split_once('-') {
             Some((y, m)) => {
@@ -647,14 +542,7 @@ pub fn period(
         NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
             .ok()
             .filter(|d| YEARS.contains(&d.year()))
-            .ok_or_else(|| {
-                Error::invalid(
-                    field,
-                    "invalid_date",
-                    format!("'{field}' is a date YYYY-MM-DD between 2000 and 2100."),
-                    format!("'{field}' là ngày dạng YYYY-MM-DD, từ năm 2000 đến năm 2100."),
-                )
-            })
+            .ok_or_else(|| Error::invalid(field, "invalid_date").with("expected", "date"))
     };
     let to = match to {
         Some(s) => date("to", s)?,

@@ -1,10 +1,12 @@
 //! The API's one error type: a domain [`pakn_core::Error`] turned into a
-//! status and the contract's body `{"error":{"code","message","message_vi","field"?}}`.
+//! status and the contract's body `{"error":{"code","message","message_vi","field"?}}`,
+//! its two messages from the catalogue ([`crate::messages`]).
 //!
 //! Axum's own rejections (bad JSON, wrong content type, body too large,
 //! unknown route, wrong method, a panic) are mapped here too, so every
 //! failure a client sees has the same shape and both languages.
 
+use crate::messages::messages;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -23,12 +25,7 @@ pub struct ApiError {
 }
 
 impl From<Error> for ApiError {
-    fn from(mut e: Error) -> Self {
-        if e.kind == ErrorKind::VersionRequired {
-            // The domain's "say which version" is HTTP's If-Match.
-            e.message = "Send the case's ETag in If-Match.".into();
-            e.message_vi = "Hãy gửi ETag của phản ánh trong tiêu đề If-Match.".into();
-        }
+    fn from(e: Error) -> Self {
         ApiError {
             status: status_of(e.kind),
             error: e,
@@ -37,21 +34,23 @@ impl From<Error> for ApiError {
 }
 
 impl ApiError {
-    /// An error only HTTP knows (413, 415, 429, a malformed header, …).
-    pub fn http(
-        status: StatusCode,
-        code: &'static str,
-        en: impl Into<String>,
-        vi: impl Into<String>,
-    ) -> Self {
+    /// An error only HTTP knows (413, 415, 429, a malformed header, …);
+    /// its messages are the catalogue's for `code`.
+    pub fn http(status: StatusCode, code: &'static str) -> Self {
         ApiError {
             status,
-            error: Error::new(ErrorKind::Malformed, code, en, vi),
+            error: Error::new(ErrorKind::Malformed, code),
         }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.error.field = Some(field.into());
+        self
+    }
+
+    /// A named parameter of the message.
+    pub fn with(mut self, name: &'static str, value: impl std::fmt::Display) -> Self {
+        self.error = self.error.with(name, value);
         self
     }
 }
@@ -99,25 +98,20 @@ impl IntoResponse for ApiError {
             // the client gets the generic message of the kind.
             tracing::error!(code = e.code, error = %e, "request failed");
         }
-        // A 500 never shows what went wrong, whatever message it was built with.
-        let body = if status.is_server_error() {
-            ErrorBody {
-                error: ErrorDetail {
-                    code: "internal".into(),
-                    message: "Internal error; it has been logged.".into(),
-                    message_vi: "Lỗi hệ thống; sự cố đã được ghi nhận.".into(),
-                    field: None,
-                },
-            }
+        // A 5xx never shows what went wrong, whatever it was built with.
+        let e = if status.is_server_error() {
+            Error::new(ErrorKind::Internal, "internal")
         } else {
-            ErrorBody {
-                error: ErrorDetail {
-                    code: e.code.to_string(),
-                    message: e.message.clone(),
-                    message_vi: e.message_vi.clone(),
-                    field: e.field.clone(),
-                },
-            }
+            e
+        };
+        let (message, message_vi) = messages(&e);
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: e.code.to_string(),
+                message,
+                message_vi,
+                field: e.field,
+            },
         };
         let mut res = (status, Json(body)).into_response();
         if status == StatusCode::TOO_MANY_REQUESTS {
@@ -134,57 +128,27 @@ impl IntoResponse for ApiError {
 
 impl ApiError {
     pub fn malformed_json(detail: impl std::fmt::Display) -> Self {
-        ApiError::http(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            format!("The body is not valid JSON: {detail}."),
-            format!("Nội dung gửi lên không phải JSON hợp lệ: {detail}."),
-        )
+        ApiError::http(StatusCode::BAD_REQUEST, "malformed_json").with("detail", detail)
     }
 
     pub fn unsupported_media_type() -> Self {
-        ApiError::http(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Send the body as JSON with 'Content-Type: application/json'.",
-            "Hãy gửi nội dung dạng JSON với tiêu đề 'Content-Type: application/json'.",
-        )
+        ApiError::http(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
     }
 
     pub fn payload_too_large(limit: usize) -> Self {
-        ApiError::http(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("The body is larger than {} KiB.", limit / 1024),
-            format!("Nội dung gửi lên vượt quá {} KiB.", limit / 1024),
-        )
+        ApiError::http(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").with("kib", limit / 1024)
     }
 
     pub fn no_route() -> Self {
-        ApiError::http(
-            StatusCode::NOT_FOUND,
-            "no_route",
-            "There is no such address in this API; see /openapi.json.",
-            "Không có địa chỉ này trong API; xem /openapi.json.",
-        )
+        ApiError::http(StatusCode::NOT_FOUND, "no_route")
     }
 
     pub fn malformed_query(detail: impl std::fmt::Display) -> Self {
-        ApiError::http(
-            StatusCode::BAD_REQUEST,
-            "malformed_query",
-            format!("The query string is not valid: {detail}."),
-            format!("Tham số truy vấn không hợp lệ: {detail}."),
-        )
+        ApiError::http(StatusCode::BAD_REQUEST, "malformed_query").with("detail", detail)
     }
 
     pub fn malformed_path() -> Self {
-        ApiError::http(
-            StatusCode::BAD_REQUEST,
-            "malformed_path",
-            "The address is not valid UTF-8 after percent-decoding.",
-            "Địa chỉ không phải UTF-8 hợp lệ sau khi giải mã phần trăm.",
-        )
+        ApiError::http(StatusCode::BAD_REQUEST, "malformed_path")
     }
 
     /// A failure that is not a client's (a bug, a broken invariant).
@@ -195,15 +159,7 @@ impl ApiError {
 
 /// `405` with the error body (axum's `method_not_allowed_fallback`).
 pub async fn method_not_allowed() -> Response {
-    let body = ErrorBody {
-        error: ErrorDetail {
-            code: "method_not_allowed".into(),
-            message: "This address does not accept that method; see /openapi.json.".into(),
-            message_vi: "Địa chỉ này không chấp nhận phương thức đó; xem /openapi.json.".into(),
-            field: None,
-        },
-    };
-    (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
+    ApiError::http(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").into_response()
 }
 
 /// `404` for any address the router does not know.
@@ -247,26 +203,58 @@ mod tests {
 
     #[test]
     fn rate_limited_answers_carry_retry_after() {
-        let res = ApiError::http(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "Slow down.",
-            "Chậm lại.",
-        )
-        .into_response();
+        let res = ApiError::http(StatusCode::TOO_MANY_REQUESTS, "rate_limited").into_response();
         assert_eq!(res.status(), 429);
         assert_eq!(res.headers()[header::RETRY_AFTER], "30");
     }
 
+    async fn body(res: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        serde_json::from_slice(&bytes).expect("json")
+    }
+
+    #[tokio::test]
+    async fn the_body_is_worded_by_the_catalogue() {
+        let e = Error::invalid("category", "unknown_category").with("category", "x");
+        let res = ApiError::from(e).into_response();
+        assert_eq!(res.status(), 422);
+        let v = body(res).await;
+        assert_eq!(v["error"]["code"], "unknown_category");
+        assert_eq!(v["error"]["field"], "category");
+        assert_eq!(
+            v["error"]["message"],
+            "Unknown category 'x'; see GET /v1/categories."
+        );
+        assert_eq!(
+            v["error"]["message_vi"],
+            "Lĩnh vực 'x' không tồn tại; xem GET /v1/categories."
+        );
+
+        // The domain's "say which version" is HTTP's If-Match.
+        let e = Error::new(ErrorKind::VersionRequired, "if_match_required");
+        let res = ApiError::from(e).into_response();
+        assert_eq!(res.status(), 428);
+        assert_eq!(
+            body(res).await["error"]["message"],
+            "Send the case's ETag in If-Match."
+        );
+
+        let v = body(method_not_allowed().await).await;
+        assert_eq!(v["error"]["code"], "method_not_allowed");
+        assert!(v["error"].get("field").is_none());
+        assert_eq!(
+            v["error"]["message_vi"],
+            "Địa chỉ này không chấp nhận phương thức đó; xem /openapi.json."
+        );
+    }
+
     #[tokio::test]
     async fn internal_errors_hide_their_detail() {
-        let e = Error::new(
-            ErrorKind::Internal,
-            "oops",
-            "secret database path /var/x",
-            "bí mật",
-        )
-        .with_field("f");
+        let e = Error::new(ErrorKind::Internal, "oops")
+            .with("path", "secret database path /var/x")
+            .with_field("f");
         let res = ApiError::from(e).into_response();
         assert_eq!(res.status(), 500);
         let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)

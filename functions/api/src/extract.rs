@@ -47,12 +47,7 @@ async fn read_json<S: Send + Sync>(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::payload_too_large(BODY_LIMIT)
         } else {
-            ApiError::http(
-                StatusCode::BAD_REQUEST,
-                "unreadable_body",
-                "The request body could not be read.",
-                "Không đọc được nội dung yêu cầu.",
-            )
+            ApiError::http(StatusCode::BAD_REQUEST, "unreadable_body")
         }
     })?;
     if optional && bytes.iter().all(u8::is_ascii_whitespace) && (!has_type || json) {
@@ -125,13 +120,7 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
         inner.parse::<u64>().ok()
     });
     parsed.map(Some).ok_or_else(|| {
-        ApiError::http(
-            StatusCode::BAD_REQUEST,
-            "malformed_if_match",
-            "If-Match must be the case's ETag, e.g. \"3\".",
-            "If-Match phải là ETag của phản ánh, ví dụ \"3\".",
-        )
-        .with_field("If-Match")
+        ApiError::http(StatusCode::BAD_REQUEST, "malformed_if_match").with_field("If-Match")
     })
 }
 
@@ -140,13 +129,7 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     match headers.get("idempotency-key") {
         None => Ok(None),
         Some(v) => v.to_str().map(Some).map_err(|_| {
-            ApiError::http(
-                StatusCode::BAD_REQUEST,
-                "malformed",
-                "Idempotency-Key must be 1 to 255 ASCII characters.",
-                "Idempotency-Key phải dài từ 1 đến 255 ký tự ASCII.",
-            )
-            .with_field("Idempotency-Key")
+            ApiError::http(StatusCode::BAD_REQUEST, "malformed").with_field("Idempotency-Key")
         }),
     }
 }

@@ -4,13 +4,15 @@
 //!
 //! Handlers are thin: extract, call [`pakn_core::Pakn`], shape the answer.
 //! Permissions, validation and the status machine are the domain's; this
-//! crate maps its [`pakn_core::Error`] to statuses ([`error`]), checks
-//! tokens ([`auth`], [`token`]), and documents itself ([`openapi`]).
+//! crate maps its [`pakn_core::Error`] to statuses ([`error`]) and words
+//! it in English and Vietnamese ([`messages`]), checks tokens ([`auth`],
+//! [`token`]), and documents itself ([`openapi`]).
 
 pub mod auth;
 pub mod commands;
 pub mod error;
 pub mod extract;
+pub mod messages;
 pub mod openapi;
 pub mod routes;
 pub mod token;

@@ -80,13 +80,19 @@ pub fn mint(
     format!("{signing_input}.{sig}")
 }
 
-fn invalid(en: &str, vi: &str) -> Error {
-    Error::new(pakn_core::ErrorKind::Unauthorized, "invalid_token", en, vi)
+/// `invalid_token`, with why (`algorithm`, `expired`, `no_role`, `unit`)
+/// for the message; `None` for a token that is simply not valid.
+fn invalid(reason: Option<&'static str>) -> Error {
+    let e = Error::new(pakn_core::ErrorKind::Unauthorized, "invalid_token");
+    match reason {
+        Some(r) => e.with("reason", r),
+        None => e,
+    }
 }
 
 /// Check a token's signature, algorithm and expiry at `now`; the caller it names.
 pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Principal, Error> {
-    let bad = || invalid("The token is not valid.", "Mã xác thực không hợp lệ.");
+    let bad = || invalid(None);
     if token.len() > MAX_TOKEN_LEN {
         return Err(bad());
     }
@@ -102,10 +108,7 @@ pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Principa
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or_else(bad)?;
     if header.alg != "HS256" {
-        return Err(invalid(
-            "The token must be signed with HS256.",
-            "Mã xác thực phải được ký bằng HS256.",
-        ));
+        return Err(invalid(Some("algorithm")));
     }
     let sig = B64.decode(s).map_err(|_| bad())?;
     let mut m = mac(secret);
@@ -120,27 +123,17 @@ pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Principa
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or_else(bad)?;
     if now.timestamp() > claims.exp + LEEWAY_SECS {
-        return Err(invalid("The token has expired.", "Mã xác thực đã hết hạn."));
+        return Err(invalid(Some("expired")));
     }
     principal(&claims.sub, &claims.role, claims.unit.as_deref())
 }
 
 /// A principal from verified claims (shared with the API Gateway path).
 pub(crate) fn principal(sub: &str, role: &str, unit: Option<&str>) -> Result<Principal, Error> {
-    let role = Role::parse(role).ok_or_else(|| {
-        invalid(
-            "The token names no pakn role.",
-            "Mã xác thực không ghi vai trò hợp lệ của pakn.",
-        )
-    })?;
+    let role = Role::parse(role).ok_or_else(|| invalid(Some("no_role")))?;
     let unit = match unit.map(str::trim).filter(|u| !u.is_empty()) {
         None => None,
-        Some(u) => Some(UnitCode::parse(u).map_err(|_| {
-            invalid(
-                "The token's unit is not a unit code.",
-                "Đơn vị trong mã xác thực không phải mã đơn vị hợp lệ.",
-            )
-        })?),
+        Some(u) => Some(UnitCode::parse(u).map_err(|_| invalid(Some("unit")))?),
     };
     Principal::new(sub, role, unit)
 }
@@ -194,7 +187,11 @@ mod tests {
         let h = B64.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let c = B64.encode(br#"{"sub":"u1","role":"admin","exp":99999999999}"#);
         let e = verify(b"k", &format!("{h}.{c}."), now()).expect_err("alg none");
-        assert!(e.message.contains("HS256"));
+        assert_eq!(
+            (e.code, e.param("reason")),
+            ("invalid_token", Some("algorithm"))
+        );
+        assert!(crate::messages::messages(&e).0.contains("HS256"));
     }
 
     #[test]

@@ -702,7 +702,7 @@ pub async fn run(endpoint: &str, region: &str, detail: bool) -> Result<()> {
 
     let now = Utc::now();
     let hour = chrono::Duration::hours(1);
-    let unit = UnitCode::parse("ward:00070").map_err(|e| anyhow::anyhow!(e.message))?;
+    let unit = UnitCode::ward("00070");
     let citizen = pakn_api::token::mint(&secret, "cong-dan-bench", Role::Citizen, None, hour, now);
     let official = pakn_api::token::mint(
         &secret,

@@ -110,7 +110,7 @@ fn main() -> Result<()> {
                 )
             })?;
             let unit = unit
-                .map(|u| UnitCode::parse(&u).map_err(|e| anyhow::anyhow!(e.message)))
+                .map(|u| UnitCode::try_from(u).map_err(anyhow::Error::msg))
                 .transpose()?;
             if role.needs_unit() && unit.is_none() {
                 anyhow::bail!(

@@ -77,9 +77,9 @@ impl<'de> Deserialize<'de> for Responsible {
         if s == "ward" {
             Ok(Responsible::WardOfLocation)
         } else {
-            UnitCode::parse(&s)
+            UnitCode::try_from(s)
                 .map(Responsible::Unit)
-                .map_err(|e| serde::de::Error::custom(e.message))
+                .map_err(serde::de::Error::custom)
         }
     }
 }

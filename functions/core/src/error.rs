@@ -1,7 +1,10 @@
 //! The one error type of the domain. Every failure a client can see carries a
-//! stable machine `code`, an English and a Vietnamese message, and the field
-//! at fault where there is one. Adapters wrap their own errors in
-//! [`Error::Internal`] (the source chain is kept for the logs, never sent).
+//! stable machine `code`, the field at fault where there is one, and the
+//! named parameters its message needs (`category`, `max`, …). The wording,
+//! in English and Vietnamese, is the API's (`pakn_api::messages`): the
+//! domain says *what* went wrong, never how to phrase it. Adapters wrap
+//! their own errors in [`Error::internal`] (the source chain is kept for the
+//! logs, never sent).
 
 use std::fmt;
 
@@ -35,32 +38,28 @@ pub enum ErrorKind {
     Internal,
 }
 
-/// A failure with a stable code and bilingual messages.
+/// A failure: its kind, a stable code, the field at fault and the named
+/// parameters a message about it needs.
 #[derive(Debug)]
 pub struct Error {
     pub kind: ErrorKind,
     pub code: &'static str,
-    pub message: String,
-    pub message_vi: String,
     pub field: Option<String>,
+    /// Named values for the message (`("category", "lighting")`), in the
+    /// order they were given; a name appears at most once.
+    pub params: Vec<(&'static str, String)>,
     pub source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn new(
-        kind: ErrorKind,
-        code: &'static str,
-        message: impl Into<String>,
-        message_vi: impl Into<String>,
-    ) -> Self {
+    pub fn new(kind: ErrorKind, code: &'static str) -> Self {
         Error {
             kind,
             code,
-            message: message.into(),
-            message_vi: message_vi.into(),
             field: None,
+            params: Vec::new(),
             source: None,
         }
     }
@@ -70,70 +69,63 @@ impl Error {
         self
     }
 
-    /// An invalid field.
-    pub fn invalid(
-        field: &str,
-        code: &'static str,
-        en: impl Into<String>,
-        vi: impl Into<String>,
-    ) -> Self {
-        Error::new(ErrorKind::Invalid, code, en, vi).with_field(field)
+    /// A named parameter of the message (set again, it replaces the value).
+    pub fn with(mut self, name: &'static str, value: impl fmt::Display) -> Self {
+        let value = value.to_string();
+        match self.params.iter_mut().find(|(n, _)| *n == name) {
+            Some(p) => p.1 = value,
+            None => self.params.push((name, value)),
+        }
+        self
     }
 
-    pub fn malformed(en: impl Into<String>, vi: impl Into<String>) -> Self {
-        Error::new(ErrorKind::Malformed, "malformed", en, vi)
+    /// The value of a named parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// An invalid field.
+    pub fn invalid(field: &str, code: &'static str) -> Self {
+        Error::new(ErrorKind::Invalid, code).with_field(field)
+    }
+
+    /// A value that cannot be read (code `malformed`).
+    pub fn malformed() -> Self {
+        Error::new(ErrorKind::Malformed, "malformed")
     }
 
     pub fn not_found() -> Self {
-        Error::new(
-            ErrorKind::NotFound,
-            "not_found",
-            "Not found.",
-            "Không tìm thấy.",
-        )
+        Error::new(ErrorKind::NotFound, "not_found")
     }
 
     pub fn forbidden() -> Self {
-        Error::new(
-            ErrorKind::Forbidden,
-            "forbidden",
-            "Your role may not do this.",
-            "Vai trò của bạn không được phép thực hiện thao tác này.",
-        )
+        Error::new(ErrorKind::Forbidden, "forbidden")
     }
 
-    pub fn unauthorized(en: impl Into<String>, vi: impl Into<String>) -> Self {
-        Error::new(ErrorKind::Unauthorized, "unauthorized", en, vi)
+    /// The caller's identity is missing or not valid; `reason` says why
+    /// (`no_subject`, `no_unit`, …).
+    pub fn unauthorized(reason: &'static str) -> Self {
+        Error::new(ErrorKind::Unauthorized, "unauthorized").with("reason", reason)
     }
 
     pub fn invalid_transition(from: &str, action: &str) -> Self {
-        Error::new(
-            ErrorKind::Conflict,
-            "invalid_transition",
-            format!("A case in status '{from}' does not allow '{action}'."),
-            format!("Phản ánh đang ở trạng thái '{from}' không cho phép thao tác '{action}'."),
-        )
+        Error::new(ErrorKind::Conflict, "invalid_transition")
+            .with("from", from)
+            .with("action", action)
     }
 
     pub fn stale_version() -> Self {
-        Error::new(
-            ErrorKind::StaleVersion,
-            "stale_version",
-            "The case changed since you read it; read it again and retry.",
-            "Phản ánh đã thay đổi kể từ khi bạn đọc; hãy tải lại và thử lại.",
-        )
+        Error::new(ErrorKind::StaleVersion, "stale_version")
     }
 
     /// An unexpected failure in a dependency; the source is kept for logs.
     pub fn internal(source: impl std::error::Error + Send + Sync + 'static) -> Self {
         Error {
             source: Some(Box::new(source)),
-            ..Error::new(
-                ErrorKind::Internal,
-                "internal",
-                "Internal error; it has been logged.",
-                "Lỗi hệ thống; sự cố đã được ghi nhận.",
-            )
+            ..Error::new(ErrorKind::Internal, "internal")
         }
     }
 
@@ -141,12 +133,7 @@ impl Error {
     pub fn unavailable(source: impl std::error::Error + Send + Sync + 'static) -> Self {
         Error {
             source: Some(Box::new(source)),
-            ..Error::new(
-                ErrorKind::Unavailable,
-                "unavailable",
-                "Service temporarily unavailable; please retry.",
-                "Dịch vụ tạm thời gián đoạn; vui lòng thử lại.",
-            )
+            ..Error::new(ErrorKind::Unavailable, "unavailable")
         }
     }
 
@@ -156,9 +143,20 @@ impl Error {
     }
 }
 
+/// For the logs: `code [field] (name=value, …): source: source…`.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)?;
+        f.write_str(self.code)?;
+        if let Some(field) = &self.field {
+            write!(f, " [{field}]")?;
+        }
+        for (i, (name, value)) in self.params.iter().enumerate() {
+            let sep = if i == 0 { " (" } else { ", " };
+            write!(f, "{sep}{name}={value:?}")?;
+        }
+        if !self.params.is_empty() {
+            f.write_str(")")?;
+        }
         let mut src: Option<&(dyn std::error::Error + 'static)> = self
             .source
             .as_deref()
@@ -190,3 +188,25 @@ impl fmt::Display for Message {
 }
 
 impl std::error::Error for Message {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_code_field_params_and_sources() {
+        let e = Error::invalid("category", "unknown_category")
+            .with("category", "x")
+            .with("category", "lighting");
+        assert_eq!(e.param("category"), Some("lighting"));
+        assert_eq!(e.params.len(), 1);
+        assert_eq!(
+            e.to_string(),
+            "unknown_category [category] (category=\"lighting\")"
+        );
+        assert_eq!(
+            Error::bug("disk on fire").to_string(),
+            "internal: disk on fire"
+        );
+    }
+}

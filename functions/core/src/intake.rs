@@ -165,13 +165,8 @@ impl Intake<'_> {
     async fn replay(&self, new: &NewCase, rec: IdemRecord) -> Result<Receipt> {
         let mine = new.idempotency.as_ref().map(|i| i.body_hash.as_str());
         if Some(rec.body_hash.as_str()) != mine {
-            return Err(Error::new(
-                ErrorKind::Conflict,
-                "idempotency_key_reused",
-                "This Idempotency-Key was used with a different body.",
-                "Idempotency-Key này đã được dùng với nội dung khác.",
-            )
-            .with_field("Idempotency-Key"));
+            return Err(Error::new(ErrorKind::Conflict, "idempotency_key_reused")
+                .with_field("Idempotency-Key"));
         }
         let status = match self.cases.get_case(&rec.case_id).await? {
             Some(c) => c.status,
@@ -188,27 +183,12 @@ impl Intake<'_> {
     /// What needs reference data or the caller's role.
     fn check(&self, p: &Principal, r: Report) -> Result<Submission> {
         let cat = self.refdata.category(&r.category).ok_or_else(|| {
-            Error::invalid(
-                "category",
-                "unknown_category",
-                format!("Unknown category '{}'; see GET /v1/categories.", r.category),
-                format!(
-                    "Lĩnh vực '{}' không tồn tại; xem GET /v1/categories.",
-                    r.category
-                ),
-            )
+            Error::invalid("category", "unknown_category").with("category", &r.category)
         })?;
         if r.kind.is_some_and(|k| k != cat.kind) {
-            return Err(Error::invalid(
-                "kind",
-                "kind_mismatch",
-                format!("Category '{}' is a {} report.", cat.code, cat.kind.as_str()),
-                format!(
-                    "Lĩnh vực '{}' thuộc loại phản ánh {}.",
-                    cat.code,
-                    cat.kind.as_str()
-                ),
-            ));
+            return Err(Error::invalid("kind", "kind_mismatch")
+                .with("category", &cat.code)
+                .with("kind", cat.kind.as_str()));
         }
         let loc = &r.location;
         let (lat0, lat1, lng0, lng1) = BBOX;
@@ -217,21 +197,13 @@ impl Intake<'_> {
             && (lat0..=lat1).contains(&loc.lat)
             && (lng0..=lng1).contains(&loc.lng))
         {
-            return Err(Error::invalid(
-                "location",
-                "outside_city",
-                "The coordinates are outside Hanoi.",
-                "Tọa độ nằm ngoài địa bàn Thành phố Hà Nội.",
-            ));
+            return Err(Error::invalid("location", "outside_city"));
         }
         if let Some(code) = &loc.ward_code {
             if self.refdata.unit(&UnitCode::ward(code)).is_none() {
-                return Err(Error::invalid(
-                    "location.ward_code",
-                    "unknown_ward",
-                    format!("No ward or commune of Hanoi has code {code}."),
-                    format!("Không có phường, xã nào của Hà Nội mang mã {code}."),
-                ));
+                return Err(
+                    Error::invalid("location.ward_code", "unknown_ward").with("ward_code", code)
+                );
             }
         }
         let channel = match (p.role, r.channel) {
@@ -239,12 +211,7 @@ impl Intake<'_> {
             (Role::Citizen, Some(c @ (Channel::App | Channel::Web))) => c,
             (Role::Operator, None | Some(Channel::Hotline)) => Channel::Hotline,
             _ => {
-                return Err(Error::invalid(
-                    "channel",
-                    "invalid_channel",
-                    "Citizens submit through app or web; operators through the hotline.",
-                    "Người dân gửi qua ứng dụng hoặc web; tổng đài viên gửi qua đường dây nóng.",
-                ));
+                return Err(Error::invalid("channel", "invalid_channel"));
             }
         };
         if p.role == Role::Operator
@@ -252,12 +219,7 @@ impl Intake<'_> {
                 .as_ref()
                 .is_none_or(|c| c.name.is_none() && c.phone.is_none())
         {
-            return Err(Error::invalid(
-                "contact",
-                "contact_required",
-                "A hotline report needs the caller's name or phone.",
-                "Phản ánh qua tổng đài cần tên hoặc số điện thoại của người gọi.",
-            ));
+            return Err(Error::invalid("contact", "contact_required"));
         }
         Ok(Submission {
             kind: cat.kind,

@@ -63,18 +63,10 @@ impl Principal {
     pub fn new(sub: impl Into<String>, role: Role, unit: Option<UnitCode>) -> Result<Self> {
         let sub = sub.into();
         if sub.trim().is_empty() || sub.len() > 128 {
-            return Err(Error::unauthorized(
-                "The token has no valid subject.",
-                "Mã xác thực không có chủ thể hợp lệ.",
-            ));
+            return Err(Error::unauthorized("no_subject"));
         }
         let unit = if role.needs_unit() {
-            Some(unit.ok_or_else(|| {
-                Error::unauthorized(
-                    "An official's token must name a unit.",
-                    "Mã xác thực của cán bộ phải ghi rõ đơn vị.",
-                )
-            })?)
+            Some(unit.ok_or_else(|| Error::unauthorized("no_unit"))?)
         } else if role == Role::Triage {
             Some(UnitCode::triage())
         } else {

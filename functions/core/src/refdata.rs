@@ -115,7 +115,7 @@ impl RefData {
         let cal: CalendarFile = serde_json::from_str(t[5]).map_err(ctx("calendar.json"))?;
 
         let mut units = BTreeMap::new();
-        let city = UnitCode::parse("city:hanoi").map_err(|e| e.message)?;
+        let city = UnitCode::try_from("city:hanoi".to_string())?;
         for u in depts.units {
             units.insert(u.code.clone(), u);
         }
@@ -127,7 +127,7 @@ impl RefData {
                 .replace("Thành phố", "Ủy ban nhân dân Thành phố");
         }
         for w in wards.wards {
-            let code = UnitCode::parse(&format!("ward:{}", w.code)).map_err(|e| e.message)?;
+            let code = UnitCode::try_from(format!("ward:{}", w.code))?;
             let unit_type = if w.kind == "xã" { "commune" } else { "ward" };
             units.insert(
                 code.clone(),

@@ -28,20 +28,10 @@ impl Period {
     pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Period> {
         use chrono::Datelike;
         if !YEARS.contains(&from.year()) || !YEARS.contains(&to.year()) {
-            return Err(Error::invalid(
-                "from",
-                "invalid_period",
-                "Dates fall between 2000 and 2100.",
-                "Ngày phải nằm trong khoảng từ năm 2000 đến năm 2100.",
-            ));
+            return Err(Error::invalid("from", "invalid_period").with("expected", "years"));
         }
         if to <= from || (to - from).num_days() > MAX_PERIOD_DAYS {
-            return Err(Error::invalid(
-                "to",
-                "invalid_period",
-                "'to' must be after 'from' (at most 366 days).",
-                "'to' phải sau 'from' (tối đa 366 ngày).",
-            ));
+            return Err(Error::invalid("to", "invalid_period"));
         }
         Ok(Period { from, to })
     }
@@ -74,12 +64,7 @@ impl Reporting<'_> {
         let (from, to) = (period.from, period.to);
         if let Some(u) = unit {
             if self.refdata.unit(u).is_none() {
-                return Err(Error::invalid(
-                    "unit",
-                    "unknown_unit",
-                    format!("Unit '{u}' does not exist."),
-                    format!("Đơn vị '{u}' không tồn tại."),
-                ));
+                return Err(Error::invalid("unit", "unknown_unit").with("unit", u));
             }
         }
         let scope = unit

@@ -121,14 +121,10 @@ impl Routing<'_> {
     #[tracing::instrument(skip_all, fields(case_id = %id), err)]
     pub async fn route_case(&self, id: &CaseId) -> Result<RouteResult> {
         for _ in 0..5 {
-            let case = self.cases.get_case(id).await?.ok_or_else(|| {
-                Error::new(
-                    ErrorKind::NotFound,
-                    "unknown_case",
-                    format!("No case {id}."),
-                    format!("Không có phản ánh {id}."),
-                )
-            })?;
+            let case =
+                self.cases.get_case(id).await?.ok_or_else(|| {
+                    Error::new(ErrorKind::NotFound, "unknown_case").with("id", id)
+                })?;
             if case.status != Status::Received {
                 return Ok(RouteResult::AlreadyRouted);
             }

@@ -12,12 +12,7 @@ pub fn nfc(s: &str) -> String {
 pub fn required(field: &str, value: &str, max_chars: usize) -> Result<String> {
     let v = nfc(value);
     if v.is_empty() {
-        return Err(Error::invalid(
-            field,
-            "required",
-            format!("'{field}' must not be empty."),
-            format!("Trường '{field}' không được để trống."),
-        ));
+        return Err(Error::invalid(field, "required"));
     }
     bounded(field, v, max_chars)
 }
@@ -34,22 +29,14 @@ pub fn optional(field: &str, value: Option<&str>, max_chars: usize) -> Result<Op
 fn bounded(field: &str, v: String, max_chars: usize) -> Result<String> {
     let n = v.chars().count();
     if n > max_chars {
-        return Err(Error::invalid(
-            field,
-            "too_long",
-            format!("'{field}' has {n} characters; at most {max_chars} are allowed."),
-            format!("Trường '{field}' có {n} ký tự; tối đa {max_chars} ký tự."),
-        ));
+        return Err(Error::invalid(field, "too_long")
+            .with("chars", n)
+            .with("max", max_chars));
     }
     if v.chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
     {
-        return Err(Error::invalid(
-            field,
-            "control_characters",
-            format!("'{field}' contains control characters."),
-            format!("Trường '{field}' chứa ký tự điều khiển."),
-        ));
+        return Err(Error::invalid(field, "control_characters"));
     }
     Ok(v)
 }
@@ -57,18 +44,9 @@ fn bounded(field: &str, v: String, max_chars: usize) -> Result<String> {
 /// A list of http(s) URLs (media, evidence), bounded in count and length.
 pub fn urls(field: &str, values: &[String], max: usize) -> Result<Vec<String>> {
     if values.len() > max {
-        return Err(Error::invalid(
-            field,
-            "too_many",
-            format!(
-                "'{field}' has {} entries; at most {max} are allowed.",
-                values.len()
-            ),
-            format!(
-                "Trường '{field}' có {} mục; tối đa {max} mục.",
-                values.len()
-            ),
-        ));
+        return Err(Error::invalid(field, "too_many")
+            .with("count", values.len())
+            .with("max", max));
     }
     values
         .iter()
@@ -81,12 +59,7 @@ pub fn urls(field: &str, values: &[String], max: usize) -> Result<Vec<String>> {
             if ok {
                 Ok(u.to_string())
             } else {
-                Err(Error::invalid(
-                    field,
-                    "invalid_url",
-                    format!("'{field}' must hold http(s) URLs."),
-                    format!("Trường '{field}' phải là các đường dẫn http(s)."),
-                ))
+                Err(Error::invalid(field, "invalid_url"))
             }
         })
         .collect()

@@ -34,14 +34,7 @@ impl UnitCode {
         if ok {
             Ok(UnitCode(s.to_string()))
         } else {
-            Err(Error::invalid(
-                "unit",
-                "invalid_unit_code",
-                format!("'{s}' is not a unit code (ward:00070, dept:construction, city:triage)."),
-                format!(
-                    "'{s}' không phải mã đơn vị hợp lệ (ward:00070, dept:construction, city:triage)."
-                ),
-            ))
+            Err(Error::invalid("unit", "invalid_unit_code").with("value", s))
         }
     }
 
@@ -62,10 +55,19 @@ impl UnitCode {
     }
 }
 
+/// For deserializers, the reference-data loader and the CLI: a parser's
+/// diagnostic in English, like serde's own "invalid type" text (an API
+/// client sees it inside the API's bilingual `malformed_json` or
+/// `malformed_query` message).
 impl TryFrom<String> for UnitCode {
     type Error = String;
     fn try_from(s: String) -> std::result::Result<Self, String> {
-        UnitCode::parse(&s).map_err(|e| e.message)
+        UnitCode::parse(&s).map_err(|_| {
+            format!(
+                "'{}' is not a unit code (ward:00070, dept:construction, city:triage).",
+                s.trim()
+            )
+        })
     }
 }
 

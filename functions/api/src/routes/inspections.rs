@@ -149,13 +149,9 @@ pub async fn close(
         _ => false,
     };
     if !empty {
-        return Err(Error::invalid(
-            "body",
-            "invalid_body",
-            "Closing takes no fields: send {} or no body.",
-            "Thao tác đóng không nhận trường nào: hãy gửi {} hoặc để trống.",
-        )
-        .into());
+        return Err(Error::invalid("body", "invalid_body")
+            .with("expected", "nothing")
+            .into());
     }
     Ok(Json(s.pakn.inspections().close(&p, &id).await?))
 }

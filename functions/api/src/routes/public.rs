@@ -114,12 +114,7 @@ pub async fn units(
 }
 
 pub(crate) fn unknown_unit(field: &str, u: &UnitCode) -> Error {
-    Error::invalid(
-        field,
-        "unknown_unit",
-        format!("Unit '{u}' does not exist."),
-        format!("Đơn vị '{u}' không tồn tại."),
-    )
+    Error::invalid(field, "unknown_unit").with("unit", u)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -152,12 +152,7 @@ pub fn apply(
     refdata: &RefData,
 ) -> Result<Outcome> {
     if let Some(u) = action.target_unit().filter(|u| refdata.unit(u).is_none()) {
-        return Err(Error::invalid(
-            "to_unit",
-            "unknown_unit",
-            format!("Unit '{u}' does not exist."),
-            format!("Đơn vị '{u}' không tồn tại."),
-        ));
+        return Err(Error::invalid("to_unit", "unknown_unit").with("unit", u));
     }
     let name = action.name();
     let mut ch = Change::new(case, now, refdata);
@@ -245,14 +240,8 @@ impl Actions<'_> {
         let roster = roster_of(self.people, case.unit.as_ref()).await?;
         auth::authorize_case(p, &case, &roster, action.permission(&case))?;
         let viewer = auth::viewer(p, &case, &roster);
-        let expected = expected.ok_or_else(|| {
-            Error::new(
-                ErrorKind::VersionRequired,
-                "if_match_required",
-                "Say which version of the case you act on (its ETag).",
-                "Hãy cho biết phiên bản của phản ánh mà bạn thao tác (ETag của nó).",
-            )
-        })?;
+        let expected =
+            expected.ok_or_else(|| Error::new(ErrorKind::VersionRequired, "if_match_required"))?;
         if expected != case.version {
             return Err(Error::stale_version());
         }

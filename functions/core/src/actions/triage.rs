@@ -14,12 +14,7 @@ pub(super) fn route(ch: &mut Change<'_>, to_unit: UnitCode) -> Result<Step> {
         return Err(bad(ch, "route"));
     }
     if to_unit.is_triage() {
-        return Err(Error::invalid(
-            "to_unit",
-            "invalid_target_unit",
-            "Route to a unit other than triage.",
-            "Hãy chuyển đến một đơn vị khác bộ phận phân loại.",
-        ));
+        return Err(Error::invalid("to_unit", "invalid_target_unit").with("action", "route"));
     }
     ch.end_hold();
     ch.start_hold(&to_unit);

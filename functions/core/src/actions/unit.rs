@@ -41,12 +41,7 @@ pub(super) fn transfer(ch: &mut Change<'_>, to_unit: UnitCode, reason: String) -
         return Err(bad(ch, "transfer"));
     }
     if to_unit.is_triage() || Some(&to_unit) == unit.as_ref() {
-        return Err(Error::invalid(
-            "to_unit",
-            "invalid_target_unit",
-            "Transfer to another unit (not the same unit, not triage).",
-            "Chỉ chuyển sang đơn vị khác (không phải chính đơn vị, không phải bộ phận phân loại).",
-        ));
+        return Err(Error::invalid("to_unit", "invalid_target_unit").with("action", "transfer"));
     }
     ch.end_hold();
     ch.start_hold(&to_unit);
@@ -187,23 +182,13 @@ pub(super) fn extend(
     let now = ch.now;
     let max = ch.refdata.policy.extend_max_working_days;
     if !(1..=max).contains(&working_days) {
-        return Err(Error::invalid(
-            "working_days",
-            "out_of_range",
-            format!("An extension is 1 to {max} working days."),
-            format!("Gia hạn từ 1 đến {max} ngày làm việc."),
-        ));
+        return Err(Error::invalid("working_days", "out_of_range").with("max", max));
     }
     if !matches!(case.status, Assigned | InProgress | AwaitingInfo) {
         return Err(bad(ch, "extend"));
     }
     if case.extension.is_some() {
-        return Err(Error::new(
-            ErrorKind::Conflict,
-            "already_extended",
-            "A case may be extended only once.",
-            "Mỗi phản ánh chỉ được gia hạn một lần.",
-        ));
+        return Err(Error::new(ErrorKind::Conflict, "already_extended"));
     }
     let due = case
         .resolve_due

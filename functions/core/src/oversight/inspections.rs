@@ -47,12 +47,9 @@ pub struct InspectionView {
 }
 
 fn inspection_closed(action: &str) -> Error {
-    Error::new(
-        ErrorKind::Conflict,
-        "invalid_transition",
-        format!("The inspection is closed; '{action}' is no longer possible."),
-        format!("Hồ sơ thanh tra đã đóng; không thể thực hiện '{action}'."),
-    )
+    Error::new(ErrorKind::Conflict, "invalid_transition")
+        .with("subject", "inspection")
+        .with("action", action)
 }
 
 /// Inspections over the ports they need.
@@ -154,12 +151,9 @@ impl Inspections<'_> {
         i.version = expected + 1;
         match self.inspections.put_inspection(&i, expected).await {
             Ok(()) => Ok(i),
-            Err(crate::ports::StoreError::Conflict(_)) => Err(Error::new(
-                ErrorKind::StaleVersion,
-                "stale_version",
-                "The inspection changed while you worked on it; read it again and retry.",
-                "Hồ sơ thanh tra đã thay đổi trong lúc bạn thao tác; hãy tải lại và thử lại.",
-            )),
+            Err(crate::ports::StoreError::Conflict(_)) => {
+                Err(Error::stale_version().with("subject", "inspection"))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -179,20 +173,10 @@ impl Inspections<'_> {
         let roster = self.people.get_roster(&i.unit).await?;
         if f.kind == "official_at_fault" {
             if f.officials.is_empty() {
-                return Err(Error::invalid(
-                    "officials",
-                    "officials_required",
-                    "Name the officials at fault.",
-                    "Hãy nêu tên cán bộ có lỗi.",
-                ));
+                return Err(Error::invalid("officials", "officials_required"));
             }
             if let Some(x) = f.officials.iter().find(|s| !roster.contains(s)) {
-                return Err(Error::invalid(
-                    "officials",
-                    "not_on_roster",
-                    format!("'{x}' is not on the unit's roster."),
-                    format!("'{x}' không có trong danh sách cán bộ của đơn vị."),
-                ));
+                return Err(Error::invalid("officials", "not_on_roster").with("official", x));
             }
         }
         let finding = Finding {
@@ -228,12 +212,7 @@ impl Inspections<'_> {
             return Err(inspection_closed("close"));
         }
         if i.findings.is_empty() {
-            return Err(Error::new(
-                ErrorKind::Conflict,
-                "findings_required",
-                "Record at least one finding before closing.",
-                "Hãy ghi ít nhất một kết luận trước khi đóng.",
-            ));
+            return Err(Error::new(ErrorKind::Conflict, "findings_required"));
         }
         let now = self.clock.now();
         self.update_inspection(i, |i| {

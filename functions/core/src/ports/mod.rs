@@ -65,13 +65,10 @@ impl From<StoreError> for crate::error::Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(_) => crate::error::Error::unavailable(e),
-            StoreError::InvalidCursor => crate::error::Error::new(
-                crate::error::ErrorKind::Malformed,
-                "invalid_cursor",
-                "The cursor is not one this server issued; start again without it.",
-                "Con trỏ phân trang không hợp lệ; hãy bắt đầu lại không có cursor.",
-            )
-            .with_field("cursor"),
+            StoreError::InvalidCursor => {
+                crate::error::Error::new(crate::error::ErrorKind::Malformed, "invalid_cursor")
+                    .with_field("cursor")
+            }
             _ => crate::error::Error::internal(e),
         }
     }
