@@ -1,8 +1,10 @@
 //! Request ids and one tracing span per request.
 //!
-//! `x-request-id` is taken from the request when it is a sane token (up to
-//! 128 visible ASCII characters), else API Gateway's request id on Lambda,
-//! else a fresh ULID; it is echoed on the response. The span records the
+//! The request id is API Gateway's on Lambda (a client cannot choose it),
+//! else the client's `x-request-id` when it is a sane token (up to 128
+//! visible ASCII characters, e.g. locally behind a proxy), else a fresh
+//! ULID; it is echoed on the response. On Lambda a client's own header is
+//! logged as a separate field, `client_request_id`. The span records the
 //! method, the *matched* route template (`/v1/cases/{id}`, never the
 //! concrete path, so no tracking code or id lands in the logs), the status
 //! and the latency. No body, query or header values are logged.
@@ -23,26 +25,31 @@ fn sane(v: &HeaderValue) -> Option<String> {
         .then(|| s.to_string())
 }
 
-fn request_id(req: &Request) -> String {
-    req.headers()
-        .get(&REQUEST_ID)
-        .and_then(sane)
-        .or_else(|| match req.extensions().get::<RequestContext>() {
-            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
-            _ => None,
-        })
-        .unwrap_or_else(|| ulid::Ulid::new().to_string())
+/// (the request id, the client's own header when the gateway's won)
+fn request_id(req: &Request) -> (String, Option<String>) {
+    let client = req.headers().get(&REQUEST_ID).and_then(sane);
+    let gateway = match req.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    };
+    match gateway {
+        Some(g) => (g, client),
+        None => (
+            client.unwrap_or_else(|| ulid::Ulid::new().to_string()),
+            None,
+        ),
+    }
 }
 
 /// The middleware (`axum::middleware::from_fn`).
 pub async fn request_context(req: Request, next: Next) -> Response {
-    let id = request_id(&req);
+    let (id, client_id) = request_id(&req);
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| "<unmatched>".into());
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route, status = tracing::field::Empty);
+    let span = tracing::info_span!("request", request_id = %id, client_request_id = client_id.as_deref().unwrap_or(""), method = %req.method(), route = %route, status = tracing::field::Empty);
     let start = Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
     let status = res.status().as_u16();

@@ -209,6 +209,13 @@ pub fn assignment_body(c: &Case, refdata: &RefData) -> serde_json::Value {
         "kind": c.kind, "urgency": c.urgency, "title": c.title,
         "unit": c.unit, "unit_name": unit_name,
         "ack_due": c.ack_due, "resolve_due": c.resolve_due,
-        "location": {"lat": c.location.lat, "lng": c.location.lng, "ward_code": c.location.ward_code},
+        // Rounded to about 100 m: agencies' e-mail and SMS subscribers need
+        // the place, not the reporter's doorstep.
+        "location": {"lat": round3(c.location.lat), "lng": round3(c.location.lng), "ward_code": c.location.ward_code},
     })
+}
+
+/// Three decimals of a degree: about 110 m.
+pub fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }

@@ -152,11 +152,19 @@ const CSV_COLUMNS: [&str; 27] = [
     "open_inspections",
 ];
 
+/// A text cell: a leading `=`, `+`, `-`, `@`, tab or carriage return is
+/// prefixed with `'` so a spreadsheet never runs it as a formula (numbers
+/// are written by the other helpers and left alone); then quoted as needed.
 fn field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 
@@ -213,6 +221,17 @@ pub fn to_csv(cards: &[Scorecard]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn text_cells_never_start_a_formula() {
+        assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(field("+84"), "'+84");
+        assert_eq!(field("-1"), "'-1");
+        assert_eq!(field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(field("\tx"), "'\tx");
+        assert_eq!(field("Phường Hoàn Kiếm"), "Phường Hoàn Kiếm");
+        assert_eq!(field("a,b"), "\"a,b\"");
+    }
+
     use super::*;
     use crate::unit::UnitCode;
 

@@ -1340,3 +1340,17 @@ async fn extreme_dates_spans_and_limits_are_refused_cleanly() {
         .await
         .expect(200);
 }
+
+/// On Lambda, API Gateway's request id wins over a client's own header (a
+/// client cannot choose the id its requests are logged under).
+#[tokio::test]
+async fn on_lambda_the_gateway_request_id_wins() {
+    let local = api().await;
+    let gw = local.with_auth(Auth::ApiGateway);
+    let claims = json!({"sub": "cog-2", "cognito:groups": "[citizen]"});
+    let mut req = gateway_request(Method::GET, "/v1/categories", Some(claims), None);
+    req.headers_mut()
+        .insert("x-request-id", "spoofed-by-client".parse().expect("header"));
+    let a = gw.send(req).await.expect(200);
+    assert_eq!(a.headers["x-request-id"], "gw-req-1");
+}
