@@ -137,24 +137,117 @@ pub fn local_secret(cfg: &Config) -> Result<Vec<u8>> {
         return Ok(s.to_vec());
     }
     let path = cfg.jwt_secret_file();
-    if let Ok(s) = std::fs::read_to_string(&path) {
-        let s = s.trim().to_string();
-        if s.len() >= pakn_config::MIN_JWT_SECRET_BYTES {
-            return Ok(s.into_bytes());
-        }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let secret: String = rand::random::<[u8; 32]>()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    std::fs::write(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    // Created at once with O_EXCL and mode 0600: never through a symlink,
+    // never readable by others even for an instant.
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
     }
-    Ok(secret.into_bytes())
+    match o.open(&path) {
+        Ok(mut f) => {
+            use std::io::Write;
+            f.write_all(secret.as_bytes())
+                .and_then(|_| f.sync_all())
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(secret.into_bytes())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_secret_file(&path),
+        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+    }
+}
+
+/// An existing secret file is trusted only if it is a regular file (not a
+/// symlink), owned by this user, and readable by no one else.
+fn read_secret_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    let meta =
+        std::fs::symlink_metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if meta.file_type().is_symlink() || !meta.is_file() {
+        anyhow::bail!(
+            "{} is not a regular file (a symlink?); remove it and pakn will create a new secret",
+            path.display()
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            anyhow::bail!(
+                "{} belongs to another user (uid {}); remove it or set PAKN_JWT_SECRET",
+                path.display(),
+                meta.uid()
+            );
+        }
+        if meta.mode() & 0o077 != 0 {
+            anyhow::bail!(
+                "{} is readable by group or others (mode {:o}); run chmod 600 on it",
+                path.display(),
+                meta.mode() & 0o777
+            );
+        }
+    }
+    let s = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let s = s.trim().to_string();
+    if s.len() < pakn_config::MIN_JWT_SECRET_BYTES {
+        anyhow::bail!(
+            "{} holds a secret shorter than {} bytes; remove it and pakn will create a new one",
+            path.display(),
+            pakn_config::MIN_JWT_SECRET_BYTES
+        );
+    }
+    Ok(s.into_bytes())
+}
+
+#[cfg(all(test, unix))]
+mod secret_tests {
+    use super::read_secret_file;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn dir() -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "pakn-secret-{}-{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn only_a_private_regular_file_of_ours_is_trusted() {
+        let d = dir();
+        let good = d.join("good");
+        std::fs::write(&good, "a".repeat(64)).unwrap();
+        std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_secret_file(&good).unwrap().len(), 64);
+
+        let open = d.join("open");
+        std::fs::write(&open, "b".repeat(64)).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = read_secret_file(&open).unwrap_err().to_string();
+        assert!(e.contains("readable by group or others"), "{e}");
+
+        let link = d.join("link");
+        std::os::unix::fs::symlink(&good, &link).unwrap();
+        let e = read_secret_file(&link).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+
+        let short = d.join("short");
+        std::fs::write(&short, "c").unwrap();
+        std::fs::set_permissions(&short, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let e = read_secret_file(&short).unwrap_err().to_string();
+        assert!(e.contains("shorter than"), "{e}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
 }

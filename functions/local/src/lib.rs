@@ -103,6 +103,7 @@ impl LocalBackend {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(StoreError::other)?;
         }
+        private_file(path)?;
         let db = Arc::new(writer::Db::open(path)?);
         Ok(LocalBackend {
             store: Arc::new(SqliteStore::new(db.clone(), opts.queue_clock.clone())),
@@ -114,6 +115,25 @@ impl LocalBackend {
     /// The application over this backend.
     pub fn pakn(&self, clock: Arc<dyn Clock>, refdata: Arc<RefData>) -> Pakn {
         Pakn::new(self.store.clone(), self.notifier.clone(), clock, refdata)
+    }
+}
+
+/// Create `path` empty and readable by its owner only (0600) unless it
+/// exists. SQLite gives the `-wal` and `-shm` files the database file's
+/// permissions, so personal data never lands in a world-readable file
+/// whatever the umask.
+pub fn private_file(path: &Path) -> Result<(), StoreError> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    match o.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::other(e)),
     }
 }
 

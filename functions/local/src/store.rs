@@ -44,7 +44,15 @@ impl SqliteStore {
 
     /// A consistent copy of the whole database at `dest` (`VACUUM INTO`; the
     /// file must not exist). Runs on a read connection: writers go on.
+    /// The copy is created 0600 first (`VACUUM INTO` accepts an empty file).
     pub async fn backup(&self, dest: &Path) -> StoreResult<()> {
+        if dest.exists() {
+            return Err(pakn_core::ports::StoreError::msg(format!(
+                "{} exists",
+                dest.display()
+            )));
+        }
+        crate::private_file(dest)?;
         let dest = dest.to_string_lossy().into_owned();
         self.db
             .read(move |c| {

@@ -306,3 +306,26 @@ async fn backup_copies_the_database() {
     let restored = LocalBackend::open(&copy).unwrap();
     assert_eq!(restored.store.get_case(&c.id).await.unwrap(), Some(c));
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_its_wal_and_backups_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("local");
+    let path = dir.path().join("pakn.db");
+    let b = LocalBackend::open(&path).unwrap();
+    let c = case(t0(), "cit-perm");
+    b.store.create_case(&new_case(&c), t0()).await.unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    let wal = dir.path().join("pakn.db-wal");
+    assert!(wal.exists());
+    assert_eq!(mode(&wal), 0o600);
+    let copy = dir.path().join("copy.db");
+    b.store.backup(&copy).await.unwrap();
+    assert_eq!(mode(&copy), 0o600);
+    assert!(
+        b.store.backup(&copy).await.is_err(),
+        "never over an existing file"
+    );
+}
