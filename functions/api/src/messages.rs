@@ -232,6 +232,10 @@ fn template(e: &Error) -> Option<Template> {
             "Mỗi phản ánh chỉ được gia hạn một lần.",
         ),
         "unknown_case" => ("No case {id}.", "Không có phản ánh {id}."),
+        "invalid_check_character" => (
+            "This tracking code has a typing mistake (its last character does not match); check it and try again.",
+            "Mã tra cứu này bị gõ sai (ký tự cuối không khớp); hãy kiểm tra lại.",
+        ),
 
         // ------------------------------------------------ listing, periods
         "unknown_status" => (

@@ -78,7 +78,14 @@ impl Lookup<'_> {
 
     /// The public view by tracking code.
     pub async fn track(&self, code: &str) -> Result<PublicCase> {
-        let code = ids::normalize_tracking_code(code).ok_or_else(Error::not_found)?;
+        let code = match ids::normalize_tracking_code(code) {
+            Ok(c) => c,
+            Err(ids::CodeError::Malformed) => return Err(Error::not_found()),
+            // A typing mistake, said before any lookup.
+            Err(ids::CodeError::CheckFailed) => {
+                return Err(Error::invalid("tracking_code", "invalid_check_character"));
+            }
+        };
         let id = self
             .cases
             .case_id_by_tracking_code(&code)

@@ -137,6 +137,20 @@ async fn tracking_shows_the_redacted_case() {
     api.get("/v1/track/HN-25-ZZZZZ", None)
         .await
         .error(404, "not_found");
+    // The new long form: a typo in any character is told apart before any
+    // lookup (422), a well-formed code nobody has is 404.
+    assert_eq!(code.len(), "HN-26-7K3QX-9MPTC".len(), "{code}");
+    let mut typo: Vec<char> = code.chars().collect();
+    let last = typo.len() - 1;
+    typo[last] = if typo[last] == 'A' { 'B' } else { 'A' };
+    let typo: String = typo.into_iter().collect();
+    api.get(&format!("/v1/track/{typo}"), None)
+        .await
+        .error(422, "invalid_check_character");
+    let nobody = pakn_core::ids::new_tracking_code(chrono::Utc::now());
+    api.get(&format!("/v1/track/{nobody}"), None)
+        .await
+        .error(404, "not_found");
 }
 
 // ------------------------------------------------------------------ tokens

@@ -83,6 +83,7 @@ fn every_error() -> Vec<Error> {
         inv("officials.sub", "duplicate").with("value", "o1"),
         inv("kind", "unknown_finding_kind").with("allowed", "a, b"),
         inv("status", "unknown_status").with("status", "x"),
+        inv("tracking_code", "invalid_check_character"),
         inv("from", "invalid_date").with("expected", "date_or_rfc3339"),
         inv("from", "invalid_date").with("expected", "date"),
         inv("period", "invalid_period").with("expected", "period"),
