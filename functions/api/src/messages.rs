@@ -79,6 +79,10 @@ fn template(e: &Error) -> Option<Template> {
                 "Mã xác thực phải được ký bằng HS256.",
             ),
             Some("expired") => ("The token has expired.", "Mã xác thực đã hết hạn."),
+            Some("issuer") => (
+                "The token was not issued by pakn for this API.",
+                "Mã xác thực không do pakn cấp cho API này.",
+            ),
             Some("no_role") => (
                 "The token names no pakn role.",
                 "Mã xác thực không ghi vai trò hợp lệ của pakn.",

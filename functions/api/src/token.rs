@@ -3,8 +3,9 @@
 //! verifies Cognito's tokens instead (see [`crate::auth`]).
 //!
 //! Claims: `sub` (required), `role` (a pakn role name, required), `unit`
-//! (required for `official` and `unit_admin`), `iat`, `exp` (required,
-//! seconds since the epoch). The header must say `"alg":"HS256"`; anything
+//! (required for `official` and `unit_admin`), `iss` ([`ISSUER`]) and `aud`
+//! ([`AUDIENCE`]) (required: a token minted for something else with the same
+//! key is refused), `iat`, `exp` (required, seconds since the epoch). The header must say `"alg":"HS256"`; anything
 //! else (`none`, `RS256`, …) is refused, so a token cannot choose how it is
 //! checked.
 
@@ -23,6 +24,11 @@ type HmacSha256 = Hmac<Sha256>;
 /// Leeway for clock skew between the minting and the verifying machine.
 pub const LEEWAY_SECS: i64 = 60;
 
+/// The issuer of local tokens (`pakn token`, the console's dev sign-in).
+pub const ISSUER: &str = "pakn-local";
+/// The audience local tokens are for: this API.
+pub const AUDIENCE: &str = "pakn-api";
+
 /// Largest token accepted (a pakn token is a few hundred bytes).
 const MAX_TOKEN_LEN: usize = 4096;
 
@@ -39,6 +45,10 @@ struct Claims {
     role: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     unit: Option<String>,
+    #[serde(default)]
+    iss: Option<String>,
+    #[serde(default)]
+    aud: Option<String>,
     #[serde(default)]
     iat: Option<i64>,
     exp: i64,
@@ -67,6 +77,8 @@ pub fn mint(
         sub: sub.to_string(),
         role: role.as_str().to_string(),
         unit: unit.map(|u| u.to_string()),
+        iss: Some(ISSUER.into()),
+        aud: Some(AUDIENCE.into()),
         iat: Some(now.timestamp()),
         exp: (now + ttl).timestamp(),
     };
@@ -80,7 +92,7 @@ pub fn mint(
     format!("{signing_input}.{sig}")
 }
 
-/// `invalid_token`, with why (`algorithm`, `expired`, `no_role`, `unit`)
+/// `invalid_token`, with why (`algorithm`, `issuer`, `expired`, `no_role`, `unit`)
 /// for the message; `None` for a token that is simply not valid.
 fn invalid(reason: Option<&'static str>) -> Error {
     let e = Error::new(pakn_core::ErrorKind::Unauthorized, "invalid_token");
@@ -122,6 +134,9 @@ pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Principa
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or_else(bad)?;
+    if claims.iss.as_deref() != Some(ISSUER) || claims.aud.as_deref() != Some(AUDIENCE) {
+        return Err(invalid(Some("issuer")));
+    }
     if now.timestamp() > claims.exp + LEEWAY_SECS {
         return Err(invalid(Some("expired")));
     }
@@ -180,6 +195,34 @@ mod tests {
         assert!(verify(b"k", &parts.join("."), now()).is_err());
         assert!(verify(b"k", "a.b", now()).is_err());
         assert!(verify(b"k", "", now()).is_err());
+    }
+
+    /// A token signed with the right key but without pakn's issuer and
+    /// audience (minted for something else sharing the key) is refused.
+    #[test]
+    fn tokens_for_another_issuer_or_audience_are_refused() {
+        let sign = |claims: &str| {
+            let h = B64.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+            let c = B64.encode(claims.as_bytes());
+            let mut m = mac(b"k");
+            m.update(format!("{h}.{c}").as_bytes());
+            format!("{h}.{c}.{}", B64.encode(m.finalize().into_bytes()))
+        };
+        let exp = now().timestamp() + 600;
+        for claims in [
+            format!(r#"{{"sub":"u1","role":"admin","exp":{exp}}}"#),
+            format!(r#"{{"sub":"u1","role":"admin","iss":"other","aud":"pakn-api","exp":{exp}}}"#),
+            format!(
+                r#"{{"sub":"u1","role":"admin","iss":"pakn-local","aud":"other","exp":{exp}}}"#
+            ),
+        ] {
+            let e = verify(b"k", &sign(&claims), now()).expect_err(&claims);
+            assert_eq!(e.param("reason"), Some("issuer"), "{claims}");
+        }
+        let ok = format!(
+            r#"{{"sub":"u1","role":"admin","iss":"pakn-local","aud":"pakn-api","exp":{exp}}}"#
+        );
+        assert!(verify(b"k", &sign(&ok), now()).is_ok());
     }
 
     #[test]

@@ -121,3 +121,29 @@ fn each_function_builds_its_own_binary() {
         assert_eq!(r["Properties"]["CodeUri"].as_str(), Some("./"), "{name}");
     }
 }
+
+/// Least privilege: no function may delete, scan or batch-write the table,
+/// and none holds the broad CRUD policy.
+#[test]
+fn no_function_may_delete_scan_or_batch_write_the_table() {
+    let t = template();
+    let resources = t["Resources"].as_mapping().expect("resources");
+    let mut functions = 0;
+    for (name, r) in resources {
+        if s(&r["Type"]) != "AWS::Serverless::Function" {
+            continue;
+        }
+        functions += 1;
+        let text = serde_yaml::to_string(&r["Properties"]["Policies"]).expect("yaml");
+        for refused in [
+            "DynamoDBCrudPolicy",
+            "dynamodb:DeleteItem",
+            "dynamodb:Scan",
+            "dynamodb:BatchWriteItem",
+            "dynamodb:*",
+        ] {
+            assert!(!text.contains(refused), "{} may {refused}", s(name));
+        }
+    }
+    assert!(functions >= 3, "the three functions were checked");
+}

@@ -56,6 +56,7 @@ fn every_error() -> Vec<Error> {
         Error::new(Unauthorized, "invalid_token"),
         Error::new(Unauthorized, "invalid_token").with("reason", "algorithm"),
         Error::new(Unauthorized, "invalid_token").with("reason", "expired"),
+        Error::new(Unauthorized, "invalid_token").with("reason", "issuer"),
         Error::new(Unauthorized, "invalid_token").with("reason", "no_role"),
         Error::new(Unauthorized, "invalid_token").with("reason", "unit"),
         Error::malformed().with_field("Idempotency-Key"),
