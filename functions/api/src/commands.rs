@@ -225,6 +225,12 @@ struct RateBody {
 struct ReopenBody {
     reason: String,
 }
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegradeBody {
+    urgency: Urgency,
+    reason: String,
+}
 
 fn action_body<T: DeserializeOwned>(v: &serde_json::Value) -> Result<T> {
     body(v, "action")
@@ -321,6 +327,13 @@ pub fn action(name: &str, v: &serde_json::Value) -> Result<Action> {
         "reopen" => {
             let b: ReopenBody = action_body(v)?;
             Action::Reopen {
+                reason: text::required("reason", &b.reason, MAX_TEXT)?,
+            }
+        }
+        "regrade" => {
+            let b: RegradeBody = action_body(v)?;
+            Action::Regrade {
+                urgency: b.urgency,
                 reason: text::required("reason", &b.reason, MAX_TEXT)?,
             }
         }

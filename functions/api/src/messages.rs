@@ -231,6 +231,14 @@ fn template(e: &Error) -> Option<Template> {
             "The score is a whole number from 1 to 5.",
             "Điểm đánh giá là số nguyên từ 1 đến 5.",
         ),
+        "urgency_unchanged" => (
+            "The case already has this urgency.",
+            "Phản ánh đã ở mức độ khẩn cấp này.",
+        ),
+        "overdue_downgrade" => (
+            "The unit holding an overdue case may not lower its urgency; ask the city triage office.",
+            "Đơn vị đang giữ phản ánh đã quá hạn không được hạ mức độ khẩn cấp; hãy đề nghị bộ phận phân loại của thành phố.",
+        ),
         "already_extended" => (
             "A case may be extended only once.",
             "Mỗi phản ánh chỉ được gia hạn một lần.",

@@ -38,6 +38,8 @@ pub enum Permission {
     TriageAction,
     /// info, rate, reopen.
     CitizenAction,
+    /// Change a case's urgency (triage, the holding unit).
+    Regrade,
     /// Read a unit's roster and headcount.
     ReadRoster,
     /// Replace a unit's roster or headcount.
@@ -108,6 +110,7 @@ pub const TABLE: &[(Permission, Row)] = &[
     (Permission::UnitAction,        Row { official: OwnUnit, unit_admin: OwnUnit, ..DENY }),
     (Permission::TriageAction,      Row { triage: TriageHeld, admin: TriageHeld, ..DENY }),
     (Permission::CitizenAction,     Row { citizen: Reporter, ..DENY }),
+    (Permission::Regrade,           Row { official: OwnUnit, unit_admin: OwnUnit, triage: TriageHeld, ..DENY }),
     (Permission::ReadRoster,        Row { official: UnitStaff, unit_admin: UnitStaff, inspector: Any, admin: Any, ..DENY }),
     (Permission::WriteRoster,       Row { unit_admin: UnitStaff, admin: Any, ..DENY }),
     (Permission::ReadScorecard,     Row { official: UnitStaff, unit_admin: UnitStaff, inspector: Any, admin: Any, ..DENY }),

@@ -31,6 +31,8 @@ pub struct Scorecard {
     pub transfers_out: i64,
     pub passed_around: i64,
     pub extensions: i64,
+    /// Urgency lowered by the unit itself (`regrade`).
+    pub downgrades: i64,
     pub reopens: i64,
     pub satisfaction_avg: Option<f64>,
     pub satisfaction_count: i64,
@@ -78,6 +80,7 @@ pub fn build(unit: &Unit, from: NaiveDate, to: NaiveDate, r: &Rollup, f: &UnitFa
         transfers_out: r.get(Counter::TransfersOut),
         passed_around: r.get(Counter::PassedAround),
         extensions: r.get(Counter::Extensions),
+        downgrades: r.get(Counter::Downgrades),
         reopens: r.get(Counter::Reopens),
         satisfaction_avg: (ratings > 0).then(|| r.get(Counter::RatingSum) as f64 / ratings as f64),
         satisfaction_count: ratings,
@@ -122,7 +125,7 @@ pub fn rank(cards: &mut [Scorecard], min_resolved: u32) {
     }
 }
 
-const CSV_COLUMNS: [&str; 27] = [
+const CSV_COLUMNS: [&str; 28] = [
     "rank",
     "unit",
     "name_vi",
@@ -150,6 +153,7 @@ const CSV_COLUMNS: [&str; 27] = [
     "headcount",
     "registration_rate",
     "open_inspections",
+    "downgrades",
 ];
 
 /// A text cell: a leading `=`, `+`, `-`, `@`, tab or carriage return is
@@ -212,6 +216,7 @@ pub fn to_csv(cards: &[Scorecard]) -> String {
             opt(c.headcount),
             rate(c.registration_rate),
             c.open_inspections.to_string(),
+            c.downgrades.to_string(),
         ];
         out.push_str(&row.join(","));
         out.push_str("\r\n");

@@ -33,6 +33,8 @@ pub enum Counter {
     PassedAround,
     RatingSum,
     RatingCount,
+    /// The holding unit lowered a case's urgency.
+    Downgrades,
     /// Resolution-time histogram bucket `i` (see [`HIST_BOUNDS`]).
     Hist(u8),
 }

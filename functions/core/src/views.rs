@@ -64,7 +64,7 @@ pub enum Viewer {
 }
 
 /// Timeline actions whose text is a staff-only reason.
-const STAFF_ONLY_TEXT: [&str; 2] = ["transfer", "extend"];
+const STAFF_ONLY_TEXT: [&str; 3] = ["transfer", "extend", "regrade"];
 
 /// The reporter's timeline: public entries, with the acting unit and role
 /// but no official's subject, and no staff-only reason.

@@ -85,6 +85,8 @@ fn every_error() -> Vec<Error> {
         inv("kind", "unknown_finding_kind").with("allowed", "a, b"),
         inv("status", "unknown_status").with("status", "x"),
         inv("tracking_code", "invalid_check_character"),
+        inv("urgency", "urgency_unchanged"),
+        Error::new(Conflict, "overdue_downgrade"),
         inv("from", "invalid_date").with("expected", "date_or_rfc3339"),
         inv("from", "invalid_date").with("expected", "date"),
         inv("period", "invalid_period").with("expected", "period"),

@@ -8,11 +8,13 @@
 //! [`triage`] and [`citizen`]. The store commits the outcome on the version.
 
 mod citizen;
+mod regrade;
 mod triage;
 mod unit;
 
 use crate::auth::{self, Permission, Principal};
 use crate::case::{Case, Status};
+use crate::category::Urgency;
 use crate::change::{Change, Outcome, within_window};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::CaseId;
@@ -79,9 +81,13 @@ pub enum Action {
     Reopen {
         reason: String,
     },
+    Regrade {
+        urgency: Urgency,
+        reason: String,
+    },
 }
 
-pub const ACTION_NAMES: [&str; 11] = [
+pub const ACTION_NAMES: [&str; 12] = [
     "accept",
     "note",
     "transfer",
@@ -93,6 +99,7 @@ pub const ACTION_NAMES: [&str; 11] = [
     "info",
     "rate",
     "reopen",
+    "regrade",
 ];
 
 impl Action {
@@ -109,6 +116,7 @@ impl Action {
             Action::Info { .. } => "info",
             Action::Rate { .. } => "rate",
             Action::Reopen { .. } => "reopen",
+            Action::Regrade { .. } => "regrade",
         }
     }
 
@@ -122,6 +130,7 @@ impl Action {
             Action::Info { .. } | Action::Rate { .. } | Action::Reopen { .. } => {
                 Permission::CitizenAction
             }
+            Action::Regrade { .. } => Permission::Regrade,
             _ => Permission::UnitAction,
         }
     }
@@ -174,6 +183,7 @@ pub fn apply(
         Action::Info { text, media } => citizen::info(&mut ch, text, media)?,
         Action::Rate { score, comment } => citizen::rate(&mut ch, score, comment)?,
         Action::Reopen { reason } => citizen::reopen(&mut ch, reason)?,
+        Action::Regrade { urgency, reason } => regrade::regrade(&mut ch, actor, urgency, reason)?,
     };
     Ok(ch.finish(name, actor, text, public, data))
 }

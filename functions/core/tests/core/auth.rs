@@ -250,7 +250,7 @@ fn the_action_decides_the_access_it_needs() {
 fn the_table_is_the_contract_matrix() {
     use Rule::{Any as A, Deny as D, OwnUnit as O, Reporter as R, TriageHeld as T, UnitStaff as S};
     #[rustfmt::skip]
-    let expected: [(Permission, [Rule; 7]); 14] = [
+    let expected: [(Permission, [Rule; 7]); 15] = [
         (Permission::Submit,            [A, A, D, D, D, D, D]),
         (Permission::ReadCase,          [R, R, O, O, T, A, A]),
         (Permission::ReadStaffView,     [D, D, O, O, T, A, A]),
@@ -258,6 +258,7 @@ fn the_table_is_the_contract_matrix() {
         (Permission::UnitAction,        [D, D, O, O, D, D, D]),
         (Permission::TriageAction,      [D, D, D, D, T, D, T]),
         (Permission::CitizenAction,     [R, D, D, D, D, D, D]),
+        (Permission::Regrade,           [D, D, O, O, T, D, D]),
         (Permission::ReadRoster,        [D, D, S, S, D, A, A]),
         (Permission::WriteRoster,       [D, D, D, S, D, D, A]),
         (Permission::ReadScorecard,     [D, D, S, S, D, A, A]),

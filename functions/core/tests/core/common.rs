@@ -100,7 +100,9 @@ pub fn actor_for(name: &str, case: &Case) -> Principal {
     match name {
         "info" | "rate" | "reopen" => citizen(CITIZEN),
         "route" => triage_officer(),
-        "transfer" if case.unit.as_ref().is_some_and(|u| u.is_triage()) => triage_officer(),
+        "transfer" | "regrade" if case.unit.as_ref().is_some_and(|u| u.is_triage()) => {
+            triage_officer()
+        }
         _ => official(
             "off-1",
             case.unit

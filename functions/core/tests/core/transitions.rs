@@ -99,12 +99,13 @@ fn body(name: &str, case: &Case) -> Value {
         "info" => json!({"text": "Trước số 10"}),
         "rate" => json!({"score": 4, "comment": "Tốt"}),
         "reopen" => json!({"reason": "Đèn lại hỏng"}),
+        "regrade" => json!({"urgency": "urgent", "reason": "Dây điện hở, nguy hiểm"}),
         other => panic!("unknown action {other}"),
     }
 }
 
 /// CONTRACT.md "Statuses": the status after `action` on a case in `status`, or
-/// `None` if the transition is invalid. `note` and `extend` change no status;
+/// `None` if the transition is invalid. `note`, `extend` and `regrade` change no status;
 /// a note is allowed while a unit holds the case and it is not closed
 /// (including after resolve/reject), an extension only while the case is open
 /// at a unit. `transfer` out of `triage` is the triage office's "transfer from triage".
@@ -123,6 +124,7 @@ fn contract(status: Status, action: &str) -> Option<Status> {
         (Rejected, "reopen") => Some(Triage),
         (Assigned | InProgress | AwaitingInfo | Resolved | Rejected, "note") => Some(status),
         (Assigned | InProgress | AwaitingInfo, "extend") => Some(status),
+        (Triage | Assigned | InProgress | AwaitingInfo, "regrade") => Some(status),
         _ => None,
     }
 }
@@ -130,7 +132,7 @@ fn contract(status: Status, action: &str) -> Option<Status> {
 /// The notifications each allowed transition sends (CONTRACT.md "Notifications").
 fn expected_events(from: Status, action: &str) -> Vec<&'static str> {
     match (from, action) {
-        (_, "note" | "extend") => vec![],
+        (_, "note" | "extend" | "regrade") => vec![],
         (_, "route") | (Status::Rejected, "reopen") => vec!["case.assigned", "case.status_changed"],
         (_, "transfer") => vec!["case.transferred", "case.status_changed"],
         _ => vec!["case.status_changed"],
@@ -203,9 +205,9 @@ fn every_status_action_pair_follows_the_contract() {
             }
         }
     }
-    assert_eq!(allowed + refused, 8 * 11);
-    // Triage 2, assigned 5, in_progress 6, awaiting_info 3, resolved 3, rejected 2.
-    assert_eq!(allowed, 21);
+    assert_eq!(allowed + refused, 8 * 12);
+    // Triage 3, assigned 6, in_progress 7, awaiting_info 4, resolved 3, rejected 2.
+    assert_eq!(allowed, 25);
 }
 
 #[test]

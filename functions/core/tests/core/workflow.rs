@@ -704,3 +704,58 @@ fn system_actors_are_not_people() {
     );
     assert_eq!(o.event.actor, "system:router");
 }
+
+#[test]
+fn regrade_recomputes_the_deadlines_from_the_receipt() {
+    // Lighting, normal: received Mon 16 Jun 09:00, resolve_due Thu 19 Jun 09:00
+    // (24 working hours).
+    let c = assigned_lighting(hn(2025, 6, 16, 9, 0));
+    assert_eq!(c.resolve_due, Some(hn(2025, 6, 19, 9, 0)));
+    // Up to urgent at 10:00: 4 calendar hours from receipt (13:00), ack in 1 (10:00).
+    let up = act(
+        &c,
+        "regrade",
+        json!({"urgency": "urgent", "reason": "Dây điện hở"}),
+        hn(2025, 6, 16, 10, 0),
+    );
+    assert_eq!(up.case.urgency, Urgency::Urgent);
+    assert_eq!(up.case.resolve_due, Some(hn(2025, 6, 16, 13, 0)));
+    assert_eq!(up.case.ack_due, Some(hn(2025, 6, 16, 10, 0)));
+    assert_eq!(delta(&up, "ward:00070", Counter::Downgrades), 0);
+    // Down to complex by the unit: 80 working hours from receipt, Mon 30 Jun
+    // 09:00, and counted against the unit.
+    let down = act(
+        &c,
+        "regrade",
+        json!({"urgency": "complex", "reason": "Cần Sở Xây dựng phối hợp"}),
+        hn(2025, 6, 16, 10, 0),
+    );
+    assert_eq!(down.case.resolve_due, Some(hn(2025, 6, 30, 9, 0)));
+    assert_eq!(delta(&down, "ward:00070", Counter::Downgrades), 1);
+    // The same urgency is no change.
+    let e = try_act(
+        &c,
+        "regrade",
+        json!({"urgency": "normal", "reason": "x"}),
+        hn(2025, 6, 16, 10, 0),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        ("urgency_unchanged", Some("urgency"))
+    );
+    // Overdue (Fri 20 Jun): the unit may not lower it; triage may, uncounted.
+    let late = hn(2025, 6, 20, 10, 0);
+    let e = try_act(
+        &c,
+        "regrade",
+        json!({"urgency": "complex", "reason": "x"}),
+        late,
+    )
+    .unwrap_err();
+    assert_eq!((e.kind, e.code), (ErrorKind::Conflict, "overdue_downgrade"));
+    let action = parse("regrade", json!({"urgency": "complex", "reason": "x"})).unwrap();
+    let o = workflow::apply(&c, &crate::common::triage_officer(), action, late, rd()).unwrap();
+    assert_eq!(o.case.urgency, Urgency::Complex);
+    assert_eq!(delta(&o, "ward:00070", Counter::Downgrades), 0);
+}
