@@ -122,4 +122,31 @@ mod tests {
         assert_eq!(l.take(a, 3, t + Duration::seconds(20)), Ok(()));
         assert_eq!(l.take(a, 3, t + Duration::hours(1)), Ok(()), "full again");
     }
+
+    #[test]
+    fn the_address_is_api_gateways_source_ip_or_the_peer_never_x_forwarded_for() {
+        use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+        let req = |ctx: Option<&str>, peer: Option<&str>| {
+            let mut r = Request::new(axum::body::Body::empty());
+            r.headers_mut()
+                .insert("x-forwarded-for", "198.51.100.9".parse().expect("header"));
+            if let Some(ip) = ctx {
+                let mut c = ApiGatewayV2httpRequestContext::default();
+                c.http.source_ip = Some(ip.to_string());
+                r.extensions_mut().insert(RequestContext::ApiGatewayV2(c));
+            }
+            if let Some(a) = peer {
+                let a: SocketAddr = a.parse().expect("addr");
+                r.extensions_mut().insert(ConnectInfo(a));
+            }
+            r
+        };
+        let ip = |s: &str| Some(s.parse::<IpAddr>().expect("ip"));
+        assert_eq!(
+            client_ip(&req(Some("203.0.113.5"), Some("10.0.0.1:1"))),
+            ip("203.0.113.5")
+        );
+        assert_eq!(client_ip(&req(None, Some("10.0.0.1:1"))), ip("10.0.0.1"));
+        assert_eq!(client_ip(&req(None, None)), None);
+    }
 }
