@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use pakn_api::{AppState, Auth, app, token};
 use pakn_core::Pakn;
 use pakn_core::auth::Role;
+use pakn_core::category::RateLimits;
 use pakn_core::ids::CaseId;
 use pakn_core::ports::ManualClock;
 use pakn_core::refdata::RefData;
@@ -102,6 +103,22 @@ fn is_nfc(s: &str) -> bool {
     !s.chars().any(|c| ('\u{0300}'..='\u{036f}').contains(&c))
 }
 
+/// The embedded reference data with every rate limit lifted (for tests
+/// that send many requests as one caller about something else).
+pub fn without_quotas() -> RefData {
+    let mut r = RefData::embedded();
+    r.policy.rate_limits = RateLimits {
+        citizen_submissions_per_hour: u32::MAX,
+        citizen_submissions_per_day: u32::MAX,
+        citizen_actions_per_minute: u32::MAX,
+        operator_submissions_per_hour: u32::MAX,
+        operator_submissions_per_day: u32::MAX,
+        operator_actions_per_minute: u32::MAX,
+        public_per_address_per_minute: u32::MAX,
+    };
+    r
+}
+
 /// An RFC 3339 instant.
 pub fn at(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339)
@@ -152,10 +169,15 @@ impl Api {
     /// A fresh SQLite store in a temporary directory named after `name`, the
     /// clock at `t0`, bearer tokens checked against [`SECRET`].
     pub fn new(name: &str, t0: DateTime<Utc>, bodies: Bodies) -> Api {
+        Api::with_refdata(name, t0, bodies, RefData::embedded())
+    }
+
+    /// [`Api::new`] on other reference data (e.g. [`without_quotas`]).
+    pub fn with_refdata(name: &str, t0: DateTime<Utc>, bodies: Bodies, refdata: RefData) -> Api {
         let dir = TempDir::new(name);
         let backend = LocalBackend::open(&dir.path().join("pakn.db")).expect("open sqlite");
         let clock = ManualClock::new(t0);
-        let pakn = backend.pakn(Arc::new(clock.clone()), Arc::new(RefData::embedded()));
+        let pakn = backend.pakn(Arc::new(clock.clone()), Arc::new(refdata));
         let app = app(AppState {
             pakn: pakn.clone(),
             auth: Auth::Hs256 {

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use pakn_core::{Error, ErrorKind};
 use serde::Serialize;
 
-/// Seconds a client is told to wait after a `429`.
+/// Seconds a client is told to wait after a `429` whose error does not say.
 pub const RETRY_AFTER_SECS: u32 = 30;
 
 /// Any failure of a request: a domain error, or one of HTTP's own (a body
@@ -85,6 +85,7 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::StaleVersion => StatusCode::PRECONDITION_FAILED,
         ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::VersionRequired => StatusCode::PRECONDITION_REQUIRED,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -105,6 +106,10 @@ impl IntoResponse for ApiError {
             e
         };
         let (message, message_vi) = messages(&e);
+        let secs = e
+            .param("retry_after")
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(RETRY_AFTER_SECS);
         let body = ErrorBody {
             error: ErrorDetail {
                 code: e.code.to_string(),
@@ -116,7 +121,7 @@ impl IntoResponse for ApiError {
         let mut res = (status, Json(body)).into_response();
         if status == StatusCode::TOO_MANY_REQUESTS {
             res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
@@ -193,6 +198,7 @@ mod tests {
             (ErrorKind::StaleVersion, 412),
             (ErrorKind::Invalid, 422),
             (ErrorKind::VersionRequired, 428),
+            (ErrorKind::RateLimited, 429),
             (ErrorKind::Unavailable, 503),
             (ErrorKind::Internal, 500),
         ];
@@ -206,6 +212,9 @@ mod tests {
         let res = ApiError::http(StatusCode::TOO_MANY_REQUESTS, "rate_limited").into_response();
         assert_eq!(res.status(), 429);
         assert_eq!(res.headers()[header::RETRY_AFTER], "30");
+        let res = ApiError::from(Error::rate_limited(17)).into_response();
+        assert_eq!(res.status(), 429);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "17");
     }
 
     async fn body(res: Response) -> serde_json::Value {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod messages;
 pub mod openapi;
+pub mod ratelimit;
 pub mod routes;
 pub mod token;
 pub mod trace;
@@ -105,9 +106,27 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 }
 
 /// The API.
+/// The public routes limited per client address ([`ratelimit`]): tracking
+/// lookup, stats, registration.
+pub const LIMITED_PER_ADDRESS: [&str; 4] = [
+    "/v1/track/{tracking_code}",
+    "/v1/stats",
+    "/v1/accounts",
+    "/v1/registration",
+];
+
 pub fn app(state: AppState) -> Router {
+    let limiter = std::sync::Arc::new(ratelimit::AddressLimiter::default());
     let mut router = Router::new();
     for (path, _, handlers) in table() {
+        let handlers = if LIMITED_PER_ADDRESS.contains(&path) {
+            handlers.route_layer(axum::middleware::from_fn_with_state(
+                (limiter.clone(), state.clone()),
+                ratelimit::limit_public,
+            ))
+        } else {
+            handlers
+        };
         router = router.route(path, handlers);
     }
     finish(

@@ -329,8 +329,8 @@ fn template(e: &Error) -> Option<Template> {
             "Địa chỉ này không chấp nhận phương thức đó; xem /openapi.json.",
         ),
         "rate_limited" => (
-            "Too many requests; wait a little and retry.",
-            "Quá nhiều yêu cầu; vui lòng đợi một lát rồi thử lại.",
+            "Too many requests; retry in {retry_after} seconds.",
+            "Quá nhiều yêu cầu; vui lòng thử lại sau {retry_after} giây.",
         ),
         _ => return None,
     })
@@ -376,6 +376,10 @@ pub fn generic(kind: ErrorKind) -> Template {
         ErrorKind::Invalid => (
             "A field of the request is not valid.",
             "Một trường của yêu cầu không hợp lệ.",
+        ),
+        ErrorKind::RateLimited => (
+            "Too many requests; wait a little and retry.",
+            "Quá nhiều yêu cầu; vui lòng đợi một lát rồi thử lại.",
         ),
         ErrorKind::Unavailable | ErrorKind::Internal => INTERNAL,
     }

@@ -51,7 +51,9 @@ pub async fn serve(cfg: Config) -> Result<()> {
         tracing::info!("shutting down: finishing requests in flight");
         let _ = stop_tx.send(true);
     };
-    axum::serve(listener, app(state))
+    // The peer address is what the per-address limit of public routes keys on.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await?;
     for t in tasks {

@@ -12,7 +12,7 @@ use crate::lookup::Lookup;
 use crate::outbox::Outbox;
 use crate::oversight::{Inspections, People};
 use crate::ports::{
-    CaseStore, Clock, InspectionStore, Ledger, Notifier, PeopleStore, StatsStore, Store,
+    CaseStore, Clock, InspectionStore, Ledger, Notifier, PeopleStore, QuotaStore, StatsStore, Store,
 };
 use crate::refdata::RefData;
 use crate::reporting::Reporting;
@@ -29,6 +29,7 @@ pub struct Pakn {
     pub people: Arc<dyn PeopleStore>,
     pub inspections: Arc<dyn InspectionStore>,
     pub stats: Arc<dyn StatsStore>,
+    pub quota: Arc<dyn QuotaStore>,
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
     pub refdata: Arc<RefData>,
@@ -47,7 +48,8 @@ impl Pakn {
             ledger: store.clone(),
             people: store.clone(),
             inspections: store.clone(),
-            stats: store,
+            stats: store.clone(),
+            quota: store,
             notifier,
             clock,
             refdata,
@@ -70,6 +72,7 @@ impl Pakn {
     pub fn intake(&self) -> Intake<'_> {
         Intake {
             cases: &*self.cases,
+            quota: &*self.quota,
             clock: &*self.clock,
             refdata: &self.refdata,
         }
@@ -89,6 +92,7 @@ impl Pakn {
     pub fn actions(&self) -> Actions<'_> {
         Actions {
             cases: &*self.cases,
+            quota: &*self.quota,
             people: &*self.people,
             outbox: self.outbox(),
             clock: &*self.clock,

@@ -145,6 +145,40 @@ pub struct SlaPolicy {
     /// Registration campaigns (e.g. 100% of officials by a deadline).
     #[serde(default)]
     pub campaigns: Vec<Campaign>,
+    /// Request quotas (per account, exact; per client address, per instance).
+    #[serde(default)]
+    pub rate_limits: RateLimits,
+}
+
+/// Request quotas. Per-account quotas are counted in the store, in fixed
+/// windows aligned to the Unix epoch (a minute, an hour, a UTC day); the
+/// per-address limit of the public endpoints is a token bucket per instance.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RateLimits {
+    pub citizen_submissions_per_hour: u32,
+    pub citizen_submissions_per_day: u32,
+    pub citizen_actions_per_minute: u32,
+    pub operator_submissions_per_hour: u32,
+    pub operator_submissions_per_day: u32,
+    pub operator_actions_per_minute: u32,
+    /// Public endpoints (tracking lookup, stats, registration) per client
+    /// address: the bucket's size, refilled at this many a minute.
+    pub public_per_address_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            citizen_submissions_per_hour: 10,
+            citizen_submissions_per_day: 30,
+            citizen_actions_per_minute: 60,
+            operator_submissions_per_hour: 200,
+            operator_submissions_per_day: 2000,
+            operator_actions_per_minute: 300,
+            public_per_address_per_minute: 60,
+        }
+    }
 }
 
 /// A registration drive: the share of a unit's staff with an account by a deadline.

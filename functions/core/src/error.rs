@@ -32,6 +32,9 @@ pub enum ErrorKind {
     /// A field is well-formed but not acceptable (unknown category, outside
     /// the city, out of range).
     Invalid,
+    /// The caller used up a quota; the `retry_after` parameter says in
+    /// how many seconds it may try again.
+    RateLimited,
     /// A dependency is unavailable; the caller may retry.
     Unavailable,
     /// A bug or an unexpected failure; details only in the logs.
@@ -115,6 +118,12 @@ impl Error {
         Error::new(ErrorKind::Conflict, "invalid_transition")
             .with("from", from)
             .with("action", action)
+    }
+
+    /// A quota is used up: try again in `retry_after_secs` seconds (at least 1).
+    pub fn rate_limited(retry_after_secs: i64) -> Self {
+        Error::new(ErrorKind::RateLimited, "rate_limited")
+            .with("retry_after", retry_after_secs.max(1))
     }
 
     pub fn stale_version() -> Self {

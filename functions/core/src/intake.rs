@@ -10,7 +10,8 @@ use crate::category::{Kind, Urgency};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::{self, CaseId};
 use crate::milestones::next_action_at;
-use crate::ports::{CaseStore, Clock, Created, IdemRecord, NewCase, StoreError};
+use crate::ports::{CaseStore, Clock, Created, IdemRecord, NewCase, QuotaStore, StoreError};
+use crate::quota::{self, Usage};
 use crate::refdata::RefData;
 use crate::stats::{ALL, Counter, StatDelta};
 use crate::unit::UnitCode;
@@ -72,6 +73,7 @@ pub fn sha256_hex(s: &[u8]) -> String {
 /// Intake over the ports it needs.
 pub struct Intake<'a> {
     pub cases: &'a dyn CaseStore,
+    pub quota: &'a dyn QuotaStore,
     pub clock: &'a dyn Clock,
     pub refdata: &'a RefData,
 }
@@ -105,6 +107,13 @@ impl Intake<'_> {
             tracking_code: case.tracking_code.clone(),
             expires_at: now + Duration::hours(IDEMPOTENCY_TTL_HOURS),
         });
+        // A replay answers as before and is not counted; anything else is.
+        if let Some(i) = &idempotency {
+            if let Some(rec) = self.cases.idempotency(&i.key, now).await? {
+                return self.replay(Some(&i.body_hash), rec).await;
+            }
+        }
+        quota::charge(self.quota, self.refdata, p, Usage::Submit, now).await?;
         let kind_counter = match case.kind {
             Kind::Field => Counter::ReceivedField,
             Kind::Procedure => Counter::ReceivedProcedure,
@@ -148,7 +157,10 @@ impl Intake<'_> {
                         replayed: false,
                     });
                 }
-                Ok(Created::Replayed(rec)) => return self.replay(&new, rec).await,
+                Ok(Created::Replayed(rec)) => {
+                    let mine = new.idempotency.as_ref().map(|i| i.body_hash.as_str());
+                    return self.replay(mine, rec).await;
+                }
                 Err(StoreError::TrackingCodeTaken) => {
                     new.case.tracking_code = ids::new_tracking_code(now);
                     if let Some(i) = new.idempotency.as_mut() {
@@ -162,8 +174,7 @@ impl Intake<'_> {
     }
 
     /// The same key again: the same receipt, or `409` for another body.
-    async fn replay(&self, new: &NewCase, rec: IdemRecord) -> Result<Receipt> {
-        let mine = new.idempotency.as_ref().map(|i| i.body_hash.as_str());
+    async fn replay(&self, mine: Option<&str>, rec: IdemRecord) -> Result<Receipt> {
         if Some(rec.body_hash.as_str()) != mine {
             return Err(Error::new(ErrorKind::Conflict, "idempotency_key_reused")
                 .with_field("Idempotency-Key"));

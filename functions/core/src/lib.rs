@@ -31,6 +31,7 @@ pub mod outbox;
 pub mod oversight;
 pub mod ports;
 pub mod principal;
+pub mod quota;
 pub mod refdata;
 pub mod reporting;
 pub mod routing;

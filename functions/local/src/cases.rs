@@ -70,7 +70,7 @@ pub fn create(
     Ok(Created::New)
 }
 
-fn idempotency(conn: &Connection, key: &str) -> StoreResult<Option<IdemRecord>> {
+pub fn idempotency(conn: &Connection, key: &str) -> StoreResult<Option<IdemRecord>> {
     let row = conn
         .prepare_cached(
             "SELECT body_hash, case_id, tracking_code, expires_at FROM idempotency WHERE key = ?1",

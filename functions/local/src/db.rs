@@ -143,6 +143,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE account_counts (scope TEXT PRIMARY KEY, n INTEGER NOT NULL);
     CREATE TABLE markers (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
     "#,
+    // 3: request quotas, one row per key and window (kept until it ends).
+    r#"
+    CREATE TABLE quotas (
+        key            TEXT NOT NULL,
+        window_start   INTEGER NOT NULL,
+        n              INTEGER NOT NULL,
+        expires_at     INTEGER NOT NULL,
+        PRIMARY KEY (key, window_start)
+    );
+    CREATE INDEX quotas_expiry ON quotas (expires_at);
+    "#,
 ];
 
 /// Open a connection with pakn's settings: WAL, `synchronous=FULL` (a commit

@@ -341,3 +341,29 @@ pub fn notifications_for_case(
     }
     Ok(out)
 }
+
+/// Count one unit against `key` in the window starting at `start` (micros)
+/// and ending at `end`, unless `limit` were counted: true when counted.
+/// Windows that ended before this one started are removed on the way.
+pub fn take_quota(
+    conn: &Connection,
+    key: &str,
+    start: i64,
+    end: i64,
+    limit: u32,
+) -> StoreResult<bool> {
+    conn.prepare_cached("DELETE FROM quotas WHERE expires_at <= ?1")
+        .and_then(|mut s| s.execute([start]))
+        .map_err(classify)?;
+    if limit == 0 {
+        return Ok(false);
+    }
+    let changed = conn
+        .prepare_cached(
+            "INSERT INTO quotas (key, window_start, n, expires_at) VALUES (?1, ?2, 1, ?3)
+             ON CONFLICT (key, window_start) DO UPDATE SET n = n + 1 WHERE n < ?4",
+        )
+        .and_then(|mut s| s.execute(params![key, start, end, limit]))
+        .map_err(classify)?;
+    Ok(changed == 1)
+}

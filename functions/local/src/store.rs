@@ -6,15 +6,15 @@ use crate::db::{classify, micros};
 use crate::writer::Db;
 use crate::{cases, records};
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use pakn_core::auth::Roster;
 use pakn_core::case::{Case, TimelineEvent};
 use pakn_core::ids::CaseId;
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
 use pakn_core::ports::{
-    Account, AccountScope, CasePage, CaseQuery, CaseStore, Clock, Commit, Created, InspectionStore,
-    Ledger, NewCase, PeopleStore, StatsStore, StoreResult,
+    Account, AccountScope, CasePage, CaseQuery, CaseStore, Clock, Commit, Created, IdemRecord,
+    InspectionStore, Ledger, NewCase, PeopleStore, QuotaStore, StatsStore, StoreResult, Taken,
 };
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
@@ -92,6 +92,12 @@ impl CaseStore for SqliteStore {
         let queue_now = micros(self.clock.now());
         self.db
             .write(move |c| cases::create(c, &new, now, queue_now))
+            .await
+    }
+    async fn idempotency(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<IdemRecord>> {
+        let key = key.to_string();
+        self.db
+            .read(move |c| Ok(cases::idempotency(c, &key)?.filter(|r| r.expires_at > now)))
             .await
     }
     async fn get_case(&self, id: &CaseId) -> StoreResult<Option<Case>> {
@@ -245,5 +251,28 @@ impl StatsStore for SqliteStore {
         self.db
             .read(move |c| cases::count_open(c, unit.as_ref(), now))
             .await
+    }
+}
+
+#[async_trait]
+impl QuotaStore for SqliteStore {
+    async fn take(
+        &self,
+        key: &str,
+        window_start: DateTime<Utc>,
+        window: Duration,
+        limit: u32,
+    ) -> StoreResult<Taken> {
+        let key = key.to_string();
+        let window_end = window_start + window;
+        let (start, end) = (micros(window_start), micros(window_end));
+        let allowed = self
+            .db
+            .write(move |c| records::take_quota(c, &key, start, end, limit))
+            .await?;
+        Ok(Taken {
+            allowed,
+            window_end,
+        })
     }
 }

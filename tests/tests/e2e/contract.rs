@@ -22,7 +22,7 @@ use pakn_core::change::Outcome;
 use pakn_core::ids::{self, CaseId};
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::{Audience, Notification};
-use pakn_core::ports::{CaseQuery, Commit, Created, IdemRecord, Store, StoreError};
+use pakn_core::ports::{CaseQuery, Commit, Created, IdemRecord, Store, StoreError, window_start};
 use pakn_core::refdata::RefData;
 use pakn_core::routing;
 use pakn_core::stats::{ALL, Counter, StatDelta};
@@ -54,6 +54,8 @@ macro_rules! for_each_contract_test {
             markers_are_written_once,
             notifications_for_a_case_with_publish_times,
             a_foreign_cursor_is_refused,
+            quotas_count_exactly_per_key_and_window,
+            idempotency_lookup_sees_live_records_only,
         );
     };
 }
@@ -1072,4 +1074,124 @@ mod sqlite {
     }
 
     super::for_each_contract_test!(sqlite_contract);
+}
+
+pub async fn quotas_count_exactly_per_key_and_window(store: Arc<dyn Store>) {
+    let hour = Duration::hours(1);
+    let w0 = window_start(t0(), hour);
+    let w1 = w0 + hour;
+    // Three allowed, the fourth refused, with the window's end.
+    for i in 0..3 {
+        let t = store
+            .take("citizen:a:submit-h", w0, hour, 3)
+            .await
+            .expect("take");
+        assert!(t.allowed, "take {i}");
+        assert_eq!(t.window_end, w1);
+    }
+    let t = store
+        .take("citizen:a:submit-h", w0, hour, 3)
+        .await
+        .expect("take");
+    assert!(!t.allowed, "the fourth is refused");
+    assert_eq!(t.window_end, w1);
+    // Refusals do not count: a larger limit allows exactly one more.
+    assert!(
+        store
+            .take("citizen:a:submit-h", w0, hour, 4)
+            .await
+            .unwrap()
+            .allowed
+    );
+    assert!(
+        !store
+            .take("citizen:a:submit-h", w0, hour, 4)
+            .await
+            .unwrap()
+            .allowed
+    );
+    // Another key is independent.
+    assert!(
+        store
+            .take("citizen:b:submit-h", w0, hour, 3)
+            .await
+            .unwrap()
+            .allowed
+    );
+    assert!(
+        store
+            .take("citizen:a:act-m", w0, Duration::minutes(1), 1)
+            .await
+            .unwrap()
+            .allowed
+    );
+    // The next window starts from zero.
+    for _ in 0..3 {
+        assert!(
+            store
+                .take("citizen:a:submit-h", w1, hour, 3)
+                .await
+                .unwrap()
+                .allowed
+        );
+    }
+    assert!(
+        !store
+            .take("citizen:a:submit-h", w1, hour, 3)
+            .await
+            .unwrap()
+            .allowed
+    );
+    // A zero limit refuses everything.
+    assert!(
+        !store
+            .take("citizen:z:submit-h", w0, hour, 0)
+            .await
+            .unwrap()
+            .allowed
+    );
+    // Concurrent takes never count past the limit.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .take("citizen:c:submit-h", w0, hour, 5)
+                .await
+                .expect("take")
+                .allowed
+        }));
+    }
+    let mut allowed = 0;
+    for t in tasks {
+        allowed += usize::from(t.await.expect("join"));
+    }
+    assert_eq!(allowed, 5);
+}
+
+pub async fn idempotency_lookup_sees_live_records_only(store: Arc<dyn Store>) {
+    let c = sample_case(t0(), "idem-lookup");
+    let rec = IdemRecord {
+        key: "key-hash-lookup".into(),
+        body_hash: "body-hash".into(),
+        case_id: c.id.clone(),
+        tracking_code: c.tracking_code.clone(),
+        expires_at: t0() + Duration::hours(24),
+    };
+    assert_eq!(store.idempotency(&rec.key, t0()).await.unwrap(), None);
+    let mut n = new_case(&c);
+    n.idempotency = Some(rec.clone());
+    assert_eq!(store.create_case(&n, t0()).await.unwrap(), Created::New);
+    assert_eq!(
+        store.idempotency(&rec.key, t0()).await.unwrap(),
+        Some(rec.clone())
+    );
+    assert_eq!(
+        store
+            .idempotency(&rec.key, t0() + Duration::hours(25))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.idempotency("another-key", t0()).await.unwrap(), None);
 }

@@ -23,9 +23,9 @@ use pakn_core::ids::{self, CaseId};
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::{Audience, Notification};
 use pakn_core::ports::{
-    Account, AccountScope, CasePage, CaseQuery, CaseStore, Commit, Created, InspectionStore,
-    Ledger, ManualClock, NewCase, Notifier, PeopleStore, StatsStore, Store, StoreError,
-    StoreResult,
+    Account, AccountScope, CasePage, CaseQuery, CaseStore, Commit, Created, IdemRecord,
+    InspectionStore, Ledger, ManualClock, NewCase, Notifier, PeopleStore, QuotaStore, StatsStore,
+    Store, StoreError, StoreResult, Taken,
 };
 use pakn_core::refdata::RefData;
 use pakn_core::stats::Rollup;
@@ -1092,6 +1092,10 @@ impl CaseStore for Probe {
         self.alive()?;
         self.store.create_case(new, now).await
     }
+    async fn idempotency(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<IdemRecord>> {
+        self.alive()?;
+        self.store.idempotency(key, now).await
+    }
     async fn get_case(&self, id: &CaseId) -> StoreResult<Option<Case>> {
         self.alive()?;
         let c = self.store.get_case(id).await?;
@@ -1225,6 +1229,20 @@ impl StatsStore for Probe {
     ) -> StoreResult<(i64, i64)> {
         self.alive()?;
         self.store.count_open(unit, now).await
+    }
+}
+
+#[async_trait]
+impl QuotaStore for Probe {
+    async fn take(
+        &self,
+        key: &str,
+        window_start: DateTime<Utc>,
+        window: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Taken> {
+        self.alive()?;
+        self.store.take(key, window_start, window, limit).await
     }
 }
 

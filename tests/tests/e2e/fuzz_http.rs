@@ -15,7 +15,9 @@ use chrono::{DateTime, Duration, Utc};
 use pakn_api::token;
 use pakn_core::auth::Role;
 use pakn_core::unit::UnitCode;
-use pakn_tests::http_app::{Answer, Api, Bodies, HOAN_KIEM, SECRET, at, citizen, report, tok};
+use pakn_tests::http_app::{
+    Answer, Api, Bodies, HOAN_KIEM, SECRET, at, citizen, report, tok, without_quotas,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use serde_json::{Map, Value, json};
@@ -545,7 +547,7 @@ fn submit_request(token: &str, input: &Submit) -> Raw {
 #[test]
 fn submitting_anything_is_answered_without_a_server_error() {
     let rt = runtime();
-    let api = Api::new("fuzz-submit", t0(), Bodies::JsonWhenTyped);
+    let api = Api::with_refdata("fuzz-submit", t0(), Bodies::JsonWhenTyped, without_quotas());
     let token = citizen("fuzz-c1");
     let seen = Seen::default();
     run(1, submit_input(), |input| {
@@ -784,7 +786,7 @@ fn act_tokens() -> Vec<(&'static str, String)> {
 #[test]
 fn acting_on_a_case_with_anything_is_answered_without_a_server_error() {
     let rt = runtime();
-    let api = Api::new("fuzz-act", t0(), Bodies::JsonWhenTyped);
+    let api = Api::with_refdata("fuzz-act", t0(), Bodies::JsonWhenTyped, without_quotas());
     let owner = citizen("fuzz-c1");
     let cases: RefCell<Vec<String>> = RefCell::new(Vec::new());
     let fresh = || {
@@ -1069,7 +1071,7 @@ fn read_tokens() -> Vec<String> {
 #[test]
 fn reading_with_any_path_query_and_token_is_answered_without_a_server_error() {
     let rt = runtime();
-    let api = Api::new("fuzz-read", t0(), Bodies::JsonWhenTyped);
+    let api = Api::with_refdata("fuzz-read", t0(), Bodies::JsonWhenTyped, without_quotas());
     rt.block_on(async {
         for i in 0..2 {
             api.routed_case(&citizen("fuzz-c1"), &report(&format!("Đèn hỏng {i}")))

@@ -1368,3 +1368,172 @@ async fn on_lambda_the_gateway_request_id_wins() {
     let a = gw.send(req).await.expect(200);
     assert_eq!(a.headers["x-request-id"], "gw-req-1");
 }
+
+// ------------------------------------------------------------ rate limits
+
+#[tokio::test]
+async fn the_eleventh_submission_in_an_hour_is_429_and_the_window_rolls_over() {
+    let api = api().await;
+    let c = citizen("busy");
+    // The hour window is [02:00, 03:00) UTC: submit at 02:30.
+    api.clock.set(t0() + Duration::minutes(30));
+    let key = [("idempotency-key", "first")];
+    let first = api
+        .call(
+            Method::POST,
+            "/v1/cases",
+            Some(&c),
+            &key,
+            Some(&report("Một")),
+        )
+        .await
+        .expect(202);
+    for i in 2..=10 {
+        api.submit(&c, &report(&format!("Số {i}")))
+            .await
+            .expect(202);
+    }
+    // A replay of the first (same key, same body) does not count, even now.
+    let replay = api
+        .call(
+            Method::POST,
+            "/v1/cases",
+            Some(&c),
+            &key,
+            Some(&report("Một")),
+        )
+        .await
+        .expect(202);
+    assert_eq!(replay.body, first.body);
+    let limited = api
+        .submit(&c, &report("Mười một"))
+        .await
+        .error(429, "rate_limited");
+    assert_eq!(limited.headers["retry-after"], "1800");
+    assert!(
+        limited.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("1800")),
+        "{}",
+        limited.body
+    );
+    // Another citizen is unaffected; a hotline operator has its own limits.
+    api.submit(&citizen("calm"), &report("Khác"))
+        .await
+        .expect(202);
+    // The next hour starts from zero.
+    api.clock.set(t0() + Duration::hours(1));
+    api.submit(&c, &report("Giờ sau")).await.expect(202);
+}
+
+#[tokio::test]
+async fn a_replay_does_not_count_against_the_quota() {
+    let api = api().await;
+    let c = citizen("replayer");
+    let key = [("idempotency-key", "same")];
+    for _ in 0..15 {
+        api.call(
+            Method::POST,
+            "/v1/cases",
+            Some(&c),
+            &key,
+            Some(&report("Một")),
+        )
+        .await
+        .expect(202);
+    }
+    for i in 2..=10 {
+        api.submit(&c, &report(&format!("Số {i}")))
+            .await
+            .expect(202);
+    }
+    api.submit(&c, &report("Mười một"))
+        .await
+        .error(429, "rate_limited");
+}
+
+#[tokio::test]
+async fn thirty_submissions_a_day_at_most() {
+    let api = api().await;
+    let c = citizen("daily");
+    // The day window is the UTC day; three hours of ten.
+    for h in 0..3 {
+        api.clock.set(t0() + Duration::hours(h));
+        for i in 0..10 {
+            api.submit(&c, &report(&format!("{h}-{i}")))
+                .await
+                .expect(202);
+        }
+    }
+    api.clock.set(t0() + Duration::hours(3));
+    let a = api
+        .submit(&c, &report("ba mươi mốt"))
+        .await
+        .error(429, "rate_limited");
+    // 05:00 UTC to midnight.
+    assert_eq!(a.headers["retry-after"], (19 * 3600).to_string().as_str());
+}
+
+#[tokio::test]
+async fn case_actions_are_limited_per_citizen_per_minute() {
+    let api = api().await;
+    let c = citizen("actor");
+    let id = api.submit(&c, &report("Đèn")).await.expect(202).body["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let v = api.version(&c, &id).await;
+    let info = json!({"text": "thêm"});
+    // Attempts count (a received case takes no info: 409).
+    for _ in 0..60 {
+        api.act(&c, &id, "info", Some(&v), Some(&info))
+            .await
+            .error(409, "invalid_transition");
+    }
+    let a = api
+        .act(&c, &id, "info", Some(&v), Some(&info))
+        .await
+        .error(429, "rate_limited");
+    assert_eq!(a.headers["retry-after"], "60");
+    api.clock.advance(Duration::minutes(1));
+    api.act(&c, &id, "info", Some(&v), Some(&info))
+        .await
+        .error(409, "invalid_transition");
+}
+
+#[tokio::test]
+async fn public_lookup_is_limited_per_client_address() {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let api = api().await;
+    let from = |ip: &str, uri: &str| {
+        let mut req = Request::get(uri).body(Body::empty()).expect("request");
+        let addr: SocketAddr = format!("{ip}:40000").parse().expect("addr");
+        req.extensions_mut().insert(ConnectInfo(addr));
+        req
+    };
+    let uri = "/v1/track/HN-25-ZZZZZ";
+    // 60 a minute from one address (unknown codes count too).
+    for _ in 0..60 {
+        assert_ne!(api.send(from("192.0.2.7", uri)).await.status, 429);
+    }
+    let a = api
+        .send(from("192.0.2.7", uri))
+        .await
+        .error(429, "rate_limited");
+    assert_eq!(a.headers["retry-after"], "1");
+    // Stats share the address's bucket; X-Forwarded-For changes nothing.
+    let mut spoofed = from("192.0.2.7", "/v1/stats");
+    spoofed
+        .headers_mut()
+        .insert("x-forwarded-for", "198.51.100.1".parse().expect("header"));
+    api.send(spoofed).await.error(429, "rate_limited");
+    // Another address is unaffected; the bucket refills with time.
+    assert_ne!(api.send(from("192.0.2.8", uri)).await.status, 429);
+    api.clock.advance(Duration::seconds(1));
+    assert_ne!(api.send(from("192.0.2.7", uri)).await.status, 429);
+    // Routes that are not public are not limited per address.
+    api.send(from("192.0.2.7", "/v1/categories"))
+        .await
+        .expect(200);
+}

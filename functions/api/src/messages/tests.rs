@@ -101,7 +101,7 @@ fn every_error() -> Vec<Error> {
         Error::new(Malformed, "malformed_if_match").with_field("If-Match"),
         Error::new(Malformed, "no_route"),
         Error::new(Malformed, "method_not_allowed"),
-        Error::new(Malformed, "rate_limited"),
+        Error::rate_limited(42),
     ]
 }
 

@@ -15,6 +15,7 @@
 //! | account (registration drive) | `ACCT#<sub>` | `ACCT` | |
 //! | account counter | `ACCTS#<scope key>` | `N` | |
 //! | marker (e.g. daily checks done) | `MARK#<key>` | `MARK` | |
+//! | quota counter (`n`) of a key and window | `QUOTA#<key>#<window start, Unix s>` | `QUOTA` | TTL `ttl` = window end |
 //! | inspection | `INSP#<id>` | `INSP` | GSI1 `INSPECTIONS#<status>` / `<opened_at>#<id>` |
 //! | roster, headcount | `UNIT#<code>` | `ROSTER`, `HEADCOUNT` | |
 //! | daily rollup | `STAT#<scope>` | `<yyyy-mm-dd>` | |
@@ -99,6 +100,12 @@ pub fn ledger_sk(key: &str) -> String {
 pub fn track_pk(code: &str) -> String {
     format!("TRACK#{code}")
 }
+/// A quota counter: the window is in the key (TTL deletion is lazy, and
+/// moto never deletes), so an old window's item is never read again.
+pub fn quota_pk(key: &str, window_start: DateTime<Utc>) -> String {
+    format!("QUOTA#{key}#{}", window_start.timestamp())
+}
+
 pub fn idem_pk(key: &str) -> String {
     format!("IDEM#{key}")
 }

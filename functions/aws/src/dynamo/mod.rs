@@ -703,6 +703,9 @@ impl CaseStore for DynamoStore {
             }
         }
     }
+    async fn idempotency(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<IdemRecord>> {
+        self.live_idem(key, now).await
+    }
     async fn get_case(&self, id: &CaseId) -> StoreResult<Option<Case>> {
         let e = Expr::new("#pk = :pk AND #sk BETWEEN :body AND :case")
             .name("#pk", PK)
@@ -1154,5 +1157,54 @@ impl StatsStore for DynamoStore {
             }
         }
         Ok((open, overdue))
+    }
+}
+
+#[async_trait]
+impl QuotaStore for DynamoStore {
+    async fn take(
+        &self,
+        key_: &str,
+        window_start: DateTime<Utc>,
+        window: Duration,
+        limit: u32,
+    ) -> StoreResult<Taken> {
+        let window_end = window_start + window;
+        if limit == 0 {
+            return Ok(Taken {
+                allowed: false,
+                window_end,
+            });
+        }
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(quota_pk(key_, window_start), "QUOTA")))
+            .update_expression("ADD #n :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#n) OR #n < :limit")
+            .expression_attribute_names("#n", "n")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(limit))
+            .expression_attribute_values(":ttl", n(window_end.timestamp()))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(Taken {
+                allowed: true,
+                window_end,
+            }),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(Taken {
+                    allowed: false,
+                    window_end,
+                })
+            }
+            Err(e) => Err(classify(e)),
+        }
     }
 }

@@ -19,8 +19,9 @@ use crate::change::{Change, Outcome, within_window};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::CaseId;
 use crate::outbox::Outbox;
-use crate::ports::{CaseStore, Clock, PeopleStore, StoreError};
+use crate::ports::{CaseStore, Clock, PeopleStore, QuotaStore, StoreError};
 use crate::principal::Roster;
+use crate::quota::{self, Usage};
 use crate::refdata::RefData;
 use crate::unit::UnitCode;
 use crate::views::CaseView;
@@ -222,6 +223,7 @@ pub async fn roster_of(people: &dyn PeopleStore, unit: Option<&UnitCode>) -> Res
 /// The case workflow over the ports it needs.
 pub struct Actions<'a> {
     pub cases: &'a dyn CaseStore,
+    pub quota: &'a dyn QuotaStore,
     pub people: &'a dyn PeopleStore,
     pub outbox: Outbox<'a>,
     pub clock: &'a dyn Clock,
@@ -232,7 +234,7 @@ impl Actions<'_> {
     /// Take an action on case `id`, which the caller read at version
     /// `expected` (`None`: the caller did not say, refused). Order of
     /// checks: visible (404), permission (403), version given and current
-    /// (412), transition and rules (409/422).
+    /// (412), the caller's quota (429), transition and rules (409/422).
     #[tracing::instrument(skip_all, fields(case_id = %id, action = %action.name()), err(level = "debug"))]
     pub async fn act(
         &self,
@@ -256,6 +258,7 @@ impl Actions<'_> {
             return Err(Error::stale_version());
         }
         let now = self.clock.now();
+        quota::charge(self.quota, self.refdata, p, Usage::Act, now).await?;
         let outcome = apply(&case, p, action, now, self.refdata)?;
         let after = outcome.case.clone();
         match self.outbox.commit(case.version, outcome, None, false).await {

@@ -81,6 +81,9 @@ pub trait CaseStore: Send + Sync {
     /// that hold the queue enqueue in the same transaction; the others send
     /// after the durable write, and a lost send is re-sent by the sweep).
     async fn create_case(&self, new: &NewCase, now: DateTime<Utc>) -> StoreResult<Created>;
+    /// The idempotency record under `key` (already scoped and hashed), if
+    /// present and not expired at `now`.
+    async fn idempotency(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<IdemRecord>>;
     async fn get_case(&self, id: &CaseId) -> StoreResult<Option<Case>>;
     async fn case_id_by_tracking_code(&self, code: &str) -> StoreResult<Option<CaseId>>;
     async fn timeline(&self, id: &CaseId) -> StoreResult<Vec<TimelineEvent>>;

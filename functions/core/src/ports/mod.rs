@@ -10,6 +10,7 @@
 //! - [`PeopleStore`]: accounts, rosters and headcounts;
 //! - [`InspectionStore`]: Home Affairs' inspection records;
 //! - [`StatsStore`]: daily rollups and live open/overdue counts;
+//! - [`QuotaStore`]: exact per-key request quotas in fixed windows;
 //! - [`Queue`], [`Notifier`], [`Clock`].
 
 mod cases;
@@ -18,6 +19,7 @@ mod inspections;
 mod ledger;
 mod messaging;
 mod people;
+mod quota;
 mod stats;
 
 pub use cases::*;
@@ -26,12 +28,16 @@ pub use inspections::*;
 pub use ledger::*;
 pub use messaging::*;
 pub use people::*;
+pub use quota::*;
 pub use stats::*;
 
 /// Everything a backend stores, for composing [`crate::Pakn`] from one adapter.
-pub trait Store: CaseStore + Ledger + PeopleStore + InspectionStore + StatsStore {}
+pub trait Store:
+    CaseStore + Ledger + PeopleStore + InspectionStore + StatsStore + QuotaStore
+{
+}
 
-impl<T: CaseStore + Ledger + PeopleStore + InspectionStore + StatsStore> Store for T {}
+impl<T: CaseStore + Ledger + PeopleStore + InspectionStore + StatsStore + QuotaStore> Store for T {}
 
 /// A store or messaging failure.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,37 @@
+//! Quotas: exact counters per key and fixed time window, shared by every
+//! instance (they live in the store), expiring after their window.
+
+use super::StoreResult;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+
+/// The answer to [`QuotaStore::take`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Taken {
+    /// The unit was counted (the count was below the limit).
+    pub allowed: bool,
+    /// When the window ends (and a refused caller may try again).
+    pub window_end: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait QuotaStore: Send + Sync {
+    /// Count one unit against `key` in the window `[window_start,
+    /// window_start + window)`, unless `limit` units were counted there
+    /// already. Atomic: concurrent takes never count past `limit`.
+    async fn take(
+        &self,
+        key: &str,
+        window_start: DateTime<Utc>,
+        window: Duration,
+        limit: u32,
+    ) -> StoreResult<Taken>;
+}
+
+/// The start of the fixed window of length `window` (aligned to the Unix
+/// epoch) that holds `now`.
+pub fn window_start(now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
+    let w = window.num_seconds().max(1);
+    let start = now.timestamp().div_euclid(w) * w;
+    DateTime::<Utc>::from_timestamp(start, 0).unwrap_or(now)
+}
