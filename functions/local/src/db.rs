@@ -143,6 +143,33 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE account_counts (scope TEXT PRIMARY KEY, n INTEGER NOT NULL);
     CREATE TABLE markers (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
     "#,
+    // 3: signed, retried webhook deliveries (one row per subscriber and
+    // publication, every attempt recorded) and each subscriber's health.
+    r#"
+    ALTER TABLE subscriptions ADD COLUMN secret TEXT NOT NULL DEFAULT '';
+    ALTER TABLE subscriptions ADD COLUMN last_success_at INTEGER;
+    ALTER TABLE subscriptions ADD COLUMN last_failure_at INTEGER;
+    ALTER TABLE subscriptions ADD COLUMN last_error TEXT;
+    CREATE INDEX published_unit ON published(unit, published_at);
+    CREATE TABLE deliveries (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        subscription_id  INTEGER NOT NULL,
+        seq              INTEGER NOT NULL,
+        status           TEXT NOT NULL,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        first_at         INTEGER NOT NULL,
+        next_attempt_at  INTEGER NOT NULL
+    );
+    CREATE INDEX deliveries_due ON deliveries(subscription_id, next_attempt_at) WHERE status = 'pending';
+    CREATE TABLE delivery_attempts (
+        delivery_id  INTEGER NOT NULL,
+        attempt      INTEGER NOT NULL,
+        at           INTEGER NOT NULL,
+        http_status  INTEGER,
+        error        TEXT,
+        PRIMARY KEY (delivery_id, attempt)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Open a connection with pakn's settings: WAL, `synchronous=FULL` (a commit
