@@ -10,4 +10,5 @@ mod fuzz_http;
 mod http;
 mod lambda;
 mod oversight_http;
+mod subscriptions;
 mod template;
