@@ -66,6 +66,11 @@ fn table() -> Vec<Row> {
             get(units::get_headcount).put(units::put_headcount),
         ),
         (
+            "/v1/units/{code}/notifications",
+            &["GET"],
+            get(units::notifications),
+        ),
+        (
             "/v1/units/{code}/scorecard",
             &["GET"],
             get(scorecards::unit_scorecard),

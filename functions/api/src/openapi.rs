@@ -30,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         units::put_roster,
         units::get_headcount,
         units::put_headcount,
+        units::notifications,
         scorecards::unit_scorecard,
         scorecards::list,
         scorecards::csv,

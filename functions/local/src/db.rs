@@ -150,7 +150,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE subscriptions ADD COLUMN last_success_at INTEGER;
     ALTER TABLE subscriptions ADD COLUMN last_failure_at INTEGER;
     ALTER TABLE subscriptions ADD COLUMN last_error TEXT;
-    CREATE INDEX published_unit ON published(unit, published_at);
+    -- A unit's notifications (GET /v1/units/{code}/notifications): the
+    -- outbox keyed by unit and decision time.
+    ALTER TABLE outbox ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+    UPDATE outbox SET unit = COALESCE(json_extract(json, '$.unit'), '');
+    CREATE INDEX outbox_unit ON outbox(unit, created_at, dedup_id);
     CREATE TABLE deliveries (
         id               INTEGER PRIMARY KEY AUTOINCREMENT,
         subscription_id  INTEGER NOT NULL,

@@ -821,5 +821,6 @@ mod contract_on_dynamodb {
         markers_are_written_once,
         notifications_for_a_case_with_publish_times,
         a_foreign_cursor_is_refused,
+        notifications_for_a_unit_in_a_period,
     );
 }

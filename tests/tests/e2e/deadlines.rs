@@ -24,7 +24,7 @@ use pakn_core::inspection::Inspection;
 use pakn_core::notify::{Audience, Notification};
 use pakn_core::ports::{
     Account, AccountScope, CasePage, CaseQuery, CaseStore, Commit, Created, InspectionStore,
-    Ledger, ManualClock, NewCase, Notifier, PeopleStore, StatsStore, Store, StoreError,
+    Ledger, ManualClock, NewCase, Notifier, PeopleStore, Sent, StatsStore, Store, StoreError,
     StoreResult,
 };
 use pakn_core::refdata::RefData;
@@ -1140,6 +1140,18 @@ impl Ledger for Probe {
     }
     async fn put_marker(&self, key: &str) -> StoreResult<()> {
         self.write(Op::PutMarker, self.store.put_marker(key)).await
+    }
+    async fn notifications_for_unit(
+        &self,
+        unit: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<Sent>> {
+        self.alive()?;
+        self.store
+            .notifications_for_unit(unit, from, to, limit)
+            .await
     }
 }
 
