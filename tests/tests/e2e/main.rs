@@ -6,6 +6,7 @@ mod aws;
 mod binary;
 mod contract;
 mod deadlines;
+mod event_schemas;
 mod fuzz_http;
 mod http;
 mod lambda;
