@@ -35,7 +35,14 @@ struct Hit {
 async fn endpoint(
     behaviour: Behaviour,
 ) -> (String, Arc<StdMutex<String>>, mpsc::UnboundedReceiver<Hit>) {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    endpoint_on("127.0.0.1:0", behaviour).await
+}
+
+async fn endpoint_on(
+    addr: &str,
+    behaviour: Behaviour,
+) -> (String, Arc<StdMutex<String>>, mpsc::UnboundedReceiver<Hit>) {
+    let l = TcpListener::bind(addr).await.unwrap();
     let url = format!("http://{}/hook", l.local_addr().unwrap());
     let secret = Arc::new(StdMutex::new(String::new()));
     let (tx, rx) = mpsc::unbounded_channel();
@@ -293,4 +300,47 @@ async fn failing_deliveries_are_retried_given_up_and_never_delay_another_subscri
         .await
         .unwrap();
     assert_eq!(next(&mut ok_rx).await.body["dedup_id"], "d2");
+}
+
+#[test]
+fn deliveries_pending_at_a_restart_are_resumed() {
+    let dir = TempDir::new();
+    let policy = WebhookPolicy {
+        first_retry: Duration::from_millis(100),
+        max_retry: Duration::from_millis(100),
+        ..WebhookPolicy::default()
+    };
+    // The endpoint is down while pakn publishes; then pakn stops (its
+    // runtime and delivery tasks are dropped) with the delivery pending.
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let url = format!("http://{addr}/hook");
+    let first = tokio::runtime::Runtime::new().unwrap();
+    let secret = first.block_on(async {
+        let b = open(&dir, policy);
+        let s = b.notifier.subscribe(&url, json!({})).await.unwrap();
+        b.notifier
+            .publish(&notification("ward:00070", "d1"))
+            .await
+            .unwrap();
+        eventually(&b, |s| s[0].last_failure_at.is_some()).await;
+        s.secret
+    });
+    drop(first);
+
+    // The endpoint comes back, pakn starts again: the delivery goes out.
+    let second = tokio::runtime::Runtime::new().unwrap();
+    second.block_on(async {
+        let (_, sec, mut rx) = endpoint_on(&addr.to_string(), Behaviour::Ok).await;
+        *sec.lock().unwrap() = secret;
+        let b = open(&dir, policy);
+        b.notifier.resume_deliveries().await.unwrap();
+        let hit = next(&mut rx).await;
+        assert_eq!(hit.body["dedup_id"], "d1");
+        assert!(hit.signature_ok);
+        let subs = eventually(&b, |s| s[0].pending == 0).await;
+        assert!(subs[0].last_success_at.is_some());
+    });
 }
