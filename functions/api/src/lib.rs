@@ -25,7 +25,7 @@ pub use error::ApiError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
-use routes::{accounts, cases, inspections, public, scorecards, units};
+use routes::{accounts, cases, events, inspections, public, scorecards, units};
 use tower_http::catch_panic::CatchPanicLayer;
 
 /// What every handler shares: the application and how tokens are checked.
@@ -50,6 +50,7 @@ fn table() -> Vec<Row> {
         ("/v1/units", &["GET"], get(public::units)),
         ("/v1/stats", &["GET"], get(public::stats)),
         ("/v1/track/{tracking_code}", &["GET"], get(public::track)),
+        ("/v1/events/schemas", &["GET"], get(events::schemas)),
         (
             "/v1/cases",
             &["GET", "POST"],
@@ -66,6 +67,11 @@ fn table() -> Vec<Row> {
             "/v1/units/{code}/headcount",
             &["GET", "PUT"],
             get(units::get_headcount).put(units::put_headcount),
+        ),
+        (
+            "/v1/units/{code}/notifications",
+            &["GET"],
+            get(units::notifications),
         ),
         (
             "/v1/units/{code}/scorecard",

@@ -231,6 +231,23 @@ fn template(e: &Error) -> Option<Template> {
             "The score is a whole number from 1 to 5.",
             "Điểm đánh giá là số nguyên từ 1 đến 5.",
         ),
+        // ------------------------------------------------ subscriptions
+        "empty_filter" => (
+            "Say what to receive: at least one of --unit, --audience or --event.",
+            "Hãy chọn nội dung cần nhận: ít nhất một trong --unit, --audience hoặc --event.",
+        ),
+        "unknown_audience" => (
+            "Unknown audience '{value}'; one of: unit, triage, home-affairs, citizen.",
+            "Đối tượng nhận '{value}' không tồn tại; chọn một trong: unit, triage, home-affairs, citizen.",
+        ),
+        "unknown_event" => (
+            "Unknown event '{value}'; one of: {allowed}.",
+            "Sự kiện '{value}' không tồn tại; chọn một trong: {allowed}.",
+        ),
+        "unknown_urgency" => (
+            "Unknown urgency '{value}'; one of: urgent, normal, complex.",
+            "Mức độ '{value}' không tồn tại; chọn một trong: urgent, normal, complex.",
+        ),
         "urgency_unchanged" => (
             "The case already has this urgency.",
             "Phản ánh đã ở mức độ khẩn cấp này.",

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //! attributes and the domain's `ToSchema` types, served at `/openapi.json`.
 
-use crate::routes::{accounts, cases, inspections, public, scorecards, units};
+use crate::routes::{accounts, cases, events, inspections, public, scorecards, units};
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         public::units,
         public::stats,
         public::track,
+        events::schemas,
         openapi_json,
         cases::submit,
         cases::list,
@@ -29,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         units::put_roster,
         units::get_headcount,
         units::put_headcount,
+        units::notifications,
         scorecards::unit_scorecard,
         scorecards::list,
         scorecards::csv,

@@ -11,6 +11,7 @@ pub mod provision;
 pub mod redrive;
 pub mod sns;
 pub mod sqs;
+pub mod subscriptions;
 pub mod telemetry;
 
 pub use dynamo::DynamoStore;

@@ -147,7 +147,7 @@ pub enum ProvisionError {
     NotActive(String),
 }
 
-fn aws<E: std::error::Error + Send + Sync + 'static>(
+pub(crate) fn aws<E: std::error::Error + Send + Sync + 'static>(
     what: &'static str,
 ) -> impl FnOnce(E) -> ProvisionError {
     move |e| ProvisionError::Aws {

@@ -102,7 +102,11 @@ impl Composed {
 /// `LocalBackend::open` of the CLI.
 pub async fn open_local(cfg: &Config) -> Result<LocalBackend> {
     let path = cfg.db.clone();
-    tokio::task::spawn_blocking(move || LocalBackend::open(&path))
+    let mut opts = pakn_local::LocalOptions::default();
+    if let Some(secs) = cfg.webhook_give_up {
+        opts.webhooks.give_up_after = std::time::Duration::from_secs(secs);
+    }
+    tokio::task::spawn_blocking(move || LocalBackend::open_with(&path, opts))
         .await?
         .with_context(|| format!("opening the database {}", cfg.db.display()))
 }

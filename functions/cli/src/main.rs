@@ -7,6 +7,7 @@ mod bench_submit;
 mod bench_units;
 mod compose;
 mod serve;
+mod subscribe;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -67,6 +68,17 @@ enum Command {
         #[arg(long, value_enum)]
         backend: Option<Backend>,
     },
+    /// Subscribe an agency's endpoint to the notifications its filter selects.
+    Subscribe(subscribe::SubscribeArgs),
+    /// The subscriptions (`pakn subscriptions list`).
+    #[command(subcommand)]
+    Subscriptions(subscribe::Subscriptions),
+    /// Remove a subscription by the id `pakn subscribe` printed.
+    Unsubscribe {
+        id: String,
+        #[arg(long, value_enum)]
+        backend: Option<Backend>,
+    },
     /// Measurements for BENCHMARKS.md (loopback only, bounded).
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -78,9 +90,12 @@ fn main() -> Result<()> {
     // The configuration, read once for the whole process; `--backend` wins
     // over PAKN_BACKEND, and `backup` is SQLite-only.
     let backend_flag = match &command {
-        Command::Serve { backend } | Command::Redrive { backend } | Command::Export { backend } => {
-            *backend
-        }
+        Command::Serve { backend }
+        | Command::Redrive { backend }
+        | Command::Export { backend }
+        | Command::Unsubscribe { backend, .. } => *backend,
+        Command::Subscribe(a) => a.backend,
+        Command::Subscriptions(s) => s.backend(),
         Command::Backup { .. } => Some(Backend::Sqlite),
         Command::Token { .. } | Command::Provision { .. } | Command::Bench(_) => None,
     };
@@ -152,6 +167,9 @@ fn main() -> Result<()> {
             init_tracing(&cfg);
             rt.block_on(serve::export(cfg))
         }
+        Command::Subscribe(a) => rt.block_on(subscribe::subscribe(&cfg, a)),
+        Command::Subscriptions(_) => rt.block_on(subscribe::list(&cfg)),
+        Command::Unsubscribe { id, .. } => rt.block_on(subscribe::unsubscribe(&cfg, &id)),
     }
 }
 

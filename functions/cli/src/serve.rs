@@ -23,6 +23,10 @@ pub async fn serve(cfg: Config) -> Result<()> {
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = composed.spawn_routers(ROUTER_WORKERS, &stop_rx);
+    if let compose::Parts::Local(backend) = &composed.parts {
+        // Webhook deliveries left pending by the last run start again now.
+        backend.notifier.resume_deliveries().await?;
+    }
     let what = composed.describe(&cfg);
     let Composed { pakn, refdata, .. } = composed;
     tasks.push(tokio::spawn(scheduler(

@@ -25,6 +25,7 @@ pub const VARS: &[&str] = &[
     "PAKN_CLOCK_SPEED",
     "PAKN_REFDATA_DIR",
     "PAKN_LOG",
+    "PAKN_WEBHOOK_GIVE_UP_SECONDS",
     "TABLE_NAME",
     "INTAKE_QUEUE_URL",
     "TOPIC_ARN",
@@ -93,6 +94,9 @@ pub struct Config {
     pub jwt_secret: Option<Vec<u8>>,
     /// `PAKN_SWEEP_SECONDS`: seconds between deadline sweeps in `pakn serve`.
     pub sweep_every: u64,
+    /// `PAKN_WEBHOOK_GIVE_UP_SECONDS`: how long a failing local webhook
+    /// delivery is retried (`None`: the notifier's default, 24 hours).
+    pub webhook_give_up: Option<u64>,
     /// `PAKN_CLOCK_SPEED`: run the clock this many times faster than real time (demos only).
     pub clock_speed: Option<f64>,
     /// `PAKN_REFDATA_DIR`: the city's own reference data; the compiled-in data when absent.
@@ -141,6 +145,8 @@ pub enum ConfigError {
     Addr(String),
     #[error("PAKN_SWEEP_SECONDS must be a positive number of seconds (got '{0}')")]
     SweepSeconds(String),
+    #[error("PAKN_WEBHOOK_GIVE_UP_SECONDS must be a positive number of seconds (got '{0}')")]
+    WebhookGiveUp(String),
     #[error("PAKN_CLOCK_SPEED must be a number from 1 to 1000000 (got '{0}')")]
     ClockSpeed(String),
     #[error("PAKN_JWT_SECRET must be at least 32 bytes")]
@@ -194,6 +200,13 @@ impl Config {
                 _ => return Err(ConfigError::SweepSeconds(s)),
             },
         };
+        let webhook_give_up = match var("PAKN_WEBHOOK_GIVE_UP_SECONDS") {
+            None => None,
+            Some(s) => match s.parse::<u64>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => return Err(ConfigError::WebhookGiveUp(s)),
+            },
+        };
         let clock_speed = match var("PAKN_CLOCK_SPEED") {
             None => None,
             Some(s) => match s.parse::<f64>() {
@@ -209,6 +222,7 @@ impl Config {
             addr,
             jwt_secret: var("PAKN_JWT_SECRET").map(String::into_bytes),
             sweep_every,
+            webhook_give_up,
             clock_speed,
             refdata_dir: var("PAKN_REFDATA_DIR").map(PathBuf::from),
             log: var("PAKN_LOG").unwrap_or_else(|| DEFAULT_LOG.to_string()),

@@ -145,6 +145,14 @@ impl Pakn {
         }
     }
 
+    /// What was published for a unit, and when.
+    pub fn notifications(&self) -> crate::oversight::Notifications<'_> {
+        crate::oversight::Notifications {
+            ledger: &*self.ledger,
+            refdata: &self.refdata,
+        }
+    }
+
     /// Statistics and scorecards.
     pub fn reporting(&self) -> Reporting<'_> {
         Reporting {

@@ -50,6 +50,8 @@ pub enum Permission {
     ReadAllScorecards,
     /// List and read a unit's inspections.
     ReadInspection,
+    /// What was published for a unit (`GET /v1/units/{code}/notifications`).
+    ReadUnitNotifications,
     /// Answer an inspection of one's unit.
     AnswerInspection,
     /// Record findings and close inspections.
@@ -118,6 +120,7 @@ pub const TABLE: &[(Permission, Row)] = &[
     (Permission::ReadInspection,    Row { unit_admin: UnitStaff, inspector: Any, admin: Any, ..DENY }),
     (Permission::AnswerInspection,  Row { unit_admin: UnitStaff, ..DENY }),
     (Permission::Inspect,           Row { inspector: Any, admin: Any, ..DENY }),
+    (Permission::ReadUnitNotifications, Row { official: UnitStaff, unit_admin: UnitStaff, inspector: Any, admin: Any, ..DENY }),
 ];
 
 /// What a permission is asked about.

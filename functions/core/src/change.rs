@@ -96,7 +96,7 @@ impl<'a> Change<'a> {
             urgency: c.urgency.as_str().into(),
             audience,
             case_id: Some(c.id.clone()),
-            body,
+            body: crate::notify::versioned(body),
             created_at: self.now,
         });
     }

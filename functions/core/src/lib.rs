@@ -37,6 +37,7 @@ pub mod reporting;
 pub mod routing;
 pub mod scorecard;
 pub mod stats;
+pub mod subscription;
 pub mod sweep;
 pub mod text;
 pub mod unit;

@@ -16,6 +16,19 @@ pub mod event {
     pub const STATUS_CHANGED: &str = "case.status_changed";
 }
 
+/// The version of the message bodies' shapes (`schema_version` in every
+/// body; the JSON Schemas served at `GET /v1/events/schemas`). A change
+/// that removes or retypes a field is a new version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `body` with its `schema_version` (every body pakn publishes goes through here).
+pub fn versioned(mut body: serde_json::Value) -> serde_json::Value {
+    if let Some(o) = body.as_object_mut() {
+        o.insert("schema_version".into(), SCHEMA_VERSION.into());
+    }
+    body
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Audience {

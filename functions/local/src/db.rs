@@ -154,6 +154,37 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX quotas_expiry ON quotas (expires_at);
     "#,
+    // 4: signed, retried webhook deliveries (one row per subscriber and
+    // publication, every attempt recorded) and each subscriber's health.
+    r#"
+    ALTER TABLE subscriptions ADD COLUMN secret TEXT NOT NULL DEFAULT '';
+    ALTER TABLE subscriptions ADD COLUMN last_success_at INTEGER;
+    ALTER TABLE subscriptions ADD COLUMN last_failure_at INTEGER;
+    ALTER TABLE subscriptions ADD COLUMN last_error TEXT;
+    -- A unit's notifications (GET /v1/units/{code}/notifications): the
+    -- outbox keyed by unit and decision time.
+    ALTER TABLE outbox ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+    UPDATE outbox SET unit = COALESCE(json_extract(json, '$.unit'), '');
+    CREATE INDEX outbox_unit ON outbox(unit, created_at, dedup_id);
+    CREATE TABLE deliveries (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        subscription_id  INTEGER NOT NULL,
+        seq              INTEGER NOT NULL,
+        status           TEXT NOT NULL,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        first_at         INTEGER NOT NULL,
+        next_attempt_at  INTEGER NOT NULL
+    );
+    CREATE INDEX deliveries_due ON deliveries(subscription_id, next_attempt_at) WHERE status = 'pending';
+    CREATE TABLE delivery_attempts (
+        delivery_id  INTEGER NOT NULL,
+        attempt      INTEGER NOT NULL,
+        at           INTEGER NOT NULL,
+        http_status  INTEGER,
+        error        TEXT,
+        PRIMARY KEY (delivery_id, attempt)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Open a connection with pakn's settings: WAL, `synchronous=FULL` (a commit

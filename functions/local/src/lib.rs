@@ -21,7 +21,8 @@
 //! backend.queue.redrive(limit).await?;    // -> usize moved back
 //!
 //! // Webhooks and what was published:
-//! backend.notifier.subscribe("http://127.0.0.1:9000/hook", json!({"unit": ["ward:00070"]})).await?; // -> id
+//! backend.notifier.subscribe("https://ward.example/hook", json!({"unit": ["ward:00070"]})).await?; // -> id + secret
+//! backend.notifier.subscriptions().await?;  // -> Vec<Subscription> (last success / failure)
 //! backend.notifier.published(after_seq, limit).await?;  // -> Vec<Published>
 //!
 //! // `pakn backup`:
@@ -46,6 +47,7 @@ mod notifier;
 mod queue;
 mod records;
 mod store;
+mod webhooks;
 mod worker;
 mod writer;
 
@@ -54,9 +56,10 @@ mod tests;
 #[cfg(test)]
 mod testutil;
 
-pub use notifier::{LocalNotifier, Published, Subscription, WEBHOOK_TIMEOUT};
+pub use notifier::{Attempt, LocalNotifier, NewSubscription, Published, Subscription};
 pub use queue::{DEFAULT_MAX_RECEIVES, DeadLetter, LocalQueue, Received};
 pub use store::SqliteStore;
+pub use webhooks::{WebhookPolicy, signature};
 pub use worker::{VISIBILITY_TIMEOUT, backoff, drain_once, handle, run_router};
 pub use writer::MAX_BATCH;
 
@@ -74,6 +77,8 @@ pub struct LocalOptions {
     pub queue_clock: Arc<dyn Clock>,
     /// Deliveries before a message goes to the dead letters (SQS `maxReceiveCount`).
     pub max_receives: u32,
+    /// Webhook attempts, retries and give-up.
+    pub webhooks: WebhookPolicy,
 }
 
 impl Default for LocalOptions {
@@ -81,6 +86,7 @@ impl Default for LocalOptions {
         LocalOptions {
             queue_clock: Arc::new(SystemClock),
             max_receives: DEFAULT_MAX_RECEIVES,
+            webhooks: WebhookPolicy::default(),
         }
     }
 }
@@ -108,7 +114,7 @@ impl LocalBackend {
         Ok(LocalBackend {
             store: Arc::new(SqliteStore::new(db.clone(), opts.queue_clock.clone())),
             queue: LocalQueue::new(db.clone(), opts.queue_clock.clone(), opts.max_receives),
-            notifier: Arc::new(LocalNotifier::new(db, opts.queue_clock)?),
+            notifier: Arc::new(LocalNotifier::new(db, opts.queue_clock, opts.webhooks)?),
         })
     }
 

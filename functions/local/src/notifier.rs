@@ -1,15 +1,17 @@
 //! [`LocalNotifier`]: the [`Notifier`] port without SNS. Every published
-//! notification is stored (table `published`, for tests and the CLI) and
-//! logged; HTTP webhook subscribers receive the ones their SNS-style filter
-//! policy matches (the same policy JSON as on AWS, matched by
-//! [`pakn_core::notify::filter_matches`] on [`Notification::attributes`]).
+//! notification is stored (table `published`, for tests, the CLI and
+//! `GET /v1/units/{code}/notifications`) and logged; webhook subscribers
+//! receive the ones their SNS-style filter policy matches (the same policy
+//! JSON as on AWS, matched by [`pakn_core::notify::filter_matches`] on
+//! [`Notification::attributes`]).
 //!
-//! Webhook delivery is best effort and in the background: a slow or failing
-//! subscriber never fails nor delays the publish (the outbox contract is
-//! about the decision being published, and `dedup_id` lets a subscriber drop
-//! repeats). Only the URLs subscribed are ever called, over plain HTTP.
+//! The publish only records, in the same transaction, one delivery row per
+//! matching subscriber; the signed, retried delivery happens in each
+//! subscriber's own task (see [`crate::webhooks`]), so a slow or failing
+//! subscriber never fails nor delays the publish, nor another subscriber.
 
 use crate::db::{classify, from_json, from_micros, micros, to_json};
+use crate::webhooks::{WebhookPolicy, Webhooks, new_secret};
 use crate::writer::Db;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -17,17 +19,39 @@ use pakn_core::notify::{Notification, filter_matches};
 use pakn_core::ports::{Clock, Notifier, StoreError, StoreResult};
 use rusqlite::params;
 use std::sync::Arc;
-use std::time::Duration;
 
-/// A webhook timeout: a subscriber that takes longer is logged as failed.
-pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
-
+/// A webhook subscriber and its delivery health.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subscription {
     pub id: i64,
     pub url: String,
     pub filter_policy: serde_json::Value,
     pub created_at: DateTime<Utc>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_failure_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Deliveries not yet delivered nor given up.
+    pub pending: i64,
+}
+
+/// A new subscription: its id and the signing secret (shown only now).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSubscription {
+    pub id: i64,
+    pub secret: String,
+}
+
+/// One delivery attempt, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub subscription_id: i64,
+    pub dedup_id: String,
+    pub attempt: u32,
+    pub at: DateTime<Utc>,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+    /// The delivery's state now: `pending`, `delivered` or `gave_up`.
+    pub delivery_status: String,
 }
 
 /// A stored publication.
@@ -41,24 +65,39 @@ pub struct Published {
 pub struct LocalNotifier {
     db: Arc<Db>,
     clock: Arc<dyn Clock>,
-    http: reqwest::Client,
+    webhooks: Arc<Webhooks>,
+    resumed: std::sync::atomic::AtomicBool,
 }
 
 impl LocalNotifier {
-    pub(crate) fn new(db: Arc<Db>, clock: Arc<dyn Clock>) -> StoreResult<Self> {
+    pub(crate) fn new(
+        db: Arc<Db>,
+        clock: Arc<dyn Clock>,
+        policy: WebhookPolicy,
+    ) -> StoreResult<Self> {
         let http = reqwest::Client::builder()
-            .timeout(WEBHOOK_TIMEOUT)
+            .timeout(policy.timeout)
             .build()
             .map_err(StoreError::other)?;
-        Ok(LocalNotifier { db, clock, http })
+        Ok(LocalNotifier {
+            webhooks: Webhooks::new(db.clone(), clock.clone(), http, policy),
+            db,
+            clock,
+            resumed: std::sync::atomic::AtomicBool::new(false),
+        })
     }
 
-    /// Subscribe an `http://` URL with a filter policy (`{}` matches everything).
-    pub async fn subscribe(&self, url: &str, filter_policy: serde_json::Value) -> StoreResult<i64> {
+    /// Subscribe an `https://` or `http://` URL with a filter policy (`{}`
+    /// matches everything); answers the id and the signing secret.
+    pub async fn subscribe(
+        &self,
+        url: &str,
+        filter_policy: serde_json::Value,
+    ) -> StoreResult<NewSubscription> {
         let parsed = reqwest::Url::parse(url).map_err(StoreError::other)?;
-        if parsed.scheme() != "http" || parsed.host_str().is_none() {
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(StoreError::msg(format!(
-                "webhook URL must be http://host/...: '{url}'"
+                "webhook URL must be https://host/... or http://host/...: '{url}'"
             )));
         }
         if !filter_policy.is_object() {
@@ -66,27 +105,37 @@ impl LocalNotifier {
                 "a filter policy is a JSON object, e.g. {\"unit\":[\"ward:00070\"]}",
             ));
         }
-        let (url, policy, now) = (
+        let secret = new_secret();
+        let (url, policy, now, s) = (
             parsed.to_string(),
             to_json(&filter_policy)?,
             micros(self.clock.now()),
+            secret.clone(),
         );
-        self.db
+        let id = self
+            .db
             .write(move |c| {
                 c.execute(
-                    "INSERT INTO subscriptions (url, filter_policy, created_at) VALUES (?1, ?2, ?3)",
-                    params![url, policy, now],
+                    "INSERT INTO subscriptions (url, filter_policy, created_at, secret) VALUES (?1, ?2, ?3, ?4)",
+                    params![url, policy, now, s],
                 )
                 .map_err(classify)?;
                 Ok(c.last_insert_rowid())
             })
-            .await
+            .await?;
+        Ok(NewSubscription { id, secret })
     }
 
-    /// Remove a subscription; `false` if there was none with that id.
+    /// Remove a subscription and its undelivered messages; `false` if there
+    /// was none with that id.
     pub async fn unsubscribe(&self, id: i64) -> StoreResult<bool> {
         self.db
             .write(move |c| {
+                c.execute(
+                    "DELETE FROM deliveries WHERE subscription_id = ?1 AND status = 'pending'",
+                    [id],
+                )
+                .map_err(classify)?;
                 Ok(c.execute("DELETE FROM subscriptions WHERE id = ?1", [id])
                     .map_err(classify)?
                     == 1)
@@ -99,32 +148,89 @@ impl LocalNotifier {
             .read(|c| {
                 let mut s = c
                     .prepare_cached(
-                        "SELECT id, url, filter_policy, created_at FROM subscriptions ORDER BY id",
+                        "SELECT s.id, s.url, s.filter_policy, s.created_at, s.last_success_at, s.last_failure_at, s.last_error,
+                                (SELECT COUNT(*) FROM deliveries d WHERE d.subscription_id = s.id AND d.status = 'pending')
+                         FROM subscriptions s ORDER BY s.id",
                     )
                     .map_err(classify)?;
                 let rows = s
                     .query_map([], |r| {
                         Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, i64>(3)?,
+                            (r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                            (r.get::<_, i64>(3)?, r.get::<_, Option<i64>>(4)?, r.get::<_, Option<i64>>(5)?),
+                            (r.get::<_, Option<String>>(6)?, r.get::<_, i64>(7)?),
                         ))
                     })
                     .map_err(classify)?;
                 let mut out = Vec::new();
                 for row in rows {
-                    let (id, url, policy, at) = row.map_err(classify)?;
+                    let ((id, url, policy), (at, ok, failed), (last_error, pending)) =
+                        row.map_err(classify)?;
                     out.push(Subscription {
                         id,
                         url,
                         filter_policy: from_json(&policy)?,
                         created_at: from_micros(at)?,
+                        last_success_at: ok.map(from_micros).transpose()?,
+                        last_failure_at: failed.map(from_micros).transpose()?,
+                        last_error,
+                        pending,
                     });
                 }
                 Ok(out)
             })
             .await
+    }
+
+    /// Every recorded delivery attempt of a subscription, oldest first.
+    pub async fn attempts(&self, subscription_id: i64) -> StoreResult<Vec<Attempt>> {
+        self.db
+            .read(move |c| {
+                let mut s = c
+                    .prepare_cached(
+                        "SELECT p.dedup_id, a.attempt, a.at, a.http_status, a.error, d.status
+                         FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id
+                         JOIN published p ON p.seq = d.seq
+                         WHERE d.subscription_id = ?1 ORDER BY a.at, d.id, a.attempt",
+                    )
+                    .map_err(classify)?;
+                let rows = s
+                    .query_map([subscription_id], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, u32>(1)?,
+                            r.get::<_, i64>(2)?,
+                            r.get::<_, Option<u16>>(3)?,
+                            r.get::<_, Option<String>>(4)?,
+                            r.get::<_, String>(5)?,
+                        ))
+                    })
+                    .map_err(classify)?;
+                let mut out = Vec::new();
+                for row in rows {
+                    let (dedup_id, attempt, at, http_status, error, delivery_status) =
+                        row.map_err(classify)?;
+                    out.push(Attempt {
+                        subscription_id,
+                        dedup_id,
+                        attempt,
+                        at: from_micros(at)?,
+                        http_status,
+                        error,
+                        delivery_status,
+                    });
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    /// Start delivering what was left pending (by a restart); `pakn serve`
+    /// calls it at start, and the first publish does it otherwise.
+    pub async fn resume_deliveries(&self) -> StoreResult<()> {
+        self.resumed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.webhooks.resume().await
     }
 
     /// What was published, oldest first, starting after `after_seq` (0: from the start).
@@ -149,36 +255,6 @@ impl LocalNotifier {
             })
             .await
     }
-
-    fn deliver(&self, n: &Notification, subs: Vec<Subscription>) {
-        let attrs = n.attributes();
-        for sub in subs
-            .into_iter()
-            .filter(|s| filter_matches(&s.filter_policy, &attrs))
-        {
-            let req = self
-                .http
-                .post(&sub.url)
-                .header("x-pakn-event", n.event.as_str())
-                .header("x-pakn-dedup-id", n.dedup_id.as_str())
-                .json(n);
-            let (dedup_id, event, url) = (n.dedup_id.clone(), n.event.clone(), sub.url.clone());
-            let send = async move {
-                match req.send().await.and_then(|r| r.error_for_status()) {
-                    Ok(_) => tracing::debug!(%url, %dedup_id, %event, "webhook delivered"),
-                    Err(e) => {
-                        tracing::warn!(%url, %dedup_id, %event, error = %e, "webhook delivery failed")
-                    }
-                }
-            };
-            match tokio::runtime::Handle::try_current() {
-                Ok(h) => {
-                    h.spawn(send);
-                }
-                Err(_) => tracing::warn!(url = %sub.url, "no async runtime: webhook not delivered"),
-            }
-        }
-    }
 }
 
 #[async_trait]
@@ -186,145 +262,58 @@ impl Notifier for LocalNotifier {
     async fn publish(&self, n: &Notification) -> StoreResult<()> {
         let (json, now) = (to_json(n)?, micros(self.clock.now()));
         let (dedup_id, event, unit) = (n.dedup_id.clone(), n.event.clone(), n.unit.clone());
-        self.db
+        let attrs: Vec<(String, pakn_core::notify::AttrValue)> = n
+            .attributes()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let subscribers = self
+            .db
             .write(move |c| {
                 c.prepare_cached(
                     "INSERT INTO published (dedup_id, event, unit, json, published_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .and_then(|mut s| s.execute(params![dedup_id, event, unit, json, now]))
                 .map_err(classify)?;
-                Ok(())
+                let seq = c.last_insert_rowid();
+                let attrs: Vec<(&str, pakn_core::notify::AttrValue)> =
+                    attrs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+                let mut s = c
+                    .prepare_cached("SELECT id, filter_policy FROM subscriptions")
+                    .map_err(classify)?;
+                let subs = s
+                    .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+                    .map_err(classify)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(classify)?;
+                let mut matched = Vec::new();
+                for (id, policy) in subs {
+                    if filter_matches(&from_json(&policy)?, &attrs) {
+                        c.prepare_cached(
+                            "INSERT INTO deliveries (subscription_id, seq, status, first_at, next_attempt_at) VALUES (?1, ?2, 'pending', ?3, ?3)",
+                        )
+                        .and_then(|mut s| s.execute(params![id, seq, now]))
+                        .map_err(classify)?;
+                        matched.push(id);
+                    }
+                }
+                Ok(matched)
             })
             .await?;
         tracing::info!(event = %n.event, unit = %n.unit, dedup_id = %n.dedup_id, case_id = ?n.case_id, "notification published");
-        match self.subscriptions().await {
-            Ok(subs) => self.deliver(n, subs),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read webhook subscriptions; stored and logged only")
+        if !self
+            .resumed
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            if let Err(e) = self.webhooks.resume().await {
+                tracing::warn!(error = %e, "could not resume webhook deliveries");
             }
         }
+        self.webhooks.wake(&subscribers);
         Ok(())
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testutil::{TempDir, notification};
-    use serde_json::json;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpListener;
-
-    /// A one-route HTTP server on 127.0.0.1 that forwards each request body.
-    async fn hook() -> (
-        String,
-        tokio::sync::mpsc::UnboundedReceiver<serde_json::Value>,
-    ) {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", l.local_addr().unwrap());
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            while let Ok((mut sock, _)) = l.accept().await {
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 4096];
-                    loop {
-                        let n = sock.read(&mut chunk).await.unwrap();
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                        let text = String::from_utf8_lossy(&buf).to_string();
-                        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                            let len: usize = head
-                                .lines()
-                                .find_map(|l| {
-                                    l.to_ascii_lowercase()
-                                        .strip_prefix("content-length:")
-                                        .map(|v| v.trim().parse().unwrap())
-                                })
-                                .unwrap_or(0);
-                            if body.len() >= len {
-                                tx.send(serde_json::from_str(&body[..len]).unwrap())
-                                    .unwrap();
-                                sock.write_all(
-                                    b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n",
-                                )
-                                .await
-                                .unwrap();
-                                return;
-                            }
-                        }
-                    }
-                });
-            }
-        });
-        (url, rx)
-    }
-
-    #[tokio::test]
-    async fn publishes_are_stored_and_reach_only_matching_subscribers() {
-        let dir = TempDir::new("local");
-        let b = crate::LocalBackend::open(&dir.path().join("n.db")).unwrap();
-        let (ward_url, mut ward_rx) = hook().await;
-        let (ha_url, mut ha_rx) = hook().await;
-        b.notifier
-            .subscribe(&ward_url, json!({"unit": ["ward:00070"]}))
-            .await
-            .unwrap();
-        b.notifier
-            .subscribe(&ha_url, json!({"audience": ["home-affairs"]}))
-            .await
-            .unwrap();
-        // A subscriber that is down: the publish still succeeds.
-        b.notifier
-            .subscribe("http://127.0.0.1:9/down", json!({}))
-            .await
-            .unwrap();
-        assert!(
-            b.notifier
-                .subscribe("https://example.com/x", json!({}))
-                .await
-                .is_err(),
-            "plain HTTP only"
-        );
-
-        let n = notification("ward:00070", "d1");
-        b.notifier.publish(&n).await.unwrap();
-        let got = tokio::time::timeout(Duration::from_secs(5), ward_rx.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(got["dedup_id"], "d1");
-        assert_eq!(got["unit"], "ward:00070");
-
-        b.notifier
-            .publish(&notification("ward:00073", "d2"))
-            .await
-            .unwrap();
-        let stored = b.notifier.published(0, 10).await.unwrap();
-        assert_eq!(
-            stored
-                .iter()
-                .map(|p| p.notification.dedup_id.as_str())
-                .collect::<Vec<_>>(),
-            ["d1", "d2"]
-        );
-        assert_eq!(
-            b.notifier.published(stored[0].seq, 10).await.unwrap().len(),
-            1
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(
-            ward_rx.try_recv().is_err(),
-            "the ward hook got only its unit's message"
-        );
-        assert!(
-            ha_rx.try_recv().is_err(),
-            "home affairs got nothing addressed to units only"
-        );
-        assert_eq!(b.notifier.subscriptions().await.unwrap().len(), 3);
-        assert!(b.notifier.unsubscribe(3).await.unwrap());
-    }
-}
+#[path = "notifier_tests.rs"]
+mod tests;

@@ -281,6 +281,7 @@ mod tests {
             crate::LocalOptions {
                 queue_clock: Arc::new(clock.clone()),
                 max_receives: DEFAULT_MAX_RECEIVES,
+                ..Default::default()
             },
         )
         .unwrap();

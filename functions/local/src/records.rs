@@ -33,9 +33,9 @@ pub fn insert_outbox(conn: &Connection, n: &Notification) -> StoreResult<bool> {
     let json = to_json(n)?;
     let changed = conn
         .prepare_cached(
-            "INSERT OR IGNORE INTO outbox (dedup_id, json, created_at) VALUES (?1, ?2, ?3)",
+            "INSERT OR IGNORE INTO outbox (dedup_id, json, created_at, unit) VALUES (?1, ?2, ?3, ?4)",
         )
-        .and_then(|mut s| s.execute(params![n.dedup_id, json, micros(n.created_at)]))
+        .and_then(|mut s| s.execute(params![n.dedup_id, json, micros(n.created_at), n.unit]))
         .map_err(classify)?;
     Ok(changed == 1)
 }
@@ -313,6 +313,36 @@ pub fn put_marker(conn: &Connection, key: &str, at: i64) -> StoreResult<()> {
         .and_then(|mut s| s.execute(params![key, at]))
         .map_err(classify)?;
     Ok(())
+}
+
+/// A unit's outbox in `[from, to)`: a range of the `outbox_unit` index.
+pub fn notifications_for_unit(
+    conn: &Connection,
+    unit: &str,
+    from: i64,
+    to: i64,
+    limit: usize,
+) -> StoreResult<Vec<(Notification, Option<chrono::DateTime<chrono::Utc>>)>> {
+    let mut s = conn
+        .prepare_cached(
+            "SELECT json, published_at FROM outbox WHERE unit = ?1 AND created_at >= ?2 AND created_at < ?3 ORDER BY created_at, dedup_id LIMIT ?4",
+        )
+        .map_err(classify)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = s
+        .query_map(params![unit, from, to, limit], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))
+        })
+        .map_err(classify)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (json, published) = row.map_err(classify)?;
+        out.push((
+            from_json(&json)?,
+            published.map(crate::db::from_micros).transpose()?,
+        ));
+    }
+    Ok(out)
 }
 
 /// A case's outbox: its dedup ids all start with `<case id>:`, so this is a

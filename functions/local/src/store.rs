@@ -14,7 +14,8 @@ use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
 use pakn_core::ports::{
     Account, AccountScope, CasePage, CaseQuery, CaseStore, Clock, Commit, Created, IdemRecord,
-    InspectionStore, Ledger, NewCase, PeopleStore, QuotaStore, StatsStore, StoreResult, Taken,
+    InspectionStore, Ledger, NewCase, PeopleStore, QuotaStore, Sent, StatsStore, StoreResult,
+    Taken,
 };
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
@@ -154,6 +155,18 @@ impl Ledger for SqliteStore {
     async fn decide_once(&self, n: &Notification) -> StoreResult<bool> {
         let n = n.clone();
         self.db.write(move |c| records::decide_once(c, &n)).await
+    }
+    async fn notifications_for_unit(
+        &self,
+        unit: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<Sent>> {
+        let (unit, from, to) = (unit.to_string(), micros(from), micros(to));
+        self.db
+            .read(move |c| records::notifications_for_unit(c, &unit, from, to, limit))
+            .await
     }
     async fn get_marker(&self, key: &str) -> StoreResult<bool> {
         let key = key.to_string();

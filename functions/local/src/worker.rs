@@ -127,6 +127,7 @@ mod tests {
         let opts = LocalOptions {
             queue_clock: Arc::new(clock.clone()),
             max_receives: DEFAULT_MAX_RECEIVES,
+            ..Default::default()
         };
         let b = LocalBackend::open_with(&dir.path().join("w.db"), opts).unwrap();
         let pakn = b.pakn(Arc::new(clock.clone()), Arc::new(RefData::embedded()));

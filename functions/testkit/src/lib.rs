@@ -12,6 +12,8 @@
 
 #![allow(async_fn_in_trait)]
 
+pub mod schema;
+
 use chrono::{DateTime, TimeZone, Utc};
 use pakn_api::commands;
 use pakn_core::Pakn;

@@ -54,6 +54,7 @@ macro_rules! for_each_contract_test {
             markers_are_written_once,
             notifications_for_a_case_with_publish_times,
             a_foreign_cursor_is_refused,
+            notifications_for_a_unit_in_a_period,
             quotas_count_exactly_per_key_and_window,
             idempotency_lookup_sees_live_records_only,
         );
@@ -1032,6 +1033,71 @@ pub async fn notifications_for_a_case_with_publish_times(store: Arc<dyn Store>) 
         assert_eq!(n.case_id.as_ref(), Some(&c.id));
         assert_eq!(published.is_some(), n.dedup_id == sent[0], "{}", n.dedup_id);
     }
+}
+
+pub async fn notifications_for_a_unit_in_a_period(store: Arc<dyn Store>) {
+    let at = |unit: UnitCode, key: &str, minutes: i64| Notification {
+        unit: unit.to_string(),
+        created_at: t0() + Duration::minutes(minutes),
+        ..digest(&format!("unit-test:{unit}:{key}"))
+    };
+    // A case's decisions (in its partition) and decisions without a case.
+    let c = sample_case(t0(), "citizen-u");
+    create(store.as_ref(), &c).await;
+    let routed =
+        routing::route_to(&c, ward70(), t0() + Duration::minutes(5), &refdata()).expect("route");
+    let case_ids: Vec<String> = routed
+        .notifications
+        .iter()
+        .filter(|n| n.unit == ward70().as_str())
+        .map(|n| n.dedup_id.clone())
+        .collect();
+    assert!(!case_ids.is_empty());
+    store
+        .commit(&Commit {
+            expected_version: 1,
+            outcome: routed,
+            inspection: None,
+            enqueue: false,
+        })
+        .await
+        .expect("commit");
+    for n in [
+        at(ward70(), "before", -1),
+        at(ward70(), "first", 0),
+        at(ward70(), "last", 59),
+        at(ward70(), "after", 60),
+        at(ward73(), "other-unit", 10),
+    ] {
+        assert!(store.decide_once(&n).await.expect("decide"));
+    }
+    store
+        .mark_published("unit-test:ward:00070:first")
+        .await
+        .expect("mark");
+    let got = store
+        .notifications_for_unit(ward70().as_str(), t0(), t0() + Duration::minutes(60), 100)
+        .await
+        .expect("list");
+    let ids: Vec<&str> = got.iter().map(|(n, _)| n.dedup_id.as_str()).collect();
+    let mut want = vec!["unit-test:ward:00070:first"];
+    want.extend(case_ids.iter().map(String::as_str));
+    want.push("unit-test:ward:00070:last");
+    assert_eq!(ids, want, "[from, to) of this unit only, oldest first");
+    assert!(got[0].1.is_some(), "published, with its time");
+    assert!(got[1..].iter().all(|(_, p)| p.is_none()), "still pending");
+    let capped = store
+        .notifications_for_unit(ward70().as_str(), t0(), t0() + Duration::minutes(60), 2)
+        .await
+        .expect("list");
+    assert_eq!(capped.len(), 2, "bounded by the limit");
+    assert!(
+        store
+            .notifications_for_unit("ward:00001", t0(), t0() + Duration::days(1), 100)
+            .await
+            .expect("list")
+            .is_empty()
+    );
 }
 
 pub async fn a_foreign_cursor_is_refused(store: Arc<dyn Store>) {

@@ -24,8 +24,8 @@ use pakn_core::inspection::Inspection;
 use pakn_core::notify::{Audience, Notification};
 use pakn_core::ports::{
     Account, AccountScope, CasePage, CaseQuery, CaseStore, Commit, Created, IdemRecord,
-    InspectionStore, Ledger, ManualClock, NewCase, Notifier, PeopleStore, QuotaStore, StatsStore,
-    Store, StoreError, StoreResult, Taken,
+    InspectionStore, Ledger, ManualClock, NewCase, Notifier, PeopleStore, QuotaStore, Sent,
+    StatsStore, Store, StoreError, StoreResult, Taken,
 };
 use pakn_core::refdata::RefData;
 use pakn_core::stats::Rollup;
@@ -1157,6 +1157,18 @@ impl Ledger for Probe {
     }
     async fn put_marker(&self, key: &str) -> StoreResult<()> {
         self.write(Op::PutMarker, self.store.put_marker(key)).await
+    }
+    async fn notifications_for_unit(
+        &self,
+        unit: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<Sent>> {
+        self.alive()?;
+        self.store
+            .notifications_for_unit(unit, from, to, limit)
+            .await
     }
 }
 

@@ -15,7 +15,7 @@ use tower::ServiceExt;
 
 /// The API's public routes (README "API"; CONTRACT.md "stats, categories,
 /// units, public case by tracking code").
-const PUBLIC: [(&str, &str); 7] = [
+const PUBLIC: [(&str, &str); 8] = [
     ("GET", "/healthz"),
     ("GET", "/openapi.json"),
     ("GET", "/v1/categories"),
@@ -23,6 +23,7 @@ const PUBLIC: [(&str, &str); 7] = [
     ("GET", "/v1/stats"),
     ("GET", "/v1/track/{tracking_code}"),
     ("GET", "/v1/registration"),
+    ("GET", "/v1/events/schemas"),
 ];
 
 fn template_public_routes() -> BTreeSet<(String, String)> {

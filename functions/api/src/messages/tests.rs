@@ -86,6 +86,12 @@ fn every_error() -> Vec<Error> {
         inv("status", "unknown_status").with("status", "x"),
         inv("tracking_code", "invalid_check_character"),
         inv("urgency", "urgency_unchanged"),
+        inv("unit", "empty_filter"),
+        inv("audience", "unknown_audience").with("value", "x"),
+        inv("event", "unknown_event")
+            .with("value", "x")
+            .with("allowed", "a, b"),
+        inv("urgency", "unknown_urgency").with("value", "x"),
         Error::new(Conflict, "overdue_downgrade"),
         inv("from", "invalid_date").with("expected", "date_or_rfc3339"),
         inv("from", "invalid_date").with("expected", "date"),

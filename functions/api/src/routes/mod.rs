@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod cases;
+pub mod events;
 pub mod inspections;
 pub mod public;
 pub mod scorecards;

@@ -89,3 +89,30 @@ pub async fn put_headcount(
         staff: Some(staff),
     }))
 }
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationParams {
+    /// First local day (YYYY-MM-DD), inclusive. Default: 30 days before `to`.
+    pub from: Option<String>,
+    /// Local day (YYYY-MM-DD), exclusive. Default: tomorrow.
+    pub to: Option<String>,
+}
+
+/// What was published for the unit and when (the outbox: decided, then
+/// published; `published_at` is `null` while pending).
+#[utoipa::path(get, path = "/v1/units/{code}/notifications", tag = "units",
+    params(("code" = String, Path, example = "ward:00070"), NotificationParams), security(("bearer" = [])),
+    responses((status = 200, body = pakn_core::oversight::UnitNotifications), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn notifications(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    P(code): P<String>,
+    crate::extract::Q(q): crate::extract::Q<NotificationParams>,
+) -> Result<Json<pakn_core::oversight::UnitNotifications>, ApiError> {
+    let u = unit(&code)?;
+    let today = s.pakn.refdata.calendar.local_date(s.pakn.now());
+    let period = commands::period(None, q.from.as_deref(), q.to.as_deref(), today)?;
+    Ok(Json(s.pakn.notifications().for_unit(&p, &u, period).await?))
+}

@@ -266,6 +266,13 @@ pub fn outbox_item(nt: &Notification) -> Result<Item, MappingError> {
             GSI1.sk.into(),
             s(format!("{}#{}", ts(nt.created_at), nt.dedup_id)),
         );
+        if !nt.unit.is_empty() {
+            item.insert(GSI3.pk.into(), s(sent_pk(&nt.unit)));
+            item.insert(
+                GSI3.sk.into(),
+                s(format!("{}#{}", ts(nt.created_at), nt.dedup_id)),
+            );
+        }
         Ok(item)
     }
 }
@@ -423,6 +430,7 @@ mod tests {
         let item = outbox_item(&n).unwrap();
         assert_eq!(get_s(&item, PK).unwrap(), case_pk(&id));
         assert_eq!(get_s(&item, GSI1.pk).unwrap(), PENDING);
+        assert_eq!(get_s(&item, GSI3.pk).unwrap(), format!("SENT#{}", n.unit));
         assert_eq!(notification_from(&item).unwrap(), n);
         assert_eq!(published_at(&item).unwrap(), None);
         let digest = Notification {

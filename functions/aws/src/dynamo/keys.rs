@@ -10,7 +10,7 @@
 //! | reminder ledger | `CASE#<id>` | `REM#<milestone key>` | |
 //! | tracking code | `TRACK#<code>` | `TRACK` | |
 //! | idempotency record | `IDEM#<key hash>` | `IDEM` | TTL `ttl` |
-//! | outbox (decided notification) of a case | `CASE#<id>` | `OUT#<dedup id>` | GSI1 `PENDING` / `<created_at>#<dedup id>` while unpublished |
+//! | outbox (decided notification) of a case | `CASE#<id>` | `OUT#<dedup id>` | GSI1 `PENDING` / `<created_at>#<dedup id>` while unpublished; GSI3 the unit's notifications `SENT#<unit>` / `<created_at>#<dedup id>` |
 //! | outbox entry without a case (digests) | `OUT#<dedup id>` | `OUT` | same; TTL after publishing |
 //! | account (registration drive) | `ACCT#<sub>` | `ACCT` | |
 //! | account counter | `ACCTS#<scope key>` | `N` | |
@@ -156,6 +156,13 @@ pub fn recv_pk(year: i32) -> String {
     format!("RECV#{year:04}")
 }
 pub const PENDING: &str = "PENDING";
+/// A unit's notifications (`GET /v1/units/{code}/notifications`): the outbox
+/// entries on GSI3, which case items use for their submitter. One index
+/// serves both item kinds (their partition keys never collide), so the
+/// table keeps its five indexes and the template is unchanged.
+pub fn sent_pk(unit: &str) -> String {
+    format!("SENT#{unit}")
+}
 pub fn inspections_pk(status: &str) -> String {
     format!("INSPECTIONS#{status}")
 }

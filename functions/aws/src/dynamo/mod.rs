@@ -910,6 +910,49 @@ impl Ledger for DynamoStore {
         }
         Ok(out)
     }
+    async fn notifications_for_unit(
+        &self,
+        unit: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<Sent>> {
+        // One query on the unit's partition of GSI3 (keys only), then the
+        // items by key: bounded by `limit`, never a scan.
+        let step = Step {
+            gsi: GSI3,
+            pk: sent_pk(unit),
+            sk: Some(SkCond::Between(ts(from), ts(to))),
+            forward: true,
+        };
+        let (items, _, _) = self
+            .query_page(&step, None, Some(limit.clamp(1, 1000) as i32), false, None)
+            .await?;
+        let keys: Vec<Item> = items
+            .iter()
+            .map(|i| Ok(key(get_s(i, PK)?, get_s(i, SK)?)))
+            .collect::<Result<_, MappingError>>()?;
+        let order: Vec<(String, String)> = keys
+            .iter()
+            .filter_map(|k| {
+                Some((
+                    get_s(k, PK).ok()?.to_string(),
+                    get_s(k, SK).ok()?.to_string(),
+                ))
+            })
+            .collect();
+        let mut got = self.batch_get(keys).await?;
+        let mut out = Vec::new();
+        for k in order {
+            if let Some(item) = got.remove(&k) {
+                let n = notification_from(&item)?;
+                if n.created_at >= from && n.created_at < to {
+                    out.push((n, published_at(&item)?));
+                }
+            }
+        }
+        Ok(out)
+    }
     async fn mark_published(&self, dedup_id: &str) -> StoreResult<()> {
         let now = Utc::now();
         let res = self

@@ -257,7 +257,9 @@ impl Inspections<'_> {
             urgency: "normal".into(),
             audience: vec![Audience::HomeAffairs, Audience::Unit],
             case_id: None,
-            body: json!({"inspection_id": id, "unit": unit, "reason": reason, "details": details}),
+            body: crate::notify::versioned(
+                json!({"inspection_id": id, "unit": unit, "reason": reason, "details": details}),
+            ),
             created_at: now,
         };
         self.ledger.decide_once(&n).await?;

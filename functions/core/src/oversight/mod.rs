@@ -3,7 +3,9 @@
 //! [`inspections`].
 
 pub mod inspections;
+pub mod notifications;
 pub mod people;
 
 pub use inspections::{FINDING_KINDS, FindingInput, InspectionView, Inspections, SentNotification};
+pub use notifications::{Notifications, UnitNotification, UnitNotifications};
 pub use people::{CampaignStatus, People, RegistrationReport, UnitRegistration};

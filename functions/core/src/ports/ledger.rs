@@ -3,6 +3,10 @@
 use super::StoreResult;
 use crate::notify::Notification;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// A decided notification and when it was published (`None` while pending).
+pub type Sent = (Notification, Option<DateTime<Utc>>);
 
 #[async_trait]
 pub trait Ledger: Send + Sync {
@@ -14,4 +18,14 @@ pub trait Ledger: Send + Sync {
     /// Has this marker been written (e.g. `daily:<date>`, the daily checks done)?
     async fn get_marker(&self, key: &str) -> StoreResult<bool>;
     async fn put_marker(&self, key: &str) -> StoreResult<()>;
+    /// What was decided for `unit` (the notification's `unit` attribute)
+    /// with `from <= created_at < to`, oldest first, at most `limit`: one
+    /// bounded read on a unit-keyed index, never a scan.
+    async fn notifications_for_unit(
+        &self,
+        unit: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<Sent>>;
 }

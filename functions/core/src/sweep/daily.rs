@@ -93,7 +93,9 @@ impl Daily<'_> {
                     urgency: "normal".into(),
                     audience: vec![Audience::Unit],
                     case_id: None,
-                    body: json!({"unit": code, "date": today, "overdue": items.len(), "cases": items}),
+                    body: crate::notify::versioned(
+                        json!({"unit": code, "date": today, "overdue": items.len(), "cases": items}),
+                    ),
                     created_at: now,
                 };
                 if self.ledger.decide_once(&n).await? {
