@@ -136,3 +136,48 @@ pub async fn provisioned(names: &Names) -> (SdkConfig, Provisioned) {
         .expect("provision on moto");
     (sdk, p)
 }
+
+/// A new SQS queue on the emulator, its URL and ARN.
+pub async fn queue(sqs: &aws_sdk_sqs::Client, prefix: &str) -> (String, String) {
+    let url = sqs
+        .create_queue()
+        .queue_name(unique(prefix))
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url()
+        .expect("queue url")
+        .to_string();
+    let arn = pakn_aws::provision::queue_arn(sqs, &url)
+        .await
+        .expect("queue arn");
+    (url, arn)
+}
+
+/// Receive and delete what is on a queue now (a few short polls).
+pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        let r = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .expect("receive");
+        if r.messages().is_empty() && !out.is_empty() {
+            break;
+        }
+        for m in r.messages() {
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+            out.push(m.clone());
+        }
+    }
+    out
+}

@@ -1,11 +1,11 @@
 //! Reading cases: one case in full, the public view by tracking code, and
 //! listings scoped by role (`auth::list_scope`).
 
-use crate::actions::roster_of;
+use crate::actions::load_authorized;
 use crate::auth::{self, ListScope, Permission, Principal};
 use crate::case::Status;
 use crate::error::{Error, Result};
-use crate::ids::{self, CaseId};
+use crate::ids;
 use crate::ports::{CasePage, CaseQuery, CaseStore, Clock, PeopleStore};
 use crate::principal::Roster;
 use crate::refdata::RefData;
@@ -57,15 +57,8 @@ pub struct Lookup<'a> {
 impl Lookup<'_> {
     /// The full case, if `p` may read it (else 404).
     pub async fn get_case(&self, p: &Principal, id: &str) -> Result<CaseView> {
-        let id = CaseId::parse(id).ok_or_else(Error::not_found)?;
-        let case = self
-            .cases
-            .get_case(&id)
-            .await?
-            .ok_or_else(Error::not_found)?;
-        let roster = roster_of(self.people, case.unit.as_ref()).await?;
-        auth::authorize_case(p, &case, &roster, Permission::ReadCase)?;
-        let viewer = auth::viewer(p, &case, &roster);
+        let (case, viewer) =
+            load_authorized(self.cases, self.people, p, id, |_| Permission::ReadCase).await?;
         let tl = self.cases.timeline(&case.id).await?;
         Ok(CaseView::new(
             case,

@@ -93,33 +93,7 @@ async fn case(e: &Env, id: &CaseId) -> Case {
     e.store.get_case(id).await.unwrap().expect("case exists")
 }
 
-/// Receive what is on a queue now (a few polls).
-async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
-    let mut out = Vec::new();
-    for _ in 0..3 {
-        let r = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        if r.messages().is_empty() && !out.is_empty() {
-            break;
-        }
-        for m in r.messages() {
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
-            out.push(m.clone());
-        }
-    }
-    out
-}
+use moto::drain;
 
 fn sqs_event(ms: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
     let mut ev = SqsEvent::default();
@@ -654,16 +628,7 @@ async fn sqs_sends_in_batches_and_receives() {
 /// A queue subscribed to the topic with a filter policy (raw delivery).
 async fn subscribed_queue(e: &Env, policy: serde_json::Value) -> String {
     let sqs = aws_sdk_sqs::Client::new(&e.sdk);
-    let url = sqs
-        .create_queue()
-        .queue_name(moto::unique("sub"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    let arn = pakn_aws::provision::queue_arn(&sqs, &url).await.unwrap();
+    let (url, arn) = moto::queue(&sqs, "sub").await;
     let s = Subscription {
         protocol: "sqs".into(),
         endpoint: arn,

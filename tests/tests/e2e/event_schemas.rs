@@ -112,18 +112,7 @@ async fn every_message_published_on_sqlite_matches_its_schema() {
 async fn every_message_published_on_sns_matches_its_schema() {
     let (sdk, p) = moto::provisioned(&moto::names()).await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(moto::unique("everything"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    let arn = pakn_aws::provision::queue_arn(&sqs, &queue_url)
-        .await
-        .unwrap();
+    let (queue_url, arn) = moto::queue(&sqs, "everything").await;
     pakn_aws::provision::subscribe(
         &aws_sdk_sns::Client::new(&sdk),
         &p.topic_arn,

@@ -45,50 +45,20 @@ fn notification(unit: &str, event: &str, audience: Vec<Audience>, key: &str) -> 
     }
 }
 
+/// Raw delivery: each message body is the notification itself, no SNS envelope.
 async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Notification> {
-    let mut out = Vec::new();
-    for _ in 0..3 {
-        let r = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        if r.messages().is_empty() && !out.is_empty() {
-            break;
-        }
-        for m in r.messages() {
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
-            // Raw delivery: the body is the notification itself, no SNS envelope.
-            out.push(serde_json::from_str(m.body().unwrap()).unwrap());
-        }
-    }
-    out
+    moto::drain(sqs, url)
+        .await
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap_or_default()).expect("a notification"))
+        .collect()
 }
 
 #[tokio::test]
 async fn pakn_subscribe_on_moto_delivers_only_the_filtered_messages_to_a_queue() {
     let (sdk, p) = moto::provisioned(&moto::names()).await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(moto::unique("ward70"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    let queue_arn = pakn_aws::provision::queue_arn(&sqs, &queue_url)
-        .await
-        .unwrap();
+    let (queue_url, queue_arn) = moto::queue(&sqs, "ward70").await;
     let dir = TempDir::new("sub-aws");
     let db = dir.path().join("unused.db");
     let env = [

@@ -24,7 +24,7 @@ use crate::principal::Roster;
 use crate::quota::{self, Usage};
 use crate::refdata::RefData;
 use crate::unit::UnitCode;
-use crate::views::CaseView;
+use crate::views::{CaseView, Viewer};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -220,6 +220,23 @@ pub async fn roster_of(people: &dyn PeopleStore, unit: Option<&UnitCode>) -> Res
     }
 }
 
+/// Load case `id` and check `p` may do what `permission` says on it (`404`
+/// if not visible, `403` if not allowed); with how `p` sees it.
+pub async fn load_authorized(
+    cases: &dyn CaseStore,
+    people: &dyn PeopleStore,
+    p: &Principal,
+    id: &str,
+    permission: impl FnOnce(&Case) -> Permission,
+) -> Result<(Case, Viewer)> {
+    let id = CaseId::parse(id).ok_or_else(Error::not_found)?;
+    let case = cases.get_case(&id).await?.ok_or_else(Error::not_found)?;
+    let roster = roster_of(people, case.unit.as_ref()).await?;
+    auth::authorize_case(p, &case, &roster, permission(&case))?;
+    let viewer = auth::viewer(p, &case, &roster);
+    Ok((case, viewer))
+}
+
 /// The case workflow over the ports it needs.
 pub struct Actions<'a> {
     pub cases: &'a dyn CaseStore,
@@ -243,15 +260,8 @@ impl Actions<'_> {
         action: Action,
         expected: Option<u64>,
     ) -> Result<CaseView> {
-        let id = CaseId::parse(id).ok_or_else(Error::not_found)?;
-        let case = self
-            .cases
-            .get_case(&id)
-            .await?
-            .ok_or_else(Error::not_found)?;
-        let roster = roster_of(self.people, case.unit.as_ref()).await?;
-        auth::authorize_case(p, &case, &roster, action.permission(&case))?;
-        let viewer = auth::viewer(p, &case, &roster);
+        let (case, viewer) =
+            load_authorized(self.cases, self.people, p, id, |c| action.permission(c)).await?;
         let expected =
             expected.ok_or_else(|| Error::new(ErrorKind::VersionRequired, "if_match_required"))?;
         if expected != case.version {
