@@ -172,8 +172,8 @@ pub async fn run(cfg: &Config, clients: usize, seconds: u64, url: Option<String>
     println!(
         "clients={clients} seconds={elapsed:.1} accepted={accepted} ({:.0}/s) p50={:.2} ms p99={:.2} ms max={:.2} ms statuses={by_status:?} transport_errors={transport_errors}",
         accepted as f64 / elapsed,
-        ms(crate::bench::percentile(&lat, 50.0)),
-        ms(crate::bench::percentile(&lat, 99.0)),
+        ms(percentile(&lat, 50.0)),
+        ms(percentile(&lat, 99.0)),
         ms(lat.last().copied().unwrap_or(0)),
     );
     if let (Some((b0, j0)), Some((b1, j1))) = (counts_before, counts_after) {
@@ -219,4 +219,28 @@ async fn submit(http: &reqwest::Client, base: &str, token: &str, key: &str) -> R
     let st = r.status().as_u16();
     let _ = r.bytes().await;
     Ok(st)
+}
+
+/// Sorted latencies (µs) → the p-th percentile (nearest rank).
+pub fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50.0), 50);
+        assert_eq!(percentile(&v, 99.0), 99);
+        assert_eq!(percentile(&v, 100.0), 100);
+        assert_eq!(percentile(&[7], 99.0), 7);
+        assert_eq!(percentile(&[], 50.0), 0);
+    }
 }
