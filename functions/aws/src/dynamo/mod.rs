@@ -227,6 +227,30 @@ impl DynamoStore {
         self
     }
 
+    /// The items a keys-only index page names (at most `limit`), read by
+    /// key in one batch and returned in the index's order; items gone since
+    /// the query are skipped.
+    async fn index_items(&self, step: &Step, limit: usize) -> StoreResult<Vec<Item>> {
+        let (items, _, _) = self
+            .query_page(step, None, Some(limit.clamp(1, 1000) as i32), false, None)
+            .await?;
+        let keys: Vec<Item> = items
+            .iter()
+            .map(|i| Ok(key(get_s(i, PK)?, get_s(i, SK)?)))
+            .collect::<Result<_, MappingError>>()?;
+        let order: Vec<(String, String)> = keys
+            .iter()
+            .filter_map(|k| {
+                Some((
+                    get_s(k, PK).ok()?.to_string(),
+                    get_s(k, SK).ok()?.to_string(),
+                ))
+            })
+            .collect();
+        let mut got = self.batch_get(keys).await?;
+        Ok(order.into_iter().filter_map(|k| got.remove(&k)).collect())
+    }
+
     /// After a durable write: put the case on the intake queue, best effort.
     async fn enqueue(&self, id: &CaseId) {
         if let Some(q) = &self.intake {
@@ -885,26 +909,9 @@ impl Ledger for DynamoStore {
             sk: None,
             forward: true,
         };
-        let (items, _, _) = self
-            .query_page(&step, None, Some(limit.clamp(1, 1000) as i32), false, None)
-            .await?;
-        let keys: Vec<Item> = items
-            .iter()
-            .map(|i| Ok(key(get_s(i, PK)?, get_s(i, SK)?)))
-            .collect::<Result<_, MappingError>>()?;
-        let order: Vec<(String, String)> = keys
-            .iter()
-            .filter_map(|k| {
-                Some((
-                    get_s(k, PK).ok()?.to_string(),
-                    get_s(k, SK).ok()?.to_string(),
-                ))
-            })
-            .collect();
-        let mut got = self.batch_get(keys).await?;
         let mut out = Vec::new();
-        for k in order {
-            if let Some(item) = got.remove(&k).filter(|i| !i.contains_key(PUBLISHED_AT)) {
+        for item in self.index_items(&step, limit).await? {
+            if !item.contains_key(PUBLISHED_AT) {
                 out.push(notification_from(&item)?);
             }
         }
@@ -925,30 +932,11 @@ impl Ledger for DynamoStore {
             sk: Some(SkCond::Between(ts(from), ts(to))),
             forward: true,
         };
-        let (items, _, _) = self
-            .query_page(&step, None, Some(limit.clamp(1, 1000) as i32), false, None)
-            .await?;
-        let keys: Vec<Item> = items
-            .iter()
-            .map(|i| Ok(key(get_s(i, PK)?, get_s(i, SK)?)))
-            .collect::<Result<_, MappingError>>()?;
-        let order: Vec<(String, String)> = keys
-            .iter()
-            .filter_map(|k| {
-                Some((
-                    get_s(k, PK).ok()?.to_string(),
-                    get_s(k, SK).ok()?.to_string(),
-                ))
-            })
-            .collect();
-        let mut got = self.batch_get(keys).await?;
         let mut out = Vec::new();
-        for k in order {
-            if let Some(item) = got.remove(&k) {
-                let n = notification_from(&item)?;
-                if n.created_at >= from && n.created_at < to {
-                    out.push((n, published_at(&item)?));
-                }
+        for item in self.index_items(&step, limit).await? {
+            let n = notification_from(&item)?;
+            if n.created_at >= from && n.created_at < to {
+                out.push((n, published_at(&item)?));
             }
         }
         Ok(out)
