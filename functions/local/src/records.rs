@@ -329,20 +329,7 @@ pub fn notifications_for_unit(
         )
         .map_err(classify)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = s
-        .query_map(params![unit, from, to, limit], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))
-        })
-        .map_err(classify)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (json, published) = row.map_err(classify)?;
-        out.push((
-            from_json(&json)?,
-            published.map(crate::db::from_micros).transpose()?,
-        ));
-    }
-    Ok(out)
+    sent_rows(&mut s, params![unit, from, to, limit])
 }
 
 /// A case's outbox: its dedup ids all start with `<case id>:`, so this is a
@@ -356,8 +343,20 @@ pub fn notifications_for_case(
             "SELECT json, published_at FROM outbox WHERE dedup_id >= ?1 AND dedup_id < ?2 ORDER BY created_at, dedup_id",
         )
         .map_err(classify)?;
+    sent_rows(
+        &mut s,
+        params![format!("{case_id}:"), format!("{case_id};")],
+    )
+}
+
+/// Outbox rows of `SELECT json, published_at …`: each notification and when
+/// it was published (`None` while pending).
+fn sent_rows(
+    s: &mut rusqlite::Statement<'_>,
+    p: impl rusqlite::Params,
+) -> StoreResult<Vec<(Notification, Option<chrono::DateTime<chrono::Utc>>)>> {
     let rows = s
-        .query_map(params![format!("{case_id}:"), format!("{case_id};")], |r| {
+        .query_map(p, |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))
         })
         .map_err(classify)?;
