@@ -13,3 +13,4 @@ mod lambda;
 mod oversight_http;
 mod subscriptions;
 mod template;
+mod views;
