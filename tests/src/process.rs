@@ -59,6 +59,17 @@ pub const TEST_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
 impl Server {
     /// Start `pakn serve` on `db` and wait until `/healthz` answers.
     pub fn start(db: &Path, extra_env: &[(&str, &str)]) -> Server {
+        Server::spawn(db, extra_env, None)
+    }
+
+    /// [`Server::start`] with everything the process writes (stdout and its
+    /// log on stderr) captured in `log`, at the level `PAKN_LOG` in
+    /// `extra_env` asks for.
+    pub fn start_logged(db: &Path, extra_env: &[(&str, &str)], log: &Path) -> Server {
+        Server::spawn(db, extra_env, Some(log))
+    }
+
+    fn spawn(db: &Path, extra_env: &[(&str, &str)], log: Option<&Path>) -> Server {
         let port = free_port();
         let mut cmd = Command::new(pakn_binary());
         cmd.arg("serve")
@@ -70,6 +81,11 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
+        if let Some(log) = log {
+            let f = std::fs::File::create(log).expect("create the log file");
+            cmd.stdout(f.try_clone().expect("log file handle"))
+                .stderr(f);
+        }
         for (k, v) in extra_env {
             cmd.env(k, v);
         }

@@ -553,16 +553,33 @@ async fn serve_on_the_aws_backend_against_the_emulator() {
     );
 }
 
+/// Personal data planted in the fast-clock run's report; none of it may
+/// reach the log or any notification.
+const PLANTED: [&str; 4] = [
+    "Trần Thị Riêng Tư",
+    "0987654321",
+    "rieng.tu@example.vn",
+    "Số 9 ngõ Bí Mật",
+];
+
 /// `PAKN_CLOCK_SPEED`: a unit that ignores a report gets its reminder and
 /// overdue alert, and after more than 15 days overdue Home Affairs finds an
-/// inspection with the evidence — on the real binary, in seconds.
+/// inspection with the evidence — on the real binary, in seconds. The
+/// reporter's name, phone, e-mail and street address appear nowhere in the
+/// process's debug log nor in any notification published on the way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fast_clock_shows_an_ignored_report_reaching_the_inspectors() {
     let dir = TempDir::new("fast");
+    let log = dir.path().join("pakn.log");
     // One real second is ten hours; the sweep runs every real second.
-    let server = Server::start(
+    let server = Server::start_logged(
         &dir.path().join("pakn.db"),
-        &[("PAKN_CLOCK_SPEED", "36000"), ("PAKN_SWEEP_SECONDS", "1")],
+        &[
+            ("PAKN_CLOCK_SPEED", "36000"),
+            ("PAKN_SWEEP_SECONDS", "1"),
+            ("PAKN_LOG", "debug"),
+        ],
+        &log,
     );
     let api = Api {
         http: Client::new(),
@@ -570,7 +587,19 @@ async fn a_fast_clock_shows_an_ignored_report_reaching_the_inspectors() {
     };
     let citizen = server.token("citizen", "fast-citizen", None);
     let inspector = server.token("inspector", "fast-inspector", None);
-    let id = api.submit_report(&citizen, "fast-1").await;
+    let mut body = report(Some("00070"));
+    body["contact"] = json!({"name": PLANTED[0], "phone": PLANTED[1], "email": PLANTED[2]});
+    body["location"]["address"] = json!(PLANTED[3]);
+    let (s, r) = api
+        .post("/v1/cases", &citizen, &body, None, Some("fast-1"))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{r}");
+    let id = r["id"].as_str().expect("id").to_string();
+    // The reporter's own view holds it all (so the data was really there).
+    let (_, mine, _) = api.get(&format!("/v1/cases/{id}"), Some(&citizen)).await;
+    for p in PLANTED {
+        assert!(mine.to_string().contains(p), "{p} not in the case: {mine}");
+    }
     // Nobody at the ward acts. 24 working hours + 15 calendar days is at most
     // about 21 calendar days (~50 real seconds at this speed, plus Tết at worst).
     let deadline = Instant::now() + Duration::from_secs(150);
@@ -614,6 +643,30 @@ async fn a_fast_clock_shows_an_ignored_report_reaching_the_inspectors() {
         1,
         "{events:?}"
     );
+
+    // Every message published about the unit, bodies included.
+    let (s, published, _) = api
+        .get("/v1/units/ward:00070/notifications", Some(&inspector))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{published}");
+    let items = published["items"].as_array().expect("items");
+    assert!(items.len() >= 4, "{published}");
+    let log = std::fs::read_to_string(&log).expect("the log");
+    assert!(
+        log.contains("DEBUG"),
+        "the log was written at debug level: {log}"
+    );
+    for p in PLANTED {
+        assert!(
+            !published.to_string().contains(p),
+            "{p} in a notification: {published}"
+        );
+        assert!(
+            !view["notifications"].to_string().contains(p),
+            "{p} in the inspection's notifications"
+        );
+        assert!(!log.contains(p), "{p} in the log");
+    }
 }
 
 /// A missing or malformed setting stops `pakn` before it does anything, with

@@ -175,7 +175,10 @@ async fn citizen_case(api: &Api) -> (String, String) {
         .await
         .expect(200);
     assert_eq!(held.body["unit"], "city:triage");
-    assert!(held.text().contains(PHONE), "triage holding it sees contact");
+    assert!(
+        held.text().contains(PHONE),
+        "triage holding it sees contact"
+    );
 
     act(api, &triage, &id, "route", json!({"to_unit": HOAN_KIEM})).await;
     let hk = tok(Role::Official, "can-bo-hk", Some(HOAN_KIEM));
@@ -286,7 +289,8 @@ async fn each_role_sees_what_the_view_matrix_says() {
         };
         if status == 404 {
             assert_eq!(
-                answer.body["error"]["code"], "not_found",
+                answer.body["error"]["code"],
+                "not_found",
                 "{}: {}",
                 row.who,
                 answer.text()
@@ -308,7 +312,10 @@ async fn each_role_sees_what_the_view_matrix_says() {
                 "transfer reason",
                 !transferred || has(TRANSFER_REASON) == row.transfer_reason,
             ),
-            ("extension reason", has(EXTENSION_REASON) == row.extension_reason),
+            (
+                "extension reason",
+                has(EXTENSION_REASON) == row.extension_reason,
+            ),
             ("official's subject", has(OFFICIAL) == row.official_subject),
             ("reporter's subject", has(reporter) == row.reporter_subject),
         ];
