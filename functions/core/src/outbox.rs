@@ -34,23 +34,32 @@ impl Outbox<'_> {
         Ok(())
     }
 
-    /// Publish and mark each; failures stay in the outbox. Returns how many went out.
+    /// Publish and mark them; failures stay in the outbox. Returns how many
+    /// went out. Published together and marked together, so a backend that
+    /// batches does so (one write each on the embedded store).
     pub async fn publish(&self, ns: &[Notification]) -> usize {
-        let mut ok = 0;
-        for n in ns {
-            match self.notifier.publish(n).await {
-                Ok(()) => match self.ledger.mark_published(&n.dedup_id).await {
-                    Ok(()) => ok += 1,
-                    Err(e) => {
-                        tracing::warn!(dedup_id = %n.dedup_id, error = %e, "mark published failed")
-                    }
-                },
+        if ns.is_empty() {
+            return 0;
+        }
+        let results = self.notifier.publish_all(ns).await;
+        let mut sent = Vec::with_capacity(ns.len());
+        for (n, r) in ns.iter().zip(results) {
+            match r {
+                Ok(()) => sent.push(n.dedup_id.as_str()),
                 Err(e) => {
                     tracing::warn!(dedup_id = %n.dedup_id, error = %e, "publish failed; left in the outbox")
                 }
             }
         }
-        ok
+        match self.ledger.mark_all_published(&sent).await {
+            Ok(()) => sent.len(),
+            Err(e) => {
+                // Published but still pending: the drain publishes them
+                // again with the same dedup_id (at least once).
+                tracing::warn!(error = %e, count = sent.len(), "mark published failed");
+                0
+            }
+        }
     }
 
     /// Publish everything decided but not yet acknowledged; stops at the

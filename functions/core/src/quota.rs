@@ -6,7 +6,7 @@
 
 use crate::auth::{Principal, Role};
 use crate::error::{Error, Result};
-use crate::ports::{QuotaStore, window_start};
+use crate::ports::{QuotaStore, Take, window_start};
 use crate::refdata::RefData;
 use chrono::{DateTime, Duration, Utc};
 
@@ -53,10 +53,19 @@ pub async fn charge(
     usage: Usage,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    for (name, window, limit) in quotas(p, usage, refdata) {
-        let key = format!("{}:{}:{name}", p.role.as_str(), p.sub);
-        let start = window_start(now, window);
-        let taken = store.take(&key, start, window, limit).await?;
+    let takes: Vec<Take> = quotas(p, usage, refdata)
+        .into_iter()
+        .map(|(name, window, limit)| Take {
+            key: format!("{}:{}:{name}", p.role.as_str(), p.sub),
+            window_start: window_start(now, window),
+            window,
+            limit,
+        })
+        .collect();
+    if takes.is_empty() {
+        return Ok(());
+    }
+    for taken in store.take_all(&takes).await? {
         if !taken.allowed {
             let ms = (taken.window_end - now).num_milliseconds().max(0);
             return Err(Error::rate_limited((ms + 999) / 1000));

@@ -60,7 +60,7 @@ pub use notifier::{Attempt, LocalNotifier, NewSubscription, Published, Subscript
 pub use queue::{DEFAULT_MAX_RECEIVES, DeadLetter, LocalQueue, Received};
 pub use store::SqliteStore;
 pub use webhooks::{WebhookPolicy, signature};
-pub use worker::{VISIBILITY_TIMEOUT, backoff, drain_once, handle, run_router};
+pub use worker::{VISIBILITY_TIMEOUT, backoff, drain_once, handle_batch, route, run_router};
 pub use writer::MAX_BATCH;
 
 use pakn_core::Pakn;

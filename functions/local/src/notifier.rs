@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pakn_core::notify::{Notification, filter_matches};
 use pakn_core::ports::{Clock, Notifier, StoreError, StoreResult};
-use rusqlite::params;
+use rusqlite::{Connection, params};
 use std::sync::Arc;
 
 /// A webhook subscriber and its delivery health.
@@ -257,50 +257,73 @@ impl LocalNotifier {
     }
 }
 
-#[async_trait]
-impl Notifier for LocalNotifier {
-    async fn publish(&self, n: &Notification) -> StoreResult<()> {
-        let (json, now) = (to_json(n)?, micros(self.clock.now()));
-        let (dedup_id, event, unit) = (n.dedup_id.clone(), n.event.clone(), n.unit.clone());
-        let attrs: Vec<(String, pakn_core::notify::AttrValue)> = n
-            .attributes()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-        let subscribers = self
-            .db
-            .write(move |c| {
-                c.prepare_cached(
-                    "INSERT INTO published (dedup_id, event, unit, json, published_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .and_then(|mut s| s.execute(params![dedup_id, event, unit, json, now]))
-                .map_err(classify)?;
-                let seq = c.last_insert_rowid();
-                let attrs: Vec<(&str, pakn_core::notify::AttrValue)> =
-                    attrs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-                let mut s = c
-                    .prepare_cached("SELECT id, filter_policy FROM subscriptions")
-                    .map_err(classify)?;
-                let subs = s
-                    .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-                    .map_err(classify)?
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(classify)?;
-                let mut matched = Vec::new();
-                for (id, policy) in subs {
-                    if filter_matches(&from_json(&policy)?, &attrs) {
-                        c.prepare_cached(
-                            "INSERT INTO deliveries (subscription_id, seq, status, first_at, next_attempt_at) VALUES (?1, ?2, 'pending', ?3, ?3)",
-                        )
-                        .and_then(|mut s| s.execute(params![id, seq, now]))
-                        .map_err(classify)?;
-                        matched.push(id);
-                    }
-                }
-                Ok(matched)
-            })
-            .await?;
-        tracing::info!(event = %n.event, unit = %n.unit, dedup_id = %n.dedup_id, case_id = ?n.case_id, "notification published");
+/// One notification as the writer thread records it.
+struct Row {
+    dedup_id: String,
+    event: String,
+    unit: String,
+    json: String,
+    attrs: Vec<(String, pakn_core::notify::AttrValue)>,
+}
+
+impl Row {
+    fn new(n: &Notification) -> StoreResult<Row> {
+        Ok(Row {
+            dedup_id: n.dedup_id.clone(),
+            event: n.event.clone(),
+            unit: n.unit.clone(),
+            json: to_json(n)?,
+            attrs: n
+                .attributes()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        })
+    }
+}
+
+/// Record one published notification and a pending delivery for each
+/// subscription whose filter policy matches; the matched subscriptions.
+fn record(c: &Connection, r: &Row, now: i64) -> StoreResult<Vec<i64>> {
+    c.prepare_cached(
+        "INSERT INTO published (dedup_id, event, unit, json, published_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut s| s.execute(params![r.dedup_id, r.event, r.unit, r.json, now]))
+    .map_err(classify)?;
+    let seq = c.last_insert_rowid();
+    let attrs: Vec<(&str, pakn_core::notify::AttrValue)> = r
+        .attrs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    let mut s = c
+        .prepare_cached("SELECT id, filter_policy FROM subscriptions")
+        .map_err(classify)?;
+    let subs = s
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .map_err(classify)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(classify)?;
+    let mut matched = Vec::new();
+    for (id, policy) in subs {
+        if filter_matches(&from_json(&policy)?, &attrs) {
+            c.prepare_cached(
+                "INSERT INTO deliveries (subscription_id, seq, status, first_at, next_attempt_at) VALUES (?1, ?2, 'pending', ?3, ?3)",
+            )
+            .and_then(|mut s| s.execute(params![id, seq, now]))
+            .map_err(classify)?;
+            matched.push(id);
+        }
+    }
+    Ok(matched)
+}
+
+impl LocalNotifier {
+    /// After a durable publish: log it and wake the webhook deliveries.
+    async fn published_now(&self, ns: &[Notification], subscribers: &[i64]) {
+        for n in ns {
+            tracing::info!(event = %n.event, unit = %n.unit, dedup_id = %n.dedup_id, case_id = ?n.case_id, "notification published");
+        }
         if !self
             .resumed
             .swap(true, std::sync::atomic::Ordering::Relaxed)
@@ -309,8 +332,59 @@ impl Notifier for LocalNotifier {
                 tracing::warn!(error = %e, "could not resume webhook deliveries");
             }
         }
-        self.webhooks.wake(&subscribers);
+        self.webhooks.wake(subscribers);
+    }
+}
+
+#[async_trait]
+impl Notifier for LocalNotifier {
+    async fn publish(&self, n: &Notification) -> StoreResult<()> {
+        let row = Row::new(n)?;
+        let now = micros(self.clock.now());
+        let subscribers = self.db.write(move |c| record(c, &row, now)).await?;
+        self.published_now(std::slice::from_ref(n), &subscribers)
+            .await;
         Ok(())
+    }
+
+    /// All in one write job (one transaction): all published, or none.
+    async fn publish_all(&self, ns: &[Notification]) -> Vec<StoreResult<()>> {
+        let rows = match ns.iter().map(Row::new).collect::<StoreResult<Vec<_>>>() {
+            Ok(rows) => rows,
+            Err(e) => {
+                // A notification that cannot be encoded: publish one by one
+                // so the others still go out.
+                tracing::warn!(error = %e, "publishing one at a time");
+                let mut out = Vec::with_capacity(ns.len());
+                for n in ns {
+                    out.push(self.publish(n).await);
+                }
+                return out;
+            }
+        };
+        let now = micros(self.clock.now());
+        let written = self
+            .db
+            .write(move |c| {
+                let mut all = Vec::new();
+                for r in &rows {
+                    all.extend(record(c, r, now)?);
+                }
+                Ok(all)
+            })
+            .await;
+        match written {
+            Ok(subscribers) => {
+                self.published_now(ns, &subscribers).await;
+                ns.iter().map(|_| Ok(())).collect()
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                ns.iter()
+                    .map(|_| Err(StoreError::msg(msg.clone())))
+                    .collect()
+            }
+        }
     }
 }
 

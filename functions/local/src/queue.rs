@@ -172,6 +172,26 @@ impl LocalQueue {
             .await
     }
 
+    /// Delete several received messages in one write; how many were still
+    /// held under those receipts (a stale receipt deletes nothing).
+    pub async fn ack_all(&self, receipts: Vec<String>) -> StoreResult<usize> {
+        if receipts.is_empty() {
+            return Ok(0);
+        }
+        self.db
+            .write(move |c| {
+                let mut s = c
+                    .prepare_cached("DELETE FROM queue WHERE receipt = ?1")
+                    .map_err(classify)?;
+                let mut n = 0;
+                for r in &receipts {
+                    n += s.execute([r]).map_err(classify)?;
+                }
+                Ok(n)
+            })
+            .await
+    }
+
     /// Give a received message back: visible again after `delay` (zero: at once).
     pub async fn nack(&self, receipt: &str, delay: Duration) -> StoreResult<bool> {
         let receipt = receipt.to_string();
@@ -253,6 +273,18 @@ impl LocalQueue {
                 Ok(ids.len())
             })
             .await
+            .inspect(|n| {
+                if *n > 0 {
+                    self.db.queued.notify_waiters();
+                }
+            })
+    }
+
+    /// Resolves when messages are next put on the queue. Create it (and
+    /// `enable` it) *before* a receive that may find nothing, so a message
+    /// sent in between is not missed.
+    pub fn on_queued(&self) -> tokio::sync::futures::Notified<'_> {
+        self.db.queued.notified()
     }
 }
 
@@ -264,7 +296,9 @@ impl Queue for LocalQueue {
         }
         let ids = ids.to_vec();
         let now = self.now();
-        self.db.write(move |c| enqueue(c, &ids, now)).await
+        self.db.write(move |c| enqueue(c, &ids, now)).await?;
+        self.db.queued.notify_waiters();
+        Ok(())
     }
 }
 

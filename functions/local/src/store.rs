@@ -14,7 +14,7 @@ use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
 use pakn_core::ports::{
     Account, AccountScope, CasePage, CaseQuery, CaseStore, Clock, Commit, Created, IdemRecord,
-    InspectionStore, Ledger, NewCase, PeopleStore, QuotaStore, Sent, StatsStore, StoreResult,
+    InspectionStore, Ledger, NewCase, PeopleStore, QuotaStore, Sent, StatsStore, StoreResult, Take,
     Taken,
 };
 use pakn_core::stats::Rollup;
@@ -91,9 +91,12 @@ impl CaseStore for SqliteStore {
     async fn create_case(&self, new: &NewCase, now: DateTime<Utc>) -> StoreResult<Created> {
         let new = new.clone();
         let queue_now = micros(self.clock.now());
-        self.db
+        let created = self
+            .db
             .write(move |c| cases::create(c, &new, now, queue_now))
-            .await
+            .await?;
+        self.db.queued.notify_waiters();
+        Ok(created)
     }
     async fn idempotency(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<IdemRecord>> {
         let key = key.to_string();
@@ -116,11 +119,16 @@ impl CaseStore for SqliteStore {
         self.db.read(move |c| cases::timeline(c, &id)).await
     }
     async fn commit(&self, commit: &Commit) -> StoreResult<()> {
+        let enqueue = commit.enqueue;
         let commit = commit.clone();
         let queue_now = micros(self.clock.now());
         self.db
             .write(move |c| cases::commit(c, &commit, queue_now))
-            .await
+            .await?;
+        if enqueue {
+            self.db.queued.notify_waiters();
+        }
+        Ok(())
     }
     async fn list_cases(&self, q: &CaseQuery) -> StoreResult<CasePage> {
         let q = q.clone();
@@ -150,6 +158,22 @@ impl Ledger for SqliteStore {
         let now = micros(self.clock.now());
         self.db
             .write(move |c| records::mark_published(c, &id, now))
+            .await
+    }
+    /// One write job for all of them.
+    async fn mark_all_published(&self, dedup_ids: &[&str]) -> StoreResult<()> {
+        if dedup_ids.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = dedup_ids.iter().map(|s| s.to_string()).collect();
+        let now = micros(self.clock.now());
+        self.db
+            .write(move |c| {
+                for id in &ids {
+                    records::mark_published(c, id, now)?;
+                }
+                Ok(())
+            })
             .await
     }
     async fn decide_once(&self, n: &Notification) -> StoreResult<bool> {
@@ -287,5 +311,38 @@ impl QuotaStore for SqliteStore {
             allowed,
             window_end,
         })
+    }
+
+    /// All in one write job.
+    async fn take_all(&self, takes: &[Take]) -> StoreResult<Vec<Taken>> {
+        let rows: Vec<(String, i64, i64, u32, DateTime<Utc>)> = takes
+            .iter()
+            .map(|t| {
+                let end = t.window_start + t.window;
+                (
+                    t.key.clone(),
+                    micros(t.window_start),
+                    micros(end),
+                    t.limit,
+                    end,
+                )
+            })
+            .collect();
+        self.db
+            .write(move |c| {
+                let mut out = Vec::with_capacity(rows.len());
+                for (key, start, end, limit, window_end) in &rows {
+                    let allowed = records::take_quota(c, key, *start, *end, *limit)?;
+                    out.push(Taken {
+                        allowed,
+                        window_end: *window_end,
+                    });
+                    if !allowed {
+                        break;
+                    }
+                }
+                Ok(out)
+            })
+            .await
     }
 }

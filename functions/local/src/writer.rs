@@ -73,6 +73,9 @@ where
 
 /// Handle on the database: the writer thread's channel and the read pool.
 pub struct Db {
+    /// Signalled after a write that put messages on the local queue, so an
+    /// idle router wakes at once instead of at its next poll.
+    pub(crate) queued: tokio::sync::Notify,
     jobs: mpsc::Sender<Box<dyn Job>>,
     readers: Arc<Readers>,
     path: PathBuf,
@@ -108,6 +111,7 @@ impl Db {
             idle: Mutex::new(Vec::new()),
         });
         Ok(Db {
+            queued: tokio::sync::Notify::new(),
             jobs: tx,
             readers,
             path: path.to_path_buf(),

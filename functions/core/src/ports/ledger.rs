@@ -13,6 +13,13 @@ pub trait Ledger: Send + Sync {
     /// Notifications decided but not yet acknowledged by the notifier.
     async fn pending_notifications(&self, limit: usize) -> StoreResult<Vec<Notification>>;
     async fn mark_published(&self, dedup_id: &str) -> StoreResult<()>;
+    /// Mark several; the default marks one at a time.
+    async fn mark_all_published(&self, dedup_ids: &[&str]) -> StoreResult<()> {
+        for id in dedup_ids {
+            self.mark_published(id).await?;
+        }
+        Ok(())
+    }
     /// Put a notification decision that has no case change (digests); `false` if it exists.
     async fn decide_once(&self, n: &Notification) -> StoreResult<bool>;
     /// Has this marker been written (e.g. `daily:<date>`, the daily checks done)?

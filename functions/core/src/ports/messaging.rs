@@ -15,4 +15,14 @@ pub trait Queue: Send + Sync {
 #[async_trait]
 pub trait Notifier: Send + Sync {
     async fn publish(&self, n: &Notification) -> StoreResult<()>;
+    /// Publish several, one answer per notification in order. A notifier
+    /// that can publish them in one request (or one transaction) says so
+    /// by overriding this; the default publishes one at a time.
+    async fn publish_all(&self, ns: &[Notification]) -> Vec<StoreResult<()>> {
+        let mut out = Vec::with_capacity(ns.len());
+        for n in ns {
+            out.push(self.publish(n).await);
+        }
+        out
+    }
 }

@@ -14,6 +14,15 @@ pub struct Taken {
     pub window_end: DateTime<Utc>,
 }
 
+/// One quota to take: a key, its window and its limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Take {
+    pub key: String,
+    pub window_start: DateTime<Utc>,
+    pub window: Duration,
+    pub limit: u32,
+}
+
 #[async_trait]
 pub trait QuotaStore: Send + Sync {
     /// Count one unit against `key` in the window `[window_start,
@@ -26,6 +35,21 @@ pub trait QuotaStore: Send + Sync {
         window: Duration,
         limit: u32,
     ) -> StoreResult<Taken>;
+
+    /// Take several in order, stopping at the first refusal (what was
+    /// taken before it stays counted): the answers so far, the refusal
+    /// last. A store that can do it in one write overrides this.
+    async fn take_all(&self, takes: &[Take]) -> StoreResult<Vec<Taken>> {
+        let mut out = Vec::with_capacity(takes.len());
+        for t in takes {
+            let taken = self.take(&t.key, t.window_start, t.window, t.limit).await?;
+            out.push(taken);
+            if !taken.allowed {
+                break;
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// The start of the fixed window of length `window` (aligned to the Unix
