@@ -6,10 +6,31 @@
 //!   API, against a local AWS emulator ([`crate::bench_units`]).
 //! - `pakn bench submit`: accepted submissions per second, latency and the
 //!   SQLite group-commit ratio of the embedded backend ([`crate::bench_submit`]).
+//! - `pakn bench` alone: every local benchmark briefly ([`crate::bench_all`]).
 
 use anyhow::{Result, bail};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use pakn_config::Config;
+
+/// `pakn bench [SUBCOMMAND]`.
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub which: Option<Bench>,
+    /// One JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds of each load phase (intake, its ceiling, end to end), 1–120.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Concurrent clients of the intake phases, 1–256.
+    #[arg(long, default_value_t = 32)]
+    pub clients: usize,
+    /// Open cases the sweep phase writes (1 % due), 1,000–5,000,000.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub sweep_cases: usize,
+}
 
 #[derive(Subcommand)]
 pub enum Bench {
@@ -39,7 +60,25 @@ pub enum Bench {
     },
 }
 
-pub fn run(rt: &tokio::runtime::Runtime, cfg: &Config, b: Bench) -> Result<()> {
+pub fn run(rt: &tokio::runtime::Runtime, cfg: &Config, args: BenchArgs) -> Result<()> {
+    let Some(b) = args.which else {
+        if !(1..=120).contains(&args.seconds) {
+            bail!("--seconds must be 1 to 120");
+        }
+        if !(1..=256).contains(&args.clients) {
+            bail!("--clients must be 1 to 256");
+        }
+        if !(1_000..=5_000_000).contains(&args.sweep_cases) {
+            bail!("--sweep-cases must be 1000 to 5000000");
+        }
+        let o = crate::bench_all::Options {
+            json: args.json,
+            seconds: args.seconds,
+            clients: args.clients,
+            sweep_cases: args.sweep_cases,
+        };
+        return rt.block_on(crate::bench_all::run(cfg, o));
+    };
     match b {
         Bench::LifecycleUnits { endpoint, detail } => {
             let endpoint = endpoint

@@ -18,163 +18,265 @@ use chrono::Utc;
 use pakn_api::{AppState, Auth, app};
 use pakn_config::{Backend, Config};
 use pakn_core::auth::Role;
+use pakn_core::ids::CaseId;
 use pakn_core::ports::SystemClock;
+use pakn_local::LocalBackend;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-struct ClientResult {
-    /// Latency of every answered request (µs), and its status.
-    answers: Vec<(u64, u16)>,
-    transport_errors: usize,
+/// `pakn serve`'s composition on a fresh database in a temp directory,
+/// with its routing workers, served on a loopback port.
+pub struct Local {
+    pub base: String,
+    pub secret: Vec<u8>,
+    pub backend: LocalBackend,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    dir: std::path::PathBuf,
 }
 
-pub async fn run(cfg: &Config, clients: usize, seconds: u64, url: Option<String>) -> Result<()> {
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut tasks = Vec::new();
-    let mut tmp = None;
-    let (base, secret, backend) = match url {
-        Some(u) => (
-            u.trim_end_matches('/').to_string(),
-            compose::local_secret(cfg)?,
-            None,
-        ),
-        None => {
-            let dir = std::env::temp_dir().join(format!(
-                "pakn-bench-{}-{}",
-                std::process::id(),
-                Utc::now().timestamp_millis()
-            ));
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            // `pakn serve`'s composition on a fresh database, the embedded
-            // reference data and real time, whatever the environment says.
-            let bench_cfg = Config {
-                backend: Backend::Sqlite,
-                db: dir.join("pakn.db"),
-                clock_speed: None,
-                refdata_dir: None,
-                ..cfg.clone()
-            };
-            tmp = Some(dir);
-            let composed = Composed::build(&bench_cfg, Arc::new(SystemClock)).await?;
-            // As `pakn serve`: its routing workers over the durable queue.
-            tasks.extend(composed.spawn_routers(crate::serve::ROUTER_WORKERS, &stop_rx));
-            let Composed { pakn, parts, .. } = composed;
-            let Parts::Local(backend) = parts else {
-                unreachable!("bench_cfg is the SQLite backend")
-            };
-            let secret: Vec<u8> = rand::random::<[u8; 32]>()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-                .into_bytes();
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            let base = format!("http://{}", listener.local_addr()?);
-            let state = AppState {
-                pakn,
-                auth: Auth::Hs256 {
-                    secret: secret.clone(),
-                },
-            };
-            let mut stop = stop_rx.clone();
-            tasks.push(tokio::spawn(async move {
-                let _ = axum::serve(listener, app(state))
-                    .with_graceful_shutdown(async move {
-                        let _ = stop.changed().await;
-                    })
-                    .await;
-            }));
-            (base, secret, Some(backend))
-        }
-    };
+impl Local {
+    pub async fn start(cfg: &Config) -> Result<Local> {
+        let (stop, stop_rx) = watch::channel(false);
+        let dir = std::env::temp_dir().join(format!(
+            "pakn-bench-{}-{}",
+            std::process::id(),
+            Utc::now().timestamp_micros()
+        ));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        // `pakn serve`'s composition on a fresh database, the embedded
+        // reference data and real time, whatever the environment says.
+        let bench_cfg = Config {
+            backend: Backend::Sqlite,
+            db: dir.join("pakn.db"),
+            clock_speed: None,
+            refdata_dir: None,
+            ..cfg.clone()
+        };
+        let composed = Composed::build(&bench_cfg, Arc::new(SystemClock)).await?;
+        // As `pakn serve`: its routing workers over the durable queue.
+        let mut tasks = composed.spawn_routers(crate::serve::ROUTER_WORKERS, &stop_rx);
+        let Composed { pakn, parts, .. } = composed;
+        let Parts::Local(backend) = parts else {
+            unreachable!("bench_cfg is the SQLite backend")
+        };
+        let secret: Vec<u8> = rand::random::<[u8; 32]>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+            .into_bytes();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let state = AppState {
+            pakn,
+            auth: Auth::Hs256 {
+                secret: secret.clone(),
+            },
+        };
+        let mut stop_serving = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let _ = axum::serve(listener, app(state))
+                .with_graceful_shutdown(async move {
+                    let _ = stop_serving.changed().await;
+                })
+                .await;
+        }));
+        Ok(Local {
+            base,
+            secret,
+            backend,
+            stop,
+            tasks,
+            dir,
+        })
+    }
 
+    /// Stop serving and routing; remove the database.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
+        drop(self.backend);
+        let _ = std::fs::remove_dir_all(self.dir);
+    }
+}
+
+/// What a load run got back.
+pub struct Run {
+    /// Latency (µs) and status of every answered request.
+    pub answers: Vec<(u64, u16)>,
+    /// The ids of accepted cases.
+    pub ids: Vec<CaseId>,
+    pub transport_errors: usize,
+    pub elapsed: f64,
+}
+
+impl Run {
+    pub fn accepted(&self) -> usize {
+        self.answers.iter().filter(|(_, s)| *s == 202).count()
+    }
+    pub fn accepted_per_s(&self) -> f64 {
+        self.accepted() as f64 / self.elapsed.max(1e-9)
+    }
+    /// Latency percentile of accepted requests (µs).
+    pub fn percentile(&self, p: f64) -> u64 {
+        let mut lat: Vec<u64> = self
+            .answers
+            .iter()
+            .filter(|(_, s)| *s == 202)
+            .map(|(l, _)| *l)
+            .collect();
+        lat.sort_unstable();
+        percentile(&lat, p)
+    }
+}
+
+/// `clients` concurrent clients, each sending one `POST /v1/cases` at a
+/// time for `seconds` (own citizen token per 10 requests, a fresh
+/// `Idempotency-Key` each time); with `rate`, paced to that many requests
+/// a second in all instead of as fast as answers come.
+pub async fn load(
+    base: &str,
+    secret: &[u8],
+    clients: usize,
+    seconds: u64,
+    rate: Option<f64>,
+) -> Result<Run> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
         .timeout(Duration::from_secs(30))
         .build()?;
     // Warm-up: one request, so connection set-up and first-page effects are not timed.
     let warm = pakn_api::token::mint(
-        &secret,
+        secret,
         "bench-warmup",
         Role::Citizen,
         None,
         chrono::Duration::hours(1),
         Utc::now(),
     );
-    let r = submit(&http, &base, &warm, "warmup").await?;
+    let (r, _) = submit(&http, base, &warm, &format!("warmup-{}", ulid_ish())).await?;
     if r != 202 {
         bail!("warm-up submission answered {r}, not 202 (is the token secret the server's?)");
     }
-
-    let counts_before = backend.as_ref().map(|b| b.store.group_commit_counts());
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
-    let mut load = Vec::new();
+    // Each paced client sends every `clients / rate` seconds.
+    let gap = rate.map(|r| Duration::from_secs_f64(clients as f64 / r.max(0.001)));
+    let run_tag = ulid_ish();
+    let mut tasks = Vec::new();
     for c in 0..clients {
-        let http = http.clone();
-        let base = base.clone();
-        let secret = secret.clone();
-        load.push(tokio::spawn(async move {
-            let mut out = ClientResult {
+        let (http, base, secret, run_tag) = (
+            http.clone(),
+            base.to_string(),
+            secret.to_vec(),
+            run_tag.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut out = Run {
                 answers: Vec::new(),
+                ids: Vec::new(),
                 transport_errors: 0,
+                elapsed: 0.0,
             };
             let mut n = 0u64;
+            // Paced clients start spread over one gap.
+            let mut next =
+                started + gap.map_or(Duration::ZERO, |g| g.mul_f64(c as f64 / clients as f64));
             while Instant::now() < deadline {
+                if gap.is_some() {
+                    tokio::time::sleep_until(next.into()).await;
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                }
                 n += 1;
                 // A citizen per 10 submissions: the hourly quota
                 // (policy.json `rate_limits`) is not what is measured.
                 let token = pakn_api::token::mint(
                     &secret,
-                    &format!("bench-citizen-{c}-{}", n / 10),
+                    &format!("bench-{run_tag}-{c}-{}", n / 10),
                     Role::Citizen,
                     None,
                     chrono::Duration::hours(1),
                     Utc::now(),
                 );
                 let t = Instant::now();
-                match submit(&http, &base, &token, &format!("c{c}-{n}")).await {
-                    Ok(st) => out.answers.push((t.elapsed().as_micros() as u64, st)),
+                match submit(&http, &base, &token, &format!("{run_tag}-c{c}-{n}")).await {
+                    Ok((st, id)) => {
+                        out.answers.push((t.elapsed().as_micros() as u64, st));
+                        out.ids.extend(id);
+                    }
                     Err(_) => out.transport_errors += 1,
+                }
+                if let Some(g) = gap {
+                    next += g;
                 }
             }
             out
         }));
     }
-    let mut answers = Vec::new();
-    let mut transport_errors = 0;
-    for l in load {
-        let r = l.await?;
-        answers.extend(r.answers);
-        transport_errors += r.transport_errors;
+    let mut all = Run {
+        answers: Vec::new(),
+        ids: Vec::new(),
+        transport_errors: 0,
+        elapsed: 0.0,
+    };
+    for t in tasks {
+        let r = t.await?;
+        all.answers.extend(r.answers);
+        all.ids.extend(r.ids);
+        all.transport_errors += r.transport_errors;
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    let counts_after = backend.as_ref().map(|b| b.store.group_commit_counts());
-    let backlog = match &backend {
-        Some(b) => Some(b.queue.depth().await?),
+    all.elapsed = started.elapsed().as_secs_f64();
+    Ok(all)
+}
+
+fn ulid_ish() -> String {
+    format!("{:x}", Utc::now().timestamp_micros())
+}
+
+pub async fn run(cfg: &Config, clients: usize, seconds: u64, url: Option<String>) -> Result<()> {
+    let (base, secret, local) = match url {
+        Some(u) => (
+            u.trim_end_matches('/').to_string(),
+            compose::local_secret(cfg)?,
+            None,
+        ),
+        None => {
+            let l = Local::start(cfg).await?;
+            (l.base.clone(), l.secret.clone(), Some(l))
+        }
+    };
+    let counts_before = local
+        .as_ref()
+        .map(|l| l.backend.store.group_commit_counts());
+    let r = load(&base, &secret, clients, seconds, None).await?;
+    let counts_after = local
+        .as_ref()
+        .map(|l| l.backend.store.group_commit_counts());
+    let backlog = match &local {
+        Some(l) => Some(l.backend.queue.depth().await?),
         None => None,
     };
-
     let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
-    for (_, st) in &answers {
+    for (_, st) in &r.answers {
         *by_status.entry(*st).or_default() += 1;
     }
-    let accepted = by_status.get(&202).copied().unwrap_or(0);
-    let mut lat: Vec<u64> = answers
-        .iter()
-        .filter(|(_, s)| *s == 202)
-        .map(|(l, _)| *l)
-        .collect();
-    lat.sort_unstable();
     let ms = |us: u64| us as f64 / 1000.0;
     println!(
-        "clients={clients} seconds={elapsed:.1} accepted={accepted} ({:.0}/s) p50={:.2} ms p99={:.2} ms max={:.2} ms statuses={by_status:?} transport_errors={transport_errors}",
-        accepted as f64 / elapsed,
-        ms(percentile(&lat, 50.0)),
-        ms(percentile(&lat, 99.0)),
-        ms(lat.last().copied().unwrap_or(0)),
+        "clients={clients} seconds={:.1} accepted={} ({:.0}/s) p50={:.2} ms p99={:.2} ms max={:.2} ms statuses={by_status:?} transport_errors={}",
+        r.elapsed,
+        r.accepted(),
+        r.accepted_per_s(),
+        ms(r.percentile(50.0)),
+        ms(r.percentile(99.0)),
+        ms(r.percentile(100.0)),
+        r.transport_errors,
     );
     if let (Some((b0, j0)), Some((b1, j1))) = (counts_before, counts_after) {
         let (b, j) = (b1 - b0, j1 - j0);
@@ -186,19 +288,18 @@ pub async fn run(cfg: &Config, clients: usize, seconds: u64, url: Option<String>
     if let Some(d) = backlog {
         println!("intake queue at the end of the run: {d} accepted cases not yet routed");
     }
-
-    let _ = stop_tx.send(true);
-    for t in tasks {
-        let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
-    }
-    drop(backend);
-    if let Some(dir) = tmp {
-        let _ = std::fs::remove_dir_all(dir);
+    if let Some(l) = local {
+        l.stop().await;
     }
     Ok(())
 }
 
-async fn submit(http: &reqwest::Client, base: &str, token: &str, key: &str) -> Result<u16> {
+async fn submit(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    key: &str,
+) -> Result<(u16, Option<CaseId>)> {
     let body = json!({
         "kind": "field",
         "category": "lighting",
@@ -217,8 +318,12 @@ async fn submit(http: &reqwest::Client, base: &str, token: &str, key: &str) -> R
         .send()
         .await?;
     let st = r.status().as_u16();
-    let _ = r.bytes().await;
-    Ok(st)
+    let bytes = r.bytes().await.unwrap_or_default();
+    let id = (st == 202)
+        .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .flatten()
+        .and_then(|v| CaseId::parse(v["id"].as_str()?));
+    Ok((st, id))
 }
 
 /// Sorted latencies (µs) → the p-th percentile (nearest rank).

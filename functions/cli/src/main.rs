@@ -3,6 +3,7 @@
 
 mod aws_worker;
 mod bench;
+mod bench_all;
 mod bench_submit;
 mod bench_units;
 mod compose;
@@ -79,9 +80,9 @@ enum Command {
         #[arg(long, value_enum)]
         backend: Option<Backend>,
     },
-    /// Measurements for BENCHMARKS.md (loopback only, bounded).
-    #[command(subcommand)]
-    Bench(bench::Bench),
+    /// Measurements for BENCHMARKS.md (loopback only, bounded). With no
+    /// subcommand: every local benchmark, briefly (`--json` for one object).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> Result<()> {

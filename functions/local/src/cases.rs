@@ -101,7 +101,7 @@ pub fn idempotency(conn: &Connection, key: &str) -> StoreResult<Option<IdemRecor
     }))
 }
 
-fn insert_case(conn: &Connection, c: &Case) -> StoreResult<()> {
+pub(crate) fn insert_case(conn: &Connection, c: &Case) -> StoreResult<()> {
     let json = to_json(c)?;
     let res = conn
         .prepare_cached(

@@ -43,6 +43,26 @@ impl SqliteStore {
         self.db.group_commit_counts()
     }
 
+    /// Store reads since open (each a query or a few on one read connection).
+    pub fn read_count(&self) -> u64 {
+        self.db.read_count()
+    }
+
+    /// For benchmarks only: insert `cases` as they are, in one write — no
+    /// timeline entry, queue message, counter or index beyond the cases
+    /// table's own. `pakn bench` fills a database with a million open cases
+    /// this way in seconds.
+    pub async fn seed_cases(&self, cases: Vec<Case>) -> StoreResult<()> {
+        self.db
+            .write(move |c| {
+                for case in &cases {
+                    cases::insert_case(c, case)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
     /// A consistent copy of the whole database at `dest` (`VACUUM INTO`; the
     /// file must not exist). Runs on a read connection: writers go on.
     /// The copy is created 0600 first (`VACUUM INTO` accepts an empty file).

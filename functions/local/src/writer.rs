@@ -87,6 +87,8 @@ pub struct Db {
 pub struct Counters {
     pub batches: AtomicU64,
     pub jobs: AtomicU64,
+    /// Reads run on the read pool.
+    pub reads: AtomicU64,
 }
 
 struct Readers {
@@ -152,12 +154,18 @@ impl Db {
             .map_err(|_| StoreError::msg("the SQLite writer dropped a job without answering"))?
     }
 
+    /// Reads run since open.
+    pub fn read_count(&self) -> u64 {
+        self.counters.reads.load(Ordering::Relaxed)
+    }
+
     /// Run `f` on a read connection, off the async runtime.
     pub async fn read<R, F>(&self, f: F) -> StoreResult<R>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
     {
+        self.counters.reads.fetch_add(1, Ordering::Relaxed);
         let readers = self.readers.clone();
         tokio::task::spawn_blocking(move || {
             let conn = readers.take()?;

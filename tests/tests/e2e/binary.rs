@@ -727,3 +727,57 @@ fn a_bad_setting_stops_pakn_naming_what_to_fix() {
         "a bad setting opened the database"
     );
 }
+
+/// `pakn bench --json`, briefly: one object with every section; every
+/// accepted case of the end-to-end phase was assigned, the sweep decided
+/// exactly the due cases and read them a page at a time. No figure is
+/// asserted (numbers live in BENCHMARKS.md).
+#[test]
+fn the_one_benchmark_command_reports_every_section() {
+    let out = std::process::Command::new(pakn_tests::process::pakn_binary())
+        .args([
+            "bench",
+            "--json",
+            "--seconds",
+            "1",
+            "--clients",
+            "4",
+            "--sweep-cases",
+            "2000",
+        ])
+        .env_remove("PAKN_BACKEND")
+        .output()
+        .expect("run pakn bench");
+    assert!(
+        out.status.success(),
+        "pakn bench failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    for k in ["throughput", "p50_ms", "p99_ms", "ceiling", "ratio"] {
+        assert!(v["intake"][k].is_number(), "intake.{k}: {v}");
+    }
+    let e2e = &v["end_to_end"];
+    assert!(e2e["accepted"].as_u64().is_some_and(|n| n > 0), "{e2e}");
+    assert_eq!(
+        e2e["assigned"], e2e["accepted"],
+        "every accepted case assigned"
+    );
+    for k in ["p50_ms", "p99_ms", "backlog_at_end"] {
+        assert!(e2e[k].is_number(), "end_to_end.{k}: {e2e}");
+    }
+    let sweep = &v["sweep"];
+    assert_eq!(sweep["open_cases"], 2000, "{sweep}");
+    assert_eq!(sweep["due"], 20, "{sweep}");
+    assert_eq!(sweep["decided"], sweep["due"], "{sweep}");
+    let reads = sweep["store_reads"].as_u64().expect("reads");
+    assert!(
+        (1..=10).contains(&reads),
+        "one page of 20 due cases is a handful of reads, whatever the 2,000 open ones: {reads}"
+    );
+    assert!(v["lambda"].is_object(), "{v}");
+    assert!(
+        v["units"].is_null() && v["units_null_reason"].is_string(),
+        "{v}"
+    );
+}
