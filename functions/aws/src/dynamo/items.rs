@@ -427,6 +427,56 @@ mod tests {
     }
 
     #[test]
+    fn a_closed_case_moves_to_the_retention_index_and_an_erased_one_leaves_the_submitter_index() {
+        let mut c = Case::received(
+            CaseId::new(at()),
+            "HN-25-7K3QX".into(),
+            pakn_core::case::Submission {
+                kind: pakn_core::category::Kind::Field,
+                category: "lighting".into(),
+                title: "Đèn đường hỏng".into(),
+                description: "Trước số 12".into(),
+                urgency: pakn_core::category::Urgency::Normal,
+                location: pakn_core::case::Location {
+                    lat: 21.0285,
+                    lng: 105.8542,
+                    address: None,
+                    ward_code: Some("00070".into()),
+                },
+                media: vec![],
+                channel: pakn_core::case::Channel::App,
+                contact: None,
+            },
+            "cong-dan-1".into(),
+            pakn_core::auth::Role::Citizen,
+            at(),
+        );
+        let rec = CaseRecord::try_from(&c).unwrap();
+        assert_eq!(get_s(&rec.state, GSI3.pk).unwrap(), "SUB#cong-dan-1");
+        assert!(!rec.state.contains_key(GSI2.pk), "no next look, not closed");
+        c.next_action_at = Some(at());
+        let rec = CaseRecord::try_from(&c).unwrap();
+        assert!(get_s(&rec.state, GSI2.pk).unwrap().starts_with("NEXT#"));
+        c.status = pakn_core::case::Status::Closed;
+        c.next_action_at = None;
+        c.erase_after = Some(at());
+        let rec = CaseRecord::try_from(&c).unwrap();
+        assert_eq!(get_s(&rec.state, GSI2.pk).unwrap(), erase_pk(shard(&c.id)));
+        assert_eq!(
+            get_s(&rec.state, GSI2.sk).unwrap(),
+            at_id(Some(at()), c.id.as_str())
+        );
+        c.erase_after = None;
+        c.erased_at = Some(at());
+        c.submitted_by = String::new();
+        let rec = CaseRecord::try_from(&c).unwrap();
+        for a in [GSI2.pk, GSI2.sk, GSI3.pk, GSI3.sk] {
+            assert!(!rec.state.contains_key(a), "{a} left");
+        }
+        assert_eq!(Case::try_from(&rec).unwrap(), c);
+    }
+
+    #[test]
     fn idempotency_records_round_trip() {
         let r = IdemRecord {
             key: "abc".into(),

@@ -228,26 +228,18 @@ fn access(id: &CaseId, action: &str, p: &Principal, now: DateTime<Utc>) -> Acces
     }
 }
 
-/// Erase the personal data of a closed `case` (read at its current
-/// version) as `actor` did, for `reason` (`retention` or `request`).
-/// `Conflict` if the case moved on; anything else is worth a retry.
-pub(crate) async fn erase(
-    cases: &dyn CaseStore,
-    privacy: &dyn PrivacyStore,
-    refdata: &RefData,
+/// The erasure of a closed `case` by `actor` for `reason` (`retention` or
+/// `request`), from its `timeline` and `accesses` as read now: a pure
+/// function, so every eraser of the same case writes the same entries.
+pub fn erasure(
     case: &Case,
+    timeline: &[crate::case::TimelineEvent],
+    accesses: Vec<AccessRecord>,
     actor: &Principal,
     reason: &str,
     now: DateTime<Utc>,
-) -> StoreResult<()> {
-    if case.status != Status::Closed || case.erased_at.is_some() {
-        return Err(StoreError::Conflict(format!(
-            "case {} is not a closed case with personal data",
-            case.id
-        )));
-    }
-    let timeline = cases.timeline(&case.id).await?;
-    let accesses = privacy.accesses(&case.id).await?;
+    refdata: &RefData,
+) -> Erasure {
     let mut ch = Change::new(case, now, refdata);
     crate::retention::erase_case(&mut ch.case);
     ch.case.erased_at = Some(now);
@@ -268,13 +260,35 @@ pub(crate) async fn erase(
             a
         })
         .collect();
-    privacy
-        .erase(&Erasure {
-            expected_version: case.version,
-            case: outcome.case,
-            event: outcome.event,
-            rewritten,
-            accesses,
-        })
-        .await
+    Erasure {
+        expected_version: case.version,
+        case: outcome.case,
+        event: outcome.event,
+        rewritten,
+        accesses,
+    }
+}
+
+/// Erase the personal data of a closed `case` (read at its current
+/// version): [`erasure`] over what the store holds now, committed.
+/// `Conflict` if the case moved on; anything else is worth a retry.
+pub(crate) async fn erase(
+    cases: &dyn CaseStore,
+    privacy: &dyn PrivacyStore,
+    refdata: &RefData,
+    case: &Case,
+    actor: &Principal,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    if case.status != Status::Closed || case.erased_at.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "case {} is not a closed case with personal data",
+            case.id
+        )));
+    }
+    let timeline = cases.timeline(&case.id).await?;
+    let accesses = privacy.accesses(&case.id).await?;
+    let e = erasure(case, &timeline, accesses, actor, reason, now, refdata);
+    privacy.erase(&e).await
 }
