@@ -11,5 +11,6 @@ mod fuzz_http;
 mod http;
 mod lambda;
 mod oversight_http;
+mod privacy_http;
 mod subscriptions;
 mod template;
