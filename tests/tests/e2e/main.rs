@@ -12,5 +12,6 @@ mod http;
 mod lambda;
 mod oversight_http;
 mod privacy_http;
+mod retention;
 mod subscriptions;
 mod template;
