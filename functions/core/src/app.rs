@@ -175,6 +175,7 @@ impl Pakn {
             cases: &*self.cases,
             people: &*self.people,
             privacy: &*self.privacy,
+            quota: &*self.quota,
             clock: &*self.clock,
             refdata: &self.refdata,
         }

@@ -438,3 +438,20 @@ async fn deleting_my_data_erases_closed_cases_now_and_open_ones_when_they_close(
         (&json!("system:retention"), &json!("system"))
     );
 }
+
+#[tokio::test]
+async fn exports_and_erasures_count_as_the_citizens_actions() {
+    let mut rd = pakn_core::refdata::RefData::embedded();
+    rd.policy.rate_limits.citizen_actions_per_minute = 2;
+    let api = Api::with_refdata("privacy-quota", t0(), Bodies::AllJson, rd);
+    let mai = citizen("cong-dan-mai");
+    me_data(&api, &mai).await.expect(200);
+    erase_me(&api, &mai).await.expect(200);
+    let refused = me_data(&api, &mai).await.error(429, "rate_limited");
+    assert!(refused.headers.contains_key("retry-after"));
+    erase_me(&api, &mai).await.error(429, "rate_limited");
+    // Another citizen is not held to her count; the next minute she may again.
+    me_data(&api, &citizen("cong-dan-khac")).await.expect(200);
+    api.clock.advance(Duration::minutes(1));
+    me_data(&api, &mai).await.expect(200);
+}

@@ -22,8 +22,9 @@ use crate::error::{Error, Result};
 use crate::ids::CaseId;
 use crate::ports::{
     AccessRecord, CaseQuery, CaseStore, Clock, Commit, Erasure, PeopleStore, PrivacyStore,
-    StoreError, StoreResult,
+    QuotaStore, StoreError, StoreResult,
 };
+use crate::quota::{self, Usage};
 use crate::refdata::RefData;
 use crate::views::{CaseView, Viewer};
 use chrono::{DateTime, Utc};
@@ -39,6 +40,8 @@ pub struct Privacy<'a> {
     pub cases: &'a dyn CaseStore,
     pub people: &'a dyn PeopleStore,
     pub privacy: &'a dyn PrivacyStore,
+    /// An export or an erasure counts as one of the caller's actions.
+    pub quota: &'a dyn QuotaStore,
     pub clock: &'a dyn Clock,
     pub refdata: &'a RefData,
 }
@@ -52,6 +55,7 @@ impl Privacy<'_> {
     pub async fn export(&self, p: &Principal) -> Result<MyData> {
         auth::require(p, Permission::ExportOwnData, Target::Nothing)?;
         let now = self.clock.now();
+        quota::charge(self.quota, self.refdata, p, Usage::Act, now).await?;
         let account = self.privacy.account(&p.sub).await?.map(|a| AccountRecord {
             sub: a.sub,
             role: a.role,
@@ -93,6 +97,7 @@ impl Privacy<'_> {
     #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn erase_mine(&self, p: &Principal) -> Result<ErasureReport> {
         auth::require(p, Permission::EraseOwnData, Target::Nothing)?;
+        quota::charge(self.quota, self.refdata, p, Usage::Act, self.clock.now()).await?;
         let mut report = ErasureReport::default();
         for case in self.reported_by(p).await? {
             let r = CaseRef {

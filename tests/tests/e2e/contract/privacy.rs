@@ -215,22 +215,22 @@ pub async fn the_retention_index_holds_closed_cases_until_erased(store: Arc<dyn 
     );
     assert_eq!(
         ids(s.due_erasures(t0() + Duration::days(10), 10).await.unwrap()),
-        [sooner.id.clone()],
+        vec![sooner.id.clone()],
         "due at erase_after itself"
     );
     let far = t0() + Duration::days(3650);
     assert_eq!(
         ids(s.due_erasures(far, 10).await.unwrap()),
-        [sooner.id.clone(), later.id.clone()],
+        vec![sooner.id.clone(), later.id.clone()],
         "earliest first; never the legacy or the open case"
     );
     assert_eq!(
         ids(s.due_erasures(far, 1).await.unwrap()),
-        [sooner.id.clone()]
+        vec![sooner.id.clone()]
     );
     // Closed cases are no longer the deadline sweep's.
     let due = ids(s.due_cases(far, 10).await.unwrap());
-    assert_eq!(due, [open.id.clone()]);
+    assert_eq!(due, vec![open.id.clone()]);
     assert!(!due.contains(&legacy.id));
 }
 
