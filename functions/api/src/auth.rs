@@ -84,6 +84,8 @@ impl FromRequestParts<AppState> for Caller {
                 principal_from_claims(claims.ok_or_else(missing)?)?
             }
         };
+        let channel = parts.headers.get(crate::commands::CHANNEL_HEADER);
+        let p = crate::commands::with_channel(p, channel.map(|v| v.as_bytes()))?;
         Ok(Caller(p))
     }
 }

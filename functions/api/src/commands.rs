@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use pakn_core::actions::{ACTION_NAMES, Action, MAX_TEXT, REJECT_REASONS};
-use pakn_core::auth::Official;
+use pakn_core::auth::{Official, Principal};
 use pakn_core::calendar::WorkingCalendar;
 use pakn_core::case::{Channel, Contact, Location, Status};
 use pakn_core::category::{Kind, Urgency};
@@ -157,6 +157,27 @@ pub fn idempotency(key: Option<&str>, v: &serde_json::Value) -> Result<Option<Id
         key: k.to_string(),
         body_hash: sha256_hex(v.to_string().as_bytes()),
     }))
+}
+
+// ---------------------------------------------------------------- channel
+
+/// The request header naming a citizen's channel.
+pub const CHANNEL_HEADER: &str = "x-pakn-channel";
+
+/// `X-Pakn-Channel: app|web` → the caller with that channel (citizens
+/// only); absent → the caller's channel by role. Anything else, or a staff
+/// caller naming a channel, is `422 invalid_channel`.
+pub fn with_channel(p: Principal, header: Option<&[u8]>) -> Result<Principal> {
+    let Some(raw) = header else {
+        return Ok(p);
+    };
+    let channel = std::str::from_utf8(raw)
+        .ok()
+        .map(|v| v.trim().to_ascii_lowercase())
+        .and_then(|v| Channel::parse(&v))
+        .filter(|c| c.is_citizens())
+        .ok_or_else(|| Error::invalid("X-Pakn-Channel", "invalid_channel"))?;
+    p.with_channel(channel)
 }
 
 // ----------------------------------------------------------------- actions

@@ -25,7 +25,7 @@ pub use error::ApiError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
-use routes::{accounts, cases, events, inspections, public, scorecards, units};
+use routes::{accounts, cases, events, inspections, privacy, public, scorecards, units};
 use tower_http::catch_panic::CatchPanicLayer;
 
 /// What every handler shares: the application and how tokens are checked.
@@ -57,6 +57,7 @@ fn table() -> Vec<Row> {
             get(cases::list).post(cases::submit),
         ),
         ("/v1/cases/{id}", &["GET"], get(cases::get)),
+        ("/v1/cases/{id}/audit", &["GET"], get(privacy::audit)),
         ("/v1/cases/{id}/{action}", &["POST"], post(cases::act)),
         (
             "/v1/units/{code}/roster",
@@ -79,6 +80,11 @@ fn table() -> Vec<Row> {
             get(scorecards::unit_scorecard),
         ),
         ("/v1/accounts", &["POST"], post(accounts::register)),
+        (
+            "/v1/me/data",
+            &["GET", "DELETE"],
+            get(privacy::export).delete(privacy::erase),
+        ),
         ("/v1/registration", &["GET"], get(accounts::registration)),
         ("/v1/scorecards", &["GET"], get(scorecards::list)),
         ("/v1/scorecards.csv", &["GET"], get(scorecards::csv)),

@@ -128,6 +128,10 @@ fn template(e: &Error) -> Option<Template> {
             "No ward or commune of Hanoi has code {ward_code}.",
             "Không có phường, xã nào của Hà Nội mang mã {ward_code}.",
         ),
+        "invalid_channel" if field == Some("X-Pakn-Channel") => (
+            "X-Pakn-Channel is app or web, and only a citizen may send it.",
+            "X-Pakn-Channel chỉ nhận app hoặc web, và chỉ người dân được gửi.",
+        ),
         "invalid_channel" => (
             "Citizens submit through app or web; operators through the hotline.",
             "Người dân gửi qua ứng dụng hoặc web; tổng đài viên gửi qua đường dây nóng.",

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //! attributes and the domain's `ToSchema` types, served at `/openapi.json`.
 
-use crate::routes::{accounts, cases, events, inspections, public, scorecards, units};
+use crate::routes::{accounts, cases, events, inspections, privacy, public, scorecards, units};
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -41,6 +41,9 @@ use utoipa::{Modify, OpenApi};
         inspections::add_finding,
         inspections::answer,
         inspections::close,
+        privacy::export,
+        privacy::erase,
+        privacy::audit,
     ),
     modifiers(&Bearer),
     tags(
@@ -50,6 +53,7 @@ use utoipa::{Modify, OpenApi};
         (name = "accounts", description = "The registration drive"),
         (name = "scorecards", description = "Every unit's record and the year-end export"),
         (name = "inspections", description = "Home Affairs inspections: evidence, findings, the unit's answer"),
+        (name = "privacy", description = "Personal data (Decree 13/2023/NĐ-CP): the caller's data, its erasure, a case's audit trail"),
     )
 )]
 pub struct ApiDoc;
@@ -121,6 +125,9 @@ mod tests {
             "{stats}"
         );
         for schema in [
+            "MyData",
+            "ErasureReport",
+            "AuditTrail",
             "Scorecard",
             "InspectionView",
             "RegistrationReport",

@@ -12,8 +12,10 @@ use crate::lookup::Lookup;
 use crate::outbox::Outbox;
 use crate::oversight::{Inspections, People};
 use crate::ports::{
-    CaseStore, Clock, InspectionStore, Ledger, Notifier, PeopleStore, QuotaStore, StatsStore, Store,
+    CaseStore, Clock, InspectionStore, Ledger, Notifier, PeopleStore, PrivacyStore, QuotaStore,
+    StatsStore, Store,
 };
+use crate::privacy::Privacy;
 use crate::refdata::RefData;
 use crate::reporting::Reporting;
 use crate::routing::Routing;
@@ -30,6 +32,7 @@ pub struct Pakn {
     pub inspections: Arc<dyn InspectionStore>,
     pub stats: Arc<dyn StatsStore>,
     pub quota: Arc<dyn QuotaStore>,
+    pub privacy: Arc<dyn PrivacyStore>,
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
     pub refdata: Arc<RefData>,
@@ -49,7 +52,8 @@ impl Pakn {
             people: store.clone(),
             inspections: store.clone(),
             stats: store.clone(),
-            quota: store,
+            quota: store.clone(),
+            privacy: store,
             notifier,
             clock,
             refdata,
@@ -118,6 +122,7 @@ impl Pakn {
             people: &*self.people,
             stats: &*self.stats,
             inspections: self.inspections(),
+            privacy: &*self.privacy,
             outbox: self.outbox(),
             clock: &*self.clock,
             refdata: &self.refdata,
@@ -159,6 +164,18 @@ impl Pakn {
             stats: &*self.stats,
             people: &*self.people,
             inspections: &*self.inspections,
+            clock: &*self.clock,
+            refdata: &self.refdata,
+        }
+    }
+
+    /// Personal data: `me/data`, erasure, the audit trail.
+    pub fn privacy(&self) -> Privacy<'_> {
+        Privacy {
+            cases: &*self.cases,
+            people: &*self.people,
+            privacy: &*self.privacy,
+            quota: &*self.quota,
             clock: &*self.clock,
             refdata: &self.refdata,
         }

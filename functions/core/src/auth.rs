@@ -56,6 +56,15 @@ pub enum Permission {
     AnswerInspection,
     /// Record findings and close inspections.
     Inspect,
+    /// Read what pakn holds about oneself (`GET /v1/me/data`): every role
+    /// (staff get their account record; their actions are official records).
+    ExportOwnData,
+    /// Erase one's personal data (`DELETE /v1/me/data`): citizens, the
+    /// reporters; staff actions are official records and stay.
+    EraseOwnData,
+    /// A case's audit trail: every change, who, role, channel, when, and
+    /// the exports and erasures of its personal data.
+    ReadAudit,
 }
 
 /// Which targets qualify for a role in one row.
@@ -121,6 +130,9 @@ pub const TABLE: &[(Permission, Row)] = &[
     (Permission::AnswerInspection,  Row { unit_admin: UnitStaff, ..DENY }),
     (Permission::Inspect,           Row { inspector: Any, admin: Any, ..DENY }),
     (Permission::ReadUnitNotifications, Row { official: UnitStaff, unit_admin: UnitStaff, inspector: Any, admin: Any, ..DENY }),
+    (Permission::ExportOwnData,     Row { citizen: Any, operator: Any, official: Any, unit_admin: Any, triage: Any, inspector: Any, admin: Any }),
+    (Permission::EraseOwnData,      Row { citizen: Any, ..DENY }),
+    (Permission::ReadAudit,         Row { inspector: Any, admin: Any, ..DENY }),
 ];
 
 /// What a permission is asked about.

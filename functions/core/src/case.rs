@@ -78,15 +78,8 @@ impl Status {
     }
 }
 
-/// How the report reached the city.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    App,
-    Web,
-    Hotline,
-    Open311,
-}
+/// How the report reached the city (and, on each timeline entry, the change).
+pub use crate::channel::Channel;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Location {
@@ -239,6 +232,19 @@ pub struct Case {
     pub next_action_at: Option<DateTime<Utc>>,
     /// Last time any field of the case state changed.
     pub updated_at: DateTime<Utc>,
+    // --- personal data (Decree 13/2023/NĐ-CP; see `crate::retention`) ---
+    /// When the retention sweep must erase the reporter's personal data:
+    /// set when the case closes, `None` once erased (the store keeps a
+    /// sparse index of it, so the sweep reads only what is due).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erase_after: Option<DateTime<Utc>>,
+    /// The reporter asked to erase their data (`DELETE /v1/me/data`) while
+    /// the case was not closed: it is erased as soon as it closes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure_requested_at: Option<DateTime<Utc>>,
+    /// When the reporter's personal data was erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 /// What a reporter submitted: validated by intake, never changed after it.
@@ -305,6 +311,9 @@ impl Case {
             milestones_done: vec![],
             next_action_at: None,
             updated_at: at,
+            erase_after: None,
+            erasure_requested_at: None,
+            erased_at: None,
         }
     }
 
@@ -327,10 +336,15 @@ pub struct TimelineEvent {
     pub version: u64,
     /// `submitted`, `routed`, `accept`, `note`, `transfer`, ... `reminder`, `overdue`.
     pub action: String,
-    /// Who acted; left out of the reporter's view when an official acted.
+    /// Who acted; left out of the reporter's view when an official acted,
+    /// and empty once the reporter's personal data is erased.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub actor: String,
     pub actor_role: String,
+    /// Through which channel the change came. `None` only on entries
+    /// written before channels were recorded (see [`TimelineEvent::channel_or_inferred`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_status: Option<Status>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -345,4 +359,14 @@ pub struct TimelineEvent {
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
+}
+
+impl TimelineEvent {
+    /// The recorded channel; for an entry written before channels were
+    /// recorded, `system` when pakn itself acted (its subjects are
+    /// `system:<name>`), else unknown (`None`) rather than a guess.
+    pub fn channel_or_inferred(&self) -> Option<Channel> {
+        self.channel
+            .or_else(|| self.actor.starts_with("system:").then_some(Channel::System))
+    }
 }

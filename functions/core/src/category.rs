@@ -148,6 +148,10 @@ pub struct SlaPolicy {
     /// Request quotas (per account, exact; per client address, per instance).
     #[serde(default)]
     pub rate_limits: RateLimits,
+    /// Years after a case closes until the retention sweep erases its
+    /// reporter's personal data (Decree 13/2023/NĐ-CP; see `crate::retention`).
+    #[serde(default = "default_retention_years")]
+    pub personal_data_retention_years: u32,
 }
 
 /// Request quotas. Per-account quotas are counted in the store, in fixed
@@ -192,6 +196,9 @@ pub struct Campaign {
     pub deadline: chrono::NaiveDate,
 }
 
+fn default_retention_years() -> u32 {
+    5
+}
 fn default_low_rate() -> f64 {
     0.8
 }

@@ -166,12 +166,14 @@ impl<'a> Change<'a> {
         data: serde_json::Value,
     ) -> Outcome {
         self.case.next_action_at = crate::milestones::next_action_at(&self.case, self.refdata);
+        self.case.erase_after = crate::retention::erase_after(&self.case, &self.refdata.policy);
         let event = TimelineEvent {
             at: self.now,
             version: self.case.version,
             action: action.into(),
             actor: actor.sub.clone(),
             actor_role: actor.role.as_str().into(),
+            channel: Some(actor.channel),
             from_status: Some(self.before.status),
             to_status: Some(self.case.status),
             unit: self.case.unit.clone(),

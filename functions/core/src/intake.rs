@@ -134,6 +134,7 @@ impl Intake<'_> {
             action: "submitted".into(),
             actor: p.sub.clone(),
             actor_role: p.role.as_str().into(),
+            channel: Some(case.channel),
             from_status: None,
             to_status: Some(Status::Received),
             unit: None,
@@ -218,7 +219,8 @@ impl Intake<'_> {
             }
         }
         let channel = match (p.role, r.channel) {
-            (Role::Citizen, None) => Channel::App,
+            // The request's channel (`X-Pakn-Channel`), `app` by default.
+            (Role::Citizen, None) => p.channel,
             (Role::Citizen, Some(c @ (Channel::App | Channel::Web))) => c,
             (Role::Operator, None | Some(Channel::Hotline)) => Channel::Hotline,
             _ => {

@@ -1,13 +1,15 @@
 //! pakn-core: the domain of pakn. Nothing cloud-shaped, no HTTP.
 //!
-//! - Values: [`case`], [`category`], [`unit`], [`ids`], [`calendar`],
+//! - Values: [`case`], [`channel`], [`category`], [`unit`], [`ids`], [`calendar`],
 //!   [`refdata`], [`inspection`], [`notify`], [`stats`], [`scorecard`],
 //!   [`views`], [`text`], [`principal`]; errors in [`error`].
 //! - Rules: [`auth`] (the one permission table), [`milestones`] (deadlines),
-//!   [`change`] (one change of a case as a pure outcome).
+//!   [`change`] (one change of a case as a pure outcome), [`retention`]
+//!   (what erasing personal data means).
 //! - Ports: [`ports`], by concern.
 //! - Use cases, each over the ports it needs: [`intake`], [`routing`],
-//!   [`actions`], [`lookup`], [`sweep`], [`oversight`], [`reporting`];
+//!   [`actions`], [`lookup`], [`sweep`], [`oversight`], [`reporting`],
+//!   [`privacy`];
 //!   [`outbox`] commits and publishes; [`app`] composes them ([`Pakn`]).
 //!
 //! The modules form a DAG (a test in `tests/core/layout.rs` fails on any
@@ -20,6 +22,7 @@ pub mod calendar;
 pub mod case;
 pub mod category;
 pub mod change;
+pub mod channel;
 pub mod error;
 pub mod ids;
 pub mod inspection;
@@ -31,9 +34,11 @@ pub mod outbox;
 pub mod oversight;
 pub mod ports;
 pub mod principal;
+pub mod privacy;
 pub mod quota;
 pub mod refdata;
 pub mod reporting;
+pub mod retention;
 pub mod routing;
 pub mod scorecard;
 pub mod stats;

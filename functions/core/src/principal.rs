@@ -2,6 +2,7 @@
 //! roster of officials who handle a unit's reports. Plain values; what each
 //! may do is decided in [`crate::auth`].
 
+use crate::channel::Channel;
 use crate::error::{Error, Result};
 use crate::unit::UnitCode;
 use serde::{Deserialize, Serialize};
@@ -51,12 +52,15 @@ impl Role {
     }
 }
 
-/// The caller, from a verified token.
+/// The caller, from a verified token, and the channel the request came by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub sub: String,
     pub role: Role,
     pub unit: Option<UnitCode>,
+    /// Derived from the role ([`Principal::new`]); a citizen may say `web`
+    /// ([`Principal::with_channel`]).
+    pub channel: Channel,
 }
 
 impl Principal {
@@ -72,7 +76,33 @@ impl Principal {
         } else {
             unit
         };
-        Ok(Principal { sub, role, unit })
+        Ok(Principal {
+            sub,
+            role,
+            unit,
+            channel: Principal::default_channel(role),
+        })
+    }
+
+    /// The channel of a role: a citizen uses the app, an operator the
+    /// hotline, every other role the staff console.
+    pub fn default_channel(role: Role) -> Channel {
+        match role {
+            Role::Citizen => Channel::App,
+            Role::Operator => Channel::Hotline,
+            _ => Channel::Console,
+        }
+    }
+
+    /// The channel the request names (`X-Pakn-Channel`): a citizen may say
+    /// `app` or `web`; staff cannot claim a citizen's channel, nor anyone
+    /// `hotline`, `console`, `open311` or `system` (those are derived).
+    pub fn with_channel(mut self, channel: Channel) -> Result<Self> {
+        if self.role != Role::Citizen || !channel.is_citizens() {
+            return Err(Error::invalid("X-Pakn-Channel", "invalid_channel"));
+        }
+        self.channel = channel;
+        Ok(self)
     }
 
     /// A system actor for the router and the sweep (never from a token).
@@ -81,6 +111,7 @@ impl Principal {
             sub: format!("system:{name}"),
             role: Role::Admin,
             unit: None,
+            channel: Channel::System,
         }
     }
 }

@@ -33,3 +33,6 @@ mod stats;
 
 #[path = "core/layout.rs"]
 mod layout;
+
+#[path = "core/privacy.rs"]
+mod privacy;

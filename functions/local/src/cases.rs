@@ -106,8 +106,8 @@ pub(crate) fn insert_case(conn: &Connection, c: &Case) -> StoreResult<()> {
     let res = conn
         .prepare_cached(
             "INSERT INTO cases (id, tracking_code, status, unit, submitted_by, submitted_role, category,
-                                received_at, resolve_due, next_action_at, version, json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                received_at, resolve_due, next_action_at, version, json, erase_after)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -123,6 +123,7 @@ pub(crate) fn insert_case(conn: &Connection, c: &Case) -> StoreResult<()> {
                 c.next_action_at.map(micros),
                 c.version as i64,
                 json,
+                c.erase_after.map(micros),
             ])
         });
     match res {
@@ -138,7 +139,7 @@ pub(crate) fn insert_case(conn: &Connection, c: &Case) -> StoreResult<()> {
 }
 
 /// Events are keyed by (case, version): writing the same event twice is a no-op.
-fn insert_event(conn: &Connection, id: &CaseId, e: &TimelineEvent) -> StoreResult<()> {
+pub(crate) fn insert_event(conn: &Connection, id: &CaseId, e: &TimelineEvent) -> StoreResult<()> {
     let json = to_json(e)?;
     conn.prepare_cached(
         "INSERT OR IGNORE INTO events (case_id, version, json) VALUES (?1, ?2, ?3)",
@@ -154,7 +155,8 @@ pub fn commit(conn: &Connection, c: &Commit, queue_now: i64) -> StoreResult<()> 
     let json = to_json(case)?;
     let n = conn
         .prepare_cached(
-            "UPDATE cases SET status = ?1, unit = ?2, resolve_due = ?3, next_action_at = ?4, version = ?5, json = ?6
+            "UPDATE cases SET status = ?1, unit = ?2, resolve_due = ?3, next_action_at = ?4, version = ?5, json = ?6,
+                              erase_after = ?9
              WHERE id = ?7 AND version = ?8",
         )
         .and_then(|mut s| {
@@ -167,6 +169,7 @@ pub fn commit(conn: &Connection, c: &Commit, queue_now: i64) -> StoreResult<()> 
                 json,
                 case.id.as_str(),
                 c.expected_version as i64,
+                case.erase_after.map(micros),
             ])
         })
         .map_err(classify)?;

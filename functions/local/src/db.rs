@@ -185,6 +185,20 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (delivery_id, attempt)
     ) WITHOUT ROWID;
     "#,
+    // 5: personal data (Decree 13): the sparse retention index of closed
+    // cases ("erase after"), a case's idempotency records found by case
+    // (erasure removes them), and the audit records of exports.
+    r#"
+    ALTER TABLE cases ADD COLUMN erase_after INTEGER;
+    CREATE INDEX cases_erase_after ON cases(erase_after, id) WHERE erase_after IS NOT NULL;
+    CREATE INDEX idempotency_case ON idempotency(case_id);
+    CREATE TABLE case_access (
+        case_id  TEXT NOT NULL,
+        id       TEXT NOT NULL,
+        json     TEXT NOT NULL,
+        PRIMARY KEY (case_id, id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Open a connection with pakn's settings: WAL, `synchronous=FULL` (a commit

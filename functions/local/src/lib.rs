@@ -44,6 +44,7 @@
 mod cases;
 mod db;
 mod notifier;
+mod privacy;
 mod queue;
 mod records;
 mod store;

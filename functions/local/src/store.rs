@@ -4,7 +4,7 @@
 
 use crate::db::{classify, micros};
 use crate::writer::Db;
-use crate::{cases, records};
+use crate::{cases, privacy, records};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use pakn_core::auth::Roster;
@@ -13,9 +13,9 @@ use pakn_core::ids::CaseId;
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
 use pakn_core::ports::{
-    Account, AccountScope, CasePage, CaseQuery, CaseStore, Clock, Commit, Created, IdemRecord,
-    InspectionStore, Ledger, NewCase, PeopleStore, QuotaStore, Sent, StatsStore, StoreResult, Take,
-    Taken,
+    AccessRecord, Account, AccountScope, CasePage, CaseQuery, CaseStore, Clock, Commit, Created,
+    Erasure, IdemRecord, InspectionStore, Ledger, NewCase, PeopleStore, PrivacyStore, QuotaStore,
+    Sent, StatsStore, StoreResult, Take, Taken,
 };
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
@@ -81,6 +81,26 @@ impl SqliteStore {
                 let r = c.execute("VACUUM INTO ?1", [&dest]).map_err(classify);
                 c.execute_batch("PRAGMA query_only=ON").map_err(classify)?;
                 r.map(|_| ())
+            })
+            .await
+    }
+
+    /// How the retention step's query is executed (the partial index only).
+    pub async fn due_erasures_plan(&self) -> StoreResult<String> {
+        self.db
+            .read(|c| {
+                let mut s = c
+                    .prepare(
+                        "EXPLAIN QUERY PLAN SELECT json FROM cases INDEXED BY cases_erase_after
+                         WHERE erase_after IS NOT NULL AND erase_after <= 0 ORDER BY erase_after, id LIMIT 10",
+                    )
+                    .map_err(classify)?;
+                let rows = s.query_map([], |r| r.get::<_, String>(3)).map_err(classify)?;
+                let mut out = Vec::new();
+                for r in rows {
+                    out.push(r.map_err(classify)?);
+                }
+                Ok(out.join("; "))
             })
             .await
     }
@@ -364,5 +384,33 @@ impl QuotaStore for SqliteStore {
                 Ok(out)
             })
             .await
+    }
+}
+
+#[async_trait]
+impl PrivacyStore for SqliteStore {
+    async fn record_accesses(&self, records: &[AccessRecord]) -> StoreResult<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let records = records.to_vec();
+        self.db
+            .write(move |c| privacy::record_accesses(c, &records))
+            .await
+    }
+    async fn accesses(&self, id: &CaseId) -> StoreResult<Vec<AccessRecord>> {
+        let id = id.to_string();
+        self.db.read(move |c| privacy::accesses(c, &id)).await
+    }
+    async fn due_erasures(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>> {
+        self.db.read(move |c| privacy::due(c, now, limit)).await
+    }
+    async fn erase(&self, e: &Erasure) -> StoreResult<()> {
+        let e = e.clone();
+        self.db.write(move |c| privacy::erase(c, &e)).await
+    }
+    async fn account(&self, sub: &str) -> StoreResult<Option<Account>> {
+        let sub = sub.to_string();
+        self.db.read(move |c| privacy::account(c, &sub)).await
     }
 }

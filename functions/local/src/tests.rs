@@ -296,6 +296,16 @@ async fn the_sweep_reads_the_sparse_index() {
 }
 
 #[tokio::test]
+async fn the_retention_step_reads_its_partial_index_in_order() {
+    let dir = TempDir::new("local");
+    let b = backend(&dir);
+    let plan = b.store.due_erasures_plan().await.unwrap();
+    assert!(plan.contains("cases_erase_after"), "{plan}");
+    assert!(!plan.contains("SCAN cases"), "{plan}");
+    assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+}
+
+#[tokio::test]
 async fn backup_copies_the_database() {
     let dir = TempDir::new("local");
     let b = backend(&dir);

@@ -212,6 +212,7 @@ pub fn event(c: &Case, action: &str) -> TimelineEvent {
         action: action.into(),
         actor: c.submitted_by.clone(),
         actor_role: c.submitted_role.as_str().into(),
+        channel: Some(c.channel),
         from_status: None,
         to_status: Some(c.status),
         unit: c.unit.clone(),

@@ -57,10 +57,16 @@ macro_rules! for_each_contract_test {
             notifications_for_a_unit_in_a_period,
             quotas_count_exactly_per_key_and_window,
             idempotency_lookup_sees_live_records_only,
+            erasure_rewrites_the_case_and_leaves_every_index,
+            the_retention_index_holds_closed_cases_until_erased,
+            accounts_are_read_back_by_subject,
         );
     };
 }
 pub(crate) use for_each_contract_test;
+
+mod privacy;
+pub use privacy::*;
 
 // ------------------------------------------------------------------ helpers
 

@@ -23,9 +23,9 @@ use pakn_core::ids::{self, CaseId};
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::{Audience, Notification};
 use pakn_core::ports::{
-    Account, AccountScope, CasePage, CaseQuery, CaseStore, Commit, Created, IdemRecord,
-    InspectionStore, Ledger, ManualClock, NewCase, Notifier, PeopleStore, QuotaStore, Sent,
-    StatsStore, Store, StoreError, StoreResult, Taken,
+    AccessRecord, Account, AccountScope, CasePage, CaseQuery, CaseStore, Commit, Created, Erasure,
+    IdemRecord, InspectionStore, Ledger, ManualClock, NewCase, Notifier, PeopleStore, PrivacyStore,
+    QuotaStore, Sent, StatsStore, Store, StoreError, StoreResult, Taken,
 };
 use pakn_core::refdata::RefData;
 use pakn_core::stats::Rollup;
@@ -1241,6 +1241,30 @@ impl StatsStore for Probe {
     ) -> StoreResult<(i64, i64)> {
         self.alive()?;
         self.store.count_open(unit, now).await
+    }
+}
+
+#[async_trait]
+impl PrivacyStore for Probe {
+    async fn record_accesses(&self, records: &[AccessRecord]) -> StoreResult<()> {
+        self.alive()?;
+        self.store.record_accesses(records).await
+    }
+    async fn accesses(&self, id: &CaseId) -> StoreResult<Vec<AccessRecord>> {
+        self.alive()?;
+        self.store.accesses(id).await
+    }
+    async fn due_erasures(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>> {
+        self.alive()?;
+        self.store.due_erasures(now, limit).await
+    }
+    async fn erase(&self, e: &Erasure) -> StoreResult<()> {
+        self.alive()?;
+        self.store.erase(e).await
+    }
+    async fn account(&self, sub: &str) -> StoreResult<Option<Account>> {
+        self.alive()?;
+        self.store.account(sub).await
     }
 }
 

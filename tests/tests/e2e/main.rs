@@ -11,6 +11,8 @@ mod fuzz_http;
 mod http;
 mod lambda;
 mod oversight_http;
+mod privacy_http;
+mod retention;
 mod subscriptions;
 mod template;
 mod views;

@@ -33,6 +33,7 @@ fn every_error() -> Vec<Error> {
         inv("location", "outside_city"),
         inv("location.ward_code", "unknown_ward").with("ward_code", "99999"),
         inv("channel", "invalid_channel"),
+        inv("X-Pakn-Channel", "invalid_channel"),
         inv("contact", "contact_required"),
         inv("title", "required"),
         inv("title", "too_long").with("chars", 201).with("max", 200),

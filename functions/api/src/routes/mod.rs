@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod cases;
 pub mod events;
 pub mod inspections;
+pub mod privacy;
 pub mod public;
 pub mod scorecards;
 pub mod units;

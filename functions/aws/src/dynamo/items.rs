@@ -25,6 +25,8 @@ pub const VERSION: &str = "version";
 pub const DUE: &str = "due";
 pub const EXPIRES_AT: &str = "expires_at";
 pub const PUBLISHED_AT: &str = "published_at";
+/// On a case's `BODY` item: the key of the idempotency record it was created with.
+pub const IDEM_KEY: &str = "idem";
 /// Prefix of rollup counter attributes.
 pub const COUNTER: &str = "c_";
 
@@ -153,9 +155,16 @@ impl TryFrom<&Case> for CaseRecord {
         if let Some(t) = c.next_action_at {
             state.insert(GSI2.pk.into(), s(next_pk(shard(&c.id))));
             state.insert(GSI2.sk.into(), s(at_id(Some(t), id)));
+        } else if let Some(t) = c.erase_after {
+            // Closed: the same index, as the retention index.
+            state.insert(GSI2.pk.into(), s(erase_pk(shard(&c.id))));
+            state.insert(GSI2.sk.into(), s(at_id(Some(t), id)));
         }
-        state.insert(GSI3.pk.into(), s(sub_pk(&c.submitted_by)));
-        state.insert(GSI3.sk.into(), s(at_id(Some(c.received_at), id)));
+        if !c.submitted_by.is_empty() && c.erased_at.is_none() {
+            // Gone once the reporter's data is erased: no index leads from them to the case.
+            state.insert(GSI3.pk.into(), s(sub_pk(&c.submitted_by)));
+            state.insert(GSI3.sk.into(), s(at_id(Some(c.received_at), id)));
+        }
         state.insert(
             GSI4.pk.into(),
             s(recv_pk(chrono::Datelike::year(&c.received_at))),
@@ -204,6 +213,22 @@ pub fn event_item(id: &CaseId, e: &TimelineEvent) -> Result<Item, MappingError> 
 }
 
 pub fn event_from(item: &Item) -> Result<TimelineEvent, MappingError> {
+    doc(item, DOC)
+}
+
+// ---------------------------------------------------------- access records
+
+pub fn access_item(a: &pakn_core::ports::AccessRecord) -> Result<Item, MappingError> {
+    let mut item = key(case_pk(&a.case_id), access_sk(&a.id));
+    item.insert(DOC.into(), to_doc(a)?);
+    Ok(item)
+}
+
+pub fn access_from(item: &Item) -> Result<pakn_core::ports::AccessRecord, MappingError> {
+    doc(item, DOC)
+}
+
+pub fn account_from(item: &Item) -> Result<pakn_core::ports::Account, MappingError> {
     doc(item, DOC)
 }
 
@@ -388,6 +413,7 @@ mod tests {
             action: "accept".into(),
             actor: "u1".into(),
             actor_role: "official".into(),
+            channel: Some(pakn_core::case::Channel::Console),
             from_status: Some(pakn_core::case::Status::Assigned),
             to_status: Some(pakn_core::case::Status::InProgress),
             unit: Some(UnitCode::ward("00070")),
@@ -398,6 +424,56 @@ mod tests {
         let item = event_item(&id, &e).unwrap();
         assert_eq!(get_s(&item, SK).unwrap(), "EVT#0000000003");
         assert_eq!(event_from(&item).unwrap(), e);
+    }
+
+    #[test]
+    fn a_closed_case_moves_to_the_retention_index_and_an_erased_one_leaves_the_submitter_index() {
+        let mut c = Case::received(
+            CaseId::new(at()),
+            "HN-25-7K3QX".into(),
+            pakn_core::case::Submission {
+                kind: pakn_core::category::Kind::Field,
+                category: "lighting".into(),
+                title: "Đèn đường hỏng".into(),
+                description: "Trước số 12".into(),
+                urgency: pakn_core::category::Urgency::Normal,
+                location: pakn_core::case::Location {
+                    lat: 21.0285,
+                    lng: 105.8542,
+                    address: None,
+                    ward_code: Some("00070".into()),
+                },
+                media: vec![],
+                channel: pakn_core::case::Channel::App,
+                contact: None,
+            },
+            "cong-dan-1".into(),
+            pakn_core::auth::Role::Citizen,
+            at(),
+        );
+        let rec = CaseRecord::try_from(&c).unwrap();
+        assert_eq!(get_s(&rec.state, GSI3.pk).unwrap(), "SUB#cong-dan-1");
+        assert!(!rec.state.contains_key(GSI2.pk), "no next look, not closed");
+        c.next_action_at = Some(at());
+        let rec = CaseRecord::try_from(&c).unwrap();
+        assert!(get_s(&rec.state, GSI2.pk).unwrap().starts_with("NEXT#"));
+        c.status = pakn_core::case::Status::Closed;
+        c.next_action_at = None;
+        c.erase_after = Some(at());
+        let rec = CaseRecord::try_from(&c).unwrap();
+        assert_eq!(get_s(&rec.state, GSI2.pk).unwrap(), erase_pk(shard(&c.id)));
+        assert_eq!(
+            get_s(&rec.state, GSI2.sk).unwrap(),
+            at_id(Some(at()), c.id.as_str())
+        );
+        c.erase_after = None;
+        c.erased_at = Some(at());
+        c.submitted_by = String::new();
+        let rec = CaseRecord::try_from(&c).unwrap();
+        for a in [GSI2.pk, GSI2.sk, GSI3.pk, GSI3.sk] {
+            assert!(!rec.state.contains_key(a), "{a} left");
+        }
+        assert_eq!(Case::try_from(&rec).unwrap(), c);
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //!
 //! | item | pk | sk | indexes |
 //! |---|---|---|---|
-//! | case state (small, rewritten on every change) | `CASE#<id>` | `CASE` | GSI1 unit queue `UNIT#<unit>#<status>` / `<received_at>#<id>` (projects `due`); GSI2 sparse sharded next look `NEXT#<shard>` / `<next_action_at>#<id>`; GSI3 submitter `SUB#<sub>` / `<received_at>#<id>`; GSI4 received year `RECV#<yyyy>` / `<received_at>#<id>`; GSI5 sparse sharded open-by-due `OPEN#<shard>` / `<resolve_due>#<id>` |
-//! | case submission (written once) | `CASE#<id>` | `BODY` | |
+//! | case state (small, rewritten on every change) | `CASE#<id>` | `CASE` | GSI1 unit queue `UNIT#<unit>#<status>` / `<received_at>#<id>` (projects `due`); GSI2 sparse sharded next look `NEXT#<shard>` / `<next_action_at>#<id>` while open, then the retention index `ERASE#<shard>` / `<erase_after>#<id>` once closed, until erased; GSI3 submitter `SUB#<sub>` / `<received_at>#<id>` until the reporter's data is erased; GSI4 received year `RECV#<yyyy>` / `<received_at>#<id>`; GSI5 sparse sharded open-by-due `OPEN#<shard>` / `<resolve_due>#<id>` |
+//! | case submission (written once, rewritten by an erasure) | `CASE#<id>` | `BODY` (`idem`: the idempotency key it was created with) | |
+//! | access record (an export of the case's personal data) | `CASE#<id>` | `ACC#<instant>#<ulid>` | |
 //! | timeline event | `CASE#<id>` | `EVT#<version, 10 digits>` | |
 //! | reminder ledger | `CASE#<id>` | `REM#<milestone key>` | |
 //! | tracking code | `TRACK#<code>` | `TRACK` | |
@@ -35,6 +36,10 @@
 //!   (a unit's statuses, the years of receipt) is a merge, and its cursor is
 //!   simply the last sort key returned. The unit index projects `due`
 //!   (resolve_due) so a unit's overdue cases are counted with a filter.
+//! - The retention index shares GSI2 with the "next look": a case leaves
+//!   the next-look partitions when it closes (no milestone is left) and
+//!   enters the `ERASE#` ones in the same write, so the index entry moves
+//!   rather than a new index or item being added; the template is unchanged.
 //! - GSI5 (open by due) answers the city-wide open/overdue counts without
 //!   a scan; GSI4 (year of receipt) lists every case for inspectors and
 //!   admins.
@@ -145,6 +150,13 @@ pub fn unit_queue_pk(unit: &str, status: &str) -> String {
 }
 pub fn next_pk(shard: u32) -> String {
     format!("NEXT#{shard}")
+}
+/// The retention index: closed cases by `erase_after` (GSI2, see above).
+pub fn erase_pk(shard: u32) -> String {
+    format!("ERASE#{shard}")
+}
+pub fn access_sk(id: &str) -> String {
+    format!("ACC#{id}")
 }
 pub fn open_pk(shard: u32) -> String {
     format!("OPEN#{shard}")

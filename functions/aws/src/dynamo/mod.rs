@@ -14,6 +14,7 @@
 
 pub mod items;
 pub mod keys;
+mod privacy;
 
 use crate::error::classify;
 use async_trait::async_trait;
@@ -672,7 +673,11 @@ impl CaseStore for DynamoStore {
     #[tracing::instrument(skip_all, fields(case_id = %new.case.id), err)]
     async fn create_case(&self, new: &NewCase, now: DateTime<Utc>) -> StoreResult<Created> {
         let c = &new.case;
-        let rec = CaseRecord::try_from(c)?;
+        let mut rec = CaseRecord::try_from(c)?;
+        if let Some(idem) = &new.idempotency {
+            // So an erasure finds the idempotency record naming this case.
+            rec.body.insert(IDEM_KEY.into(), s(&idem.key));
+        }
         let mut tx = vec![
             self.put(rec.state, Some(absent()))?,
             self.put(rec.body, Some(absent()))?,

@@ -11,6 +11,7 @@
 //! - [`InspectionStore`]: Home Affairs' inspection records;
 //! - [`StatsStore`]: daily rollups and live open/overdue counts;
 //! - [`QuotaStore`]: exact per-key request quotas in fixed windows;
+//! - [`PrivacyStore`]: access records, the retention index, erasures;
 //! - [`Queue`], [`Notifier`], [`Clock`].
 
 mod cases;
@@ -19,6 +20,7 @@ mod inspections;
 mod ledger;
 mod messaging;
 mod people;
+mod privacy;
 mod quota;
 mod stats;
 
@@ -28,16 +30,20 @@ pub use inspections::*;
 pub use ledger::*;
 pub use messaging::*;
 pub use people::*;
+pub use privacy::*;
 pub use quota::*;
 pub use stats::*;
 
 /// Everything a backend stores, for composing [`crate::Pakn`] from one adapter.
 pub trait Store:
-    CaseStore + Ledger + PeopleStore + InspectionStore + StatsStore + QuotaStore
+    CaseStore + Ledger + PeopleStore + InspectionStore + StatsStore + QuotaStore + PrivacyStore
 {
 }
 
-impl<T: CaseStore + Ledger + PeopleStore + InspectionStore + StatsStore + QuotaStore> Store for T {}
+impl<T: CaseStore + Ledger + PeopleStore + InspectionStore + StatsStore + QuotaStore + PrivacyStore>
+    Store for T
+{
+}
 
 /// A store or messaging failure.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,9 @@
 //! The deadline sweep: every pass decides each milestone due now exactly
 //! once (reminders, overdue alerts, inspections opened by time, the close
 //! after the dispute window, a requeue of a case whose queue message was
-//! lost), runs the once-a-day unit checks ([`daily`]), and drains the outbox.
+//! lost), runs the once-a-day unit checks ([`daily`]), erases the personal
+//! data whose retention ended (`crate::privacy::retention`), and drains the
+//! outbox.
 //!
 //! Each due case is handled on its own: a store failure on one case is
 //! logged with its id and left for the next pass (its milestone is still
@@ -20,7 +22,10 @@ use crate::error::Result;
 use crate::inspection::Inspection;
 use crate::outbox::Outbox;
 use crate::oversight::inspections::Inspections;
-use crate::ports::{CaseStore, Clock, Commit, Ledger, PeopleStore, StatsStore, StoreError};
+use crate::ports::{
+    CaseStore, Clock, Commit, Ledger, PeopleStore, PrivacyStore, StatsStore, StoreError,
+};
+use crate::privacy::retention::{Retention, RetentionReport};
 use crate::refdata::RefData;
 use crate::unit::UnitCode;
 use chrono::{DateTime, Utc};
@@ -38,6 +43,8 @@ pub struct SweepReport {
     pub published: usize,
     /// The once-a-day unit checks (digests, unit inspections), when they ran.
     pub daily: DailyReport,
+    /// Personal data erased because its retention ended.
+    pub retention: RetentionReport,
 }
 
 /// What happened to one due case.
@@ -54,6 +61,7 @@ pub struct Sweep<'a> {
     pub people: &'a dyn PeopleStore,
     pub stats: &'a dyn StatsStore,
     pub inspections: Inspections<'a>,
+    pub privacy: &'a dyn PrivacyStore,
     pub outbox: Outbox<'a>,
     pub clock: &'a dyn Clock,
     pub refdata: &'a RefData,
@@ -88,6 +96,10 @@ impl Sweep<'_> {
             Ok(d) => report.daily = d,
             Err(e) => tracing::warn!(error = %e, "sweep: daily checks left for the next pass"),
         }
+        match self.retention().run(now, limit).await {
+            Ok(r) => report.retention = r,
+            Err(e) => tracing::warn!(error = %e, "sweep: retention left for the next pass"),
+        }
         match self.outbox.drain().await {
             Ok(n) => report.published = n,
             Err(e) => tracing::warn!(error = %e, "sweep: outbox drain left for the next pass"),
@@ -121,6 +133,14 @@ impl Sweep<'_> {
             }),
             Err(StoreError::Conflict(_)) => Ok(Handled::Conflict),
             Err(e) => Err(e),
+        }
+    }
+
+    fn retention(&self) -> Retention<'_> {
+        Retention {
+            cases: self.cases,
+            privacy: self.privacy,
+            refdata: self.refdata,
         }
     }
 

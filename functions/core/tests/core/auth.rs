@@ -250,7 +250,7 @@ fn the_action_decides_the_access_it_needs() {
 fn the_table_is_the_contract_matrix() {
     use Rule::{Any as A, Deny as D, OwnUnit as O, Reporter as R, TriageHeld as T, UnitStaff as S};
     #[rustfmt::skip]
-    let expected: [(Permission, [Rule; 7]); 16] = [
+    let expected: [(Permission, [Rule; 7]); 19] = [
         (Permission::Submit,            [A, A, D, D, D, D, D]),
         (Permission::ReadCase,          [R, R, O, O, T, A, A]),
         (Permission::ReadStaffView,     [D, D, O, O, T, A, A]),
@@ -267,6 +267,9 @@ fn the_table_is_the_contract_matrix() {
         (Permission::AnswerInspection,  [D, D, D, S, D, D, D]),
         (Permission::Inspect,           [D, D, D, D, D, A, A]),
         (Permission::ReadUnitNotifications, [D, D, S, S, D, A, A]),
+        (Permission::ExportOwnData,     [A, A, A, A, A, A, A]),
+        (Permission::EraseOwnData,      [A, D, D, D, D, D, D]),
+        (Permission::ReadAudit,         [D, D, D, D, D, A, A]),
     ];
     assert_eq!(
         auth::TABLE.len(),

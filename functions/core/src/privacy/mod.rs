@@ -1,0 +1,299 @@
+//! Personal data under Decree 13/2023/NĐ-CP, as use cases: what pakn holds
+//! about the caller ([`Privacy::export`], `GET /v1/me/data`), erasing it
+//! ([`Privacy::erase_mine`], `DELETE /v1/me/data`), a case's audit trail
+//! ([`Privacy::audit`], `GET /v1/cases/{id}/audit`), and the retention step
+//! of the sweep ([`retention`]). What erasing means is `crate::retention`.
+//!
+//! Every export is recorded on each case it exposed (an [`AccessRecord`],
+//! written before the data is answered); every erasure request and every
+//! erasure is a change of the case with its own timeline entry. Both appear
+//! in the case's audit trail with who, role, channel and when.
+
+pub mod retention;
+mod views;
+
+pub use views::*;
+
+use crate::actions::load_authorized;
+use crate::auth::{self, Permission, Principal, Role, Target};
+use crate::case::{Case, Status};
+use crate::change::Change;
+use crate::error::{Error, Result};
+use crate::ids::CaseId;
+use crate::ports::{
+    AccessRecord, CaseQuery, CaseStore, Clock, Commit, Erasure, PeopleStore, PrivacyStore,
+    QuotaStore, StoreError, StoreResult,
+};
+use crate::quota::{self, Usage};
+use crate::refdata::RefData;
+use crate::views::{CaseView, Viewer};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// Attempts at one case when its version keeps moving under a request.
+const ATTEMPTS: usize = 5;
+/// Cases read per page when gathering the caller's cases.
+const PAGE: usize = 100;
+
+/// The personal-data use cases over the ports they need.
+pub struct Privacy<'a> {
+    pub cases: &'a dyn CaseStore,
+    pub people: &'a dyn PeopleStore,
+    pub privacy: &'a dyn PrivacyStore,
+    /// An export or an erasure counts as one of the caller's actions.
+    pub quota: &'a dyn QuotaStore,
+    pub clock: &'a dyn Clock,
+    pub refdata: &'a RefData,
+}
+
+impl Privacy<'_> {
+    /// Everything pakn holds about `p`: the account record and, for a
+    /// citizen, each case they reported (not yet erased) with its contact,
+    /// texts and their own timeline entries. Each case exported is
+    /// recorded in its audit trail first.
+    #[tracing::instrument(skip_all, err(level = "debug"))]
+    pub async fn export(&self, p: &Principal) -> Result<MyData> {
+        auth::require(p, Permission::ExportOwnData, Target::Nothing)?;
+        let now = self.clock.now();
+        quota::charge(self.quota, self.refdata, p, Usage::Act, now).await?;
+        let account = self.privacy.account(&p.sub).await?.map(|a| AccountRecord {
+            sub: a.sub,
+            role: a.role,
+            unit: a.unit,
+            registered_at: a.registered_at,
+        });
+        let mut cases = Vec::new();
+        let mut records = Vec::new();
+        for case in self.reported_by(p).await? {
+            let tl = self.cases.timeline(&case.id).await?;
+            let your_entries = tl
+                .iter()
+                .filter(|e| crate::retention::by_reporter(&case, e))
+                .cloned()
+                .collect();
+            records.push(access(&case.id, "export", p, now));
+            cases.push(MyCase {
+                erase_after: case.erase_after,
+                erasure_requested_at: case.erasure_requested_at,
+                case: CaseView::new(case, tl, self.refdata, now, Viewer::Reporter),
+                your_entries,
+            });
+        }
+        self.privacy.record_accesses(&records).await?;
+        tracing::info!(cases = cases.len(), "personal data exported");
+        Ok(MyData {
+            subject: p.sub.clone(),
+            role: p.role,
+            exported_at: now,
+            account,
+            cases,
+        })
+    }
+
+    /// Erase `p`'s personal data: closed cases now; the others are marked
+    /// (`erasure_requested`) and erased by the retention sweep as soon as
+    /// they close. Idempotent: erased cases are no longer found, marked
+    /// ones are not marked twice.
+    #[tracing::instrument(skip_all, err(level = "debug"))]
+    pub async fn erase_mine(&self, p: &Principal) -> Result<ErasureReport> {
+        auth::require(p, Permission::EraseOwnData, Target::Nothing)?;
+        quota::charge(self.quota, self.refdata, p, Usage::Act, self.clock.now()).await?;
+        let mut report = ErasureReport::default();
+        for case in self.reported_by(p).await? {
+            let r = CaseRef {
+                id: case.id.to_string(),
+                tracking_code: case.tracking_code.clone(),
+                status: case.status,
+            };
+            if self.erase_or_mark(p, case).await? {
+                report.erased.push(CaseRef {
+                    status: Status::Closed,
+                    ..r
+                });
+            } else {
+                report.pending.push(r);
+            }
+        }
+        tracing::info!(
+            erased = report.erased.len(),
+            pending = report.pending.len(),
+            "personal data erasure requested"
+        );
+        Ok(report)
+    }
+
+    /// One case of an erasure request: `true` if erased now, `false` if
+    /// marked (or marked before). Retried when the case moves on meanwhile.
+    async fn erase_or_mark(&self, p: &Principal, mut case: Case) -> Result<bool> {
+        for _ in 0..ATTEMPTS {
+            let now = self.clock.now();
+            let res = if case.status == Status::Closed {
+                erase(
+                    self.cases,
+                    self.privacy,
+                    self.refdata,
+                    &case,
+                    p,
+                    "request",
+                    now,
+                )
+                .await
+            } else if case.erasure_requested_at.is_some() {
+                return Ok(false);
+            } else {
+                let mut ch = Change::new(&case, now, self.refdata);
+                ch.case.erasure_requested_at = Some(now);
+                let outcome = ch.finish("erasure_requested", p, None, false, json!({}));
+                let commit = Commit {
+                    expected_version: case.version,
+                    outcome,
+                    inspection: None,
+                    enqueue: false,
+                };
+                self.cases.commit(&commit).await
+            };
+            match res {
+                Ok(()) => return Ok(case.status == Status::Closed),
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            case = match self.cases.get_case(&case.id).await? {
+                Some(c) if c.erased_at.is_none() => c,
+                // Erased meanwhile (the sweep): done.
+                Some(_) => return Ok(true),
+                None => return Err(Error::bug("a case disappeared")),
+            };
+        }
+        Err(Error::unavailable(crate::error::Message(
+            "the case kept changing; retry".into(),
+        )))
+    }
+
+    /// The cases `p` reported as a citizen whose data is not erased yet
+    /// (every page of the submitter index).
+    async fn reported_by(&self, p: &Principal) -> Result<Vec<Case>> {
+        if p.role != Role::Citizen {
+            return Ok(vec![]);
+        }
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let q = CaseQuery {
+                submitted_by: Some(p.sub.clone()),
+                cursor,
+                limit: PAGE,
+                ..Default::default()
+            };
+            let page = self.cases.list_cases(&q).await?;
+            out.extend(page.cases.into_iter().filter(|c| {
+                c.submitted_by == p.sub && c.submitted_role == p.role && c.erased_at.is_none()
+            }));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// A case's audit trail: `404` unless `p` may read the case, `403`
+    /// unless `p` is an inspector or an admin.
+    pub async fn audit(&self, p: &Principal, id: &str) -> Result<AuditTrail> {
+        let (case, _) =
+            load_authorized(self.cases, self.people, p, id, |_| Permission::ReadAudit).await?;
+        let tl = self.cases.timeline(&case.id).await?;
+        let accesses = self.privacy.accesses(&case.id).await?;
+        let mut entries: Vec<AuditEntry> = tl.iter().map(AuditEntry::change).collect();
+        entries.extend(accesses.iter().map(AuditEntry::access));
+        entries.sort_by(|a, b| a.at.cmp(&b.at).then(a.version.cmp(&b.version)));
+        Ok(AuditTrail {
+            case_id: case.id.to_string(),
+            tracking_code: case.tracking_code,
+            erase_after: case.erase_after,
+            erasure_requested_at: case.erasure_requested_at,
+            erased_at: case.erased_at,
+            entries,
+        })
+    }
+}
+
+/// An access record of `p` on case `id` now.
+fn access(id: &CaseId, action: &str, p: &Principal, now: DateTime<Utc>) -> AccessRecord {
+    AccessRecord {
+        case_id: id.clone(),
+        id: format!(
+            "{}#{}",
+            now.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+            ulid::Ulid::new()
+        ),
+        at: now,
+        action: action.into(),
+        actor: p.sub.clone(),
+        actor_role: p.role,
+        channel: p.channel,
+    }
+}
+
+/// The erasure of a closed `case` by `actor` for `reason` (`retention` or
+/// `request`), from its `timeline` and `accesses` as read now: a pure
+/// function, so every eraser of the same case writes the same entries.
+pub fn erasure(
+    case: &Case,
+    timeline: &[crate::case::TimelineEvent],
+    accesses: Vec<AccessRecord>,
+    actor: &Principal,
+    reason: &str,
+    now: DateTime<Utc>,
+    refdata: &RefData,
+) -> Erasure {
+    let mut ch = Change::new(case, now, refdata);
+    crate::retention::erase_case(&mut ch.case);
+    ch.case.erased_at = Some(now);
+    let mut outcome = ch.finish("erase", actor, None, false, json!({"reason": reason}));
+    // The reporter's own request is theirs like any of their entries.
+    if let Some(e) = crate::retention::erase_entry(case, &outcome.event) {
+        outcome.event = e;
+    }
+    let rewritten = timeline
+        .iter()
+        .filter_map(|e| crate::retention::erase_entry(case, e))
+        .collect();
+    let accesses = accesses
+        .into_iter()
+        .filter(|a| a.actor_role == Role::Citizen && a.actor == case.submitted_by)
+        .map(|mut a| {
+            a.actor = String::new();
+            a
+        })
+        .collect();
+    Erasure {
+        expected_version: case.version,
+        case: outcome.case,
+        event: outcome.event,
+        rewritten,
+        accesses,
+    }
+}
+
+/// Erase the personal data of a closed `case` (read at its current
+/// version): [`erasure`] over what the store holds now, committed.
+/// `Conflict` if the case moved on; anything else is worth a retry.
+pub(crate) async fn erase(
+    cases: &dyn CaseStore,
+    privacy: &dyn PrivacyStore,
+    refdata: &RefData,
+    case: &Case,
+    actor: &Principal,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    if case.status != Status::Closed || case.erased_at.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "case {} is not a closed case with personal data",
+            case.id
+        )));
+    }
+    let timeline = cases.timeline(&case.id).await?;
+    let accesses = privacy.accesses(&case.id).await?;
+    let e = erasure(case, &timeline, accesses, actor, reason, now, refdata);
+    privacy.erase(&e).await
+}
