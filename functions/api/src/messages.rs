@@ -74,6 +74,22 @@ fn template(e: &Error) -> Option<Template> {
             _ => SIGN_IN,
         },
         "invalid_token" => match p("reason") {
+            Some("algorithm") if p("expected") == Some("RS256") => (
+                "The token must be a user pool's RS256-signed ID token.",
+                "Mã xác thực phải là ID token của nhóm người dùng, ký bằng RS256.",
+            ),
+            Some("unknown_key") => (
+                "The token was signed with a key this API does not know.",
+                "Mã xác thực được ký bằng khóa mà API này không biết.",
+            ),
+            Some("token_use") => (
+                "Send the ID token of your sign-in, not the access token.",
+                "Hãy gửi ID token của lần đăng nhập, không phải access token.",
+            ),
+            Some("not_yet_valid") => (
+                "The token is not valid yet; check the clock of the device.",
+                "Mã xác thực chưa có hiệu lực; hãy kiểm tra đồng hồ của thiết bị.",
+            ),
             Some("algorithm") => (
                 "The token must be signed with HS256.",
                 "Mã xác thực phải được ký bằng HS256.",
@@ -93,6 +109,10 @@ fn template(e: &Error) -> Option<Template> {
             ),
             _ => ("The token is not valid.", "Mã xác thực không hợp lệ."),
         },
+        "staff_role_from_citizen_pool" => (
+            "A citizen account cannot hold a staff role; sign in with your staff account.",
+            "Tài khoản công dân không thể mang vai trò cán bộ; hãy đăng nhập bằng tài khoản cán bộ.",
+        ),
         "no_role" => (
             "Your account is in no pakn group; ask an administrator.",
             "Tài khoản của bạn chưa thuộc nhóm nào của pakn; hãy liên hệ quản trị viên.",

@@ -4,6 +4,7 @@
 
 mod aws;
 mod binary;
+mod cognito;
 mod contract;
 mod deadlines;
 mod event_schemas;

@@ -59,6 +59,13 @@ fn every_error() -> Vec<Error> {
         Error::new(Unauthorized, "invalid_token").with("reason", "issuer"),
         Error::new(Unauthorized, "invalid_token").with("reason", "no_role"),
         Error::new(Unauthorized, "invalid_token").with("reason", "unit"),
+        Error::new(Unauthorized, "invalid_token")
+            .with("reason", "algorithm")
+            .with("expected", "RS256"),
+        Error::new(Unauthorized, "invalid_token").with("reason", "unknown_key"),
+        Error::new(Unauthorized, "invalid_token").with("reason", "token_use"),
+        Error::new(Unauthorized, "invalid_token").with("reason", "not_yet_valid"),
+        Error::new(Unauthorized, "staff_role_from_citizen_pool"),
         Error::malformed().with_field("Idempotency-Key"),
         inv("location", "location_required"),
         inv("location.ward_code", "invalid_ward_code"),
