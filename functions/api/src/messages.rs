@@ -11,6 +11,7 @@
 //! back to the generic sentence of its kind: a client never gets an empty
 //! or half-filled message.
 
+use pakn_core::intake::Notice;
 use pakn_core::{Error, ErrorKind};
 
 /// A message in both languages, before its parameters are filled in.
@@ -24,6 +25,30 @@ pub fn messages(e: &Error) -> (String, String) {
             let (en, vi) = generic(e.kind);
             (en.to_string(), vi.to_string())
         })
+}
+
+/// The English and Vietnamese messages of a notice on an accepted request
+/// (`None` for a code the catalogue does not know).
+pub fn notice(n: &Notice) -> Option<(String, String)> {
+    let (en, vi) = notice_template(n.code)?;
+    // The parameters are filled in as an error's are.
+    let carrier = n
+        .params
+        .iter()
+        .fold(Error::new(ErrorKind::Invalid, n.code), |e, (k, v)| {
+            e.with(k, v)
+        });
+    Some((fill(en, &carrier)?, fill(vi, &carrier)?))
+}
+
+fn notice_template(code: &str) -> Option<Template> {
+    Some(match code {
+        "urgency_capped" => (
+            "Accepted as normal, not urgent: an account's urgent reports apply at once up to {limit} a day. The unit or the city triage office can still raise its urgency.",
+            "Đã tiếp nhận với mức độ thông thường, không phải khẩn cấp: mỗi tài khoản chỉ được tính khẩn cấp ngay cho tối đa {limit} phản ánh mỗi ngày. Đơn vị xử lý hoặc bộ phận phân loại của thành phố vẫn có thể nâng mức khẩn cấp.",
+        ),
+        _ => return None,
+    })
 }
 
 /// The wording of `e`'s code (and variant), if the catalogue has one.

@@ -14,3 +14,4 @@ mod lambda;
 mod oversight_http;
 mod subscriptions;
 mod template;
+mod urgency;

@@ -192,3 +192,25 @@ fn unknown_codes_and_missing_parameters_fall_back_to_the_kind() {
     let (en, _) = messages(&Error::invalid("x", "invalid_body"));
     assert_eq!(en, generic(Invalid).0);
 }
+
+/// One notice of every code pakn can answer a successful request with.
+fn every_notice() -> Vec<pakn_core::intake::Notice> {
+    vec![pakn_core::intake::Notice::urgency_capped(3)]
+}
+
+#[test]
+fn every_notice_has_both_messages_filled_in() {
+    use pakn_core::intake::Notice;
+    for n in every_notice() {
+        let (en, vi) = notice(&n).unwrap_or_else(|| panic!("{}: not in the catalogue", n.code));
+        assert!(en.contains('3') && vi.contains('3'), "{en} / {vi}");
+        assert_ne!(en, vi);
+        assert!(is_nfc(&vi), "not NFC: {vi}");
+        assert!(!en.contains('{') && !vi.contains('{'));
+    }
+    let unknown = Notice {
+        code: "no_such_notice",
+        params: vec![],
+    };
+    assert_eq!(notice(&unknown), None);
+}
