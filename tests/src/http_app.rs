@@ -115,6 +115,7 @@ pub fn without_quotas() -> RefData {
         operator_submissions_per_day: u32::MAX,
         operator_actions_per_minute: u32::MAX,
         public_per_address_per_minute: u32::MAX,
+        citizen_urgent_per_day: u32::MAX,
     };
     r
 }

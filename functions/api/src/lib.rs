@@ -6,9 +6,10 @@
 //! Permissions, validation and the status machine are the domain's; this
 //! crate maps its [`pakn_core::Error`] to statuses ([`error`]) and words
 //! it in English and Vietnamese ([`messages`]), checks tokens ([`auth`],
-//! [`token`]), and documents itself ([`openapi`]).
+//! [`token`], [`cognito`]), and documents itself ([`openapi`]).
 
 pub mod auth;
+pub mod cognito;
 pub mod commands;
 pub mod error;
 pub mod extract;

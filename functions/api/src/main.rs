@@ -1,10 +1,13 @@
 //! The `pakn-api` Lambda: build the application once per execution
 //! environment (cold start), then serve API Gateway HTTP API events with the
 //! same router `pakn serve` uses locally. Configuration comes from the
-//! environment set in template.yaml; tokens are checked by API Gateway's
-//! JWT authorizer (see `pakn_api::auth`).
+//! environment set in template.yaml; tokens of the staff and citizen user
+//! pools are verified here (`pakn_api::cognito`), their keys fetched now.
 
+use pakn_api::cognito::Verifier;
 use pakn_api::{AppState, Auth, app};
+use pakn_aws::{Backend, Config, ConfigError};
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -18,13 +21,23 @@ async fn main() -> Result<(), lambda_http::Error> {
         .without_time()
         .with_ansi(false)
         .init();
-    let pakn = pakn_aws::pakn_from_env().await.map_err(|e| {
+    let failed = |e: ConfigError| {
         tracing::error!(error = %e, "configuration failed");
         Box::new(e) as lambda_http::Error
-    })?;
+    };
+    let cfg = Config::from_env(Some(Backend::Aws)).map_err(failed)?;
+    // On Lambda nothing but the pools' tokens is accepted.
+    let issuers = cfg
+        .issuers
+        .as_ref()
+        .ok_or(ConfigError::Issuers("PAKN_STAFF_ISSUER"))
+        .map_err(failed)?;
+    let verifier = Verifier::new(issuers).map_err(failed)?;
+    let pakn = pakn_aws::pakn_from_config(&cfg).await.map_err(failed)?;
+    verifier.prefetch().await;
     lambda_http::run(app(AppState {
         pakn,
-        auth: Auth::ApiGateway,
+        auth: Auth::Cognito(Arc::new(verifier)),
     }))
     .await
 }

@@ -11,6 +11,7 @@
 //! back to the generic sentence of its kind: a client never gets an empty
 //! or half-filled message.
 
+use pakn_core::intake::Notice;
 use pakn_core::{Error, ErrorKind};
 
 /// A message in both languages, before its parameters are filled in.
@@ -24,6 +25,30 @@ pub fn messages(e: &Error) -> (String, String) {
             let (en, vi) = generic(e.kind);
             (en.to_string(), vi.to_string())
         })
+}
+
+/// The English and Vietnamese messages of a notice on an accepted request
+/// (`None` for a code the catalogue does not know).
+pub fn notice(n: &Notice) -> Option<(String, String)> {
+    let (en, vi) = notice_template(n.code)?;
+    // The parameters are filled in as an error's are.
+    let carrier = n
+        .params
+        .iter()
+        .fold(Error::new(ErrorKind::Invalid, n.code), |e, (k, v)| {
+            e.with(k, v)
+        });
+    Some((fill(en, &carrier)?, fill(vi, &carrier)?))
+}
+
+fn notice_template(code: &str) -> Option<Template> {
+    Some(match code {
+        "urgency_capped" => (
+            "Accepted as normal, not urgent: an account's urgent reports apply at once up to {limit} a day. The unit or the city triage office can still raise its urgency.",
+            "Đã tiếp nhận với mức độ thông thường, không phải khẩn cấp: mỗi tài khoản chỉ được tính khẩn cấp ngay cho tối đa {limit} phản ánh mỗi ngày. Đơn vị xử lý hoặc bộ phận phân loại của thành phố vẫn có thể nâng mức khẩn cấp.",
+        ),
+        _ => return None,
+    })
 }
 
 /// The wording of `e`'s code (and variant), if the catalogue has one.
@@ -74,6 +99,22 @@ fn template(e: &Error) -> Option<Template> {
             _ => SIGN_IN,
         },
         "invalid_token" => match p("reason") {
+            Some("algorithm") if p("expected") == Some("RS256") => (
+                "The token must be a user pool's RS256-signed ID token.",
+                "Mã xác thực phải là ID token của nhóm người dùng, ký bằng RS256.",
+            ),
+            Some("unknown_key") => (
+                "The token was signed with a key this API does not know.",
+                "Mã xác thực được ký bằng khóa mà API này không biết.",
+            ),
+            Some("token_use") => (
+                "Send the ID token of your sign-in, not the access token.",
+                "Hãy gửi ID token của lần đăng nhập, không phải access token.",
+            ),
+            Some("not_yet_valid") => (
+                "The token is not valid yet; check the clock of the device.",
+                "Mã xác thực chưa có hiệu lực; hãy kiểm tra đồng hồ của thiết bị.",
+            ),
             Some("algorithm") => (
                 "The token must be signed with HS256.",
                 "Mã xác thực phải được ký bằng HS256.",
@@ -93,6 +134,10 @@ fn template(e: &Error) -> Option<Template> {
             ),
             _ => ("The token is not valid.", "Mã xác thực không hợp lệ."),
         },
+        "staff_role_from_citizen_pool" => (
+            "A citizen account cannot hold a staff role; sign in with your staff account.",
+            "Tài khoản công dân không thể mang vai trò cán bộ; hãy đăng nhập bằng tài khoản cán bộ.",
+        ),
         "no_role" => (
             "Your account is in no pakn group; ask an administrator.",
             "Tài khoản của bạn chưa thuộc nhóm nào của pakn; hãy liên hệ quản trị viên.",

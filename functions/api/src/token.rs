@@ -1,6 +1,6 @@
 //! Local bearer tokens: compact JWTs signed with HS256 (RFC 7519), for
-//! `pakn serve` and the tests. On AWS the API Gateway JWT authorizer
-//! verifies Cognito's tokens instead (see [`crate::auth`]).
+//! `pakn serve` and the tests. On AWS the API verifies the Cognito user
+//! pools' RS256 ID tokens instead (see [`crate::cognito`]).
 //!
 //! Claims: `sub` (required), `role` (a pakn role name, required), `unit`
 //! (required for `official` and `unit_admin`), `iss` ([`ISSUER`]) and `aud`

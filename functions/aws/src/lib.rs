@@ -33,7 +33,12 @@ use std::sync::Arc;
 /// reads the credentials itself. The Lambdas are the AWS backend whatever
 /// `PAKN_BACKEND` says. Call once per process.
 pub async fn pakn_from_env() -> Result<Pakn, ConfigError> {
-    let cfg = Config::from_env(Some(Backend::Aws))?;
+    pakn_from_config(&Config::from_env(Some(Backend::Aws))?).await
+}
+
+/// [`pakn_from_env`] for a configuration already read (the API reads it
+/// once for its token issuers too).
+pub async fn pakn_from_config(cfg: &Config) -> Result<Pakn, ConfigError> {
     let resources = cfg.require_aws()?;
     let refdata = cfg.refdata()?;
     let sdk = sdk_config(&cfg.aws).await;

@@ -11,6 +11,9 @@
 //!
 //! This crate links neither SQLite nor the local backend: the Lambdas use it.
 
+pub mod issuers;
+
+pub use issuers::{IssuerSettings, Issuers};
 use pakn_core::refdata::RefData;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -26,6 +29,12 @@ pub const VARS: &[&str] = &[
     "PAKN_REFDATA_DIR",
     "PAKN_LOG",
     "PAKN_WEBHOOK_GIVE_UP_SECONDS",
+    "PAKN_STAFF_ISSUER",
+    "PAKN_STAFF_CLIENT_ID",
+    "PAKN_STAFF_JWKS",
+    "PAKN_CITIZEN_ISSUER",
+    "PAKN_CITIZEN_CLIENT_ID",
+    "PAKN_CITIZEN_JWKS",
     "TABLE_NAME",
     "INTAKE_QUEUE_URL",
     "TOPIC_ARN",
@@ -103,6 +112,9 @@ pub struct Config {
     pub refdata_dir: Option<PathBuf>,
     /// `PAKN_LOG`: the CLI's tracing filter, default `info`.
     pub log: String,
+    /// `PAKN_STAFF_*` and `PAKN_CITIZEN_*`: the two Cognito user pools whose
+    /// tokens the API verifies (`None`: local HS256 tokens).
+    pub issuers: Option<Issuers>,
     /// The AWS backend's resources and endpoint.
     pub aws: AwsSettings,
 }
@@ -159,6 +171,18 @@ pub enum ConfigError {
     MissingDlq,
     #[error("environment variable {0} is not valid Unicode")]
     NotUnicode(&'static str),
+    #[error(
+        "{0} is missing: the staff and citizen user pools are set together (PAKN_STAFF_ISSUER, PAKN_STAFF_CLIENT_ID, PAKN_CITIZEN_ISSUER, PAKN_CITIZEN_CLIENT_ID; template.yaml sets them on Lambda)"
+    )]
+    Issuers(&'static str),
+    #[error(
+        "{0} must be an https:// URL such as https://cognito-idp.<region>.amazonaws.com/<pool id> (got '{1}')"
+    )]
+    IssuerUrl(&'static str, String),
+    #[error("PAKN_STAFF_ISSUER and PAKN_CITIZEN_ISSUER must be two different user pools")]
+    SameIssuer,
+    #[error("{var}: {message}")]
+    Jwks { var: &'static str, message: String },
     #[error("reference data in PAKN_REFDATA_DIR={dir}: {message}")]
     RefData { dir: String, message: String },
 }
@@ -226,6 +250,7 @@ impl Config {
             clock_speed,
             refdata_dir: var("PAKN_REFDATA_DIR").map(PathBuf::from),
             log: var("PAKN_LOG").unwrap_or_else(|| DEFAULT_LOG.to_string()),
+            issuers: issuers::from_vars(trimmed)?,
             aws: AwsSettings {
                 table_name: trimmed("TABLE_NAME"),
                 intake_queue_url: trimmed("INTAKE_QUEUE_URL"),
@@ -328,6 +353,7 @@ mod tests {
         assert_eq!(c.clock_speed, None);
         assert_eq!(c.refdata_dir, None);
         assert_eq!(c.log, "info");
+        assert_eq!(c.issuers, None);
         assert_eq!(c.aws, AwsSettings::default());
         assert_eq!(c.jwt_secret_file(), PathBuf::from("pakn.db.jwt-secret"));
     }

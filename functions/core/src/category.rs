@@ -169,6 +169,10 @@ pub struct RateLimits {
     /// Public endpoints (tracking lookup, stats, registration) per client
     /// address: the bucket's size, refilled at this many a minute.
     pub public_per_address_per_minute: u32,
+    /// A citizen's `urgent` applies at once for this many reports per local
+    /// day (Asia/Ho_Chi_Minh); beyond, the report is accepted as `normal`
+    /// with a notice (never refused). Operators are not capped.
+    pub citizen_urgent_per_day: u32,
 }
 
 impl Default for RateLimits {
@@ -181,6 +185,7 @@ impl Default for RateLimits {
             operator_submissions_per_day: 2000,
             operator_actions_per_minute: 300,
             public_per_address_per_minute: 60,
+            citizen_urgent_per_day: 3,
         }
     }
 }

@@ -3,6 +3,12 @@
 //! (lengths, NFC text, URL and phone formats); intake checks what needs the
 //! city's reference data or the caller's role, draws the ids and stores the
 //! case with its idempotency record in one write.
+//!
+//! A citizen's `urgent` (a 1-hour acknowledgement, alerts day and night)
+//! applies at once up to `rate_limits.citizen_urgent_per_day` reports per
+//! local day; beyond that the report is accepted as `normal`, the receipt
+//! carries the notice `urgency_capped` and the `submitted` timeline entry
+//! records it (`data.urgency_capped`). Staff can still `regrade` it.
 
 use crate::auth::{self, Permission, Principal, Role, Target};
 use crate::case::{Case, Channel, Contact, Location, Status, Submission, TimelineEvent};
@@ -60,6 +66,36 @@ pub struct Receipt {
     /// True when an earlier request with the same Idempotency-Key created the case.
     #[serde(skip)]
     pub replayed: bool,
+    /// What the caller should know about how the report was taken (worded
+    /// by the API's catalogue).
+    #[serde(skip)]
+    pub notice: Option<Notice>,
+}
+
+/// Something a submitter should know though the report was accepted: a
+/// stable code and the named parameters of its message (like an
+/// [`Error`]'s). The one kind today: `urgency_capped` (`limit`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub code: &'static str,
+    pub params: Vec<(&'static str, String)>,
+}
+
+impl Notice {
+    /// The urgent report beyond the day's `limit`, taken as `normal`.
+    pub fn urgency_capped(limit: u32) -> Notice {
+        Notice {
+            code: "urgency_capped",
+            params: vec![("limit", limit.to_string())],
+        }
+    }
+
+    /// The notice a `submitted` timeline entry recorded, if any.
+    fn from_submitted(e: &TimelineEvent) -> Option<Notice> {
+        let capped = e.data.get("urgency_capped")?;
+        let limit = capped.get("limit").and_then(serde_json::Value::as_u64)?;
+        Some(Notice::urgency_capped(u32::try_from(limit).ok()?))
+    }
 }
 
 /// SHA-256 as lowercase hex.
@@ -99,7 +135,6 @@ impl Intake<'_> {
             p.role,
             now,
         );
-        case.next_action_at = next_action_at(&case, self.refdata);
         let idempotency = idempotency.map(|i| IdemRecord {
             key: sha256_hex(format!("{}\n{}\n{}", p.role.as_str(), p.sub, i.key).as_bytes()),
             body_hash: i.body_hash,
@@ -114,6 +149,19 @@ impl Intake<'_> {
             }
         }
         quota::charge(self.quota, self.refdata, p, Usage::Submit, now).await?;
+        // Counted only once the submission itself is: a refused or replayed
+        // one leaves the day's urgent count alone.
+        let notice = if case.urgency == Urgency::Urgent
+            && !quota::take_urgent(self.quota, self.refdata, p, now).await?
+        {
+            case.urgency = Urgency::Normal;
+            Some(Notice::urgency_capped(
+                self.refdata.policy.rate_limits.citizen_urgent_per_day,
+            ))
+        } else {
+            None
+        };
+        case.next_action_at = next_action_at(&case, self.refdata);
         let kind_counter = match case.kind {
             Kind::Field => Counter::ReceivedField,
             Kind::Procedure => Counter::ReceivedProcedure,
@@ -140,7 +188,12 @@ impl Intake<'_> {
             unit: None,
             text: None,
             public: true,
-            data: serde_json::json!({"channel": case.channel}),
+            data: match &notice {
+                None => serde_json::json!({"channel": case.channel}),
+                Some(_) => serde_json::json!({"channel": case.channel, "urgency_capped": {
+                    "requested": Urgency::Urgent, "applied": Urgency::Normal,
+                    "limit": self.refdata.policy.rate_limits.citizen_urgent_per_day}}),
+            },
         };
         let mut new = NewCase {
             case,
@@ -156,6 +209,7 @@ impl Intake<'_> {
                         tracking_code: new.case.tracking_code,
                         status: Status::Received,
                         replayed: false,
+                        notice,
                     });
                 }
                 Ok(Created::Replayed(rec)) => {
@@ -184,11 +238,20 @@ impl Intake<'_> {
             Some(c) => c.status,
             None => Status::Received,
         };
+        // The same notice as the first answer, from what the timeline recorded.
+        let notice = self
+            .cases
+            .timeline(&rec.case_id)
+            .await?
+            .iter()
+            .find(|e| e.action == "submitted")
+            .and_then(Notice::from_submitted);
         Ok(Receipt {
             id: rec.case_id.to_string(),
             tracking_code: rec.tracking_code,
             status,
             replayed: true,
+            notice,
         })
     }
 

@@ -3,12 +3,18 @@
 //! `policy.json`'s `rate_limits`). Counted exactly in the store
 //! ([`QuotaStore`]), in fixed windows aligned to the Unix epoch; other
 //! roles are not limited here.
+//!
+//! Also the citizen's urgency cap ([`take_urgent`]): a few `urgent`
+//! reports per account per *local* day apply at once; it never refuses.
 
 use crate::auth::{Principal, Role};
 use crate::error::{Error, Result};
 use crate::ports::{QuotaStore, Take, window_start};
 use crate::refdata::RefData;
 use chrono::{DateTime, Duration, Utc};
+
+/// The quota key of a citizen's urgent reports of one local day.
+const URGENT: &str = "urgent-d";
 
 /// What is being counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,4 +78,29 @@ pub async fn charge(
         }
     }
     Ok(())
+}
+
+/// Count one of `p`'s `urgent` reports of the local day of `now`: true if
+/// it may stay urgent (under `citizen_urgent_per_day`, or `p` is not a
+/// citizen: a hotline operator grades a caller's emergency and is not
+/// capped), false if it must be accepted as `normal`. The day is the
+/// city's calendar day (local midnight to midnight), counted exactly in
+/// the store like the other quotas.
+pub async fn take_urgent(
+    store: &dyn QuotaStore,
+    refdata: &RefData,
+    p: &Principal,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    if p.role != Role::Citizen {
+        return Ok(true);
+    }
+    let cal = &refdata.calendar;
+    let start = cal.local_midnight(cal.local_date(now));
+    let key = format!("{}:{}:{URGENT}", p.role.as_str(), p.sub);
+    let limit = refdata.policy.rate_limits.citizen_urgent_per_day;
+    Ok(store
+        .take(&key, start, Duration::days(1), limit)
+        .await?
+        .allowed)
 }

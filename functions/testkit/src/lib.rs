@@ -6,12 +6,14 @@
 //! - a well-formed report body ([`report_body`]); a received case and what
 //!   intake writes with it ([`sample_case`], [`event`], [`new_case`]);
 //! - a temporary directory ([`TempDir`]) and the store tests' "now" ([`t0`]);
+//! - [`jwt::TestPool`]: a user pool's key pair, JWKS and signed ID tokens;
 //! - [`JsonCalls`]: drive the use cases with JSON bodies exactly as the API
 //!   does (the same `pakn_api::commands` parsers), so a test written against
 //!   `pakn.submit(&p, &body, key)` exercises the edge's validation too.
 
 #![allow(async_fn_in_trait)]
 
+pub mod jwt;
 pub mod schema;
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -1,13 +1,15 @@
 //! The real Lambda binaries (`pakn-api`, `pakn-router`, `pakn-deadlines`,
 //! host target, release profile: what `cargo lambda build --release` ships) driven through the Lambda
 //! Runtime API by a stub on 127.0.0.1, against DynamoDB/SQS/SNS on moto:
-//! an API Gateway v2 HTTP event carrying JWT claims, an SQS batch with one
-//! poison record, and an EventBridge scheduled event.
+//! an API Gateway v2 HTTP event carrying a citizen-pool ID token (verified
+//! by the function against the pool's keys, given in `PAKN_*_JWKS`), an SQS
+//! batch with one poison record, and an EventBridge scheduled event.
 
 use pakn_aws::DynamoStore;
 use pakn_core::case::Status;
 use pakn_core::ids::CaseId;
 use pakn_core::ports::CaseStore;
+use pakn_testkit::jwt::TestPool;
 use pakn_tests::moto;
 use pakn_tests::process::release_binary;
 use pakn_tests::runtime_stub::{Answer, RuntimeStub};
@@ -27,7 +29,7 @@ impl Drop for Function {
     }
 }
 
-async fn start(bin: &str, p: &pakn_aws::Provisioned) -> Function {
+async fn start(bin: &str, p: &pakn_aws::Provisioned, env: &[(&str, String)]) -> Function {
     let stub = RuntimeStub::start().await;
     let child = Command::new(release_binary(bin))
         .env_clear()
@@ -47,6 +49,7 @@ async fn start(bin: &str, p: &pakn_aws::Provisioned) -> Function {
         .env("INTAKE_QUEUE_URL", &p.queue_url)
         .env("TOPIC_ARN", &p.topic_arn)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -55,23 +58,14 @@ async fn start(bin: &str, p: &pakn_aws::Provisioned) -> Function {
     Function { child, stub }
 }
 
-fn http_event(
-    method: &str,
-    path: &str,
-    claims: Option<Value>,
-    body: Option<Value>,
-    headers: Value,
-) -> Value {
-    let mut ctx = json!({
+fn http_event(method: &str, path: &str, body: Option<Value>, headers: Value) -> Value {
+    let ctx = json!({
         "accountId": "123456789012", "apiId": "pakn", "domainName": "pakn.execute-api.ap-southeast-1.amazonaws.com",
         "domainPrefix": "pakn",
         "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "pakn-test"},
         "requestId": "req-1", "routeKey": format!("{method} {path}"), "stage": "$default",
         "time": "29/Nov/2026:10:00:00 +0000", "timeEpoch": 1_795_000_000_000u64
     });
-    if let Some(c) = claims {
-        ctx["authorizer"] = json!({"jwt": {"claims": c, "scopes": null}});
-    }
     json!({
         "version": "2.0", "routeKey": format!("{method} {path}"), "rawPath": path, "rawQueryString": "",
         "headers": headers, "requestContext": ctx,
@@ -94,14 +88,30 @@ async fn the_three_bootstraps_answer_the_runtime_api() {
     let (sdk, p) = moto::provisioned(&names).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &p.table);
 
-    // API: a public read, then a citizen's submission with Cognito claims.
-    let api = start("pakn-api", &p).await;
+    // API: a public read, then a citizen's submission with a citizen-pool
+    // ID token; the staff and citizen pools' keys are given inline.
+    let staff = TestPool::new(
+        "https://cognito-idp.ap-southeast-1.amazonaws.com/ap-southeast-1_CanBo",
+        "staff-client",
+        "s1",
+    );
+    let citizen = TestPool::new(
+        "https://cognito-idp.ap-southeast-1.amazonaws.com/ap-southeast-1_CongDan",
+        "citizen-client",
+        "c1",
+    );
+    let pools = [
+        ("PAKN_STAFF_ISSUER", staff.issuer.clone()),
+        ("PAKN_STAFF_CLIENT_ID", staff.client_id.clone()),
+        ("PAKN_STAFF_JWKS", staff.jwks().to_string()),
+        ("PAKN_CITIZEN_ISSUER", citizen.issuer.clone()),
+        ("PAKN_CITIZEN_CLIENT_ID", citizen.client_id.clone()),
+        ("PAKN_CITIZEN_JWKS", citizen.jwks().to_string()),
+    ];
+    let api = start("pakn-api", &p, &pools).await;
     let r = response(
         api.stub
-            .invoke(
-                http_event("GET", "/v1/categories", None, None, json!({})),
-                WAIT,
-            )
+            .invoke(http_event("GET", "/v1/categories", None, json!({})), WAIT)
             .await,
     );
     assert_eq!(r["statusCode"], 200, "{r}");
@@ -109,18 +119,14 @@ async fn the_three_bootstraps_answer_the_runtime_api() {
         "kind": "field", "category": "lighting", "title": "Đèn đường hỏng", "description": "Không sáng",
         "location": {"lat": 21.0285, "lng": 105.8542, "ward_code": "00070"}
     });
-    let claims = json!({"sub": "cognito-citizen-1", "cognito:groups": "[citizen]"});
-    let headers = json!({"content-type": "application/json", "idempotency-key": "lambda-1"});
+    let now = chrono::Utc::now().timestamp();
+    let token = citizen.sign(&citizen.id_claims("cognito-citizen-1", &[], now));
+    let headers = json!({"content-type": "application/json", "idempotency-key": "lambda-1",
+                         "authorization": format!("Bearer {token}")});
     let r = response(
         api.stub
             .invoke(
-                http_event(
-                    "POST",
-                    "/v1/cases",
-                    Some(claims),
-                    Some(report.clone()),
-                    headers,
-                ),
+                http_event("POST", "/v1/cases", Some(report.clone()), headers),
                 WAIT,
             )
             .await,
@@ -128,15 +134,31 @@ async fn the_three_bootstraps_answer_the_runtime_api() {
     assert_eq!(r["statusCode"], 202, "{r}");
     let body: Value = serde_json::from_str(r["body"].as_str().expect("body")).expect("json body");
     let id = CaseId::parse(body["id"].as_str().expect("id")).expect("ulid");
-    // Without claims a protected route is 401 with the bilingual error body.
+    // Without a token a protected route is 401 with the bilingual error
+    // body; a citizen-pool token claiming the admin group too.
     let r = response(
         api.stub
-            .invoke(http_event("GET", "/v1/cases", None, None, json!({})), WAIT)
+            .invoke(http_event("GET", "/v1/cases", None, json!({})), WAIT)
             .await,
     );
     assert_eq!(r["statusCode"], 401, "{r}");
     assert!(
         r["body"].as_str().unwrap_or("").contains("message_vi"),
+        "{r}"
+    );
+    let forged = citizen.sign(&citizen.id_claims("cognito-citizen-1", &["admin"], now));
+    let headers = json!({"authorization": format!("Bearer {forged}")});
+    let r = response(
+        api.stub
+            .invoke(http_event("GET", "/v1/cases", None, headers), WAIT)
+            .await,
+    );
+    assert_eq!(r["statusCode"], 401, "{r}");
+    assert!(
+        r["body"]
+            .as_str()
+            .unwrap_or("")
+            .contains("staff_role_from_citizen_pool"),
         "{r}"
     );
     let init = api.stub.cold_init().expect("the function polled for work");
@@ -149,7 +171,7 @@ async fn the_three_bootstraps_answer_the_runtime_api() {
     assert_eq!(stored.status, Status::Received);
 
     // Router: one good record and one poison record; only the poison one fails.
-    let router = start("pakn-router", &p).await;
+    let router = start("pakn-router", &p, &[]).await;
     let record = |mid: &str, body: &str| {
         json!({
             "messageId": mid, "receiptHandle": format!("rh-{mid}"), "body": body,
@@ -184,7 +206,7 @@ async fn the_three_bootstraps_answer_the_runtime_api() {
     );
 
     // Deadlines: a scheduled event runs the sweep and answers its report.
-    let deadlines = start("pakn-deadlines", &p).await;
+    let deadlines = start("pakn-deadlines", &p, &[]).await;
     let event = json!({
         "version": "0", "id": "e-1", "detail-type": "Scheduled Event", "source": "aws.events",
         "account": "123456789012", "time": "2026-11-29T10:00:00Z", "region": moto::REGION,

@@ -4,6 +4,7 @@
 
 mod aws;
 mod binary;
+mod cognito;
 mod contract;
 mod deadlines;
 mod event_schemas;
@@ -16,3 +17,4 @@ mod retention;
 mod subscriptions;
 mod template;
 mod views;
+mod urgency;

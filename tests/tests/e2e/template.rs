@@ -1,7 +1,9 @@
-//! template.yaml and the API agree on which routes are public: API Gateway's
-//! JWT authorizer guards everything else, so a public route missing from
-//! the template would be unreachable without a token, and an extra one
-//! would expose a protected route to the API's own checks only.
+//! template.yaml's identity and routes: two Cognito user pools (staff
+//! created by administrators and signing in with TOTP; citizens signing
+//! themselves up with a verified phone or e-mail), the API function told
+//! both pools' issuers and app clients, and every route handed to the API
+//! without an API Gateway authorizer — the API verifies the tokens itself
+//! and alone decides which routes are public (checked here on the router).
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -26,23 +28,32 @@ const PUBLIC: [(&str, &str); 8] = [
     ("GET", "/v1/events/schemas"),
 ];
 
-fn template_public_routes() -> BTreeSet<(String, String)> {
+fn template() -> serde_yaml::Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
     let text = std::fs::read_to_string(path).expect("read template.yaml");
-    let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("template.yaml is YAML");
-    let events = doc["Resources"]["ApiFunction"]["Properties"]["Events"]
-        .as_mapping()
-        .expect("ApiFunction has Events");
-    events
-        .values()
-        .filter(|e| e["Type"].as_str() == Some("HttpApi"))
-        .map(|e| &e["Properties"])
-        .filter(|p| p["Auth"]["Authorizer"].as_str() == Some("NONE"))
-        .map(|p| {
-            let m = p["Method"].as_str().expect("Method").to_ascii_uppercase();
-            (m, p["Path"].as_str().expect("Path").to_string())
+    serde_yaml::from_str(&text).expect("template.yaml is YAML")
+}
+
+fn props<'a>(t: &'a serde_yaml::Value, resource: &str) -> &'a serde_yaml::Value {
+    &t["Resources"][resource]["Properties"]
+}
+
+fn strings(v: &serde_yaml::Value) -> BTreeSet<String> {
+    v.as_sequence()
+        .map(|s| {
+            s.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
         })
-        .collect()
+        .unwrap_or_default()
+}
+
+/// The resource a `!Ref`/`!Sub` names, as serde_yaml reads the tag.
+fn tagged(v: &serde_yaml::Value) -> String {
+    match v {
+        serde_yaml::Value::Tagged(t) => format!("{} {}", t.tag, t.value.as_str().unwrap_or("")),
+        other => format!("{other:?}"),
+    }
 }
 
 fn concrete(path: &str) -> String {
@@ -53,26 +64,40 @@ fn concrete(path: &str) -> String {
 }
 
 #[tokio::test]
-async fn public_routes_are_the_same_in_the_template_and_the_api() {
+async fn every_route_reaches_the_api_which_alone_decides_what_is_public() {
+    let t = template();
+    // No API Gateway authorizer: the API must see every request and verify
+    // the token of either pool itself.
+    assert!(
+        props(&t, "HttpApi")["Auth"].is_null(),
+        "the HttpApi has no authorizer"
+    );
+    let events = props(&t, "ApiFunction")["Events"]
+        .as_mapping()
+        .expect("ApiFunction has Events");
+    let routes: Vec<(String, String)> = events
+        .values()
+        .filter(|e| e["Type"].as_str() == Some("HttpApi"))
+        .map(|e| {
+            assert!(e["Properties"]["Auth"].is_null(), "no per-route authorizer");
+            (
+                e["Properties"]["Method"].as_str().unwrap_or("").to_string(),
+                e["Properties"]["Path"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(routes, vec![("ANY".to_string(), "/{proxy+}".to_string())]);
+
     let want: BTreeSet<(String, String)> = PUBLIC
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
-    assert_eq!(
-        template_public_routes(),
-        want,
-        "template.yaml's routes without an authorizer"
-    );
-
     let served: BTreeSet<(String, String)> = pakn_api::routes()
         .into_iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
     for r in &want {
-        assert!(
-            served.contains(r),
-            "{r:?} is public in the template but not served"
-        );
+        assert!(served.contains(r), "{r:?} is public but not served");
     }
 
     let dir = TempDir::new("template");
@@ -117,5 +142,143 @@ async fn public_routes_are_the_same_in_the_template_and_the_api() {
                 "{method} {uri} needs a token"
             );
         }
+    }
+}
+
+#[test]
+fn staff_are_created_by_administrators_and_sign_in_with_totp() {
+    let t = template();
+    let staff = props(&t, "StaffUserPool");
+    assert_eq!(
+        staff["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"],
+        serde_yaml::Value::Bool(true),
+        "no self sign-up for staff"
+    );
+    assert_eq!(staff["MfaConfiguration"].as_str(), Some("ON"));
+    assert_eq!(
+        strings(&staff["EnabledMfas"]),
+        BTreeSet::from(["SOFTWARE_TOKEN_MFA".to_string()]),
+        "TOTP only (no SMS codes to hijack)"
+    );
+    let pw = &staff["Policies"]["PasswordPolicy"];
+    assert!(
+        pw["MinimumLength"].as_u64().is_some_and(|n| n >= 12),
+        "{pw:?}"
+    );
+    for need in [
+        "RequireLowercase",
+        "RequireUppercase",
+        "RequireNumbers",
+        "RequireSymbols",
+    ] {
+        assert_eq!(pw[need], serde_yaml::Value::Bool(true), "{need}");
+    }
+    assert_eq!(
+        staff["AccountRecoverySetting"]["RecoveryMechanisms"][0]["Name"].as_str(),
+        Some("admin_only")
+    );
+    // One group per staff role, in the staff pool; none in the citizen pool.
+    let groups: BTreeSet<String> = t["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::Cognito::UserPoolGroup"))
+        .map(|r| {
+            assert_eq!(tagged(&r["Properties"]["UserPoolId"]), "!Ref StaffUserPool");
+            r["Properties"]["GroupName"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    let staff_roles: BTreeSet<String> = pakn_core::auth::Role::ALL
+        .iter()
+        .filter(|r| **r != pakn_core::auth::Role::Citizen)
+        .map(|r| r.as_str().to_string())
+        .collect();
+    assert_eq!(groups, staff_roles);
+    // The unit attribute exists in the staff pool only.
+    let schema = staff["Schema"].as_sequence().expect("Schema");
+    assert!(schema.iter().any(|a| a["Name"].as_str() == Some("unit")));
+}
+
+#[test]
+fn citizens_sign_themselves_up_with_a_verified_phone_or_email() {
+    let t = template();
+    let citizen = props(&t, "CitizenUserPool");
+    assert_eq!(
+        citizen["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"],
+        serde_yaml::Value::Bool(false),
+        "self sign-up"
+    );
+    let both = BTreeSet::from(["email".to_string(), "phone_number".to_string()]);
+    assert_eq!(strings(&citizen["UsernameAttributes"]), both);
+    assert_eq!(strings(&citizen["AutoVerifiedAttributes"]), both);
+    assert_eq!(
+        strings(
+            &citizen["UserAttributeUpdateSettings"]["AttributesRequireVerificationBeforeUpdate"]
+        ),
+        both,
+        "a new phone or e-mail counts once verified"
+    );
+    assert!(
+        matches!(
+            citizen["MfaConfiguration"].as_str(),
+            Some("OPTIONAL" | "OFF")
+        ),
+        "MFA optional for citizens"
+    );
+    assert!(citizen["Schema"].is_null(), "no custom:unit for citizens");
+    // Verification SMS go through the pool's own role.
+    assert!(tagged(&citizen["SmsConfiguration"]["SnsCallerArn"]).contains("CitizenSmsRole"));
+}
+
+#[test]
+fn no_app_client_may_write_the_unit_and_the_api_knows_both_pools() {
+    let t = template();
+    for (client, pool) in [
+        ("StaffUserPoolClient", "StaffUserPool"),
+        ("CitizenUserPoolClient", "CitizenUserPool"),
+    ] {
+        let c = props(&t, client);
+        assert_eq!(tagged(&c["UserPoolId"]), format!("!Ref {pool}"));
+        let writes = strings(&c["WriteAttributes"]);
+        assert!(!writes.is_empty(), "{client} lists its writable attributes");
+        assert!(
+            !writes.iter().any(|a| a.starts_with("custom:")),
+            "{client} may write {writes:?}"
+        );
+        assert_eq!(c["GenerateSecret"], serde_yaml::Value::Bool(false));
+    }
+    assert!(!strings(&props(&t, "StaffUserPoolClient")["WriteAttributes"]).contains("email"));
+    let env = &props(&t, "ApiFunction")["Environment"]["Variables"];
+    for (var, want) in [
+        (
+            "PAKN_STAFF_ISSUER",
+            "https://cognito-idp.${AWS::Region}.amazonaws.com/${StaffUserPool}",
+        ),
+        (
+            "PAKN_CITIZEN_ISSUER",
+            "https://cognito-idp.${AWS::Region}.amazonaws.com/${CitizenUserPool}",
+        ),
+    ] {
+        assert_eq!(tagged(&env[var]), format!("!Sub {want}"), "{var}");
+    }
+    assert_eq!(
+        tagged(&env["PAKN_STAFF_CLIENT_ID"]),
+        "!Ref StaffUserPoolClient"
+    );
+    assert_eq!(
+        tagged(&env["PAKN_CITIZEN_CLIENT_ID"]),
+        "!Ref CitizenUserPoolClient"
+    );
+    // The variables are the ones pakn-config reads.
+    for var in [
+        "PAKN_STAFF_ISSUER",
+        "PAKN_STAFF_CLIENT_ID",
+        "PAKN_CITIZEN_ISSUER",
+        "PAKN_CITIZEN_CLIENT_ID",
+    ] {
+        assert!(pakn_config::VARS.contains(&var), "{var}");
     }
 }

@@ -60,6 +60,13 @@ fn every_error() -> Vec<Error> {
         Error::new(Unauthorized, "invalid_token").with("reason", "issuer"),
         Error::new(Unauthorized, "invalid_token").with("reason", "no_role"),
         Error::new(Unauthorized, "invalid_token").with("reason", "unit"),
+        Error::new(Unauthorized, "invalid_token")
+            .with("reason", "algorithm")
+            .with("expected", "RS256"),
+        Error::new(Unauthorized, "invalid_token").with("reason", "unknown_key"),
+        Error::new(Unauthorized, "invalid_token").with("reason", "token_use"),
+        Error::new(Unauthorized, "invalid_token").with("reason", "not_yet_valid"),
+        Error::new(Unauthorized, "staff_role_from_citizen_pool"),
         Error::malformed().with_field("Idempotency-Key"),
         inv("location", "location_required"),
         inv("location.ward_code", "invalid_ward_code"),
@@ -185,4 +192,26 @@ fn unknown_codes_and_missing_parameters_fall_back_to_the_kind() {
     assert_eq!(en, generic(Invalid).0);
     let (en, _) = messages(&Error::invalid("x", "invalid_body"));
     assert_eq!(en, generic(Invalid).0);
+}
+
+/// One notice of every code pakn can answer a successful request with.
+fn every_notice() -> Vec<pakn_core::intake::Notice> {
+    vec![pakn_core::intake::Notice::urgency_capped(3)]
+}
+
+#[test]
+fn every_notice_has_both_messages_filled_in() {
+    use pakn_core::intake::Notice;
+    for n in every_notice() {
+        let (en, vi) = notice(&n).unwrap_or_else(|| panic!("{}: not in the catalogue", n.code));
+        assert!(en.contains('3') && vi.contains('3'), "{en} / {vi}");
+        assert_ne!(en, vi);
+        assert!(is_nfc(&vi), "not NFC: {vi}");
+        assert!(!en.contains('{') && !vi.contains('{'));
+    }
+    let unknown = Notice {
+        code: "no_such_notice",
+        params: vec![],
+    };
+    assert_eq!(notice(&unknown), None);
 }

@@ -35,7 +35,7 @@ fn etag(version: u64) -> HeaderValue {
     params(("Idempotency-Key" = Option<String>, Header, description = "1–255 ASCII characters; kept 24 hours")),
     security(("bearer" = [])),
     responses(
-        (status = 202, body = Receipt, headers(("Location" = String))),
+        (status = 202, body = Submitted, headers(("Location" = String))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
@@ -51,10 +51,21 @@ pub async fn submit(
     let receipt = s.pakn.intake().submit(&p, report, idempotency).await?;
     let location = HeaderValue::from_str(&format!("/v1/cases/{}", receipt.id))
         .map_err(|_| ApiError::internal("case id is not a header value"))?;
+    let notice = receipt.notice.as_ref().and_then(|n| {
+        let (message, message_vi) = crate::messages::notice(n)?;
+        Some(NoticeBody {
+            code: n.code,
+            message,
+            message_vi,
+        })
+    });
     let mut res = (
         StatusCode::ACCEPTED,
         [(header::LOCATION, location)],
-        Json(&receipt),
+        Json(Submitted {
+            receipt: &receipt,
+            notice,
+        }),
     )
         .into_response();
     if receipt.replayed {
@@ -62,6 +73,27 @@ pub async fn submit(
             .insert(REPLAYED, HeaderValue::from_static("true"));
     }
     Ok(res)
+}
+
+/// The answer to a submission: the receipt and, when the report was taken
+/// otherwise than sent (an urgent report beyond the day's cap is taken as
+/// normal), a notice with a stable code and both languages.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Submitted<'a> {
+    #[serde(flatten)]
+    pub receipt: &'a Receipt,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<NoticeBody>,
+}
+
+/// A notice on an accepted request (not an error).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NoticeBody {
+    /// Stable machine code, e.g. `urgency_capped`.
+    pub code: &'static str,
+    pub message: String,
+    /// Vietnamese (NFC).
+    pub message_vi: String,
 }
 
 /// A case in a list: enough for a queue screen; the full case is one GET away.
