@@ -113,7 +113,7 @@ pub fn ward_code(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-fn contact(c: Contact) -> Result<Contact> {
+pub(crate) fn contact(c: Contact) -> Result<Contact> {
     let name = text::optional("contact.name", c.name.as_deref(), 200)?;
     let phone = match text::optional("contact.phone", c.phone.as_deref(), 32)? {
         None => None,
@@ -429,6 +429,7 @@ pub fn answer(v: &serde_json::Value) -> Result<String> {
 
 /// Filters a caller may give when listing.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     pub mine: Option<bool>,
     pub unit: Option<String>,

@@ -1,10 +1,11 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //! attributes and the domain's `ToSchema` types, served at `/openapi.json`.
 
+use crate::open311;
 use crate::routes::{accounts, cases, events, inspections, public, scorecards, units};
 use axum::Json;
 use std::sync::OnceLock;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -41,8 +42,16 @@ use utoipa::{Modify, OpenApi};
         inspections::add_finding,
         inspections::answer,
         inspections::close,
+        open311::discovery,
+        open311::services,
+        open311::service_definition,
+        open311::submit,
+        open311::requests,
+        open311::one_request,
+        open311::token,
     ),
-    modifiers(&Bearer),
+    components(schemas(open311::Format311)),
+    modifiers(&Bearer, &UniqueOperationIds),
     tags(
         (name = "public", description = "No token needed"),
         (name = "cases", description = "Reports and the actions on them"),
@@ -50,6 +59,7 @@ use utoipa::{Modify, OpenApi};
         (name = "accounts", description = "The registration drive"),
         (name = "scorecards", description = "Every unit's record and the year-end export"),
         (name = "inspections", description = "Home Affairs inspections: evidence, findings, the unit's answer"),
+        (name = "open311", description = "Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2): XML or JSON by the extension, errors as [{\"code\",\"description\"}]"),
     )
 )]
 pub struct ApiDoc;
@@ -71,6 +81,38 @@ impl Modify for Bearer {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "open311_api_key",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "api_key",
+                "The key the city issued to a client application (`pakn apikey create`); sent as the api_key form field or query parameter.",
+            ))),
+        );
+    }
+}
+
+/// Operation ids are `<tag>_<handler>` (`cases_list`, `scorecards_list`,
+/// `open311_submit`): handlers of different resources share names, and
+/// OpenAPI wants every id unique.
+struct UniqueOperationIds;
+
+impl Modify for UniqueOperationIds {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for item in doc.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                let tag = op.tags.as_ref().and_then(|t| t.first()).cloned();
+                if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut()) {
+                    *id = format!("{tag}_{id}");
+                }
+            }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! `pakn`: run pakn on one machine, mint local tokens, provision AWS
 //! resources, move dead letters back.
 
+mod apikey;
 mod aws_worker;
 mod bench;
 mod bench_submit;
@@ -79,6 +80,9 @@ enum Command {
         #[arg(long, value_enum)]
         backend: Option<Backend>,
     },
+    /// Client applications' API keys (Open311): create (printed once), list, revoke.
+    #[command(subcommand)]
+    Apikey(apikey::ApiKeyCommand),
     /// Measurements for BENCHMARKS.md (loopback only, bounded).
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -96,6 +100,7 @@ fn main() -> Result<()> {
         | Command::Unsubscribe { backend, .. } => *backend,
         Command::Subscribe(a) => a.backend,
         Command::Subscriptions(s) => s.backend(),
+        Command::Apikey(a) => a.backend(),
         Command::Backup { .. } => Some(Backend::Sqlite),
         Command::Token { .. } | Command::Provision { .. } | Command::Bench(_) => None,
     };
@@ -170,6 +175,7 @@ fn main() -> Result<()> {
         Command::Subscribe(a) => rt.block_on(subscribe::subscribe(&cfg, a)),
         Command::Subscriptions(_) => rt.block_on(subscribe::list(&cfg)),
         Command::Unsubscribe { id, .. } => rt.block_on(subscribe::unsubscribe(&cfg, &id)),
+        Command::Apikey(a) => rt.block_on(apikey::run(&cfg, a)),
     }
 }
 

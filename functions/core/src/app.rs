@@ -7,12 +7,15 @@
 //! cases in their modules.
 
 use crate::actions::Actions;
+use crate::apikeys::ApiKeys;
 use crate::intake::Intake;
 use crate::lookup::Lookup;
+use crate::open311::Open311;
 use crate::outbox::Outbox;
 use crate::oversight::{Inspections, People};
 use crate::ports::{
-    CaseStore, Clock, InspectionStore, Ledger, Notifier, PeopleStore, QuotaStore, StatsStore, Store,
+    ApiKeyStore, CaseStore, Clock, InspectionStore, Ledger, Notifier, PeopleStore, QuotaStore,
+    StatsStore, Store,
 };
 use crate::refdata::RefData;
 use crate::reporting::Reporting;
@@ -30,6 +33,7 @@ pub struct Pakn {
     pub inspections: Arc<dyn InspectionStore>,
     pub stats: Arc<dyn StatsStore>,
     pub quota: Arc<dyn QuotaStore>,
+    pub api_keys: Arc<dyn ApiKeyStore>,
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
     pub refdata: Arc<RefData>,
@@ -49,7 +53,8 @@ impl Pakn {
             people: store.clone(),
             inspections: store.clone(),
             stats: store.clone(),
-            quota: store,
+            quota: store.clone(),
+            api_keys: store,
             notifier,
             clock,
             refdata,
@@ -73,6 +78,25 @@ impl Pakn {
         Intake {
             cases: &*self.cases,
             quota: &*self.quota,
+            clock: &*self.clock,
+            refdata: &self.refdata,
+        }
+    }
+
+    /// Client applications' API keys.
+    pub fn api_keys(&self) -> ApiKeys<'_> {
+        ApiKeys {
+            keys: &*self.api_keys,
+            clock: &*self.clock,
+        }
+    }
+
+    /// Open311 GeoReport v2: services, submissions by client applications,
+    /// the public view of requests.
+    pub fn open311(&self) -> Open311<'_> {
+        Open311 {
+            intake: self.intake(),
+            cases: &*self.cases,
             clock: &*self.clock,
             refdata: &self.refdata,
         }

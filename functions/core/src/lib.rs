@@ -7,13 +7,15 @@
 //!   [`change`] (one change of a case as a pure outcome).
 //! - Ports: [`ports`], by concern.
 //! - Use cases, each over the ports it needs: [`intake`], [`routing`],
-//!   [`actions`], [`lookup`], [`sweep`], [`oversight`], [`reporting`];
+//!   [`actions`], [`lookup`], [`sweep`], [`oversight`], [`reporting`],
+//!   [`apikeys`] and [`open311`] (client applications);
 //!   [`outbox`] commits and publishes; [`app`] composes them ([`Pakn`]).
 //!
 //! The modules form a DAG (a test in `tests/core/layout.rs` fails on any
 //! import loop): values ← rules ← ports ← use cases ← app.
 
 pub mod actions;
+pub mod apikeys;
 pub mod app;
 pub mod auth;
 pub mod calendar;
@@ -27,6 +29,7 @@ pub mod intake;
 pub mod lookup;
 pub mod milestones;
 pub mod notify;
+pub mod open311;
 pub mod outbox;
 pub mod oversight;
 pub mod ports;

@@ -10,6 +10,8 @@ mod event_schemas;
 mod fuzz_http;
 mod http;
 mod lambda;
+mod open311;
+mod openapi;
 mod oversight_http;
 mod subscriptions;
 mod template;

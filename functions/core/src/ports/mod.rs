@@ -11,8 +11,10 @@
 //! - [`InspectionStore`]: Home Affairs' inspection records;
 //! - [`StatsStore`]: daily rollups and live open/overdue counts;
 //! - [`QuotaStore`]: exact per-key request quotas in fixed windows;
+//! - [`ApiKeyStore`]: client applications' API keys (hashed);
 //! - [`Queue`], [`Notifier`], [`Clock`].
 
+mod apikeys;
 mod cases;
 mod clock;
 mod inspections;
@@ -22,6 +24,7 @@ mod people;
 mod quota;
 mod stats;
 
+pub use apikeys::*;
 pub use cases::*;
 pub use clock::*;
 pub use inspections::*;
@@ -33,11 +36,14 @@ pub use stats::*;
 
 /// Everything a backend stores, for composing [`crate::Pakn`] from one adapter.
 pub trait Store:
-    CaseStore + Ledger + PeopleStore + InspectionStore + StatsStore + QuotaStore
+    CaseStore + Ledger + PeopleStore + InspectionStore + StatsStore + QuotaStore + ApiKeyStore
 {
 }
 
-impl<T: CaseStore + Ledger + PeopleStore + InspectionStore + StatsStore + QuotaStore> Store for T {}
+impl<T: CaseStore + Ledger + PeopleStore + InspectionStore + StatsStore + QuotaStore + ApiKeyStore>
+    Store for T
+{
+}
 
 /// A store or messaging failure.
 #[derive(Debug, thiserror::Error)]
