@@ -271,7 +271,9 @@ impl Open311<'_> {
                 _ => None,
             },
             received_from: Some(from),
-            received_to: Some(to),
+            // `end_date` is inclusive (the store's bound is not), to the
+            // millisecond both stores keep.
+            received_to: Some(to + Duration::milliseconds(1)),
             limit: SCAN_PAGE,
             ..Default::default()
         };
