@@ -51,7 +51,7 @@ use utoipa::{Modify, OpenApi};
         open311::token,
     ),
     components(schemas(open311::Format311)),
-    modifiers(&Bearer, &UniqueOperationIds),
+    modifiers(&Bearer, &UniqueOperationIds, &RateLimited),
     tags(
         (name = "public", description = "No token needed"),
         (name = "cases", description = "Reports and the actions on them"),
@@ -111,6 +111,58 @@ impl Modify for UniqueOperationIds {
                 if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut()) {
                     *id = format!("{tag}_{id}");
                 }
+            }
+        }
+    }
+}
+
+/// `429` (with `Retry-After`) on the operations that count: submitting and
+/// acting (per account, in the store) and the public routes limited per
+/// client address ([`crate::LIMITED_PER_ADDRESS`]). Open311's say it in
+/// their own shape, on each route.
+struct RateLimited;
+
+impl Modify for RateLimited {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
+        let response = ResponseBuilder::new()
+            .description("Over a rate limit; retry after the seconds in Retry-After.")
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(utoipa::openapi::ObjectBuilder::new().schema_type(
+                        utoipa::openapi::schema::SchemaType::Type(
+                            utoipa::openapi::schema::Type::Integer,
+                        ),
+                    ))
+                    .description(Some("Seconds to wait"))
+                    .build(),
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        let mut counted: Vec<(&str, &str)> =
+            vec![("post", "/v1/cases"), ("post", "/v1/cases/{id}/{action}")];
+        for path in crate::LIMITED_PER_ADDRESS {
+            counted.push(("get", path));
+            counted.push(("post", path));
+        }
+        for (method, path) in counted {
+            let Some(item) = doc.paths.paths.get_mut(path) else {
+                continue;
+            };
+            let op = match method {
+                "get" => item.get.as_mut(),
+                _ => item.post.as_mut(),
+            };
+            if let Some(op) = op {
+                op.responses
+                    .responses
+                    .insert("429".into(), response.clone().into());
             }
         }
     }

@@ -13,6 +13,7 @@ mod lambda;
 mod open311;
 mod openapi;
 mod oversight_http;
+mod schemathesis;
 mod subscriptions;
 mod template;
 mod views;

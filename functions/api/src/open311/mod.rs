@@ -196,7 +196,8 @@ fn base_url(headers: &HeaderMap, behind_gateway: bool) -> String {
     responses(
         (status = 200, description = "The service discovery document",
             content((schema::Discovery = "application/json"), (String = "text/xml"))),
-        (status = 429, description = "Over the per-address limit", body = [schema::Error],
+        (status = 400, description = "No .json or .xml", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 429, description = "Over the per-address limit", content((Vec<schema::Error> = "application/json"), (String = "text/xml")),
             headers(("Retry-After" = u32)))))]
 fn discovery(f: Format, headers: &HeaderMap, behind_gateway: bool) -> Response {
     let url = base_url(headers, behind_gateway);
@@ -209,7 +210,8 @@ fn discovery(f: Format, headers: &HeaderMap, behind_gateway: bool) -> Response {
     responses(
         (status = 200, description = "The services",
             content((Vec<schema::Service> = "application/json"), (String = "text/xml"))),
-        (status = 429, description = "Over the per-address limit", body = [schema::Error],
+        (status = 400, description = "No .json or .xml", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 429, description = "Over the per-address limit", content((Vec<schema::Error> = "application/json"), (String = "text/xml")),
             headers(("Retry-After" = u32)))))]
 fn services(s: &AppState, f: Format) -> Response {
     let r = &s.pakn.refdata;
@@ -223,10 +225,9 @@ fn services(s: &AppState, f: Format) -> Response {
     responses(
         (status = 200, description = "The service definition",
             content((schema::ServiceDefinition = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "No .json or .xml", body = [schema::Error]),
-        (status = 404, description = "Unknown service", body = [schema::Error],
-            content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
-        (status = 429, description = "Over the per-address limit", body = [schema::Error],
+        (status = 400, description = "No .json or .xml", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 404, description = "Unknown service", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 429, description = "Over the per-address limit", content((Vec<schema::Error> = "application/json"), (String = "text/xml")),
             headers(("Retry-After" = u32)))))]
 async fn service_definition(
     State(s): State<AppState>,
@@ -258,10 +259,10 @@ async fn service_definition(
     responses(
         (status = 201, description = "Stored; routing follows",
             content((Vec<schema::Receipt> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "Not a valid request (every problem listed)", body = [schema::Error]),
-        (status = 403, description = "No api_key, or not a valid one", body = [schema::Error]),
-        (status = 404, description = "Unknown service", body = [schema::Error]),
-        (status = 429, description = "The key or the address is over its limit", body = [schema::Error],
+        (status = 400, description = "Not a valid request (every problem listed)", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 403, description = "No api_key, or not a valid one", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 404, description = "Unknown service", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 429, description = "The key or the address is over its limit", content((Vec<schema::Error> = "application/json"), (String = "text/xml")),
             headers(("Retry-After" = u32)))))]
 async fn submit(
     s: &AppState,
@@ -337,8 +338,8 @@ async fn submit(
     responses(
         (status = 200, description = "The requests",
             content((Vec<schema::Request> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "A filter is not valid (every problem listed)", body = [schema::Error]),
-        (status = 429, description = "Over the per-address limit", body = [schema::Error],
+        (status = 400, description = "A filter is not valid (every problem listed)", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 429, description = "Over the per-address limit", content((Vec<schema::Error> = "application/json"), (String = "text/xml")),
             headers(("Retry-After" = u32)))))]
 async fn requests(s: &AppState, f: Format, query: &str) -> Result<Response, Open311Error> {
     let (filter, extensions) = form::request_filter(&Params::parse(query.as_bytes()))
@@ -369,9 +370,9 @@ async fn requests(s: &AppState, f: Format, query: &str) -> Result<Response, Open
     responses(
         (status = 200, description = "The request",
             content((Vec<schema::Request> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "No .json or .xml", body = [schema::Error]),
-        (status = 404, description = "No such request", body = [schema::Error]),
-        (status = 429, description = "Over the per-address limit", body = [schema::Error],
+        (status = 400, description = "No .json or .xml", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 404, description = "No such request", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 429, description = "Over the per-address limit", content((Vec<schema::Error> = "application/json"), (String = "text/xml")),
             headers(("Retry-After" = u32)))))]
 async fn one_request(
     State(s): State<AppState>,
@@ -404,9 +405,9 @@ async fn one_request(
     responses(
         (status = 200, description = "The request's id",
             content((Vec<schema::Token> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "No .json or .xml", body = [schema::Error]),
-        (status = 404, description = "No such token", body = [schema::Error]),
-        (status = 429, description = "Over the per-address limit", body = [schema::Error],
+        (status = 400, description = "No .json or .xml", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 404, description = "No such token", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 429, description = "Over the per-address limit", content((Vec<schema::Error> = "application/json"), (String = "text/xml")),
             headers(("Retry-After" = u32)))))]
 async fn token(State(s): State<AppState>, P(file): P<String>) -> Result<Response, Open311Error> {
     let (token, f) = split(&file)?;
