@@ -221,7 +221,7 @@ async fn key(api: &Api, name: &str) -> String {
     api.pakn.api_keys().create(name).await.expect("key").key
 }
 
-fn lighting_form<'a>(key: &'a str) -> Vec<(&'a str, &'a str)> {
+fn lighting_form(key: &str) -> Vec<(&str, &str)> {
     vec![
         ("api_key", key),
         ("service_code", "lighting"),
@@ -675,7 +675,7 @@ async fn requests_are_filtered_by_service_status_period_and_paged() {
     );
     assert_eq!(
         got(&c.get("requests?service_code=road-damage").await),
-        [road_id.clone()]
+        [road_id.as_str()]
     );
     assert_eq!(
         got(&c
@@ -702,4 +702,98 @@ async fn requests_are_filtered_by_service_status_period_and_paged() {
     );
     // A period that ended before: nothing.
     assert!(got(&c.get("requests?end_date=2026-12-01T00:00:00%2B07:00").await).is_empty());
+}
+
+/// `pakn apikey create|list|revoke` with the real binary, and a client
+/// pointed at `pakn serve`'s `/open311/v2` over a real socket.
+#[tokio::test]
+async fn the_city_issues_a_key_and_a_client_uses_pakn_serve() {
+    use pakn_tests::process::{Server, TempDir, pakn_binary};
+    let dir = TempDir::new("o311-binary");
+    let db = dir.path().join("pakn.db");
+    let pakn = |args: &[&str]| {
+        let out = std::process::Command::new(pakn_binary())
+            .args(args)
+            .env("PAKN_DB", &db)
+            .env_remove("PAKN_BACKEND")
+            .output()
+            .expect("run pakn");
+        assert!(out.status.success(), "pakn {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let created = pakn(&["apikey", "create", "--name", "Ứng dụng X"]);
+    let field = |name: &str| {
+        created
+            .lines()
+            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("{name} in {created}"))
+    };
+    let (id, key) = (field("id "), field("key "));
+    let listed = pakn(&["apikey", "list"]);
+    assert!(listed.contains(&id) && listed.contains("Ứng dụng X"), "{listed}");
+    assert!(!listed.contains(&key), "the key is shown once only: {listed}");
+
+    let server = Server::start(&db, &[]);
+    let http = reqwest::Client::new();
+    let url = format!("{}/open311/v2", server.base);
+    let services: Value = http
+        .get(format!("{url}/services.json"))
+        .send()
+        .await
+        .expect("services")
+        .json()
+        .await
+        .expect("json");
+    assert!(services.as_array().is_some_and(|s| !s.is_empty()));
+    let form = [
+        ("api_key", key.as_str()),
+        ("service_code", "lighting"),
+        ("lat", "21.0285"),
+        ("long", "105.8542"),
+        ("attribute[ward_code]", "00070"),
+    ];
+    let res = http
+        .post(format!("{url}/requests.xml"))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status().as_u16(), 201);
+    let xml = res.text().await.expect("text");
+    let doc = roxmltree::Document::parse(&xml).expect("XML");
+    let sr = doc
+        .descendants()
+        .find(|n| n.has_tag_name("service_request_id"))
+        .and_then(|n| n.text())
+        .expect("service_request_id")
+        .to_string();
+    // The routing worker of `pakn serve` assigns it to the ward.
+    let mut agency = String::new();
+    for _ in 0..100 {
+        let r: Value = http
+            .get(format!("{url}/requests/{sr}.json"))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        agency = s(&r[0]["agency_responsible"]);
+        if !agency.is_empty() {
+            assert!(s(&r[0]["expected_datetime"]).ends_with("+07:00"), "{r}");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(agency, "Phường Hoàn Kiếm");
+
+    let revoked = pakn(&["apikey", "revoke", &id]);
+    assert!(revoked.contains(&id), "{revoked}");
+    let res = http
+        .post(format!("{url}/requests.json"))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status().as_u16(), 403);
 }

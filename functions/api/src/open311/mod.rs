@@ -35,11 +35,15 @@ pub const BASE: &str = "/open311/v2";
 
 /// Each route (as axum matches it), the documented (method, path) pairs it
 /// serves, and its handlers.
-pub fn table() -> Vec<(
+/// One route: the path axum matches, the documented (method, path) pairs
+/// it serves, its handlers.
+pub type Route = (
     &'static str,
     Vec<(&'static str, &'static str)>,
     MethodRouter<AppState>,
-)> {
+);
+
+pub fn table() -> Vec<Route> {
     vec![
         (
             "/open311/v2/{file}",
