@@ -51,6 +51,13 @@ pub struct SubmitLocation {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "kind": "field", "category": "lighting", "title": "Đèn đường hỏng",
+    "description": "Cột đèn trước số 5 Hàng Khay không sáng từ ba hôm nay.",
+    "urgency": "normal",
+    "location": {"lat": 21.0285, "lng": 105.8542, "address": "5 Hàng Khay", "ward_code": "00070"},
+    "contact": {"name": "Nguyễn Văn A", "phone": "0912345678"}
+}))]
 pub struct SubmitRequest {
     #[serde(default)]
     pub kind: Option<Kind>,
