@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-if ! .venv/bin/python -c 'import moto, cfnlint, samcli' 2>/dev/null; then
-  echo "==> installing test tools into .venv (moto[server], cfn-lint, aws-sam-cli)"
+if ! .venv/bin/python -c 'import moto, cfnlint, samcli, openapi_spec_validator, schemathesis' 2>/dev/null; then
+  echo "==> installing test tools into .venv (moto[server], cfn-lint, aws-sam-cli, openapi-spec-validator, schemathesis)"
   python3 -m venv .venv
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet -r infra/requirements-test.txt

@@ -114,6 +114,8 @@ pub fn without_quotas() -> RefData {
         operator_submissions_per_hour: u32::MAX,
         operator_submissions_per_day: u32::MAX,
         operator_actions_per_minute: u32::MAX,
+        client_app_submissions_per_hour: u32::MAX,
+        client_app_submissions_per_day: u32::MAX,
         public_per_address_per_minute: u32::MAX,
         citizen_urgent_per_day: u32::MAX,
     };

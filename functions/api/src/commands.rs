@@ -51,6 +51,13 @@ pub struct SubmitLocation {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "kind": "field", "category": "lighting", "title": "Đèn đường hỏng",
+    "description": "Cột đèn trước số 5 Hàng Khay không sáng từ ba hôm nay.",
+    "urgency": "normal",
+    "location": {"lat": 21.0285, "lng": 105.8542, "address": "5 Hàng Khay", "ward_code": "00070"},
+    "contact": {"name": "Nguyễn Văn A", "phone": "0912345678"}
+}))]
 pub struct SubmitRequest {
     #[serde(default)]
     pub kind: Option<Kind>,
@@ -113,7 +120,7 @@ pub fn ward_code(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-fn contact(c: Contact) -> Result<Contact> {
+pub(crate) fn contact(c: Contact) -> Result<Contact> {
     let name = text::optional("contact.name", c.name.as_deref(), 200)?;
     let phone = match text::optional("contact.phone", c.phone.as_deref(), 32)? {
         None => None,
@@ -450,6 +457,7 @@ pub fn answer(v: &serde_json::Value) -> Result<String> {
 
 /// Filters a caller may give when listing.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     pub mine: Option<bool>,
     pub unit: Option<String>,

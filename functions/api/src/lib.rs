@@ -14,6 +14,7 @@ pub mod commands;
 pub mod error;
 pub mod extract;
 pub mod messages;
+pub mod open311;
 pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
@@ -109,13 +110,17 @@ fn table() -> Vec<Row> {
     ]
 }
 
-/// Every (method, path template) the router serves; the OpenAPI test
-/// checks each one is documented.
+/// Every (method, path template) the router serves, Open311's as
+/// documented (`/open311/v2/services/{service_code}.{format}`); the
+/// OpenAPI test checks each one is documented.
 pub fn routes() -> Vec<(&'static str, &'static str)> {
-    table()
+    let v1 = table()
         .into_iter()
-        .flat_map(|(path, methods, _)| methods.iter().map(move |m| (*m, path)))
-        .collect()
+        .flat_map(|(path, methods, _)| methods.iter().map(move |m| (*m, path)));
+    let open311 = open311::table()
+        .into_iter()
+        .flat_map(|(_, documented, _)| documented);
+    v1.chain(open311).collect()
 }
 
 /// The API.
@@ -142,9 +147,17 @@ pub fn app(state: AppState) -> Router {
         };
         router = router.route(path, handlers);
     }
+    // Open311: public, limited per address, errors in the standard's shape.
+    for (path, _, handlers) in open311::table() {
+        let handlers = handlers.layer(axum::middleware::from_fn_with_state(
+            (limiter.clone(), state.clone()),
+            open311::limit,
+        ));
+        router = router.route(path, handlers);
+    }
     finish(
         router
-            .fallback(error::no_route)
+            .fallback(open311::fallback)
             .method_not_allowed_fallback(error::method_not_allowed)
             .with_state(state),
     )

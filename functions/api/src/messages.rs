@@ -320,6 +320,10 @@ fn template(e: &Error) -> Option<Template> {
             "Unknown status '{status}'.",
             "Trạng thái '{status}' không tồn tại.",
         ),
+        "invalid_date" if p("expected") == Some("w3c") => (
+            "'{field}' is a W3C date-time with its offset, e.g. 2026-12-01T00:00:00+07:00.",
+            "'{field}' là thời điểm dạng W3C kèm múi giờ, ví dụ 2026-12-01T00:00:00+07:00.",
+        ),
         "invalid_date" if p("expected") == Some("date_or_rfc3339") => (
             "'{field}' is YYYY-MM-DD or RFC 3339, between 2000 and 2100.",
             "'{field}' có dạng YYYY-MM-DD hoặc RFC 3339, từ năm 2000 đến năm 2100.",
@@ -355,6 +359,57 @@ fn template(e: &Error) -> Option<Template> {
         "findings_required" => (
             "Record at least one finding before closing.",
             "Hãy ghi ít nhất một kết luận trước khi đóng.",
+        ),
+
+        // ------------------------------------------------ Open311, API keys
+        "api_key_required" => (
+            "Send the api_key the city issued to your application.",
+            "Hãy gửi api_key mà thành phố đã cấp cho ứng dụng của bạn.",
+        ),
+        "invalid_api_key" => (
+            "The api_key is not valid, or it has been revoked.",
+            "api_key không hợp lệ hoặc đã bị thu hồi.",
+        ),
+        "unknown_api_key" => ("No API key {id}.", "Không có khoá API {id}."),
+        "unknown_service" => (
+            "Unknown service '{service_code}'; see GET /open311/v2/services.json.",
+            "Dịch vụ '{service_code}' không tồn tại; xem GET /open311/v2/services.json.",
+        ),
+        "ward_required" => (
+            "'{service}' is handled by the ward: send attribute[ward_code] (the wards are listed in GET /open311/v2/services/{service_code}.json); an address alone cannot be placed in a ward yet.",
+            "'{service}' do phường, xã giải quyết: hãy gửi attribute[ward_code] (danh sách phường, xã ở GET /open311/v2/services/{service_code}.json); chỉ có địa chỉ thì chưa xác định được phường, xã.",
+        ),
+        "coordinates_required" => (
+            "Send lat and long: pakn places every report on the map (address_string or address_id alone cannot be placed yet).",
+            "Hãy gửi lat và long: pakn đặt mọi phản ánh lên bản đồ (chỉ có address_string hoặc address_id thì chưa xác định được vị trí).",
+        ),
+        "unknown_request" => ("No service request {id}.", "Không có yêu cầu {id}."),
+        "invalid_span" => (
+            "end_date must not be before start_date, nor more than {days} days after it.",
+            "end_date không được trước start_date, cũng không được sau quá {days} ngày.",
+        ),
+        "out_of_range" if field == Some("page") => (
+            "page is a whole number from 1.",
+            "page là số nguyên từ 1 trở lên.",
+        ),
+        "out_of_range" if field == Some("page_size") => {
+            ("page_size is 1 to {max}.", "page_size từ 1 đến {max}.")
+        }
+        "invalid_number" => (
+            "'{field}' must be a decimal number.",
+            "Trường '{field}' phải là số thập phân.",
+        ),
+        "single_value" => (
+            "'{field}' takes a single value.",
+            "Trường '{field}' chỉ nhận một giá trị.",
+        ),
+        "unknown_format" => (
+            "End the address with .json or .xml.",
+            "Hãy kết thúc địa chỉ bằng .json hoặc .xml.",
+        ),
+        "unsupported_media_type" if p("expected") == Some("form") => (
+            "Send the body as application/x-www-form-urlencoded.",
+            "Hãy gửi nội dung dạng application/x-www-form-urlencoded.",
         ),
 
         // ------------------------------------------------ HTTP's own

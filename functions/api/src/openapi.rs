@@ -1,10 +1,11 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //! attributes and the domain's `ToSchema` types, served at `/openapi.json`.
 
+use crate::open311;
 use crate::routes::{accounts, cases, events, inspections, privacy, public, scorecards, units};
 use axum::Json;
 use std::sync::OnceLock;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -44,8 +45,16 @@ use utoipa::{Modify, OpenApi};
         privacy::export,
         privacy::erase,
         privacy::audit,
+        open311::discovery,
+        open311::services,
+        open311::service_definition,
+        open311::submit,
+        open311::requests,
+        open311::one_request,
+        open311::token,
     ),
-    modifiers(&Bearer),
+    components(schemas(open311::Format311)),
+    modifiers(&Bearer, &UniqueOperationIds, &RateLimited),
     tags(
         (name = "public", description = "No token needed"),
         (name = "cases", description = "Reports and the actions on them"),
@@ -54,6 +63,7 @@ use utoipa::{Modify, OpenApi};
         (name = "scorecards", description = "Every unit's record and the year-end export"),
         (name = "inspections", description = "Home Affairs inspections: evidence, findings, the unit's answer"),
         (name = "privacy", description = "Personal data (Decree 13/2023/NĐ-CP): the caller's data, its erasure, a case's audit trail"),
+        (name = "open311", description = "Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2): XML or JSON by the extension, errors as [{\"code\",\"description\"}]"),
     )
 )]
 pub struct ApiDoc;
@@ -75,6 +85,90 @@ impl Modify for Bearer {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "open311_api_key",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "api_key",
+                "The key the city issued to a client application (`pakn apikey create`); sent as the api_key form field or query parameter.",
+            ))),
+        );
+    }
+}
+
+/// Operation ids are `<tag>_<handler>` (`cases_list`, `scorecards_list`,
+/// `open311_submit`): handlers of different resources share names, and
+/// OpenAPI wants every id unique.
+struct UniqueOperationIds;
+
+impl Modify for UniqueOperationIds {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for item in doc.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                let tag = op.tags.as_ref().and_then(|t| t.first()).cloned();
+                if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut()) {
+                    *id = format!("{tag}_{id}");
+                }
+            }
+        }
+    }
+}
+
+/// `429` (with `Retry-After`) on the operations that count: submitting and
+/// acting (per account, in the store) and the public routes limited per
+/// client address ([`crate::LIMITED_PER_ADDRESS`]). Open311's say it in
+/// their own shape, on each route.
+struct RateLimited;
+
+impl Modify for RateLimited {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
+        let response = ResponseBuilder::new()
+            .description("Over a rate limit; retry after the seconds in Retry-After.")
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(utoipa::openapi::ObjectBuilder::new().schema_type(
+                        utoipa::openapi::schema::SchemaType::Type(
+                            utoipa::openapi::schema::Type::Integer,
+                        ),
+                    ))
+                    .description(Some("Seconds to wait"))
+                    .build(),
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        let mut counted: Vec<(&str, &str)> =
+            vec![("post", "/v1/cases"), ("post", "/v1/cases/{id}/{action}")];
+        for path in crate::LIMITED_PER_ADDRESS {
+            counted.push(("get", path));
+            counted.push(("post", path));
+        }
+        for (method, path) in counted {
+            let Some(item) = doc.paths.paths.get_mut(path) else {
+                continue;
+            };
+            let op = match method {
+                "get" => item.get.as_mut(),
+                _ => item.post.as_mut(),
+            };
+            if let Some(op) = op {
+                op.responses
+                    .responses
+                    .insert("429".into(), response.clone().into());
+            }
+        }
     }
 }
 

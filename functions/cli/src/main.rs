@@ -1,6 +1,7 @@
 //! `pakn`: run pakn on one machine, mint local tokens, provision AWS
 //! resources, move dead letters back.
 
+mod apikey;
 mod aws_worker;
 mod bench;
 mod bench_all;
@@ -80,6 +81,9 @@ enum Command {
         #[arg(long, value_enum)]
         backend: Option<Backend>,
     },
+    /// Client applications' API keys (Open311): create (printed once), list, revoke.
+    #[command(subcommand)]
+    Apikey(apikey::ApiKeyCommand),
     /// Measurements for BENCHMARKS.md (loopback only, bounded). With no
     /// subcommand: every local benchmark, briefly (`--json` for one object).
     Bench(bench::BenchArgs),
@@ -97,6 +101,7 @@ fn main() -> Result<()> {
         | Command::Unsubscribe { backend, .. } => *backend,
         Command::Subscribe(a) => a.backend,
         Command::Subscriptions(s) => s.backend(),
+        Command::Apikey(a) => a.backend(),
         Command::Backup { .. } => Some(Backend::Sqlite),
         Command::Token { .. } | Command::Provision { .. } | Command::Bench(_) => None,
     };
@@ -171,6 +176,7 @@ fn main() -> Result<()> {
         Command::Subscribe(a) => rt.block_on(subscribe::subscribe(&cfg, a)),
         Command::Subscriptions(_) => rt.block_on(subscribe::list(&cfg)),
         Command::Unsubscribe { id, .. } => rt.block_on(subscribe::unsubscribe(&cfg, &id)),
+        Command::Apikey(a) => rt.block_on(apikey::run(&cfg, a)),
     }
 }
 

@@ -7,13 +7,15 @@
 //! cases in their modules.
 
 use crate::actions::Actions;
+use crate::apikeys::ApiKeys;
 use crate::intake::Intake;
 use crate::lookup::Lookup;
+use crate::open311::Open311;
 use crate::outbox::Outbox;
 use crate::oversight::{Inspections, People};
 use crate::ports::{
-    CaseStore, Clock, InspectionStore, Ledger, Notifier, PeopleStore, PrivacyStore, QuotaStore,
-    StatsStore, Store,
+    ApiKeyStore, CaseStore, Clock, InspectionStore, Ledger, Notifier, PeopleStore, PrivacyStore,
+    QuotaStore, StatsStore, Store,
 };
 use crate::privacy::Privacy;
 use crate::refdata::RefData;
@@ -33,6 +35,7 @@ pub struct Pakn {
     pub stats: Arc<dyn StatsStore>,
     pub quota: Arc<dyn QuotaStore>,
     pub privacy: Arc<dyn PrivacyStore>,
+    pub api_keys: Arc<dyn ApiKeyStore>,
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
     pub refdata: Arc<RefData>,
@@ -53,7 +56,8 @@ impl Pakn {
             inspections: store.clone(),
             stats: store.clone(),
             quota: store.clone(),
-            privacy: store,
+            privacy: store.clone(),
+            api_keys: store,
             notifier,
             clock,
             refdata,
@@ -77,6 +81,25 @@ impl Pakn {
         Intake {
             cases: &*self.cases,
             quota: &*self.quota,
+            clock: &*self.clock,
+            refdata: &self.refdata,
+        }
+    }
+
+    /// Client applications' API keys.
+    pub fn api_keys(&self) -> ApiKeys<'_> {
+        ApiKeys {
+            keys: &*self.api_keys,
+            clock: &*self.clock,
+        }
+    }
+
+    /// Open311 GeoReport v2: services, submissions by client applications,
+    /// the public view of requests.
+    pub fn open311(&self) -> Open311<'_> {
+        Open311 {
+            intake: self.intake(),
+            cases: &*self.cases,
             clock: &*self.clock,
             refdata: &self.refdata,
         }

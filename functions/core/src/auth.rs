@@ -97,6 +97,8 @@ pub struct Row {
     pub triage: Rule,
     pub inspector: Rule,
     pub admin: Rule,
+    /// A registered client application (Open311 API key).
+    pub client_app: Rule,
 }
 
 const DENY: Row = Row {
@@ -107,6 +109,7 @@ const DENY: Row = Row {
     triage: Rule::Deny,
     inspector: Rule::Deny,
     admin: Rule::Deny,
+    client_app: Rule::Deny,
 };
 
 use Rule::{Any, OwnUnit, Reporter, TriageHeld, UnitStaff};
@@ -114,10 +117,10 @@ use Rule::{Any, OwnUnit, Reporter, TriageHeld, UnitStaff};
 /// The table (CONTRACT.md "Who may do what"), one line per permission.
 #[rustfmt::skip]
 pub const TABLE: &[(Permission, Row)] = &[
-    (Permission::Submit,            Row { citizen: Any, operator: Any, ..DENY }),
-    (Permission::ReadCase,          Row { citizen: Reporter, operator: Reporter, official: OwnUnit, unit_admin: OwnUnit, triage: TriageHeld, inspector: Any, admin: Any }),
+    (Permission::Submit,            Row { citizen: Any, operator: Any, client_app: Any, ..DENY }),
+    (Permission::ReadCase,          Row { citizen: Reporter, operator: Reporter, official: OwnUnit, unit_admin: OwnUnit, triage: TriageHeld, inspector: Any, admin: Any, ..DENY }),
     (Permission::ReadStaffView,     Row { official: OwnUnit, unit_admin: OwnUnit, triage: TriageHeld, inspector: Any, admin: Any, ..DENY }),
-    (Permission::ListCases,         Row { citizen: Reporter, operator: Reporter, official: OwnUnit, unit_admin: OwnUnit, triage: TriageHeld, inspector: Any, admin: Any }),
+    (Permission::ListCases,         Row { citizen: Reporter, operator: Reporter, official: OwnUnit, unit_admin: OwnUnit, triage: TriageHeld, inspector: Any, admin: Any, ..DENY }),
     (Permission::UnitAction,        Row { official: OwnUnit, unit_admin: OwnUnit, ..DENY }),
     (Permission::TriageAction,      Row { triage: TriageHeld, admin: TriageHeld, ..DENY }),
     (Permission::CitizenAction,     Row { citizen: Reporter, ..DENY }),
@@ -161,6 +164,7 @@ impl Row {
             Role::Triage => self.triage,
             Role::Inspector => self.inspector,
             Role::Admin => self.admin,
+            Role::ClientApp => self.client_app,
         }
     }
 }

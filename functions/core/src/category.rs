@@ -166,7 +166,10 @@ pub struct RateLimits {
     pub operator_submissions_per_hour: u32,
     pub operator_submissions_per_day: u32,
     pub operator_actions_per_minute: u32,
-    /// Public endpoints (tracking lookup, stats, registration) per client
+    /// Submissions of one client application (one Open311 API key).
+    pub client_app_submissions_per_hour: u32,
+    pub client_app_submissions_per_day: u32,
+    /// Public endpoints (tracking lookup, stats, registration, Open311) per client
     /// address: the bucket's size, refilled at this many a minute.
     pub public_per_address_per_minute: u32,
     /// A citizen's `urgent` applies at once for this many reports per local
@@ -184,6 +187,8 @@ impl Default for RateLimits {
             operator_submissions_per_hour: 200,
             operator_submissions_per_day: 2000,
             operator_actions_per_minute: 300,
+            client_app_submissions_per_hour: 600,
+            client_app_submissions_per_day: 5000,
             public_per_address_per_minute: 60,
             citizen_urgent_per_day: 3,
         }

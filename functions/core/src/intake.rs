@@ -286,6 +286,7 @@ impl Intake<'_> {
             (Role::Citizen, None) => p.channel,
             (Role::Citizen, Some(c @ (Channel::App | Channel::Web))) => c,
             (Role::Operator, None | Some(Channel::Hotline)) => Channel::Hotline,
+            (Role::ClientApp, None | Some(Channel::Open311)) => Channel::Open311,
             _ => {
                 return Err(Error::invalid("channel", "invalid_channel"));
             }

@@ -10,12 +10,14 @@
 //! - Use cases, each over the ports it needs: [`intake`], [`routing`],
 //!   [`actions`], [`lookup`], [`sweep`], [`oversight`], [`reporting`],
 //!   [`privacy`];
+//!   [`apikeys`] and [`open311`] (client applications);
 //!   [`outbox`] commits and publishes; [`app`] composes them ([`Pakn`]).
 //!
 //! The modules form a DAG (a test in `tests/core/layout.rs` fails on any
 //! import loop): values ← rules ← ports ← use cases ← app.
 
 pub mod actions;
+pub mod apikeys;
 pub mod app;
 pub mod auth;
 pub mod calendar;
@@ -30,6 +32,7 @@ pub mod intake;
 pub mod lookup;
 pub mod milestones;
 pub mod notify;
+pub mod open311;
 pub mod outbox;
 pub mod oversight;
 pub mod ports;

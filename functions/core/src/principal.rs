@@ -17,9 +17,14 @@ pub enum Role {
     Triage,
     Inspector,
     Admin,
+    /// A registered client application (an Open311 API key): submits and
+    /// reads public views, nothing else. Never carried by a token.
+    ClientApp,
 }
 
 impl Role {
+    /// The roles a token (a local token, a Cognito group) may carry; a
+    /// client application is known by its API key only.
     pub const ALL: [Role; 7] = [
         Role::Citizen,
         Role::Operator,
@@ -28,6 +33,18 @@ impl Role {
         Role::Triage,
         Role::Inspector,
         Role::Admin,
+    ];
+
+    /// Every principal pakn knows: the token roles and client applications.
+    pub const EVERY: [Role; 8] = [
+        Role::Citizen,
+        Role::Operator,
+        Role::Official,
+        Role::UnitAdmin,
+        Role::Triage,
+        Role::Inspector,
+        Role::Admin,
+        Role::ClientApp,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,9 +56,11 @@ impl Role {
             Role::Triage => "triage",
             Role::Inspector => "inspector",
             Role::Admin => "admin",
+            Role::ClientApp => "client_app",
         }
     }
 
+    /// A token role by name (never [`Role::ClientApp`]).
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }

@@ -1,5 +1,6 @@
 //! Per-account quotas: submissions (an hour, a day) and case actions (a
-//! minute) for citizens, larger ones for hotline operators (the numbers are
+//! minute) for citizens, larger ones for hotline operators, and each client
+//! application's API key on its own (the numbers are
 //! `policy.json`'s `rate_limits`). Counted exactly in the store
 //! ([`QuotaStore`]), in fixed windows aligned to the Unix epoch; other
 //! roles are not limited here.
@@ -41,6 +42,10 @@ pub fn quotas(
         (Role::Operator, Usage::Submit) => vec![
             ("submit-h", hour, l.operator_submissions_per_hour),
             ("submit-d", day, l.operator_submissions_per_day),
+        ],
+        (Role::ClientApp, Usage::Submit) => vec![
+            ("submit-h", hour, l.client_app_submissions_per_hour),
+            ("submit-d", day, l.client_app_submissions_per_day),
         ],
         (Role::Citizen, Usage::Act) => vec![("act-m", minute, l.citizen_actions_per_minute)],
         (Role::Operator, Usage::Act) => vec![("act-m", minute, l.operator_actions_per_minute)],

@@ -199,6 +199,15 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (case_id, id)
     ) WITHOUT ROWID;
     "#,
+    // 6: client applications' API keys (Open311), the SHA-256 of each key
+    // in its JSON, never the key.
+    r#"
+    CREATE TABLE api_keys (
+        id          TEXT PRIMARY KEY,
+        created_at  INTEGER NOT NULL,
+        json        TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// Open a connection with pakn's settings: WAL, `synchronous=FULL` (a commit

@@ -4,7 +4,7 @@
 
 use crate::db::{classify, micros};
 use crate::writer::Db;
-use crate::{cases, privacy, records};
+use crate::{apikeys, cases, privacy, records};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use pakn_core::auth::Roster;
@@ -13,9 +13,9 @@ use pakn_core::ids::CaseId;
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
 use pakn_core::ports::{
-    AccessRecord, Account, AccountScope, CasePage, CaseQuery, CaseStore, Clock, Commit, Created,
-    Erasure, IdemRecord, InspectionStore, Ledger, NewCase, PeopleStore, PrivacyStore, QuotaStore,
-    Sent, StatsStore, StoreResult, Take, Taken,
+    AccessRecord, Account, AccountScope, ApiKey, ApiKeyStore, CasePage, CaseQuery, CaseStore,
+    Clock, Commit, Created, Erasure, IdemRecord, InspectionStore, Ledger, NewCase, PeopleStore,
+    PrivacyStore, QuotaStore, Sent, StatsStore, StoreResult, Take, Taken,
 };
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
@@ -412,5 +412,24 @@ impl PrivacyStore for SqliteStore {
     async fn account(&self, sub: &str) -> StoreResult<Option<Account>> {
         let sub = sub.to_string();
         self.db.read(move |c| privacy::account(c, &sub)).await
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for SqliteStore {
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        let key = key.clone();
+        self.db.write(move |c| apikeys::create(c, &key)).await
+    }
+    async fn get_api_key(&self, id: &str) -> StoreResult<Option<ApiKey>> {
+        let id = id.to_string();
+        self.db.read(move |c| apikeys::get(c, &id)).await
+    }
+    async fn list_api_keys(&self) -> StoreResult<Vec<ApiKey>> {
+        self.db.read(apikeys::list).await
+    }
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<Option<ApiKey>> {
+        let id = id.to_string();
+        self.db.write(move |c| apikeys::revoke(c, &id, at)).await
     }
 }

@@ -60,6 +60,7 @@ macro_rules! for_each_contract_test {
             erasure_rewrites_the_case_and_leaves_every_index,
             the_retention_index_holds_closed_cases_until_erased,
             accounts_are_read_back_by_subject,
+            api_keys_are_created_once_listed_and_revoked,
         );
     };
 }
@@ -1266,4 +1267,76 @@ pub async fn idempotency_lookup_sees_live_records_only(store: Arc<dyn Store>) {
         None
     );
     assert_eq!(store.idempotency("another-key", t0()).await.unwrap(), None);
+}
+
+pub async fn api_keys_are_created_once_listed_and_revoked(store: Arc<dyn Store>) {
+    use pakn_core::ports::ApiKey;
+    let key = |id: &str, secs: i64| ApiKey {
+        id: id.into(),
+        name: format!("Ứng dụng {id}"),
+        key_hash: pakn_core::intake::sha256_hex(id.as_bytes()),
+        created_at: t0() + Duration::seconds(secs),
+        revoked_at: None,
+    };
+    assert_eq!(store.get_api_key("k1").await.expect("get"), None);
+    assert!(store.list_api_keys().await.expect("list").is_empty());
+    store
+        .create_api_key(&key("k2", 5))
+        .await
+        .expect("create k2");
+    store
+        .create_api_key(&key("k1", 1))
+        .await
+        .expect("create k1");
+    // The same id again is refused and changes nothing.
+    let mut other = key("k1", 9);
+    other.key_hash = "f".repeat(64);
+    assert!(matches!(
+        store.create_api_key(&other).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.get_api_key("k1").await.expect("get"),
+        Some(key("k1", 1))
+    );
+    // Oldest first.
+    let ids: Vec<String> = store
+        .list_api_keys()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|k| k.id)
+        .collect();
+    assert_eq!(ids, ["k1", "k2"]);
+    // Revoked once: a second revocation keeps the first time.
+    let at = t0() + Duration::hours(1);
+    let revoked = store.revoke_api_key("k1", at).await.expect("revoke");
+    assert_eq!(revoked.as_ref().and_then(|k| k.revoked_at), Some(at));
+    let again = store
+        .revoke_api_key("k1", at + Duration::hours(1))
+        .await
+        .expect("revoke again");
+    assert_eq!(again.and_then(|k| k.revoked_at), Some(at));
+    assert_eq!(
+        store
+            .get_api_key("k1")
+            .await
+            .expect("get")
+            .and_then(|k| k.revoked_at),
+        Some(at)
+    );
+    assert_eq!(
+        store
+            .get_api_key("k2")
+            .await
+            .expect("get")
+            .and_then(|k| k.revoked_at),
+        None
+    );
+    assert_eq!(
+        store.revoke_api_key("nope", at).await.expect("revoke"),
+        None
+    );
+    assert_eq!(store.get_api_key("nope").await.expect("get"), None);
+    assert_eq!(store.list_api_keys().await.expect("list").len(), 2);
 }

@@ -1269,6 +1269,30 @@ impl PrivacyStore for Probe {
 }
 
 #[async_trait]
+impl pakn_core::ports::ApiKeyStore for Probe {
+    async fn create_api_key(&self, k: &pakn_core::ports::ApiKey) -> StoreResult<()> {
+        self.alive()?;
+        self.store.create_api_key(k).await
+    }
+    async fn get_api_key(&self, id: &str) -> StoreResult<Option<pakn_core::ports::ApiKey>> {
+        self.alive()?;
+        self.store.get_api_key(id).await
+    }
+    async fn list_api_keys(&self) -> StoreResult<Vec<pakn_core::ports::ApiKey>> {
+        self.alive()?;
+        self.store.list_api_keys().await
+    }
+    async fn revoke_api_key(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<pakn_core::ports::ApiKey>> {
+        self.alive()?;
+        self.store.revoke_api_key(id, at).await
+    }
+}
+
+#[async_trait]
 impl QuotaStore for Probe {
     async fn take(
         &self,

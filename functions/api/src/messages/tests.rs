@@ -116,6 +116,24 @@ fn every_error() -> Vec<Error> {
         Error::new(Malformed, "no_route"),
         Error::new(Malformed, "method_not_allowed"),
         Error::rate_limited(42),
+        // Open311 and API keys
+        Error::new(Forbidden, "api_key_required").with_field("api_key"),
+        Error::new(Forbidden, "invalid_api_key").with_field("api_key"),
+        Error::new(NotFound, "unknown_api_key").with("id", "k1"),
+        Error::new(NotFound, "unknown_service").with("service_code", "x"),
+        inv("attribute[ward_code]", "ward_required")
+            .with("service", "Chiếu sáng công cộng")
+            .with("service_code", "lighting"),
+        inv("lat", "coordinates_required"),
+        Error::new(NotFound, "unknown_request").with("id", "x"),
+        inv("end_date", "invalid_span").with("days", 90),
+        inv("page", "out_of_range"),
+        inv("page_size", "out_of_range").with("max", 1000),
+        inv("lat", "invalid_number"),
+        inv("start_date", "invalid_date").with("expected", "w3c"),
+        inv("attribute[ward_code]", "single_value"),
+        Error::new(Malformed, "unknown_format"),
+        Error::new(Malformed, "unsupported_media_type").with("expected", "form"),
     ]
 }
 

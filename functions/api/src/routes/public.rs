@@ -166,7 +166,7 @@ pub async fn stats(
 /// The public, redacted view of a case, by its tracking code.
 #[utoipa::path(get, path = "/v1/track/{tracking_code}", tag = "public",
     params(("tracking_code" = String, Path, example = "HN-25-7K3QX")),
-    responses((status = 200, body = PublicCase), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PublicCase), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn track(
     State(s): State<AppState>,
     P(code): P<String>,

@@ -93,11 +93,14 @@ pub fn get_n<T: std::str::FromStr>(item: &Item, name: &'static str) -> Result<T,
     }
 }
 
-fn doc<T: serde::de::DeserializeOwned>(item: &Item, name: &'static str) -> Result<T, MappingError> {
+pub(crate) fn doc<T: serde::de::DeserializeOwned>(
+    item: &Item,
+    name: &'static str,
+) -> Result<T, MappingError> {
     serde_json::from_str(get_s(item, name)?).map_err(|e| MappingError::Json(name, e))
 }
 
-fn to_doc<T: serde::Serialize>(v: &T) -> Result<AttributeValue, MappingError> {
+pub(crate) fn to_doc<T: serde::Serialize>(v: &T) -> Result<AttributeValue, MappingError> {
     serde_json::to_string(v)
         .map(s)
         .map_err(|e| MappingError::Json(DOC, e))

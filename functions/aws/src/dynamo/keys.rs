@@ -16,6 +16,7 @@
 //! | account (registration drive) | `ACCT#<sub>` | `ACCT` | |
 //! | account counter | `ACCTS#<scope key>` | `N` | |
 //! | marker (e.g. daily checks done) | `MARK#<key>` | `MARK` | |
+//! | client application's API key (its SHA-256 in `doc`) | `APIKEY#<id>` | `APIKEY` | GSI1 `APIKEYS` / `<created_at>#<id>` |
 //! | quota counter (`n`) of a key and window | `QUOTA#<key>#<window start, Unix s>` | `QUOTA` | TTL `ttl` = window end |
 //! | inspection | `INSP#<id>` | `INSP` | GSI1 `INSPECTIONS#<status>` / `<opened_at>#<id>` |
 //! | roster, headcount | `UNIT#<code>` | `ROSTER`, `HEADCOUNT` | |
@@ -110,6 +111,12 @@ pub fn track_pk(code: &str) -> String {
 pub fn quota_pk(key: &str, window_start: DateTime<Utc>) -> String {
     format!("QUOTA#{key}#{}", window_start.timestamp())
 }
+
+pub fn api_key_pk(id: &str) -> String {
+    format!("APIKEY#{id}")
+}
+/// The index partition listing every API key.
+pub const API_KEYS: &str = "APIKEYS";
 
 pub fn idem_pk(key: &str) -> String {
     format!("IDEM#{key}")

@@ -12,8 +12,10 @@
 //! - [`StatsStore`]: daily rollups and live open/overdue counts;
 //! - [`QuotaStore`]: exact per-key request quotas in fixed windows;
 //! - [`PrivacyStore`]: access records, the retention index, erasures;
+//! - [`ApiKeyStore`]: client applications' API keys (hashed);
 //! - [`Queue`], [`Notifier`], [`Clock`].
 
+mod apikeys;
 mod cases;
 mod clock;
 mod inspections;
@@ -24,6 +26,7 @@ mod privacy;
 mod quota;
 mod stats;
 
+pub use apikeys::*;
 pub use cases::*;
 pub use clock::*;
 pub use inspections::*;
@@ -36,11 +39,27 @@ pub use stats::*;
 
 /// Everything a backend stores, for composing [`crate::Pakn`] from one adapter.
 pub trait Store:
-    CaseStore + Ledger + PeopleStore + InspectionStore + StatsStore + QuotaStore + PrivacyStore
+    CaseStore
+    + Ledger
+    + PeopleStore
+    + InspectionStore
+    + StatsStore
+    + QuotaStore
+    + PrivacyStore
+    + ApiKeyStore
 {
 }
 
-impl<T: CaseStore + Ledger + PeopleStore + InspectionStore + StatsStore + QuotaStore + PrivacyStore>
+impl<
+        T: CaseStore
+            + Ledger
+            + PeopleStore
+            + InspectionStore
+            + StatsStore
+            + QuotaStore
+            + PrivacyStore
+            + ApiKeyStore,
+    >
     Store for T
 {
 }

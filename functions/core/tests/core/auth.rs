@@ -382,3 +382,40 @@ fn tokens_must_name_what_the_role_needs() {
     let t = Principal::new("tri", Role::Triage, Some(unit("ward:00070"))).unwrap();
     assert_eq!(t.unit, Some(unit("city:triage")));
 }
+
+/// The client application's column (an Open311 API key, CONTRACT.md
+/// "Names added with the second round": it may submit and read public
+/// views, nothing else), written out by hand like the matrix above.
+#[test]
+fn a_client_application_may_submit_and_nothing_else() {
+    use Rule::{Any as A, Deny as D};
+    #[rustfmt::skip]
+    let expected: [(Permission, Rule); 16] = [
+        (Permission::Submit, A), (Permission::ReadCase, D), (Permission::ReadStaffView, D),
+        (Permission::ListCases, D), (Permission::UnitAction, D), (Permission::TriageAction, D),
+        (Permission::CitizenAction, D), (Permission::Regrade, D), (Permission::ReadRoster, D),
+        (Permission::WriteRoster, D), (Permission::ReadScorecard, D), (Permission::ReadAllScorecards, D),
+        (Permission::ReadInspection, D), (Permission::AnswerInspection, D), (Permission::Inspect, D),
+        (Permission::ReadUnitNotifications, D),
+    ];
+    assert_eq!(
+        auth::TABLE.len(),
+        expected.len(),
+        "every permission has a cell"
+    );
+    for (perm, want) in expected {
+        assert_eq!(auth::rule(perm, Role::ClientApp), want, "{perm:?}");
+    }
+    let app = Principal::new("apikey:k7f3q9x2ab", Role::ClientApp, None).unwrap();
+    assert!(auth::decide(&app, Permission::Submit, Target::Nothing));
+    let case = at_ward();
+    assert_eq!(
+        auth::authorize_case(&app, &case, &Roster::default(), Permission::ReadCase)
+            .unwrap_err()
+            .kind,
+        ErrorKind::NotFound
+    );
+    // No token names it: a token role is one of the seven.
+    assert_eq!(Role::parse("client_app"), None);
+    assert!(Role::EVERY.contains(&Role::ClientApp) && !Role::ALL.contains(&Role::ClientApp));
+}
