@@ -126,6 +126,7 @@ pub struct Faults {
     calls: AtomicU64,
     poisoned: Mutex<HashSet<CaseId>>,
     poison_hits: AtomicU64,
+    refused: AtomicU64,
 }
 
 /// How many faults of each kind were injected, over how many calls.
@@ -138,6 +139,9 @@ pub struct Injected {
     pub timeout_after: u64,
     /// Reads of a poisoned case refused.
     pub poison: u64,
+    /// Conditional writes the wrapped port itself refused (`Conflict`):
+    /// real races lost, not injected ones.
+    pub refused: u64,
 }
 
 impl Injected {
@@ -178,6 +182,7 @@ impl Faults {
             calls: AtomicU64::new(0),
             poisoned: Mutex::new(HashSet::new()),
             poison_hits: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
         });
         f.set_rate(rate);
         f
@@ -223,6 +228,7 @@ impl Faults {
             timeout_before: n(Fault::TimeoutBefore),
             timeout_after: n(Fault::TimeoutAfter),
             poison: self.poison_hits.load(Ordering::SeqCst),
+            refused: self.refused.load(Ordering::SeqCst),
         }
     }
 
@@ -270,7 +276,13 @@ impl Faults {
         call: impl Future<Output = StoreResult<T>>,
     ) -> StoreResult<T> {
         match self.draw(kind) {
-            None => call.await,
+            None => {
+                let r = call.await;
+                if let Err(StoreError::Conflict(_)) = &r {
+                    self.refused.fetch_add(1, Ordering::SeqCst);
+                }
+                r
+            }
             Some(f @ Fault::TimeoutAfter) => {
                 // The work is done (and durable, for a write); the answer is lost.
                 let _ = call.await;
@@ -285,11 +297,30 @@ impl Faults {
 pub struct Faulty<P: ?Sized> {
     inner: Arc<P>,
     faults: Arc<Faults>,
+    /// One call at a time through this gate, when set.
+    gate: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl<P: ?Sized> Faulty<P> {
     pub fn new(inner: Arc<P>, faults: Arc<Faults>) -> Faulty<P> {
-        Faulty { inner, faults }
+        Faulty {
+            inner,
+            faults,
+            gate: None,
+        }
+    }
+
+    /// Let one call at a time reach the port. For the DynamoDB emulator:
+    /// moto's `TransactWriteItems` copies the whole table before it starts
+    /// and puts that copy back when the transaction is cancelled, wiping
+    /// whatever another request wrote meanwhile (a lost case, a lost
+    /// outbox entry). DynamoDB isolates transactions; moto does not, so the
+    /// drills on the emulator pass each port call through this gate. The
+    /// races the drills are about — two workers reading the same version,
+    /// then both trying to write — interleave between calls and still happen.
+    pub fn serialized(mut self) -> Faulty<P> {
+        self.gate = Some(Arc::new(tokio::sync::Mutex::new(())));
+        self
     }
 
     pub fn faults(&self) -> &Arc<Faults> {
@@ -301,6 +332,10 @@ impl<P: ?Sized> Faulty<P> {
         op: &'static str,
         call: impl Future<Output = StoreResult<T>>,
     ) -> StoreResult<T> {
+        let _one = match &self.gate {
+            Some(g) => Some(g.lock().await),
+            None => None,
+        };
         self.faults.run(Call::Read, op, call).await
     }
 
@@ -309,6 +344,10 @@ impl<P: ?Sized> Faulty<P> {
         op: &'static str,
         call: impl Future<Output = StoreResult<T>>,
     ) -> StoreResult<T> {
+        let _one = match &self.gate {
+            Some(g) => Some(g.lock().await),
+            None => None,
+        };
         self.faults.run(Call::Write, op, call).await
     }
 
@@ -317,6 +356,10 @@ impl<P: ?Sized> Faulty<P> {
         op: &'static str,
         call: impl Future<Output = StoreResult<T>>,
     ) -> StoreResult<T> {
+        let _one = match &self.gate {
+            Some(g) => Some(g.lock().await),
+            None => None,
+        };
         self.faults.run(Call::Transact, op, call).await
     }
 }
@@ -571,6 +614,39 @@ mod tests {
         assert_ne!(a, c, "another seed, other faults");
         let failed = a.iter().filter(|ok| !**ok).count();
         assert!((120..=280).contains(&failed), "about 10 %: {failed}");
+    }
+
+    /// Counts the calls inside `send` at once, and the most ever seen.
+    struct Overlap(AtomicU64, AtomicU64);
+
+    #[async_trait]
+    impl Queue for Overlap {
+        async fn send(&self, _: &[CaseId]) -> StoreResult<()> {
+            let now = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+            self.1.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            self.0.fetch_sub(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_serialized_port_takes_one_call_at_a_time() {
+        for serialized in [false, true] {
+            let inner = Arc::new(Overlap(AtomicU64::new(0), AtomicU64::new(0)));
+            let q = Faulty::new(inner.clone(), Faults::none());
+            let q = Arc::new(if serialized { q.serialized() } else { q });
+            let mut calls = tokio::task::JoinSet::new();
+            for _ in 0..8 {
+                let q = q.clone();
+                calls.spawn(async move { q.send(&ids()).await });
+            }
+            while let Some(r) = calls.join_next().await {
+                r.expect("a call").expect("no fault");
+            }
+            let most = inner.1.load(Ordering::SeqCst);
+            assert_eq!(most == 1, serialized, "at most {most} at once");
+        }
     }
 
     #[tokio::test]

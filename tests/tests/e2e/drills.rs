@@ -20,10 +20,13 @@
 //! `PAKN_DRILL_SCALE=50 cargo test -p pakn-tests --test e2e -- drills`.
 //! The lines go straight to the terminal (not captured by the test harness).
 
+mod clock_jumps;
 mod daily_checks;
+mod duplicates;
 mod poison;
 mod rig;
 mod store_faults;
+mod writers;
 
 use pakn_core::ids::CaseId;
 use pakn_core::notify::{Notification, event};
@@ -59,6 +62,65 @@ pub fn milestone(n: &Notification) -> String {
         .map(|(_, k)| k)
         .unwrap_or(&n.dedup_id);
     key.split(['@', ':']).next().unwrap_or(key).to_string()
+}
+
+/// What happens to case `i` after routing.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Scenario {
+    /// Left alone: reminded at the acknowledgement deadline and before the
+    /// deadline, overdue, then inspected.
+    Ignored,
+    /// Accepted at once: reminded before the deadline, overdue, inspected.
+    Accepted,
+    /// Accepted and resolved at once: closed when the dispute window ends.
+    Resolved,
+}
+
+pub fn scenario(i: usize) -> Scenario {
+    match i % 3 {
+        0 => Scenario::Ignored,
+        1 => Scenario::Accepted,
+        _ => Scenario::Resolved,
+    }
+}
+
+impl Scenario {
+    /// The decisions it must produce, each exactly once.
+    pub fn decisions(self) -> Vec<(&'static str, &'static str)> {
+        let mut v = vec![
+            ("case.assigned", "assigned"),
+            ("case.status_changed", "status:assigned"),
+        ];
+        match self {
+            Scenario::Ignored => v.extend([
+                ("case.reminder", "ack_due"),
+                ("case.reminder", "before_due"),
+                ("case.overdue", "overdue"),
+                ("inspection.opened", "inspection"),
+            ]),
+            Scenario::Accepted => v.extend([
+                ("case.status_changed", "status:in_progress"),
+                ("case.reminder", "before_due"),
+                ("case.overdue", "overdue"),
+                ("inspection.opened", "inspection"),
+            ]),
+            Scenario::Resolved => v.extend([
+                ("case.status_changed", "status:in_progress"),
+                ("case.status_changed", "status:resolved"),
+                ("case.status_changed", "status:closed"),
+            ]),
+        }
+        v
+    }
+
+    /// The timeline entries it must have, each exactly once.
+    pub fn actions(self) -> &'static [&'static str] {
+        match self {
+            Scenario::Ignored => &["submitted", "routed"],
+            Scenario::Accepted => &["submitted", "routed", "accept"],
+            Scenario::Resolved => &["submitted", "routed", "accept", "resolve", "close"],
+        }
+    }
 }
 
 /// What the checks of a drill found, for its line and its assertions.
@@ -140,6 +202,30 @@ impl Tally {
                     self.duplicate(format!("{id}: unexpected {ev} {d}"));
                 }
             }
+        }
+    }
+
+    /// Case `id`'s timeline holds one entry per version, 1 to its current
+    /// one: no change was lost, none written twice.
+    pub async fn check_timeline(&mut self, rig: &Rig, id: &CaseId) {
+        let version = rig.case(id).await.version;
+        let got: Vec<u64> = rig
+            .raw
+            .timeline(id)
+            .await
+            .expect("timeline")
+            .iter()
+            .map(|e| e.version)
+            .collect();
+        let want: Vec<u64> = (1..=version).collect();
+        if got.len() < want.len() {
+            self.lose(format!(
+                "{id}: timeline versions {got:?}, the case is at v{version}"
+            ));
+        } else if got != want {
+            self.duplicate(format!(
+                "{id}: timeline versions {got:?}, the case is at v{version}"
+            ));
         }
     }
 

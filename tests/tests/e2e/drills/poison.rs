@@ -8,11 +8,9 @@
 //! queue, and it is routed once: one routing on its timeline, one
 //! assignment decided and published.
 
-use super::rig::{Rig, Side, WARDS, drill_refdata};
+use super::rig::{Rig, Side, drill_refdata};
 use super::{Tally, line};
 use pakn_core::case::Status;
-use pakn_core::ids::CaseId;
-use pakn_testkit::JsonCalls as _;
 use pakn_tests::faults::Faults;
 use std::process::Command;
 
@@ -52,16 +50,7 @@ fn pakn_redrive(rig: &Rig) -> String {
 }
 
 async fn drill(rig: Rig) {
-    let mut ids = Vec::new();
-    for i in 0..CASES {
-        let body = pakn_testkit::report_body("lighting", WARDS[i % 2], &format!("Cống tắc {i}"));
-        let r = rig
-            .pakn
-            .submit(&pakn_testkit::citizen("drill-poison"), &body, None)
-            .await
-            .expect("submit");
-        ids.push(CaseId::parse(&r.id).expect("ULID"));
-    }
+    let ids = rig.submit(CASES, "drill-poison").await;
     let poison = ids[POISONED].clone();
     rig.faults.poison(&poison);
 
@@ -123,6 +112,7 @@ async fn drill(rig: Rig) {
             ("case.status_changed", "status:assigned"),
         ];
         t.check_decisions(&rig, id, &expected, &published).await;
+        t.check_timeline(&rig, id).await;
         let routed = rig
             .raw
             .timeline(id)

@@ -4,6 +4,7 @@
 //! sweep on a manual clock — and the raw, unwrapped store, which every
 //! drill's final assertions read.
 
+use super::{Scenario, scenario};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::{DateTime, Duration, Timelike, Utc};
 use pakn_aws::provision::{Names, Provisioned, Subscription};
@@ -16,10 +17,12 @@ use pakn_core::ports::{CaseQuery, Clock, ManualClock, Notifier, Queue, Store};
 use pakn_core::refdata::RefData;
 use pakn_core::unit::UnitCode;
 use pakn_local::{LocalBackend, LocalOptions};
+use pakn_testkit::JsonCalls as _;
 use pakn_tests::faults::{Faults, Faulty};
-use pakn_tests::http_app::{Api, Bodies, without_quotas};
+use pakn_tests::http_app::{Api, Bodies, official, without_quotas};
 use pakn_tests::moto;
 use pakn_tests::process::TempDir;
+use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -98,8 +101,14 @@ impl Rig {
     ) -> Rig {
         let clock = ManualClock::new(t0());
         let refdata = Arc::new(refdata);
+        let store = Faulty::new(raw.clone(), faults.clone());
+        // See `Faulty::serialized`: moto cannot isolate concurrent transactions.
+        let store = match side {
+            Side::Dynamo { .. } => store.serialized(),
+            Side::Sqlite { .. } => store,
+        };
         let pakn = Pakn::new(
-            Arc::new(Faulty::new(raw.clone(), faults.clone())),
+            Arc::new(store),
             Arc::new(Faulty::new(notifier, faults.clone())),
             Arc::new(clock.clone()),
             refdata.clone(),
@@ -351,13 +360,26 @@ impl Rig {
     /// failed nothing and met no conflict, with the outbox empty and the
     /// day's unit checks done (their marker written). Answers the passes.
     pub async fn settle(&self) -> usize {
+        self.settle_with(1).await
+    }
+
+    /// [`Rig::settle`] with `sweepers` sweeps running at once in each pass
+    /// (two scheduled invocations overlapping).
+    pub async fn settle_with(&self, sweepers: usize) -> usize {
         for pass in 1..=80 {
-            let r = self.pakn.sweep().run(1000).await;
+            let mut sweeps = tokio::task::JoinSet::new();
+            for _ in 0..sweepers {
+                let pakn = self.pakn.clone();
+                sweeps.spawn(async move { pakn.sweep().run(1000).await });
+            }
+            let mut calm = true;
+            while let Some(r) = sweeps.join_next().await {
+                calm &= match r.expect("a sweep task") {
+                    Ok(r) => r.decided == 0 && r.failed == 0 && r.conflicts == 0 && r.requeued == 0,
+                    Err(_) => false,
+                };
+            }
             self.route_all().await;
-            let calm = match r {
-                Ok(r) => r.decided == 0 && r.failed == 0 && r.conflicts == 0 && r.requeued == 0,
-                Err(_) => false,
-            };
             if calm && self.outbox_empty().await && self.daily_done().await {
                 return pass;
             }
@@ -368,6 +390,29 @@ impl Rig {
             self.now(),
             self.faults.injected()
         );
+    }
+
+    /// Move the clock to the earliest next milestone of `ids` and settle
+    /// there, until none of them has one; answers the steps taken.
+    pub async fn walk_milestones(&self, ids: &[CaseId], sweepers: usize) -> usize {
+        for steps in 0..30 {
+            let mut next: Option<DateTime<Utc>> = None;
+            for id in ids {
+                if let Some(t) = self.case(id).await.next_action_at {
+                    next = Some(next.map_or(t, |n| n.min(t)));
+                }
+            }
+            let Some(t) = next else { return steps };
+            assert!(
+                t > self.now(),
+                "{}: a milestone at {t} is still undecided after the sweep settled at {}",
+                self.backend,
+                self.now()
+            );
+            self.clock.set(t);
+            self.settle_with(sweepers).await;
+        }
+        panic!("{}: the milestones never ended", self.backend);
     }
 
     async fn outbox_empty(&self) -> bool {
@@ -425,6 +470,47 @@ impl Rig {
             .await
             .expect("get case")
             .expect("the case is stored")
+    }
+
+    /// Submit `n` reports (through the use case, no faults expected) as
+    /// citizen `sub`, alternating the drill wards; their ids in order.
+    pub async fn submit(&self, n: usize, sub: &str) -> Vec<CaseId> {
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let body = pakn_testkit::report_body(
+                "lighting",
+                WARDS[i % WARDS.len()],
+                &format!("Đèn hỏng {i}"),
+            );
+            let r = self
+                .pakn
+                .submit(&pakn_testkit::citizen(sub), &body, None)
+                .await
+                .expect("submit");
+            ids.push(CaseId::parse(&r.id).expect("a ULID"));
+        }
+        ids
+    }
+
+    /// The unit of case `i` acts on it as its [`Scenario`] says, over HTTP.
+    pub async fn play(&self, i: usize, id: &CaseId) {
+        let ward = WARDS[i % WARDS.len()];
+        let token = official(&format!("can-bo-{ward}"), &format!("ward:{ward}"));
+        let id = id.to_string();
+        let s = scenario(i);
+        if s != Scenario::Ignored {
+            self.api
+                .act_on_latest(&token, &id, "accept", Some(&json!({})))
+                .await
+                .expect(200);
+        }
+        if s == Scenario::Resolved {
+            let answer = json!({"answer": "Đã thay bóng đèn.", "evidence": []});
+            self.api
+                .act_on_latest(&token, &id, "resolve", Some(&answer))
+                .await
+                .expect(200);
+        }
     }
 
     /// Route until none of `ids` is still `received`: a case whose send

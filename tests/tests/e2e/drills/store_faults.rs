@@ -18,7 +18,7 @@
 //! published at least once.
 
 use super::rig::{Rig, WARDS, drill_refdata};
-use super::{Tally, line, scale};
+use super::{Scenario, Tally, line, scale, scenario};
 use chrono::Duration;
 use pakn_core::case::Status;
 use pakn_core::ids::CaseId;
@@ -44,65 +44,6 @@ fn seed() -> u64 {
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(SEED)
-}
-
-/// What happens to case `i` after routing.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Scenario {
-    /// Left alone: reminded at the acknowledgement deadline and before the
-    /// deadline, overdue, then inspected.
-    Ignored,
-    /// Accepted at once: reminded before the deadline, overdue, inspected.
-    Accepted,
-    /// Accepted and resolved at once: closed when the dispute window ends.
-    Resolved,
-}
-
-fn scenario(i: usize) -> Scenario {
-    match i % 3 {
-        0 => Scenario::Ignored,
-        1 => Scenario::Accepted,
-        _ => Scenario::Resolved,
-    }
-}
-
-impl Scenario {
-    /// The decisions it must produce, each exactly once.
-    fn decisions(self) -> Vec<(&'static str, &'static str)> {
-        let mut v = vec![
-            ("case.assigned", "assigned"),
-            ("case.status_changed", "status:assigned"),
-        ];
-        match self {
-            Scenario::Ignored => v.extend([
-                ("case.reminder", "ack_due"),
-                ("case.reminder", "before_due"),
-                ("case.overdue", "overdue"),
-                ("inspection.opened", "inspection"),
-            ]),
-            Scenario::Accepted => v.extend([
-                ("case.status_changed", "status:in_progress"),
-                ("case.reminder", "before_due"),
-                ("case.overdue", "overdue"),
-                ("inspection.opened", "inspection"),
-            ]),
-            Scenario::Resolved => v.extend([
-                ("case.status_changed", "status:in_progress"),
-                ("case.status_changed", "status:resolved"),
-                ("case.status_changed", "status:closed"),
-            ]),
-        }
-        v
-    }
-
-    /// The timeline entries it must have, each exactly once.
-    fn actions(self) -> &'static [&'static str] {
-        match self {
-            Scenario::Ignored => &["submitted", "routed"],
-            Scenario::Accepted => &["submitted", "routed", "accept"],
-            Scenario::Resolved => &["submitted", "routed", "accept", "resolve", "close"],
-        }
-    }
 }
 
 /// A client that retries: counts every HTTP request it sends.
@@ -257,25 +198,7 @@ async fn drill(rig: Rig) {
     }
 
     // The clock walks to each case's next milestone, sweeping until quiet.
-    let mut steps = 0;
-    loop {
-        let mut next = None;
-        for id in &ids {
-            if let Some(t) = rig.case(id).await.next_action_at {
-                next = Some(next.map_or(t, |n: chrono::DateTime<_>| n.min(t)));
-            }
-        }
-        let Some(t) = next else { break };
-        assert!(
-            t > rig.now(),
-            "a milestone at {t} is still undecided after the sweep settled at {}",
-            rig.now()
-        );
-        assert!(steps < 30, "the milestones never ended");
-        rig.clock.set(t);
-        rig.settle().await;
-        steps += 1;
-    }
+    rig.walk_milestones(&ids, 1).await;
 
     // The faults stop: the pipeline catches up with what is left.
     let injected = rig.faults.injected();
@@ -331,6 +254,7 @@ async fn drill(rig: Rig) {
                 case.milestones_done
             ));
         }
+        t.check_timeline(&rig, id).await;
         let timeline = rig.raw.timeline(id).await.expect("timeline");
         for a in ["submitted", "routed", "accept", "resolve", "close"] {
             let n = timeline.iter().filter(|e| e.action == a).count();
@@ -383,9 +307,11 @@ async fn drill(rig: Rig) {
         seed(),
     ));
     t.assert_clean(&format!("faults/{}", rig.backend));
+    // The drill is only worth its line if faults were injected; how many
+    // of each kind depends on how the concurrent calls interleave.
     assert!(
-        injected.conflict > 0 && injected.timeout_after > 0 && injected.throttled > 0,
-        "every kind of fault was injected: {injected}"
+        injected.throttled > 0 && injected.timeout_before > 0 && injected.timeout_after > 0,
+        "faults were injected: {injected}"
     );
 }
 
