@@ -7,8 +7,9 @@
 //!   submissions retried with their Idempotency-Key, routing with
 //!   redelivery, officials' actions and a month of sweeps;
 //! - [`poison`]: a message that always fails is dead-lettered after five
-//!   receives while its neighbours are routed; `pakn redrive` brings it back
-//!   once it is fixed, and it is routed once;
+//!   receives while its neighbours are routed (and again after the sweep
+//!   re-queues it); `pakn redrive` brings it back once it is fixed, and it
+//!   is routed once;
 //! - [`duplicates`]: every queue message delivered twice, half of them in
 //!   reverse order, and two sweeps at every instant;
 //! - [`writers`]: two officials acting on one case at the same instant;

@@ -3,13 +3,16 @@
 //! its queue message fails on every delivery. Its nine neighbours, in the
 //! same batch, are routed at once; it is received five times and then dead-lettered
 //! (the local queue's `max_receives`, SQS's redrive policy with
-//! `maxReceiveCount` 5 on the emulator). The fix is deployed (the poison
-//! cured), the real `pakn redrive` binary moves it back to the intake
-//! queue, and it is routed once: one routing on its timeline, one
-//! assignment decided and published.
+//! `maxReceiveCount` 5 on the emulator). Meanwhile the sweep finds the case
+//! still `received` ten minutes on and queues it again: five more receives,
+//! a second dead letter. The fix is deployed (the poison cured), the real
+//! `pakn redrive` binary moves both back to the intake queue, and the case
+//! is routed once: one routing on its timeline, one assignment decided and
+//! published, the second copy a no-op.
 
 use super::rig::{Rig, Side, drill_refdata};
 use super::{Tally, line};
+use chrono::Duration;
 use pakn_core::case::Status;
 use pakn_tests::faults::Faults;
 use std::process::Command;
@@ -89,17 +92,35 @@ async fn drill(rig: Rig) {
         );
     }
 
-    // The fix is deployed; `pakn redrive` brings the message back.
+    // Meanwhile the sweep finds the case still `received` and queues it
+    // again: five more receives, a second dead letter.
+    let requeue = rig.refdata.policy.requeue_received_after_minutes as i64 + 1;
+    rig.clock.advance(Duration::minutes(requeue));
+    let swept = rig.pakn.sweep().run(1000).await.expect("sweep");
+    assert_eq!(
+        swept.requeued, 1,
+        "the sweep queued the poisoned case again"
+    );
+    rig.route_all().await;
+    assert_eq!(rig.faults.injected().poison, 2 * receives);
+    let dead = rig.dead_letters().await;
+    assert_eq!(dead, 2, "a second copy dead-lettered");
+
+    // The fix is deployed; `pakn redrive` brings both messages back.
     rig.faults.cure(&poison);
     let out = pakn_redrive(&rig);
-    assert!(out.contains("moved 1 "), "pakn redrive: {out}");
+    assert!(out.contains("moved 2 "), "pakn redrive: {out}");
     assert_eq!(
         rig.dead_letters().await,
         0,
         "the dead-letter queue is empty"
     );
     let after = rig.route_all().await;
-    assert_eq!(after.failures, 0, "routed at its first delivery: {after:?}");
+    assert_eq!(
+        (after.deliveries, after.failures),
+        (2, 0),
+        "both copies handled at their first delivery, the second a no-op"
+    );
     let again = rig.route_all().await;
     assert_eq!(again.deliveries, 0, "nothing more to route");
     rig.settle().await;
@@ -129,8 +150,14 @@ async fn drill(rig: Rig) {
     }
     t.count_publishes(&published);
     line(&format!(
-        "drill poison/{}: cases={CASES}, routed_first={routed_first}, poison_receives={receives}, dead_letters={dead}, redriven=1, routed_after_fix={}, lost={}, duplicated={}, decisions={}, published={}",
-        rig.backend, after.deliveries, t.lost, t.duplicated, t.decisions, t.published,
+        "drill poison/{}: cases={CASES}, routed_first={routed_first}, poison_receives={}, dead_letters={dead}, redriven={dead}, deliveries_after_fix={}, lost={}, duplicated={}, decisions={}, published={}",
+        rig.backend,
+        2 * receives,
+        after.deliveries,
+        t.lost,
+        t.duplicated,
+        t.decisions,
+        t.published,
     ));
     t.assert_clean(&format!("poison/{}", rig.backend));
 }
