@@ -42,7 +42,7 @@ pub struct Api {
     pub pakn: Pakn,
     pub clock: ManualClock,
     bodies: Bodies,
-    _dir: Arc<TempDir>,
+    _dir: Option<Arc<TempDir>>,
 }
 
 /// One answer: status, headers, the raw body and, when JSON, parsed.
@@ -192,7 +192,25 @@ impl Api {
             pakn,
             clock,
             bodies,
-            _dir: Arc::new(dir),
+            _dir: Some(Arc::new(dir)),
+        }
+    }
+
+    /// The router over a `Pakn` composed elsewhere (another backend, ports
+    /// wrapped for fault injection), with `clock` its clock.
+    pub fn over(pakn: Pakn, clock: ManualClock, bodies: Bodies) -> Api {
+        let app = app(AppState {
+            pakn: pakn.clone(),
+            auth: Auth::Hs256 {
+                secret: SECRET.to_vec(),
+            },
+        });
+        Api {
+            app,
+            pakn,
+            clock,
+            bodies,
+            _dir: None,
         }
     }
 

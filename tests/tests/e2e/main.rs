@@ -1,12 +1,14 @@
 //! The one end-to-end test binary of the workspace: the store/queue/notifier
 //! contract suite on SQLite and on the AWS adapters against moto, HTTP
-//! tests, the Lambda Runtime API tests, and the real `pakn` binary.
+//! tests, the Lambda Runtime API tests, the real `pakn` binary, and the
+//! failure drills (`drills`).
 
 mod aws;
 mod binary;
 mod cognito;
 mod contract;
 mod deadlines;
+mod drills;
 mod event_schemas;
 mod fuzz_http;
 mod http;
