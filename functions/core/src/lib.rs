@@ -1,19 +1,21 @@
 //! pakn-core: the domain of pakn. Nothing cloud-shaped, no HTTP.
 //!
 //! - Values: [`case`], [`category`], [`unit`], [`ids`], [`calendar`],
-//!   [`refdata`], [`inspection`], [`notify`], [`stats`], [`scorecard`],
+//!   [`refdata`], [`inspection`], [`notify`], [`stats`], [`snapshot`], [`scorecard`],
 //!   [`views`], [`text`], [`principal`]; errors in [`error`].
 //! - Rules: [`auth`] (the one permission table), [`milestones`] (deadlines),
 //!   [`change`] (one change of a case as a pure outcome).
 //! - Ports: [`ports`], by concern.
 //! - Use cases, each over the ports it needs: [`intake`], [`routing`],
-//!   [`actions`], [`lookup`], [`sweep`], [`oversight`], [`reporting`];
+//!   [`actions`], [`lookup`], [`sweep`], [`oversight`], [`reporting`]
+//!   (over [`aggregate`]: period figures from snapshots and rows);
 //!   [`outbox`] commits and publishes; [`app`] composes them ([`Pakn`]).
 //!
 //! The modules form a DAG (a test in `tests/core/layout.rs` fails on any
 //! import loop): values ← rules ← ports ← use cases ← app.
 
 pub mod actions;
+pub mod aggregate;
 pub mod app;
 pub mod auth;
 pub mod calendar;
@@ -36,6 +38,7 @@ pub mod refdata;
 pub mod reporting;
 pub mod routing;
 pub mod scorecard;
+pub mod snapshot;
 pub mod stats;
 pub mod subscription;
 pub mod sweep;

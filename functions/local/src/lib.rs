@@ -41,6 +41,7 @@
 //! a new case is written in the case's own transaction: a stored case is
 //! always on the queue, and a queued id always names a stored case.
 
+mod aggregates;
 mod cases;
 mod db;
 mod notifier;

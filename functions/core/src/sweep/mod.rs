@@ -11,6 +11,7 @@
 
 pub mod daily;
 mod decide;
+pub mod snapshot;
 
 pub use daily::DailyReport;
 pub use decide::{Decision, decide};
@@ -38,6 +39,9 @@ pub struct SweepReport {
     pub published: usize,
     /// The once-a-day unit checks (digests, unit inspections), when they ran.
     pub daily: DailyReport,
+    /// The local day whose snapshot this pass took (the first pass after midnight).
+    #[schema(value_type = Option<String>)]
+    pub snapshot: Option<chrono::NaiveDate>,
 }
 
 /// What happened to one due case.
@@ -84,6 +88,10 @@ impl Sweep<'_> {
                 }
             }
         }
+        match self.snapshots().run(now).await {
+            Ok(d) => report.snapshot = d,
+            Err(e) => tracing::warn!(error = %e, "sweep: daily snapshot left for the next pass"),
+        }
         match self.daily().run().await {
             Ok(d) => report.daily = d,
             Err(e) => tracing::warn!(error = %e, "sweep: daily checks left for the next pass"),
@@ -121,6 +129,14 @@ impl Sweep<'_> {
             }),
             Err(StoreError::Conflict(_)) => Ok(Handled::Conflict),
             Err(e) => Err(e),
+        }
+    }
+
+    fn snapshots(&self) -> snapshot::Snapshots<'_> {
+        snapshot::Snapshots {
+            stats: self.stats,
+            ledger: self.ledger,
+            refdata: self.refdata,
         }
     }
 
