@@ -60,10 +60,20 @@ macro_rules! for_each_contract_test {
             notifications_for_a_unit_in_a_period,
             quotas_count_exactly_per_key_and_window,
             idempotency_lookup_sees_live_records_only,
+            rollups_of_every_scope_and_of_one,
+            snapshots_once_and_the_latest,
+            unit_summaries_follow_the_facts,
+            figures_of_past_days_from_snapshots,
         );
     };
 }
 pub(crate) use for_each_contract_test;
+
+// The aggregates' contract tests live in their own file.
+pub use crate::aggregates::{
+    figures_of_past_days_from_snapshots, rollups_of_every_scope_and_of_one,
+    snapshots_once_and_the_latest, unit_summaries_follow_the_facts,
+};
 
 // ------------------------------------------------------------------ helpers
 
@@ -954,7 +964,7 @@ pub async fn inspections_are_listed_a_page_at_a_time(store: Arc<dyn Store>) {
     for n in 0..7u32 {
         let unit = if n % 2 == 0 { ward70() } else { ward73() };
         let i = Inspection {
-            id: format!("unit-{unit}-empty_roster-{n}"),
+            id: format!("insp-{n}-{unit}"),
             unit,
             case_id: None,
             reason: if n == 3 {

@@ -2,6 +2,7 @@
 //! contract suite on SQLite and on the AWS adapters against moto, HTTP
 //! tests, the Lambda Runtime API tests, and the real `pakn` binary.
 
+mod aggregates;
 mod aws;
 mod binary;
 mod contract;
