@@ -1,6 +1,7 @@
 //! Shared helpers for the end-to-end tests (moto fixture, spawn helpers, the
 //! HTTP harness).
 
+pub mod counting;
 pub mod http_app;
 pub mod moto;
 pub mod process;

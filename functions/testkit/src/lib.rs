@@ -6,6 +6,8 @@
 //! - a well-formed report body ([`report_body`]); a received case and what
 //!   intake writes with it ([`sample_case`], [`event`], [`new_case`]);
 //! - a temporary directory ([`TempDir`]) and the store tests' "now" ([`t0`]);
+//! - [`synthetic::history`]: a city's worth of cases over many days, for
+//!   the read benches and the bounded-read tests;
 //! - [`JsonCalls`]: drive the use cases with JSON bodies exactly as the API
 //!   does (the same `pakn_api::commands` parsers), so a test written against
 //!   `pakn.submit(&p, &body, key)` exercises the edge's validation too.
@@ -13,6 +15,7 @@
 #![allow(async_fn_in_trait)]
 
 pub mod schema;
+pub mod synthetic;
 
 use chrono::{DateTime, TimeZone, Utc};
 use pakn_api::commands;

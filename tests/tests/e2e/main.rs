@@ -12,5 +12,6 @@ mod fuzz_http;
 mod http;
 mod lambda;
 mod oversight_http;
+mod reads;
 mod subscriptions;
 mod template;

@@ -376,6 +376,15 @@ pub fn rollup_from(item: &Item) -> Result<Rollup, MappingError> {
     })
 }
 
+/// A rollup row with these counters (for loading a table in bulk).
+pub fn rollup_item(day: NaiveDate, scope: &str, counters: &BTreeMap<String, i64>) -> Item {
+    let mut item = key(stats_pk(day), stats_sk(day, scope));
+    for (k, v) in counters.iter().filter(|(_, v)| **v != 0) {
+        item.insert(format!("{COUNTER}{k}"), n(v));
+    }
+    item
+}
+
 // --------------------------------------------------------------- snapshots
 
 pub fn snapshot_item(snap: &Snapshot) -> Item {
@@ -395,6 +404,19 @@ pub const ROSTER_SIZE: &str = "roster_size";
 pub const STAFF: &str = "staff";
 pub const REGISTERED: &str = "registered";
 pub const OPEN_INSPECTIONS: &str = "open_inspections";
+
+/// A unit's summary item as a whole (for loading a table in bulk; pakn
+/// itself only ever adds to and sets its attributes).
+pub fn unit_summary_item(u: &UnitSummary) -> Item {
+    let mut item = key(UNITS_PK, u.unit.as_str());
+    item.insert(ROSTER_SIZE.into(), n(u.roster_size));
+    if let Some(h) = u.headcount {
+        item.insert(STAFF.into(), n(h));
+    }
+    item.insert(REGISTERED.into(), n(u.registered_officials));
+    item.insert(OPEN_INSPECTIONS.into(), n(u.open_inspections));
+    item
+}
 
 pub fn unit_summary_from(item: &Item) -> Result<UnitSummary, MappingError> {
     let code = get_s(item, SK)?;
@@ -564,7 +586,9 @@ mod tests {
             }
         );
         u.insert(STAFF.into(), n(0));
-        assert_eq!(unit_summary_from(&u).unwrap().headcount, Some(0));
+        let got = unit_summary_from(&u).unwrap();
+        assert_eq!(got.headcount, Some(0));
+        assert_eq!(unit_summary_from(&unit_summary_item(&got)).unwrap(), got);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! replays). Expiry is checked in code (`expires_at < :now`), since the TTL
 //! deletes lazily (and the emulator never).
 
+pub mod bulk;
 pub mod items;
 pub mod keys;
 mod stats;
