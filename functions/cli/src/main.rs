@@ -3,6 +3,7 @@
 
 mod aws_worker;
 mod bench;
+mod bench_reads;
 mod bench_submit;
 mod bench_units;
 mod compose;
