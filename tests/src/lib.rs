@@ -2,6 +2,7 @@
 //! HTTP harness, fault injection around the ports).
 
 pub mod faults;
+pub mod counting;
 pub mod http_app;
 pub mod moto;
 pub mod process;

@@ -525,6 +525,15 @@ pub fn case_filter(q: ListParams, cal: &WorkingCalendar) -> Result<CaseFilter> {
 /// The largest page of a listing.
 pub const MAX_PAGE: usize = 100;
 
+/// A listing's `limit`: 1 to [`MAX_PAGE`], 50 when absent.
+pub fn page_limit(limit: Option<usize>) -> Result<usize> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(Error::invalid("limit", "out_of_range").with("max", MAX_PAGE.to_string()));
+    }
+    Ok(limit)
+}
+
 /// RFC 3339, or a local day (its local midnight); between 2000 and 2100.
 fn instant(field: &str, s: &str, cal: &WorkingCalendar) -> Result<DateTime<Utc>> {
     let bad = || Error::invalid(field, "invalid_date").with("expected", "date_or_rfc3339");

@@ -4,6 +4,9 @@
 //! - `pakn bench lifecycle-units`: the DynamoDB write and read units (and
 //!   the SQS/SNS requests) of one case lifecycle, driven through the real
 //!   API, against a local AWS emulator ([`crate::bench_units`]).
+//! - `pakn bench reads`: DynamoDB requests, read units and latency of every
+//!   read endpoint, for 10 units and for 137, over 90 days of cases, on a
+//!   local AWS emulator ([`crate::bench_reads`]).
 //! - `pakn bench submit`: accepted submissions per second, latency and the
 //!   SQLite group-commit ratio of the embedded backend ([`crate::bench_submit`]).
 //! - `pakn bench` alone: every local benchmark briefly ([`crate::bench_all`]).
@@ -44,6 +47,23 @@ pub enum Bench {
         #[arg(long)]
         detail: bool,
     },
+    /// DynamoDB requests, read units and latency of each read endpoint (stats, registration,
+    /// scorecards, a unit's inspections, a case, a tracking lookup) for a city of 10 units and
+    /// one of 137 with the same cases over 90 days, against moto on 127.0.0.1.
+    Reads {
+        /// The emulator (default AWS_ENDPOINT_URL); must be a 127.0.0.1/localhost address.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Cases over the 90 days (1,000 to 50,000).
+        #[arg(long, default_value_t = 10_000)]
+        cases: usize,
+        /// Times each read is made (latency p50 and max over them), 1 to 20.
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Accepted submissions per second on the embedded backend (in-process `pakn serve`
     /// composition on a temp database, loopback HTTP), with p50/p99 latency and group commit.
     Submit {
@@ -58,6 +78,21 @@ pub enum Bench {
         #[arg(long)]
         url: Option<String>,
     },
+}
+
+/// The emulator a bench talks to: `--endpoint`, else `AWS_ENDPOINT_URL`; loopback only.
+fn emulator(cfg: &Config, endpoint: Option<String>, bench: &str) -> Result<String> {
+    let endpoint = endpoint
+        .or_else(|| cfg.aws.endpoint_url.clone())
+        .unwrap_or_default();
+    if endpoint.is_empty() {
+        bail!(
+            "pakn bench {bench} needs an emulator: --endpoint http://127.0.0.1:<port> \
+             (start one with .venv/bin/moto_server -H 127.0.0.1 -p <port>)"
+        );
+    }
+    loopback_only(&endpoint)?;
+    Ok(endpoint)
 }
 
 pub fn run(rt: &tokio::runtime::Runtime, cfg: &Config, args: BenchArgs) -> Result<()> {
@@ -80,17 +115,26 @@ pub fn run(rt: &tokio::runtime::Runtime, cfg: &Config, args: BenchArgs) -> Resul
         return rt.block_on(crate::bench_all::run(cfg, o));
     };
     match b {
-        Bench::LifecycleUnits { endpoint, detail } => {
-            let endpoint = endpoint
-                .or_else(|| cfg.aws.endpoint_url.clone())
-                .unwrap_or_default();
-            if endpoint.is_empty() {
-                bail!(
-                    "pakn bench lifecycle-units needs an emulator: --endpoint http://127.0.0.1:<port> \
-                     (start one with .venv/bin/moto_server -H 127.0.0.1 -p <port>)"
-                );
+        Bench::Reads {
+            endpoint,
+            cases,
+            repeat,
+            json,
+        } => {
+            let endpoint = emulator(cfg, endpoint, "reads")?;
+            if !(1_000..=50_000).contains(&cases) {
+                bail!("--cases must be 1,000 to 50,000");
             }
-            loopback_only(&endpoint)?;
+            if !(1..=20).contains(&repeat) {
+                bail!("--repeat must be 1 to 20");
+            }
+            let region = cfg.aws.region.as_deref().unwrap_or("ap-southeast-1");
+            rt.block_on(crate::bench_reads::run(
+                &endpoint, region, cases, repeat, json,
+            ))
+        }
+        Bench::LifecycleUnits { endpoint, detail } => {
+            let endpoint = emulator(cfg, endpoint, "lifecycle-units")?;
             let region = cfg.aws.region.as_deref().unwrap_or("ap-southeast-1");
             rt.block_on(crate::bench_units::run(&endpoint, region, detail))
         }

@@ -275,7 +275,7 @@ struct Call {
 }
 
 #[derive(Default)]
-struct Recorder {
+pub(crate) struct Recorder {
     step: String,
     steps: Vec<String>,
     calls: Vec<Call>,
@@ -629,9 +629,43 @@ fn account_reads(rec: &mut Recorder, step: &str, op: &str, req: &Value, resp: &V
     }
 }
 
+/// Start the recording proxy in front of `upstream` (for other benches):
+/// its endpoint and what it records.
+pub(crate) async fn start_proxy(upstream: &str) -> Result<(String, Arc<Mutex<Recorder>>)> {
+    let rec = Arc::new(Mutex::new(Recorder::default()));
+    let proxy = Proxy {
+        upstream: upstream.trim_end_matches('/').to_string(),
+        http: reqwest::Client::new(),
+        rec: rec.clone(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(
+        axum::serve(listener, Router::new().fallback(forward).with_state(proxy)).into_future(),
+    );
+    Ok((format!("http://{addr}"), rec))
+}
+
+/// The DynamoDB calls of one step (by operation, in order) and the read
+/// units they cost by DynamoDB's rules (see the module docs).
+pub(crate) fn step_reads(rec: &Recorder, step: &str) -> (Vec<String>, f64) {
+    let calls = rec
+        .calls
+        .iter()
+        .filter(|c| c.step == step && c.service == "dynamodb")
+        .map(|c| c.op.clone())
+        .collect();
+    let rru = rec
+        .reads
+        .iter()
+        .filter(|r| r.step == step)
+        .fold(0.0, |a, r| a + r.rru);
+    (calls, rru)
+}
+
 // ------------------------------------------------------------- lifecycle
 
-async fn set_step(rec: &Mutex<Recorder>, step: &str) {
+pub(crate) async fn set_step(rec: &Mutex<Recorder>, step: &str) {
     let mut r = rec.lock().await;
     r.step = step.to_string();
     r.steps.push(step.to_string());

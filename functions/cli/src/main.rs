@@ -5,6 +5,7 @@ mod apikey;
 mod aws_worker;
 mod bench;
 mod bench_all;
+mod bench_reads;
 mod bench_submit;
 mod bench_units;
 mod compose;

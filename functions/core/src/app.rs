@@ -186,7 +186,6 @@ impl Pakn {
         Reporting {
             stats: &*self.stats,
             people: &*self.people,
-            inspections: &*self.inspections,
             clock: &*self.clock,
             refdata: &self.refdata,
         }

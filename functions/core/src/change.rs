@@ -55,7 +55,8 @@ impl<'a> Change<'a> {
         self.refdata.calendar.local_date(t)
     }
 
-    /// Count for the city and for a unit, on the local day of `at`.
+    /// Count for a unit (the city adds up its units, `crate::stats::city`),
+    /// or for the city itself when there is no unit, on the local day of `at`.
     pub fn count(
         &mut self,
         at: DateTime<Utc>,
@@ -66,14 +67,30 @@ impl<'a> Change<'a> {
         let day = self.day(at);
         self.deltas.push(StatDelta {
             day,
-            scope: ALL.into(),
+            scope: unit.map(|u| u.to_string()).unwrap_or_else(|| ALL.into()),
             counter,
             amount,
         });
-        if let Some(u) = unit {
+    }
+
+    /// The level changes of this change: where the case counted as open
+    /// and overdue before and where it counts after (net, zeros left out).
+    fn count_levels(&mut self) {
+        let mut net: std::collections::BTreeMap<(UnitCode, Counter), i64> = Default::default();
+        for (case, sign) in [(self.before, -1), (&self.case, 1)] {
+            let Some(unit) = &case.unit else { continue };
+            if case.status.is_open() {
+                *net.entry((unit.clone(), Counter::Open)).or_default() += sign;
+            }
+            if crate::milestones::overdue_counted(case) {
+                *net.entry((unit.clone(), Counter::Overdue)).or_default() += sign;
+            }
+        }
+        let day = self.day(self.now);
+        for ((unit, counter), amount) in net.into_iter().filter(|(_, a)| *a != 0) {
             self.deltas.push(StatDelta {
                 day,
-                scope: u.to_string(),
+                scope: unit.to_string(),
                 counter,
                 amount,
             });
@@ -167,6 +184,7 @@ impl<'a> Change<'a> {
     ) -> Outcome {
         self.case.next_action_at = crate::milestones::next_action_at(&self.case, self.refdata);
         self.case.erase_after = crate::retention::erase_after(&self.case, &self.refdata.policy);
+        self.count_levels();
         let event = TimelineEvent {
             at: self.now,
             version: self.case.version,

@@ -1,14 +1,15 @@
 //! pakn-core: the domain of pakn. Nothing cloud-shaped, no HTTP.
 //!
 //! - Values: [`case`], [`channel`], [`category`], [`unit`], [`ids`], [`calendar`],
-//!   [`refdata`], [`inspection`], [`notify`], [`stats`], [`scorecard`],
+//!   [`refdata`], [`inspection`], [`notify`], [`stats`], [`snapshot`], [`scorecard`],
 //!   [`views`], [`text`], [`principal`]; errors in [`error`].
 //! - Rules: [`auth`] (the one permission table), [`milestones`] (deadlines),
 //!   [`change`] (one change of a case as a pure outcome), [`retention`]
 //!   (what erasing personal data means).
 //! - Ports: [`ports`], by concern.
 //! - Use cases, each over the ports it needs: [`intake`], [`routing`],
-//!   [`actions`], [`lookup`], [`sweep`], [`oversight`], [`reporting`],
+//!   [`actions`], [`lookup`], [`sweep`], [`oversight`], [`reporting`]
+//!   (over [`aggregate`]: period figures from snapshots and rows),
 //!   [`privacy`];
 //!   [`apikeys`] and [`open311`] (client applications);
 //!   [`outbox`] commits and publishes; [`app`] composes them ([`Pakn`]).
@@ -17,6 +18,7 @@
 //! import loop): values ← rules ← ports ← use cases ← app.
 
 pub mod actions;
+pub mod aggregate;
 pub mod apikeys;
 pub mod app;
 pub mod auth;
@@ -44,6 +46,7 @@ pub mod reporting;
 pub mod retention;
 pub mod routing;
 pub mod scorecard;
+pub mod snapshot;
 pub mod stats;
 pub mod subscription;
 pub mod sweep;

@@ -97,6 +97,18 @@ pub fn milestones(case: &Case, refdata: &RefData) -> Vec<Milestone> {
     out
 }
 
+/// Does the case count as overdue in the statistics? Open with its resolve
+/// clock running, and the sweep has decided the overdue milestone of its
+/// current `resolve_due` (so the count follows the sweep, at most one pass
+/// behind the clock; an extension, a pause or a regrade that moves the
+/// deadline stops the count until the sweep decides the new one).
+pub fn overdue_counted(case: &Case) -> bool {
+    case.status.clock_runs()
+        && case
+            .resolve_due
+            .is_some_and(|d| case.milestones_done.contains(&key("overdue", d)))
+}
+
 /// When the sweep must next look at the case: its earliest undecided milestone.
 pub fn next_action_at(case: &Case, refdata: &RefData) -> Option<DateTime<Utc>> {
     milestones(case, refdata)

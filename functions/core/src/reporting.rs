@@ -1,15 +1,18 @@
 //! Reporting: the public figures for a period (city-wide or one unit) and
 //! the scorecards Home Affairs ranks units by. Figures come from daily
-//! rollups, never from scanning cases.
+//! rollups and snapshots (`crate::aggregate`) and the unit summaries the
+//! stores keep, never from scanning cases or reading unit by unit.
 
+use crate::aggregate::{Aggregates, PeriodTotals, Scope};
 use crate::auth::{self, Permission, Principal, Target};
 use crate::error::{Error, Result};
-use crate::ports::{AccountScope, Clock, InspectionStore, PeopleStore, StatsStore};
+use crate::ports::{AccountScope, Clock, PeopleStore, StatsStore, UnitSummary};
 use crate::refdata::RefData;
 use crate::scorecard::{self, Scorecard, UnitFacts};
 use crate::stats::{self, ALL, Stats};
-use crate::unit::UnitCode;
+use crate::unit::{Unit, UnitCode};
 use chrono::NaiveDate;
+use std::collections::BTreeMap;
 
 /// The longest period asked about, in days (a leap year).
 pub const MAX_PERIOD_DAYS: i64 = 366;
@@ -49,17 +52,20 @@ impl Period {
 pub struct Reporting<'a> {
     pub stats: &'a dyn StatsStore,
     pub people: &'a dyn PeopleStore,
-    pub inspections: &'a dyn InspectionStore,
     pub clock: &'a dyn Clock,
     pub refdata: &'a RefData,
 }
 
 impl Reporting<'_> {
-    fn today(&self) -> NaiveDate {
-        self.refdata.calendar.local_date(self.clock.now())
+    fn aggregates(&self) -> Aggregates<'_> {
+        Aggregates {
+            stats: self.stats,
+            refdata: self.refdata,
+        }
     }
 
-    /// Figures for a period, city-wide or for one unit.
+    /// Figures for a period, city-wide or for one unit: a few reads, however
+    /// many units and cases (see `crate::aggregate`).
     pub async fn stats(&self, period: Period, unit: Option<&UnitCode>) -> Result<Stats> {
         let (from, to) = (period.from, period.to);
         if let Some(u) = unit {
@@ -67,22 +73,18 @@ impl Reporting<'_> {
                 return Err(Error::invalid("unit", "unknown_unit").with("unit", u));
             }
         }
-        let scope = unit
-            .map(|u| u.to_string())
-            .unwrap_or_else(|| ALL.to_string());
-        let rows = self.stats.rollups(&scope, from, to).await?;
-        let total = stats::sum(&rows);
-        let open = if to > self.today() {
-            Some(self.stats.count_open(unit, self.clock.now()).await?)
-        } else {
-            None
-        };
+        let scope = unit.map(Scope::Unit).unwrap_or(Scope::City);
+        let t = self
+            .aggregates()
+            .period(from, to, scope, self.clock.now())
+            .await?;
+        let key = unit.map(|u| u.to_string()).unwrap_or_else(|| ALL.into());
         Ok(stats::figures(
             from,
             to,
             unit.map(|u| u.to_string()),
-            &total,
-            open,
+            &t.sum(&key),
+            t.levels(&key),
         ))
     }
 
@@ -96,28 +98,23 @@ impl Reporting<'_> {
         ))
     }
 
-    async fn unit_facts(&self, unit: &UnitCode, to: NaiveDate) -> Result<UnitFacts> {
-        let open = if to > self.today() {
-            Some(self.stats.count_open(Some(unit), self.clock.now()).await?)
-        } else {
-            None
+    fn card(
+        u: &Unit,
+        period: Period,
+        t: &PeriodTotals,
+        summary: Option<&UnitSummary>,
+    ) -> Scorecard {
+        let key = u.code.to_string();
+        let facts = UnitFacts {
+            open: t.levels(&key),
+            roster_size: summary.map(|s| s.roster_size).unwrap_or(0),
+            headcount: summary.and_then(|s| s.headcount),
+            registered_officials: summary.map(|s| s.registered_officials).unwrap_or(0),
+            open_inspections: summary
+                .map(|s| s.open_inspections.max(0) as usize)
+                .unwrap_or(0),
         };
-        Ok(UnitFacts {
-            open,
-            roster_size: self.people.get_roster(unit).await?.officials.len(),
-            headcount: self.people.get_headcount(unit).await?,
-            registered_officials: self
-                .people
-                .count_accounts(&AccountScope::Unit(unit.clone()))
-                .await?,
-            open_inspections: self
-                .inspections
-                .list_inspections(None, Some(unit))
-                .await?
-                .iter()
-                .filter(|i| i.status != "closed")
-                .count(),
-        })
+        scorecard::build(u, period.from, period.to, &t.sum(&key), &facts)
     }
 
     /// One unit's scorecard (its own officials, inspectors, admins).
@@ -129,39 +126,44 @@ impl Reporting<'_> {
     ) -> Result<Scorecard> {
         let u = self.refdata.unit(unit).ok_or_else(Error::not_found)?;
         auth::require(p, Permission::ReadScorecard, Target::Unit(unit))?;
-        let r = stats::sum(
-            &self
-                .stats
-                .rollups(unit.as_str(), period.from, period.to)
-                .await?,
-        );
-        let facts = self.unit_facts(unit, period.to).await?;
-        Ok(scorecard::build(u, period.from, period.to, &r, &facts))
+        let t = self
+            .aggregates()
+            .period(period.from, period.to, Scope::Unit(unit), self.clock.now())
+            .await?;
+        let summary = self.people.unit_summary(unit).await?;
+        Ok(Self::card(u, period, &t, Some(&summary)))
     }
 
     /// Every unit's scorecard, ranked (inspectors, admins); a unit's own
-    /// staff get their own row.
+    /// staff get their own row. Every unit's at once: the period's
+    /// aggregates and the unit summaries, never a read per unit.
     pub async fn scorecards(&self, p: &Principal, period: Period) -> Result<Vec<Scorecard>> {
-        let units: Vec<UnitCode> =
-            if auth::decide(p, Permission::ReadAllScorecards, Target::Nothing) {
-                self.refdata
-                    .units
-                    .values()
-                    .filter(|u| u.unit_type != "city")
-                    .map(|u| u.code.clone())
-                    .collect()
-            } else {
-                match &p.unit {
-                    Some(own) if auth::decide(p, Permission::ReadScorecard, Target::Unit(own)) => {
-                        vec![own.clone()]
-                    }
-                    _ => return Err(Error::forbidden()),
+        if !auth::decide(p, Permission::ReadAllScorecards, Target::Nothing) {
+            return match &p.unit {
+                Some(own) if auth::decide(p, Permission::ReadScorecard, Target::Unit(own)) => {
+                    Ok(vec![self.scorecard(p, own, period).await?])
                 }
+                _ => Err(Error::forbidden()),
             };
-        let mut cards = Vec::with_capacity(units.len());
-        for u in &units {
-            cards.push(self.scorecard(p, u, period).await?);
         }
+        let t = self
+            .aggregates()
+            .period(period.from, period.to, Scope::Units, self.clock.now())
+            .await?;
+        let summaries: BTreeMap<UnitCode, UnitSummary> = self
+            .people
+            .unit_summaries()
+            .await?
+            .into_iter()
+            .map(|s| (s.unit.clone(), s))
+            .collect();
+        let mut cards: Vec<Scorecard> = self
+            .refdata
+            .units
+            .values()
+            .filter(|u| u.unit_type != "city")
+            .map(|u| Self::card(u, period, &t, summaries.get(&u.code)))
+            .collect();
         scorecard::rank(&mut cards, self.refdata.policy.min_resolved_for_ranking);
         Ok(cards)
     }

@@ -78,8 +78,11 @@ pub fn route_to(
         crate::category::Kind::Field => Counter::ReceivedField,
         crate::category::Kind::Procedure => Counter::ReceivedProcedure,
     };
-    // Per-unit intake is counted on the day the case was received.
-    let day = refdata.calendar.local_date(case.received_at);
+    // Per-unit intake is counted on the local day of routing (within a
+    // second of receipt, so the same day but around midnight): every
+    // counter is dated when it is committed, so a day's rows are final once
+    // the day is over and the daily snapshot can sum them.
+    let day = refdata.calendar.local_date(now);
     for c in [Counter::Received, kind_counter] {
         ch.deltas.push(StatDelta {
             day,

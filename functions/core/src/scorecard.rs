@@ -22,7 +22,8 @@ pub struct Scorecard {
     pub on_time_rate: Option<f64>,
     pub late_rate: Option<f64>,
     pub rejected: i64,
-    /// Open and overdue now (`None` for a period that ended in the past).
+    /// Open and overdue at the end of the period: now for a period that has
+    /// not ended, else from the snapshot of its last day (`None` without one).
     pub open: Option<i64>,
     pub overdue_open: Option<i64>,
     /// Working hours from receipt to first resolution (histogram bucket bounds).

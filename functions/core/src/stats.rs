@@ -3,8 +3,19 @@
 //! Every state change carries the counter deltas it causes ([`StatDelta`]);
 //! the store applies them in the same transaction as the change, so the
 //! rollups are exact, idempotent (a change commits once, by version), and
-//! statistics never scan cases. `open` and `overdue_open` come from the store's
-//! live count of open cases.
+//! statistics never scan cases.
+//!
+//! One row per (local day, scope), and a change touches one scope: the
+//! unit that holds the case (two when a case moves between units). The city
+//! has its own row (`ALL`) only for what happens before a case has a unit:
+//! its receipt. The city's figures are therefore `ALL`'s received counters
+//! plus every unit's other counters ([`city`]); a unit's `received` counts
+//! the cases first routed to it, on the local day they were routed.
+//!
+//! [`Counter::Open`] and [`Counter::Overdue`] are not period sums but level
+//! changes: +1 when a case starts counting as open (or overdue) at a unit,
+//! −1 when it stops. Daily snapshots (`crate::snapshot`) add them up into
+//! each unit's open and overdue-open counts at the end of each day.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -37,6 +48,10 @@ pub enum Counter {
     Downgrades,
     /// Resolution-time histogram bucket `i` (see [`HIST_BOUNDS`]).
     Hist(u8),
+    /// A level change: cases open at the unit (+1 when one starts counting, −1 when it stops).
+    Open,
+    /// A level change: open cases the sweep found overdue at the unit.
+    Overdue,
 }
 
 impl Counter {
@@ -90,6 +105,38 @@ impl Rollup {
     }
 }
 
+/// The counters a unit also counts, that the city takes from its own row
+/// (`ALL`, counted at receipt) rather than from its units (at routing).
+pub const RECEIPT_COUNTERS: [Counter; 3] = [
+    Counter::Received,
+    Counter::ReceivedField,
+    Counter::ReceivedProcedure,
+];
+
+/// Is this counter a period sum (not a level change)?
+pub fn is_period_counter(name: &str) -> bool {
+    name != Counter::Open.name() && name != Counter::Overdue.name()
+}
+
+/// The city's rollup from rows of every scope: `ALL`'s receipt counters,
+/// every unit's other counters (level changes left out).
+pub fn city(rows: &[Rollup]) -> Rollup {
+    let receipt: Vec<String> = RECEIPT_COUNTERS.iter().map(|c| c.name()).collect();
+    let mut out = Rollup {
+        scope: ALL.into(),
+        ..Default::default()
+    };
+    for r in rows {
+        for (k, v) in &r.counters {
+            if !is_period_counter(k) || (r.scope != ALL && receipt.contains(k)) {
+                continue;
+            }
+            *out.counters.entry(k.clone()).or_default() += v;
+        }
+    }
+    out
+}
+
 /// Sum rows (e.g. the days of a period) into one.
 pub fn sum(rows: &[Rollup]) -> Rollup {
     let mut out = Rollup::default();
@@ -122,7 +169,8 @@ pub struct Stats {
     pub on_time_rate: Option<f64>,
     pub late_rate: Option<f64>,
     pub rejected: i64,
-    /// Open at the end of the period (only known for a period that ends now or later).
+    /// Open at the end of the period: now for a period that has not ended,
+    /// else from the daily snapshot of its last day (`null` without one).
     pub open: Option<i64>,
     pub overdue_open: Option<i64>,
 }

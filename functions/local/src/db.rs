@@ -208,6 +208,16 @@ const MIGRATIONS: &[&str] = &[
         json        TEXT NOT NULL
     );
     "#,
+    // 7: daily snapshots (pakn-core `snapshot`), every scope's rows of a day
+    // range, and the city's own rollup row keeping only what it counts
+    // before a case has a unit (its receipt): its other counters are its
+    // units' (pakn-core `stats::city`), which counted them all along.
+    r#"
+    CREATE TABLE snapshots (day TEXT PRIMARY KEY, json TEXT NOT NULL);
+    CREATE INDEX rollups_day ON rollups(day, scope);
+    DELETE FROM rollups
+     WHERE scope = 'ALL' AND counter NOT IN ('received', 'received_field', 'received_procedure');
+    "#,
 ];
 
 /// Open a connection with pakn's settings: WAL, `synchronous=FULL` (a commit

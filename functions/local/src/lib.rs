@@ -42,6 +42,7 @@
 //! always on the queue, and a queued id always names a stored case.
 
 mod apikeys;
+mod aggregates;
 mod cases;
 mod db;
 mod notifier;

@@ -8,9 +8,7 @@ use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
 use pakn_core::ports::{Account, AccountScope, StoreError, StoreResult};
 use pakn_core::stats::{Rollup, StatDelta};
-use pakn_core::unit::UnitCode;
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeMap;
 
 /// A decision, written without `OR IGNORE`: a duplicate is a `Conflict`
@@ -201,7 +199,7 @@ pub fn put_inspection(conn: &Connection, i: &Inspection, expected_version: u64) 
     let n = conn
         .prepare_cached(
             "UPDATE inspections SET version = ?1, status = ?2, unit = ?3, opened_at = ?4, json = ?5
-             WHERE id = ?6 AND version = ?7",
+             WHERE id = ?6 AND version = ?7 AND status <> 'closed'",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -217,7 +215,7 @@ pub fn put_inspection(conn: &Connection, i: &Inspection, expected_version: u64) 
         .map_err(classify)?;
     if n == 0 {
         return Err(StoreError::Conflict(format!(
-            "inspection {} is not at version {expected_version}",
+            "inspection {} is not at version {expected_version} (or is closed)",
             i.id
         )));
     }
@@ -230,42 +228,6 @@ pub fn get_inspection(conn: &Connection, id: &str) -> StoreResult<Option<Inspect
         .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
         .map_err(classify)?;
     json.map(|j| from_json(&j)).transpose()
-}
-
-/// Newest first.
-pub fn list_inspections(
-    conn: &Connection,
-    status: Option<&str>,
-    unit: Option<&UnitCode>,
-) -> StoreResult<Vec<Inspection>> {
-    let mut conds = Vec::new();
-    let mut args = Vec::new();
-    if let Some(s) = status {
-        args.push(Value::Text(s.to_string()));
-        conds.push(format!("status = ?{}", args.len()));
-    }
-    if let Some(u) = unit {
-        args.push(Value::Text(u.to_string()));
-        conds.push(format!("unit = ?{}", args.len()));
-    }
-    let where_sql = if conds.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conds.join(" AND "))
-    };
-    let mut s = conn
-        .prepare(&format!(
-            "SELECT json FROM inspections {where_sql} ORDER BY opened_at DESC, id"
-        ))
-        .map_err(classify)?;
-    let rows = s
-        .query_map(params_from_iter(args), |r| r.get::<_, String>(0))
-        .map_err(classify)?;
-    let mut out = Vec::new();
-    for j in rows {
-        out.push(from_json(&j.map_err(classify)?)?);
-    }
-    Ok(out)
 }
 
 /// Register an account once; on first registration add it to each scope's count.

@@ -4,7 +4,7 @@
 
 use crate::db::{classify, micros};
 use crate::writer::Db;
-use crate::{apikeys, cases, privacy, records};
+use crate::{aggregates, apikeys, cases, privacy, records};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use pakn_core::auth::Roster;
@@ -14,9 +14,11 @@ use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
 use pakn_core::ports::{
     AccessRecord, Account, AccountScope, ApiKey, ApiKeyStore, CasePage, CaseQuery, CaseStore,
-    Clock, Commit, Created, Erasure, IdemRecord, InspectionStore, Ledger, NewCase, PeopleStore,
-    PrivacyStore, QuotaStore, Sent, StatsStore, StoreResult, Take, Taken,
+    Clock, Commit, Created, Erasure, IdemRecord, InspectionPage, InspectionQuery, InspectionStore,
+    Ledger, NewCase, PeopleStore, PrivacyStore, QuotaStore, Sent, StatsStore, StoreResult, Take,
+    Taken, UnitSummary,
 };
+use pakn_core::snapshot::Snapshot;
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
 use std::path::Path;
@@ -280,6 +282,22 @@ impl PeopleStore for SqliteStore {
             .read(move |c| records::count_accounts(c, &scope))
             .await
     }
+    async fn unit_summary(&self, unit: &UnitCode) -> StoreResult<UnitSummary> {
+        let code = unit.to_string();
+        let found = self
+            .db
+            .read(move |c| aggregates::unit_summaries(c, Some(&code)))
+            .await?;
+        Ok(found
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| UnitSummary::empty(unit.clone())))
+    }
+    async fn unit_summaries(&self) -> StoreResult<Vec<UnitSummary>> {
+        self.db
+            .read(move |c| aggregates::unit_summaries(c, None))
+            .await
+    }
 }
 
 #[async_trait]
@@ -288,14 +306,10 @@ impl InspectionStore for SqliteStore {
         let id = id.to_string();
         self.db.read(move |c| records::get_inspection(c, &id)).await
     }
-    async fn list_inspections(
-        &self,
-        status: Option<&str>,
-        unit: Option<&UnitCode>,
-    ) -> StoreResult<Vec<Inspection>> {
-        let (status, unit) = (status.map(String::from), unit.cloned());
+    async fn list_inspections(&self, q: &InspectionQuery) -> StoreResult<InspectionPage> {
+        let q = q.clone();
         self.db
-            .read(move |c| records::list_inspections(c, status.as_deref(), unit.as_ref()))
+            .read(move |c| aggregates::list_inspections(c, &q))
             .await
     }
     async fn put_inspection(&self, i: &Inspection, expected_version: u64) -> StoreResult<()> {
@@ -317,6 +331,30 @@ impl StatsStore for SqliteStore {
         let scope = scope.to_string();
         self.db
             .read(move |c| records::rollups(c, &scope, from, to))
+            .await
+    }
+    async fn rollups_all(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<Rollup>> {
+        self.db
+            .read(move |c| aggregates::rollups_all(c, from, to))
+            .await
+    }
+    async fn snapshots(&self, days: &[NaiveDate]) -> StoreResult<Vec<Snapshot>> {
+        let days = days.to_vec();
+        self.db.read(move |c| aggregates::snapshots(c, &days)).await
+    }
+    async fn latest_snapshot(
+        &self,
+        on_or_before: NaiveDate,
+        not_before: NaiveDate,
+    ) -> StoreResult<Option<Snapshot>> {
+        self.db
+            .read(move |c| aggregates::latest_snapshot(c, on_or_before, not_before))
+            .await
+    }
+    async fn put_snapshot(&self, s: &Snapshot) -> StoreResult<bool> {
+        let s = s.clone();
+        self.db
+            .write(move |c| aggregates::put_snapshot(c, &s))
             .await
     }
     async fn count_open(

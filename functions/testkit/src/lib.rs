@@ -7,6 +7,8 @@
 //!   intake writes with it ([`sample_case`], [`event`], [`new_case`]);
 //! - a temporary directory ([`TempDir`]) and the store tests' "now" ([`t0`]);
 //! - [`jwt::TestPool`]: a user pool's key pair, JWKS and signed ID tokens;
+//! - [`synthetic::history`]: a city's worth of cases over many days, for
+//!   the read benches and the bounded-read tests;
 //! - [`JsonCalls`]: drive the use cases with JSON bodies exactly as the API
 //!   does (the same `pakn_api::commands` parsers), so a test written against
 //!   `pakn.submit(&p, &body, key)` exercises the edge's validation too.
@@ -15,6 +17,7 @@
 
 pub mod jwt;
 pub mod schema;
+pub mod synthetic;
 
 use chrono::{DateTime, TimeZone, Utc};
 use pakn_api::commands;

@@ -361,25 +361,19 @@ async fn inspections_are_put_if_absent_then_by_version() {
         e.store.put_inspection(&i, 1).await,
         Err(StoreError::Conflict(_))
     ));
+    let st: &dyn Store = e.store.as_ref();
     assert_eq!(
-        e.store
-            .list_inspections(Some("answered"), Some(&unit))
-            .await
-            .unwrap(),
+        crate::contract::all_inspections(st, Some("answered"), Some(&unit)).await,
         vec![i.clone()]
     );
     assert!(
-        e.store
-            .list_inspections(Some("open"), None)
+        crate::contract::all_inspections(st, Some("open"), None)
             .await
-            .unwrap()
             .is_empty()
     );
     assert!(
-        e.store
-            .list_inspections(None, Some(&UnitCode::ward("00073")))
+        crate::contract::all_inspections(st, None, Some(&UnitCode::ward("00073")))
             .await
-            .unwrap()
             .is_empty()
     );
 }

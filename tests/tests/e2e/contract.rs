@@ -22,7 +22,9 @@ use pakn_core::change::Outcome;
 use pakn_core::ids::{self, CaseId};
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::{Audience, Notification};
-use pakn_core::ports::{CaseQuery, Commit, Created, IdemRecord, Store, StoreError, window_start};
+use pakn_core::ports::{
+    CaseQuery, Commit, Created, IdemRecord, InspectionQuery, Store, StoreError, window_start,
+};
 use pakn_core::refdata::RefData;
 use pakn_core::routing;
 use pakn_core::stats::{ALL, Counter, StatDelta};
@@ -49,6 +51,7 @@ macro_rules! for_each_contract_test {
             rosters_round_trip,
             headcount_round_trip,
             inspections_put_if_absent_and_versioned,
+            inspections_are_listed_a_page_at_a_time,
             commit_opens_an_inspection_once,
             accounts_register_once_and_count_per_scope,
             markers_are_written_once,
@@ -61,6 +64,10 @@ macro_rules! for_each_contract_test {
             the_retention_index_holds_closed_cases_until_erased,
             accounts_are_read_back_by_subject,
             api_keys_are_created_once_listed_and_revoked,
+            rollups_of_every_scope_and_of_one,
+            snapshots_once_and_the_latest,
+            unit_summaries_follow_the_facts,
+            figures_of_past_days_from_snapshots,
         );
     };
 }
@@ -68,6 +75,11 @@ pub(crate) use for_each_contract_test;
 
 mod privacy;
 pub use privacy::*;
+// The aggregates' contract tests live in their own file.
+pub use crate::aggregates::{
+    figures_of_past_days_from_snapshots, rollups_of_every_scope_and_of_one,
+    snapshots_once_and_the_latest, unit_summaries_follow_the_facts,
+};
 
 // ------------------------------------------------------------------ helpers
 
@@ -138,6 +150,35 @@ fn digest(dedup_id: &str) -> Notification {
         body: serde_json::json!({"overdue": 3}),
         created_at: t0(),
     }
+}
+
+/// Every inspection a listing returns, following the cursor (pages of 2).
+pub async fn all_inspections(
+    store: &dyn Store,
+    status: Option<&str>,
+    unit: Option<&UnitCode>,
+) -> Vec<Inspection> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    for _ in 0..100 {
+        let page = store
+            .list_inspections(&InspectionQuery {
+                status: status.map(String::from),
+                unit: unit.cloned(),
+                reason: None,
+                cursor: cursor.take(),
+                limit: 2,
+            })
+            .await
+            .expect("list inspections");
+        assert!(page.items.len() <= 2, "a page holds at most `limit`");
+        out.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return out,
+        }
+    }
+    panic!("the inspection cursor never ended");
 }
 
 fn day(d: u32) -> NaiveDate {
@@ -859,33 +900,145 @@ pub async fn inspections_put_if_absent_and_versioned(store: Arc<dyn Store>) {
     };
     store.put_inspection(&other, 0).await.unwrap();
     let ids = |v: Vec<Inspection>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();
-    let mut everything = ids(store.list_inspections(None, None).await.unwrap());
-    everything.sort();
-    let mut expected = vec![i.id.clone(), other.id.clone()];
-    expected.sort();
-    assert_eq!(everything, expected);
+    let st = store.as_ref();
     assert_eq!(
-        ids(store.list_inspections(Some("open"), None).await.unwrap()),
+        ids(all_inspections(st, None, None).await),
+        vec![i.id.clone(), other.id.clone()],
+        "oldest first"
+    );
+    assert_eq!(
+        ids(all_inspections(st, Some("open"), None).await),
         vec![other.id.clone()]
     );
     assert_eq!(
-        ids(store
-            .list_inspections(Some("answered"), Some(&ward70()))
-            .await
-            .unwrap()),
+        ids(all_inspections(st, Some("answered"), Some(&ward70())).await),
         vec![i.id.clone()]
     );
     assert!(
-        store
-            .list_inspections(Some("answered"), Some(&ward73()))
+        all_inspections(st, Some("answered"), Some(&ward73()))
             .await
-            .unwrap()
             .is_empty()
     );
     assert_eq!(
-        ids(store.list_inspections(None, Some(&ward73())).await.unwrap()),
-        vec![other.id]
+        ids(all_inspections(st, None, Some(&ward73())).await),
+        vec![other.id.clone()]
     );
+    // A closed inspection is final, and the units' counts of open ones follow.
+    assert_eq!(
+        store
+            .unit_summary(&ward70())
+            .await
+            .unwrap()
+            .open_inspections,
+        1
+    );
+    let closed = Inspection {
+        status: "closed".into(),
+        version: 3,
+        ..answered.clone()
+    };
+    store.put_inspection(&closed, 2).await.unwrap();
+    let reopened = Inspection {
+        status: "answered".into(),
+        version: 4,
+        ..closed.clone()
+    };
+    assert_conflict(store.put_inspection(&reopened, 3).await);
+    assert_eq!(store.get_inspection(&i.id).await.unwrap(), Some(closed));
+    let open: Vec<(String, i64)> = store
+        .unit_summaries()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.unit.to_string(), s.open_inspections))
+        .collect();
+    assert_eq!(open, vec![("ward:00073".to_string(), 1)]);
+    assert_eq!(
+        store
+            .unit_summary(&ward70())
+            .await
+            .unwrap()
+            .open_inspections,
+        0
+    );
+}
+
+/// Listing inspections a page at a time: every one once, oldest first, by
+/// unit, status and reason, however the pages fall; a foreign cursor is refused.
+pub async fn inspections_are_listed_a_page_at_a_time(store: Arc<dyn Store>) {
+    let mut all = Vec::new();
+    for n in 0..7u32 {
+        let unit = if n % 2 == 0 { ward70() } else { ward73() };
+        let i = Inspection {
+            id: format!("insp-{n}-{unit}"),
+            unit,
+            case_id: None,
+            reason: if n == 3 {
+                "low_on_time_rate"
+            } else {
+                "empty_roster"
+            }
+            .into(),
+            status: if n == 5 { "answered" } else { "open" }.into(),
+            // Two opened at the same instant: ordered by id.
+            opened_at: t0() + Duration::minutes(n.min(5) as i64),
+            findings: vec![],
+            unit_answer: None,
+            closed_at: None,
+            version: 1,
+            details: serde_json::json!({}),
+        };
+        store.put_inspection(&i, 0).await.unwrap();
+        all.push(i.id);
+    }
+    let st = store.as_ref();
+    let ids = |v: Vec<Inspection>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    assert_eq!(ids(all_inspections(st, None, None).await), all);
+    let of = |idx: &[usize]| idx.iter().map(|i| all[*i].clone()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(all_inspections(st, None, Some(&ward70())).await),
+        of(&[0, 2, 4, 6])
+    );
+    assert_eq!(
+        ids(all_inspections(st, Some("answered"), None).await),
+        of(&[5])
+    );
+    assert_eq!(
+        ids(all_inspections(st, Some("open"), Some(&ward73())).await),
+        of(&[1, 3])
+    );
+    // Reason filters: pages may come short, never wrong.
+    let mut got = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .list_inspections(&InspectionQuery {
+                reason: Some("low_on_time_rate".into()),
+                cursor: cursor.take(),
+                limit: 3,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(page.items.iter().all(|i| i.reason == "low_on_time_rate"));
+        got.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(ids(got), of(&[3]));
+    match store
+        .list_inspections(&InspectionQuery {
+            cursor: Some("bm90LW91cnM".into()),
+            limit: 3,
+            ..Default::default()
+        })
+        .await
+    {
+        Err(StoreError::InvalidCursor) => {}
+        other => panic!("a foreign cursor must be refused: {other:?}"),
+    }
 }
 
 pub async fn commit_opens_an_inspection_once(store: Arc<dyn Store>) {

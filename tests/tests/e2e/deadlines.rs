@@ -24,10 +24,12 @@ use pakn_core::inspection::Inspection;
 use pakn_core::notify::{Audience, Notification};
 use pakn_core::ports::{
     AccessRecord, Account, AccountScope, CasePage, CaseQuery, CaseStore, Commit, Created, Erasure,
-    IdemRecord, InspectionStore, Ledger, ManualClock, NewCase, Notifier, PeopleStore, PrivacyStore,
-    QuotaStore, Sent, StatsStore, Store, StoreError, StoreResult, Taken,
+    IdemRecord, InspectionPage, InspectionQuery, InspectionStore, Ledger, ManualClock, NewCase,
+    Notifier, PeopleStore, PrivacyStore, QuotaStore, Sent, StatsStore, Store, StoreError,
+    StoreResult, Taken, UnitSummary,
 };
 use pakn_core::refdata::RefData;
+use pakn_core::snapshot::Snapshot;
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
 use pakn_local::{LocalBackend, LocalOptions, Published};
@@ -571,9 +573,10 @@ async fn a_scripted_month_of_deadlines() {
     let insp = e
         .pakn
         .inspections()
-        .list(&inspector(), None, None, None)
+        .list(&inspector(), None, None, None, None, 50)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(insp.len(), 1, "{insp:?}");
     assert_eq!(insp[0].id, format!("case-{}", ids["B"]));
     assert_eq!(insp[0].unit, w73());
@@ -893,10 +896,8 @@ async fn check_pile(e: &Env, p: &Pile, why: &str) {
     ] {
         decided.insert(d.to_string());
     }
-    let mut insp: Vec<String> = store
-        .list_inspections(None, None)
+    let mut insp: Vec<String> = crate::contract::all_inspections(store.as_ref(), None, None)
         .await
-        .unwrap()
         .into_iter()
         .map(|i| i.id)
         .collect();
@@ -978,6 +979,7 @@ enum Op {
     PutInspection,
     DecideOnce,
     PutMarker,
+    PutSnapshot,
     Publish,
     MarkPublished,
 }
@@ -1198,6 +1200,14 @@ impl PeopleStore for Probe {
         self.alive()?;
         self.store.count_accounts(scope).await
     }
+    async fn unit_summary(&self, unit: &UnitCode) -> StoreResult<UnitSummary> {
+        self.alive()?;
+        self.store.unit_summary(unit).await
+    }
+    async fn unit_summaries(&self) -> StoreResult<Vec<UnitSummary>> {
+        self.alive()?;
+        self.store.unit_summaries().await
+    }
 }
 
 #[async_trait]
@@ -1206,13 +1216,9 @@ impl InspectionStore for Probe {
         self.alive()?;
         self.store.get_inspection(id).await
     }
-    async fn list_inspections(
-        &self,
-        status: Option<&str>,
-        unit: Option<&UnitCode>,
-    ) -> StoreResult<Vec<Inspection>> {
+    async fn list_inspections(&self, q: &InspectionQuery) -> StoreResult<InspectionPage> {
         self.alive()?;
-        self.store.list_inspections(status, unit).await
+        self.store.list_inspections(q).await
     }
     async fn put_inspection(&self, i: &Inspection, expected_version: u64) -> StoreResult<()> {
         self.write(
@@ -1233,6 +1239,26 @@ impl StatsStore for Probe {
     ) -> StoreResult<Vec<Rollup>> {
         self.alive()?;
         self.store.rollups(scope, from, to).await
+    }
+    async fn rollups_all(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<Rollup>> {
+        self.alive()?;
+        self.store.rollups_all(from, to).await
+    }
+    async fn snapshots(&self, days: &[NaiveDate]) -> StoreResult<Vec<Snapshot>> {
+        self.alive()?;
+        self.store.snapshots(days).await
+    }
+    async fn latest_snapshot(
+        &self,
+        on_or_before: NaiveDate,
+        not_before: NaiveDate,
+    ) -> StoreResult<Option<Snapshot>> {
+        self.alive()?;
+        self.store.latest_snapshot(on_or_before, not_before).await
+    }
+    async fn put_snapshot(&self, s: &Snapshot) -> StoreResult<bool> {
+        self.write(Op::PutSnapshot, self.store.put_snapshot(s))
+            .await
     }
     async fn count_open(
         &self,
@@ -1356,13 +1382,15 @@ async fn a_crash_between_any_two_steps_neither_loses_nor_repeats_a_decision() {
     check_pile(&e, &p, "no crash").await;
     let calls = probe.calls();
     // 4 case commits; 2 unit inspections, each put then its notification decided,
-    // plus 2 digests; 1 marker; 11 notifications (P1 and P2: ack reminder, overdue,
+    // plus 2 digests; yesterday's snapshot and its marker, the daily checks'
+    // marker; 11 notifications (P1 and P2: ack reminder, overdue,
     // inspection; P3's close; 2 digests; 2 unit inspections) published and marked.
     let want = BTreeMap::from([
         (Op::Commit, 4),
         (Op::PutInspection, 2),
         (Op::DecideOnce, 4),
-        (Op::PutMarker, 1),
+        (Op::PutMarker, 2),
+        (Op::PutSnapshot, 1),
         (Op::Publish, 11),
         (Op::MarkPublished, 11),
     ]);
@@ -1373,7 +1401,7 @@ async fn a_crash_between_any_two_steps_neither_loses_nor_repeats_a_decision() {
         .flat_map(|(op, count)| (1..=count).map(move |n| (op, n)))
         .flat_map(|(op, n)| [(op, n, When::Before), (op, n, When::After)])
         .collect();
-    assert_eq!(points.len(), 66);
+    assert_eq!(points.len(), 70);
     for chunk in points.chunks(4) {
         let mut runs = tokio::task::JoinSet::new();
         for &(op, n, when) in chunk {

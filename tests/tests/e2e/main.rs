@@ -3,6 +3,7 @@
 //! tests, the Lambda Runtime API tests, the real `pakn` binary, and the
 //! failure drills (`drills`).
 
+mod aggregates;
 mod aws;
 mod binary;
 mod cognito;
@@ -19,6 +20,7 @@ mod oversight_http;
 mod privacy_http;
 mod retention;
 mod schemathesis;
+mod reads;
 mod subscriptions;
 mod template;
 mod views;

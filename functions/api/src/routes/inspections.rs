@@ -27,16 +27,23 @@ pub struct InspectionParams {
     pub unit: Option<String>,
     /// `overdue`, `empty_roster`, `low_on_time_rate`, `registration_below_target`.
     pub reason: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–100 (default 50).
+    pub limit: Option<usize>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct InspectionList {
-    /// Oldest first.
+    /// Oldest first. A page may hold fewer than `limit` (filters apply after
+    /// the page is read): follow `next_cursor` until it is absent.
     pub items: Vec<Inspection>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
-/// Inspections, oldest first, filtered by status, unit and reason
-/// (inspectors, admins; a unit admin gets their own unit's).
+/// Inspections, oldest first, a page at a time, filtered by status, unit
+/// and reason (inspectors, admins; a unit admin gets their own unit's).
 #[utoipa::path(get, path = "/v1/inspections", tag = "inspections", params(InspectionParams),
     security(("bearer" = [])),
     responses((status = 200, body = InspectionList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -56,12 +63,23 @@ pub async fn list(
             Some(code)
         }
     };
-    let items = s
+    let limit = commands::page_limit(q.limit)?;
+    let page = s
         .pakn
         .inspections()
-        .list(&p, q.status.as_deref(), unit.as_ref(), q.reason.as_deref())
+        .list(
+            &p,
+            q.status.as_deref(),
+            unit.as_ref(),
+            q.reason.as_deref(),
+            q.cursor,
+            limit,
+        )
         .await?;
-    Ok(Json(InspectionList { items }))
+    Ok(Json(InspectionList {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// An inspection with its evidence: the case (timeline, time held by each

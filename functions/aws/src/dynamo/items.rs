@@ -7,14 +7,17 @@
 
 use super::keys::*;
 use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::Datelike;
 use chrono::{DateTime, NaiveDate, Utc};
 use pakn_core::auth::Roster;
 use pakn_core::case::{Case, TimelineEvent};
 use pakn_core::ids::CaseId;
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
-use pakn_core::ports::{IdemRecord, StoreError};
+use pakn_core::ports::{IdemRecord, StoreError, UnitSummary};
+use pakn_core::snapshot::Snapshot;
 use pakn_core::stats::Rollup;
+use pakn_core::unit::UnitCode;
 use std::collections::{BTreeMap, HashMap};
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -334,8 +337,15 @@ pub fn inspection_item(i: &Inspection) -> Result<Item, MappingError> {
         item.insert(DOC.into(), to_doc(i)?);
         item.insert(VERSION.into(), n(i.version));
         item.insert("unit".into(), s(i.unit.as_str()));
+        // Top level for the condition that a closed inspection is final.
+        item.insert("status".into(), s(&i.status));
+        let sk = format!("{}#{}", ts(i.opened_at), i.id);
         item.insert(GSI1.pk.into(), s(inspections_pk(&i.status)));
-        item.insert(GSI1.sk.into(), s(format!("{}#{}", ts(i.opened_at), i.id)));
+        item.insert(GSI1.sk.into(), s(&sk));
+        item.insert(GSI3.pk.into(), s(unit_inspections_pk(i.unit.as_str())));
+        item.insert(GSI3.sk.into(), s(&sk));
+        item.insert(GSI4.pk.into(), s(ALL_INSPECTIONS_PK));
+        item.insert(GSI4.sk.into(), s(sk));
         Ok(item)
     }
 }
@@ -366,14 +376,17 @@ pub fn headcount_item(unit: &str, staff: u32) -> Item {
 
 // ---------------------------------------------------------------- rollups
 
+/// A rollup row: its day and scope from its keys (`STATS#<yyyy-mm>` / `<dd>#<scope>`).
 pub fn rollup_from(item: &Item) -> Result<Rollup, MappingError> {
     let pk = get_s(item, PK)?;
-    let scope = pk
-        .strip_prefix("STAT#")
-        .ok_or_else(|| MappingError::Invalid(PK, pk.into()))?;
-    let day = get_s(item, SK)?;
-    let day = NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .map_err(|_| MappingError::Invalid(SK, day.into()))?;
+    let sk = get_s(item, SK)?;
+    let (dd, scope) = sk
+        .split_once('#')
+        .ok_or_else(|| MappingError::Invalid(SK, sk.into()))?;
+    let day = pk
+        .strip_prefix("STATS#")
+        .and_then(|m| NaiveDate::parse_from_str(&format!("{m}-{dd}"), "%Y-%m-%d").ok())
+        .ok_or_else(|| MappingError::Invalid(PK, format!("{pk} / {sk}")))?;
     let mut counters = BTreeMap::new();
     for (k, v) in item {
         if let (Some(name), AttributeValue::N(x)) = (k.strip_prefix(COUNTER), v) {
@@ -388,6 +401,66 @@ pub fn rollup_from(item: &Item) -> Result<Rollup, MappingError> {
         day: Some(day),
         scope: scope.into(),
         counters,
+    })
+}
+
+/// A rollup row with these counters (for loading a table in bulk).
+pub fn rollup_item(day: NaiveDate, scope: &str, counters: &BTreeMap<String, i64>) -> Item {
+    let mut item = key(stats_pk(day), stats_sk(day, scope));
+    for (k, v) in counters.iter().filter(|(_, v)| **v != 0) {
+        item.insert(format!("{COUNTER}{k}"), n(v));
+    }
+    item
+}
+
+// --------------------------------------------------------------- snapshots
+
+pub fn snapshot_item(snap: &Snapshot) -> Item {
+    let mut item = key(snap_pk(snap.day.year()), snap_sk(snap.day));
+    item.insert(DOC.into(), s(snap.to_json()));
+    item
+}
+
+pub fn snapshot_from(item: &Item) -> Result<Snapshot, MappingError> {
+    Snapshot::from_json(get_s(item, DOC)?).map_err(|e| MappingError::Invalid(DOC, e))
+}
+
+// ----------------------------------------------------------- unit summaries
+
+/// Attributes of a unit's summary item.
+pub const ROSTER_SIZE: &str = "roster_size";
+pub const STAFF: &str = "staff";
+pub const REGISTERED: &str = "registered";
+pub const OPEN_INSPECTIONS: &str = "open_inspections";
+
+/// A unit's summary item as a whole (for loading a table in bulk; pakn
+/// itself only ever adds to and sets its attributes).
+pub fn unit_summary_item(u: &UnitSummary) -> Item {
+    let mut item = key(UNITS_PK, u.unit.as_str());
+    item.insert(ROSTER_SIZE.into(), n(u.roster_size));
+    if let Some(h) = u.headcount {
+        item.insert(STAFF.into(), n(h));
+    }
+    item.insert(REGISTERED.into(), n(u.registered_officials));
+    item.insert(OPEN_INSPECTIONS.into(), n(u.open_inspections));
+    item
+}
+
+pub fn unit_summary_from(item: &Item) -> Result<UnitSummary, MappingError> {
+    let code = get_s(item, SK)?;
+    let unit = UnitCode::parse(code).map_err(|_| MappingError::Invalid(SK, code.into()))?;
+    let num = |name: &'static str| -> Result<i64, MappingError> {
+        match item.get(name) {
+            None => Ok(0),
+            Some(_) => get_n(item, name),
+        }
+    };
+    Ok(UnitSummary {
+        unit,
+        roster_size: num(ROSTER_SIZE)?.max(0) as usize,
+        headcount: item.get(STAFF).map(|_| get_n(item, STAFF)).transpose()?,
+        registered_officials: num(REGISTERED)?,
+        open_inspections: num(OPEN_INSPECTIONS)?,
     })
 }
 
@@ -535,6 +608,8 @@ mod tests {
         i.version = 4;
         let item = inspection_item(&i).unwrap();
         assert_eq!(get_s(&item, GSI1.pk).unwrap(), "INSPECTIONS#open");
+        assert_eq!(get_s(&item, GSI3.pk).unwrap(), "INSPU#ward:00070");
+        assert_eq!(get_s(&item, GSI4.pk).unwrap(), "INSPS");
         assert_eq!(inspection_from(&item).unwrap(), i);
         let r = Roster {
             officials: vec![Official {
@@ -549,18 +624,50 @@ mod tests {
             roster_from(&roster_item("ward:00070", &r).unwrap()).unwrap(),
             r
         );
-        let mut row = key(stat_pk("ALL"), "2025-08-04");
+        let d = NaiveDate::from_ymd_opt(2025, 8, 4).unwrap();
+        let mut row = key(stats_pk(d), stats_sk(d, "ward:00070"));
+        assert_eq!(
+            (get_s(&row, PK).unwrap(), get_s(&row, SK).unwrap()),
+            ("STATS#2025-08", "04#ward:00070")
+        );
         row.insert(format!("{COUNTER}received"), n(3));
         row.insert(format!("{COUNTER}h2"), n(1));
         let got = rollup_from(&row).unwrap();
-        assert_eq!(
-            (got.scope.as_str(), got.day),
-            ("ALL", NaiveDate::from_ymd_opt(2025, 8, 4))
-        );
+        assert_eq!((got.scope.as_str(), got.day), ("ward:00070", Some(d)));
         assert_eq!(
             got.counters,
             BTreeMap::from([("received".to_string(), 3), ("h2".to_string(), 1)])
         );
+    }
+
+    #[test]
+    fn snapshots_and_unit_summaries_round_trip() {
+        let snap = Snapshot::genesis(
+            NaiveDate::from_ymd_opt(2025, 8, 4).unwrap(),
+            &[],
+            &BTreeMap::from([("ward:00070".to_string(), (3, 1))]),
+        );
+        let item = snapshot_item(&snap);
+        assert_eq!(
+            (get_s(&item, PK).unwrap(), get_s(&item, SK).unwrap()),
+            ("SNAP#2025", "2025-08-04")
+        );
+        assert_eq!(snapshot_from(&item).unwrap(), snap);
+        let mut u = key(UNITS_PK, "ward:00070");
+        u.insert(ROSTER_SIZE.into(), n(2));
+        u.insert(REGISTERED.into(), n(5));
+        assert_eq!(
+            unit_summary_from(&u).unwrap(),
+            UnitSummary {
+                roster_size: 2,
+                registered_officials: 5,
+                ..UnitSummary::empty(UnitCode::ward("00070"))
+            }
+        );
+        u.insert(STAFF.into(), n(0));
+        let got = unit_summary_from(&u).unwrap();
+        assert_eq!(got.headcount, Some(0));
+        assert_eq!(unit_summary_from(&unit_summary_item(&got)).unwrap(), got);
     }
 
     #[test]

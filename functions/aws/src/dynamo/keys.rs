@@ -18,15 +18,24 @@
 //! | marker (e.g. daily checks done) | `MARK#<key>` | `MARK` | |
 //! | client application's API key (its SHA-256 in `doc`) | `APIKEY#<id>` | `APIKEY` | GSI1 `APIKEYS` / `<created_at>#<id>` |
 //! | quota counter (`n`) of a key and window | `QUOTA#<key>#<window start, Unix s>` | `QUOTA` | TTL `ttl` = window end |
-//! | inspection | `INSP#<id>` | `INSP` | GSI1 `INSPECTIONS#<status>` / `<opened_at>#<id>` |
+//! | inspection | `INSP#<id>` | `INSP` | GSI1 `INSPECTIONS#<status>` / `<opened_at>#<id>`; GSI3 the unit's `INSPU#<unit>` / same; GSI4 all `INSPS` / same |
 //! | roster, headcount | `UNIT#<code>` | `ROSTER`, `HEADCOUNT` | |
-//! | daily rollup | `STAT#<scope>` | `<yyyy-mm-dd>` | |
+//! | unit summary (roster size, headcount, registered officials, open inspections) | `UNITS` | `<unit>` | |
+//! | daily rollup row of a scope (`ALL` or a unit) | `STATS#<yyyy-mm>` | `<dd>#<scope>` | |
+//! | daily snapshot (every scope at the end of a day) | `SNAP#<yyyy>` | `<yyyy-mm-dd>` | |
 //!
 //! Departures from ARCHITECTURE.md, and why:
 //! - Publishing marks an outbox entry by its dedup id alone: the key is
 //!   derived from it ([`outbox_key`]).
-//! - Rollups are keyed by scope, then day, so the figures of any period are
-//!   one `Query` (not one read per day).
+//! - Rollups live in one item collection per month (`STATS#<yyyy-mm>`),
+//!   sorted by day then scope: every unit's rows of a day or a month are one
+//!   `Query`, one scope's days a `BatchGetItem` of known keys. Each change
+//!   adds to one row (its unit's). Periods are answered from the daily
+//!   snapshots (`SNAP#<yyyy>`, one item for the whole city per day), two per
+//!   month of the period, all in one `BatchGetItem` (pakn-core `aggregate`).
+//! - The facts a scorecard needs beside the rollups (roster size, headcount,
+//!   registered officials, open inspections) are kept, as they change, in
+//!   one item per unit in one collection (`UNITS`): every unit's is one `Query`.
 //! - Every index projects keys only. Index copies are then rewritten only
 //!   when a key moves (not on every change of the case), which keeps the
 //!   write units of a lifecycle low; reads fetch the items by key after the
@@ -149,9 +158,28 @@ pub fn inspection_pk(id: &str) -> String {
 pub fn unit_pk(code: &str) -> String {
     format!("UNIT#{code}")
 }
-pub fn stat_pk(scope: &str) -> String {
-    format!("STAT#{scope}")
+/// The item collection of a month's rollup rows.
+pub fn stats_pk(day: chrono::NaiveDate) -> String {
+    format!("STATS#{}", day.format("%Y-%m"))
 }
+/// A rollup row's sort key: day of the month, then scope.
+pub fn stats_sk(day: chrono::NaiveDate, scope: &str) -> String {
+    format!("{}#{scope}", day.format("%d"))
+}
+pub fn snap_pk(year: i32) -> String {
+    format!("SNAP#{year:04}")
+}
+pub fn snap_sk(day: chrono::NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+/// Every unit's summary item lives in this one collection.
+pub const UNITS_PK: &str = "UNITS";
+/// A unit's inspections on GSI3 (which cases and outbox entries use with other partitions).
+pub fn unit_inspections_pk(unit: &str) -> String {
+    format!("INSPU#{unit}")
+}
+/// Every inspection on GSI4 (cases use it by year of receipt).
+pub const ALL_INSPECTIONS_PK: &str = "INSPS";
 pub fn unit_queue_pk(unit: &str, status: &str) -> String {
     format!("UNIT#{unit}#{status}")
 }

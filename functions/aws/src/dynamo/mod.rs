@@ -13,9 +13,11 @@
 //! deletes lazily (and the emulator never).
 
 mod apikeys;
+pub mod bulk;
 pub mod items;
 pub mod keys;
 mod privacy;
+mod stats;
 
 use crate::error::classify;
 use async_trait::async_trait;
@@ -32,7 +34,7 @@ use pakn_core::ids::CaseId;
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
 use pakn_core::ports::*;
-use pakn_core::stats::{Rollup, StatDelta};
+use pakn_core::stats::StatDelta;
 use pakn_core::unit::UnitCode;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -57,7 +59,6 @@ const OPEN_UNIT_STATUSES: [Status; 4] = [
     Status::InProgress,
     Status::AwaitingInfo,
 ];
-const INSPECTION_STATUSES: [&str; 3] = ["open", "answered", "closed"];
 
 /// The DynamoDB case store. The intake queue (SQS) lives apart from the
 /// table, so a new case (or a requeue) is sent to it right after the
@@ -138,6 +139,7 @@ struct Step {
 #[derive(Debug, Clone)]
 enum SkCond {
     Lt(String),
+    Gt(String),
     Ge(String),
     Between(String, String),
 }
@@ -236,21 +238,7 @@ impl DynamoStore {
         let (items, _, _) = self
             .query_page(step, None, Some(limit.clamp(1, 1000) as i32), false, None)
             .await?;
-        let keys: Vec<Item> = items
-            .iter()
-            .map(|i| Ok(key(get_s(i, PK)?, get_s(i, SK)?)))
-            .collect::<Result<_, MappingError>>()?;
-        let order: Vec<(String, String)> = keys
-            .iter()
-            .filter_map(|k| {
-                Some((
-                    get_s(k, PK).ok()?.to_string(),
-                    get_s(k, SK).ok()?.to_string(),
-                ))
-            })
-            .collect();
-        let mut got = self.batch_get(keys).await?;
-        Ok(order.into_iter().filter_map(|k| got.remove(&k)).collect())
+        self.index_items_of(&items).await
     }
 
     /// After a durable write: put the case on the intake queue, best effort.
@@ -301,7 +289,8 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(u).build())
     }
 
-    /// `ADD` the deltas of each (scope, day) row in one update per row.
+    /// `ADD` the deltas of each (scope, day) row in one update per row (a
+    /// change touches one row, two when a case moves between units).
     fn rollup_updates(&self, deltas: &[StatDelta]) -> StoreResult<Vec<TransactWriteItem>> {
         let mut rows: BTreeMap<(String, NaiveDate), BTreeMap<String, i64>> = BTreeMap::new();
         for d in deltas {
@@ -325,13 +314,36 @@ impl DynamoStore {
                 continue;
             }
             e.text = format!("ADD {}", parts.join(", "));
-            out.push(self.update(
-                key(stat_pk(&scope), day.format("%Y-%m-%d").to_string()),
-                e,
-                None,
-            )?);
+            out.push(self.update(key(stats_pk(day), stats_sk(day, &scope)), e, None)?);
         }
         Ok(out)
+    }
+
+    /// `ADD` to a unit's count of open inspections (in its summary item).
+    fn open_inspections_update(&self, unit: &str, delta: i64) -> StoreResult<TransactWriteItem> {
+        let add = Expr::new("ADD #n :d")
+            .name("#n", OPEN_INSPECTIONS)
+            .value(":d", n(delta));
+        self.update(stats::unit_summary_key(unit), add, None)
+    }
+
+    /// The items named by keys-only index entries, in their order (gone ones skipped).
+    async fn index_items_of(&self, entries: &[Item]) -> StoreResult<Vec<Item>> {
+        let keys: Vec<Item> = entries
+            .iter()
+            .map(|i| Ok(key(get_s(i, PK)?, get_s(i, SK)?)))
+            .collect::<Result<_, MappingError>>()?;
+        let order: Vec<(String, String)> = keys
+            .iter()
+            .filter_map(|k| {
+                Some((
+                    get_s(k, PK).ok()?.to_string(),
+                    get_s(k, SK).ok()?.to_string(),
+                ))
+            })
+            .collect();
+        let mut got = self.batch_get(keys).await?;
+        Ok(order.into_iter().filter_map(|k| got.remove(&k)).collect())
     }
 
     /// An update that writes every attribute of `item` only where it is not set yet
@@ -500,6 +512,10 @@ impl DynamoStore {
             Some(SkCond::Lt(v)) => {
                 e.text.push_str(" AND #gsk < :hi");
                 e = e.name("#gsk", step.gsi.sk).value(":hi", s(v));
+            }
+            Some(SkCond::Gt(v)) => {
+                e.text.push_str(" AND #gsk > :lo");
+                e = e.name("#gsk", step.gsi.sk).value(":lo", s(v));
             }
             Some(SkCond::Ge(v)) => {
                 e.text.push_str(" AND #gsk >= :lo");
@@ -791,7 +807,10 @@ impl CaseStore for DynamoStore {
         }
         tx.extend(self.rollup_updates(&o.deltas)?);
         if let Some(i) = &c.inspection {
+            // Decided once per case (its `inspection` milestone, with the
+            // version check), so the unit's open count is added to once.
             tx.push(self.put_if_absent_update(inspection_item(i)?)?);
+            tx.push(self.open_inspections_update(i.unit.as_str(), 1)?);
         }
         match self.transact(tx).await {
             Ok(()) => {
@@ -1024,7 +1043,15 @@ impl PeopleStore for DynamoStore {
         }
     }
     async fn put_roster(&self, unit: &UnitCode, roster: &Roster) -> StoreResult<()> {
-        self.put_plain(roster_item(unit.as_str(), roster)?).await
+        // The roster and its size in the unit's summary, together.
+        let size = Expr::new("SET #n = :n")
+            .name("#n", ROSTER_SIZE)
+            .value(":n", n(roster.officials.len()));
+        let tx = vec![
+            self.put(roster_item(unit.as_str(), roster)?, None)?,
+            self.update(stats::unit_summary_key(unit.as_str()), size, None)?,
+        ];
+        self.transact(tx).await.map_err(|x| x.source)
     }
     async fn get_headcount(&self, unit: &UnitCode) -> StoreResult<Option<u32>> {
         match self.get(unit_pk(unit.as_str()), "HEADCOUNT").await? {
@@ -1033,13 +1060,27 @@ impl PeopleStore for DynamoStore {
         }
     }
     async fn put_headcount(&self, unit: &UnitCode, staff: u32) -> StoreResult<()> {
-        self.put_plain(headcount_item(unit.as_str(), staff)).await
+        let set = Expr::new("SET #n = :n")
+            .name("#n", STAFF)
+            .value(":n", n(staff));
+        let tx = vec![
+            self.put(headcount_item(unit.as_str(), staff), None)?,
+            self.update(stats::unit_summary_key(unit.as_str()), set, None)?,
+        ];
+        self.transact(tx).await.map_err(|x| x.source)
     }
     async fn register_account(&self, a: &Account) -> StoreResult<bool> {
         let mut tx = vec![self.put(account_item(a)?, Some(absent()))?];
         for scope in a.scopes() {
-            let add = Expr::new("ADD #n :one").name("#n", "n").value(":one", n(1));
-            tx.push(self.update(key(account_count_pk(&scope.key()), "N"), add, None)?);
+            let (k, name) = match &scope {
+                // A unit's officials are counted in its summary (every unit's is one read).
+                AccountScope::Unit(u) => (stats::unit_summary_key(u.as_str()), REGISTERED),
+                _ => (key(account_count_pk(&scope.key()), "N"), "n"),
+            };
+            let add = Expr::new("ADD #n :one")
+                .name("#n", name)
+                .value(":one", n(1));
+            tx.push(self.update(k, add, None)?);
         }
         match self.transact(tx).await {
             Ok(()) => Ok(true),
@@ -1048,10 +1089,51 @@ impl PeopleStore for DynamoStore {
         }
     }
     async fn count_accounts(&self, scope: &AccountScope) -> StoreResult<i64> {
+        if let AccountScope::Unit(u) = scope {
+            return Ok(self.unit_summary(u).await?.registered_officials);
+        }
         match self.get(account_count_pk(&scope.key()), "N").await? {
             Some(item) => Ok(get_n(&item, "n")?),
             None => Ok(0),
         }
+    }
+    async fn unit_summary(&self, unit: &UnitCode) -> StoreResult<UnitSummary> {
+        match self.get(UNITS_PK.into(), unit.as_str()).await? {
+            Some(item) => Ok(unit_summary_from(&item)?),
+            None => Ok(UnitSummary::empty(unit.clone())),
+        }
+    }
+    async fn unit_summaries(&self) -> StoreResult<Vec<UnitSummary>> {
+        let e = Expr::new("#pk = :pk")
+            .name("#pk", PK)
+            .value(":pk", s(UNITS_PK));
+        let mut out = self
+            .table_query(&e, true)
+            .await?
+            .iter()
+            .map(|i| unit_summary_from(i).map_err(StoreError::from))
+            .collect::<StoreResult<Vec<_>>>()?;
+        out.retain(|s| !s.is_empty());
+        Ok(out)
+    }
+}
+
+/// An inspection listing cursor: the index sort key `<opened_at>#<id>` of
+/// the last inspection returned.
+fn decode_inspection_cursor(c: &str) -> StoreResult<String> {
+    use base64::Engine;
+    let sk = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or(StoreError::InvalidCursor)?;
+    let ours = sk
+        .split_once('#')
+        .is_some_and(|(at, id)| DateTime::parse_from_rfc3339(at).is_ok() && !id.is_empty());
+    if ours {
+        Ok(sk)
+    } else {
+        Err(StoreError::InvalidCursor)
     }
 }
 
@@ -1063,137 +1145,77 @@ impl InspectionStore for DynamoStore {
             None => Ok(None),
         }
     }
-    async fn list_inspections(
-        &self,
-        status: Option<&str>,
-        unit: Option<&UnitCode>,
-    ) -> StoreResult<Vec<Inspection>> {
-        let statuses: Vec<&str> = status
-            .map(|s| vec![s])
-            .unwrap_or_else(|| INSPECTION_STATUSES.to_vec());
-        let mut keys = Vec::new();
-        for st in statuses {
-            let step = Step {
-                gsi: GSI1,
-                pk: inspections_pk(st),
-                sk: None,
-                forward: true,
-            };
-            let mut start = None;
-            loop {
-                let (items, _, last) = self.query_page(&step, start, None, false, None).await?;
-                for i in &items {
-                    keys.push(key(get_s(i, PK)?, get_s(i, SK)?));
-                }
-                match last {
-                    Some(k) => start = Some(k),
-                    None => break,
-                }
+    async fn list_inspections(&self, q: &InspectionQuery) -> StoreResult<InspectionPage> {
+        // One partition, oldest first: the unit's (GSI3), a status (GSI1) or all (GSI4).
+        let (gsi, pk) = match (&q.unit, &q.status) {
+            (Some(u), _) => (GSI3, unit_inspections_pk(u.as_str())),
+            (None, Some(st)) => (GSI1, inspections_pk(st)),
+            (None, None) => (GSI4, ALL_INSPECTIONS_PK.to_string()),
+        };
+        let after = q
+            .cursor
+            .as_deref()
+            .map(decode_inspection_cursor)
+            .transpose()?;
+        let step = Step {
+            gsi,
+            pk,
+            sk: after.map(SkCond::Gt),
+            forward: true,
+        };
+        let limit = q.limit.clamp(1, 1000);
+        let (keys, _, last) = self
+            .query_page(&step, None, Some(limit as i32), false, None)
+            .await?;
+        let order: Vec<String> = keys
+            .iter()
+            .map(|i| Ok(get_s(i, gsi.sk)?.to_string()))
+            .collect::<Result<_, MappingError>>()?;
+        let got = self.index_items_of(&keys).await?;
+        let mut items = Vec::new();
+        for item in got {
+            let i = inspection_from(&item)?;
+            if q.status.as_deref().is_none_or(|s| i.status == s)
+                && q.unit.as_ref().is_none_or(|u| &i.unit == u)
+                && q.reason.as_deref().is_none_or(|r| i.reason == r)
+            {
+                items.push(i);
             }
         }
-        let got = self.batch_get(keys).await?;
-        let mut out: Vec<Inspection> = got
-            .values()
-            .map(inspection_from)
-            .collect::<Result<_, _>>()?;
-        out.retain(|i| unit.is_none_or(|u| &i.unit == u) && status.is_none_or(|s| i.status == s));
-        out.sort_by(|a, b| a.opened_at.cmp(&b.opened_at).then_with(|| a.id.cmp(&b.id)));
-        Ok(out)
+        let next_cursor = match (last, order.last()) {
+            (Some(_), Some(sk)) => {
+                use base64::Engine;
+                Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sk))
+            }
+            _ => None,
+        };
+        Ok(InspectionPage { items, next_cursor })
     }
     async fn put_inspection(&self, i: &Inspection, expected_version: u64) -> StoreResult<()> {
-        let cond = if expected_version == 0 {
-            absent()
+        // A closed inspection is final, so the unit's count of open ones is
+        // exact: +1 when one is opened, -1 when it closes, in the same transaction.
+        let (cond, delta) = if expected_version == 0 {
+            (absent(), i64::from(i.status != "closed"))
         } else {
-            Expr::new("#v = :expected")
+            let c = Expr::new("#v = :expected AND (attribute_not_exists(#st) OR #st <> :closed)")
                 .name("#v", VERSION)
+                .name("#st", "status")
                 .value(":expected", n(expected_version))
+                .value(":closed", s("closed"));
+            (c, -i64::from(i.status == "closed"))
         };
-        let res = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(inspection_item(i)?))
-            .condition_expression(&cond.text)
-            .set_expression_attribute_names(cond.names())
-            .set_expression_attribute_values(cond.values())
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::Conflict(format!(
-                    "inspection {} is not at version {expected_version}",
-                    i.id
-                )))
-            }
-            Err(e) => Err(classify(e)),
+        let mut tx = vec![self.put(inspection_item(i)?, Some(cond))?];
+        if delta != 0 {
+            tx.push(self.open_inspections_update(i.unit.as_str(), delta)?);
         }
-    }
-}
-
-#[async_trait]
-impl StatsStore for DynamoStore {
-    async fn rollups(
-        &self,
-        scope: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> StoreResult<Vec<Rollup>> {
-        let mut out = Vec::new();
-        if to <= from {
-            return Ok(out);
+        match self.transact(tx).await {
+            Ok(()) => Ok(()),
+            Err(x) if x.failed(0) => Err(StoreError::Conflict(format!(
+                "inspection {} is not at version {expected_version} (or is closed)",
+                i.id
+            ))),
+            Err(x) => Err(x.source),
         }
-        let last = to.pred_opt().unwrap_or(to);
-        let e = Expr::new("#pk = :pk AND #sk BETWEEN :lo AND :hi")
-            .name("#pk", PK)
-            .name("#sk", SK)
-            .value(":pk", s(stat_pk(scope)))
-            .value(":lo", s(from.format("%Y-%m-%d").to_string()))
-            .value(":hi", s(last.format("%Y-%m-%d").to_string()));
-        for item in self.table_query(&e, false).await? {
-            out.push(rollup_from(&item)?);
-        }
-        Ok(out)
-    }
-    async fn count_open(
-        &self,
-        unit: Option<&UnitCode>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<(i64, i64)> {
-        let (mut open, mut overdue) = (0, 0);
-        match unit {
-            Some(u) => {
-                for st in OPEN_UNIT_STATUSES {
-                    let step = Step {
-                        gsi: GSI1,
-                        pk: unit_queue_pk(u.as_str(), st.as_str()),
-                        sk: None,
-                        forward: true,
-                    };
-                    open += self.count(&step, None).await?;
-                    if st.clock_runs() {
-                        overdue += self.count(&step, Some(now)).await?;
-                    }
-                }
-            }
-            None => {
-                for sh in 0..SHARDS {
-                    let mut step = Step {
-                        gsi: GSI5,
-                        pk: open_pk(sh),
-                        sk: None,
-                        forward: true,
-                    };
-                    open += self.count(&step, None).await?;
-                    step.sk = Some(SkCond::Lt(ts(now)));
-                    overdue += self.count(&step, None).await?;
-                }
-            }
-        }
-        Ok((open, overdue))
     }
 }
 

@@ -7,7 +7,9 @@ use crate::auth::{self, Permission, Principal, Rule, Target};
 use crate::error::{Error, ErrorKind, Result};
 use crate::inspection::{Finding, Inspection};
 use crate::notify::{Audience, Notification, event};
-use crate::ports::{CaseStore, Clock, InspectionStore, Ledger, PeopleStore};
+use crate::ports::{
+    CaseStore, Clock, InspectionPage, InspectionQuery, InspectionStore, Ledger, PeopleStore,
+};
 use crate::refdata::RefData;
 use crate::unit::UnitCode;
 use crate::views::{CaseView, Viewer};
@@ -63,13 +65,16 @@ pub struct Inspections<'a> {
 }
 
 impl Inspections<'_> {
+    /// A page of inspections, oldest first (see `InspectionQuery`).
     pub async fn list(
         &self,
         p: &Principal,
         status: Option<&str>,
         unit: Option<&UnitCode>,
         reason: Option<&str>,
-    ) -> Result<Vec<Inspection>> {
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<InspectionPage> {
         // Inspectors list any unit's (or all); a unit admin only their own.
         let unit = match unit {
             Some(u) => {
@@ -83,15 +88,14 @@ impl Inspections<'_> {
                 Some(own.clone())
             }
         };
-        let mut list = self
-            .inspections
-            .list_inspections(status, unit.as_ref())
-            .await?;
-        if let Some(r) = reason {
-            list.retain(|i| i.reason == r);
-        }
-        list.sort_by(|a, b| a.opened_at.cmp(&b.opened_at).then_with(|| a.id.cmp(&b.id)));
-        Ok(list)
+        let q = InspectionQuery {
+            status: status.map(String::from),
+            unit,
+            reason: reason.map(String::from),
+            cursor,
+            limit,
+        };
+        Ok(self.inspections.list_inspections(&q).await?)
     }
 
     async fn load_inspection(&self, p: &Principal, id: &str) -> Result<Inspection> {

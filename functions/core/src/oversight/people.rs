@@ -4,7 +4,7 @@
 
 use crate::auth::{self, Official, Permission, Principal, Roster, Target};
 use crate::error::{Error, Result};
-use crate::ports::{Account, AccountScope, Clock, PeopleStore};
+use crate::ports::{Account, AccountScope, Clock, PeopleStore, UnitSummary};
 use crate::refdata::RefData;
 use crate::unit::UnitCode;
 use serde::Serialize;
@@ -60,18 +60,26 @@ impl People<'_> {
         Ok(self.people.register_account(&account).await?)
     }
 
+    /// The registration drive: one read of the unit summaries (and the two
+    /// city-wide counters), never a read per unit.
     pub async fn registration(&self) -> Result<RegistrationReport> {
         let citizens = self.people.count_accounts(&AccountScope::Citizens).await?;
         let officials = self.people.count_accounts(&AccountScope::Officials).await?;
         let today = self.refdata.calendar.local_date(self.clock.now());
+        let summaries: std::collections::BTreeMap<UnitCode, UnitSummary> = self
+            .people
+            .unit_summaries()
+            .await?
+            .into_iter()
+            .map(|s| (s.unit.clone(), s))
+            .collect();
         let mut units = Vec::new();
         let (mut reg_sum, mut head_sum) = (0i64, 0i64);
         for u in self.refdata.units.values() {
-            let headcount = self.people.get_headcount(&u.code).await?;
-            let registered = self
-                .people
-                .count_accounts(&AccountScope::Unit(u.code.clone()))
-                .await?;
+            let Some(s) = summaries.get(&u.code) else {
+                continue;
+            };
+            let (headcount, registered) = (s.headcount, s.registered_officials);
             if headcount.is_none() && registered == 0 {
                 continue;
             }

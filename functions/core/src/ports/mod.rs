@@ -9,7 +9,7 @@
 //!   (digests) and daily markers;
 //! - [`PeopleStore`]: accounts, rosters and headcounts;
 //! - [`InspectionStore`]: Home Affairs' inspection records;
-//! - [`StatsStore`]: daily rollups and live open/overdue counts;
+//! - [`StatsStore`]: daily rollups, daily snapshots and live open/overdue counts;
 //! - [`QuotaStore`]: exact per-key request quotas in fixed windows;
 //! - [`PrivacyStore`]: access records, the retention index, erasures;
 //! - [`ApiKeyStore`]: client applications' API keys (hashed);

@@ -51,6 +51,37 @@ impl AccountScope {
     }
 }
 
+/// What a unit's scorecard needs beside its rollups, kept as the facts
+/// change (so every unit's is one read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitSummary {
+    pub unit: UnitCode,
+    /// Officials on the unit's roster.
+    pub roster_size: usize,
+    pub headcount: Option<u32>,
+    /// Official accounts registered for the unit.
+    pub registered_officials: i64,
+    /// The unit's inspections not closed.
+    pub open_inspections: i64,
+}
+
+impl UnitSummary {
+    /// Nothing known about `unit`.
+    pub fn empty(unit: UnitCode) -> Self {
+        UnitSummary {
+            unit,
+            roster_size: 0,
+            headcount: None,
+            registered_officials: 0,
+            open_inspections: 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == UnitSummary::empty(self.unit.clone())
+    }
+}
+
 #[async_trait]
 pub trait PeopleStore: Send + Sync {
     async fn get_roster(&self, unit: &UnitCode) -> StoreResult<Roster>;
@@ -60,4 +91,9 @@ pub trait PeopleStore: Send + Sync {
     /// Register an account once (and count it in each of its scopes); `true` if new.
     async fn register_account(&self, a: &Account) -> StoreResult<bool>;
     async fn count_accounts(&self, scope: &AccountScope) -> StoreResult<i64>;
+    /// One unit's summary (zeros and no headcount when nothing is known).
+    async fn unit_summary(&self, unit: &UnitCode) -> StoreResult<UnitSummary>;
+    /// Every unit with anything in its summary, by unit code: one read
+    /// (DynamoDB: one item collection, a query).
+    async fn unit_summaries(&self) -> StoreResult<Vec<UnitSummary>>;
 }

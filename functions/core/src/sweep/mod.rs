@@ -13,6 +13,7 @@
 
 pub mod daily;
 mod decide;
+pub mod snapshot;
 
 pub use daily::DailyReport;
 pub use decide::{Decision, decide};
@@ -45,6 +46,9 @@ pub struct SweepReport {
     pub daily: DailyReport,
     /// Personal data erased because its retention ended.
     pub retention: RetentionReport,
+    /// The local day whose snapshot this pass took (the first pass after midnight).
+    #[schema(value_type = Option<String>)]
+    pub snapshot: Option<chrono::NaiveDate>,
 }
 
 /// What happened to one due case.
@@ -91,6 +95,10 @@ impl Sweep<'_> {
                     tracing::warn!(case_id = %case.id, error = %e, "sweep: case left for the next pass");
                 }
             }
+        }
+        match self.snapshots().run(now).await {
+            Ok(d) => report.snapshot = d,
+            Err(e) => tracing::warn!(error = %e, "sweep: daily snapshot left for the next pass"),
         }
         match self.daily().run().await {
             Ok(d) => report.daily = d,
@@ -140,6 +148,14 @@ impl Sweep<'_> {
         Retention {
             cases: self.cases,
             privacy: self.privacy,
+            refdata: self.refdata,
+        }
+    }
+
+    fn snapshots(&self) -> snapshot::Snapshots<'_> {
+        snapshot::Snapshots {
+            stats: self.stats,
+            ledger: self.ledger,
             refdata: self.refdata,
         }
     }

@@ -78,19 +78,25 @@ impl History {
         )
     }
 
-    /// The rollup of a scope over local days [from, to).
+    /// The rollup of a scope over local days [from, to); the city's from
+    /// every scope's rows, as `stats::city` adds them up (its receipts, its
+    /// units' everything else).
     fn rollup(&self, scope: &str, from: NaiveDate, to: NaiveDate) -> Rollup {
         let rows: Vec<Rollup> = self
             .rows
             .iter()
-            .filter(|((s, d), _)| s == scope && from <= *d && *d < to)
+            .filter(|((s, d), _)| (scope == ALL || s == scope) && from <= *d && *d < to)
             .map(|((s, d), cs)| Rollup {
                 day: Some(*d),
                 scope: s.clone(),
                 counters: cs.iter().map(|(c, n)| (c.name(), *n)).collect(),
             })
             .collect();
-        stats::sum(&rows)
+        if scope == ALL {
+            stats::city(&rows)
+        } else {
+            stats::sum(&rows)
+        }
     }
 }
 
