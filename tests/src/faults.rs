@@ -37,11 +37,13 @@ use pakn_core::ids::CaseId;
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
 use pakn_core::ports::{
-    Account, AccountScope, CasePage, CaseQuery, CaseStore, Commit, Created, IdemRecord,
-    InspectionStore, Ledger, NewCase, Notifier, PeopleStore, Queue, QuotaStore, Sent, StatsStore,
-    StoreError, StoreResult, Taken,
+    AccessRecord, Account, AccountScope, ApiKey, ApiKeyStore, CasePage, CaseQuery, CaseStore,
+    Commit, Created, Erasure, IdemRecord, InspectionPage, InspectionQuery, InspectionStore, Ledger,
+    NewCase, Notifier, PeopleStore, PrivacyStore, Queue, QuotaStore, Sent, StatsStore, StoreError,
+    StoreResult, Take, Taken, UnitSummary,
 };
 use pakn_core::principal::Roster;
+use pakn_core::snapshot::Snapshot;
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
 use std::collections::HashSet;
@@ -420,6 +422,13 @@ impl<P: Ledger + ?Sized> Ledger for Faulty<P> {
         self.write("mark_published", self.inner.mark_published(dedup_id))
             .await
     }
+    async fn mark_all_published(&self, dedup_ids: &[&str]) -> StoreResult<()> {
+        self.write(
+            "mark_all_published",
+            self.inner.mark_all_published(dedup_ids),
+        )
+        .await
+    }
     async fn decide_once(&self, n: &Notification) -> StoreResult<bool> {
         self.write("decide_once", self.inner.decide_once(n)).await
     }
@@ -469,6 +478,14 @@ impl<P: PeopleStore + ?Sized> PeopleStore for Faulty<P> {
         self.read("count_accounts", self.inner.count_accounts(scope))
             .await
     }
+    async fn unit_summary(&self, unit: &UnitCode) -> StoreResult<UnitSummary> {
+        self.read("unit_summary", self.inner.unit_summary(unit))
+            .await
+    }
+    async fn unit_summaries(&self) -> StoreResult<Vec<UnitSummary>> {
+        self.read("unit_summaries", self.inner.unit_summaries())
+            .await
+    }
 }
 
 #[async_trait]
@@ -477,16 +494,9 @@ impl<P: InspectionStore + ?Sized> InspectionStore for Faulty<P> {
         self.read("get_inspection", self.inner.get_inspection(id))
             .await
     }
-    async fn list_inspections(
-        &self,
-        status: Option<&str>,
-        unit: Option<&UnitCode>,
-    ) -> StoreResult<Vec<Inspection>> {
-        self.read(
-            "list_inspections",
-            self.inner.list_inspections(status, unit),
-        )
-        .await
+    async fn list_inspections(&self, q: &InspectionQuery) -> StoreResult<InspectionPage> {
+        self.read("list_inspections", self.inner.list_inspections(q))
+            .await
     }
     async fn put_inspection(&self, i: &Inspection, expected_version: u64) -> StoreResult<()> {
         self.write(
@@ -506,6 +516,28 @@ impl<P: StatsStore + ?Sized> StatsStore for Faulty<P> {
         to: NaiveDate,
     ) -> StoreResult<Vec<Rollup>> {
         self.read("rollups", self.inner.rollups(scope, from, to))
+            .await
+    }
+    async fn rollups_all(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<Rollup>> {
+        self.read("rollups_all", self.inner.rollups_all(from, to))
+            .await
+    }
+    async fn snapshots(&self, days: &[NaiveDate]) -> StoreResult<Vec<Snapshot>> {
+        self.read("snapshots", self.inner.snapshots(days)).await
+    }
+    async fn latest_snapshot(
+        &self,
+        on_or_before: NaiveDate,
+        not_before: NaiveDate,
+    ) -> StoreResult<Option<Snapshot>> {
+        self.read(
+            "latest_snapshot",
+            self.inner.latest_snapshot(on_or_before, not_before),
+        )
+        .await
+    }
+    async fn put_snapshot(&self, snap: &Snapshot) -> StoreResult<bool> {
+        self.write("put_snapshot", self.inner.put_snapshot(snap))
             .await
     }
     async fn count_open(
@@ -528,6 +560,48 @@ impl<P: QuotaStore + ?Sized> QuotaStore for Faulty<P> {
         limit: u32,
     ) -> StoreResult<Taken> {
         self.write("take", self.inner.take(key, window_start, window, limit))
+            .await
+    }
+    async fn take_all(&self, takes: &[Take]) -> StoreResult<Vec<Taken>> {
+        self.write("take_all", self.inner.take_all(takes)).await
+    }
+}
+
+#[async_trait]
+impl<P: PrivacyStore + ?Sized> PrivacyStore for Faulty<P> {
+    async fn record_accesses(&self, records: &[AccessRecord]) -> StoreResult<()> {
+        self.write("record_accesses", self.inner.record_accesses(records))
+            .await
+    }
+    async fn accesses(&self, id: &CaseId) -> StoreResult<Vec<AccessRecord>> {
+        self.read("accesses", self.inner.accesses(id)).await
+    }
+    async fn due_erasures(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>> {
+        self.read("due_erasures", self.inner.due_erasures(now, limit))
+            .await
+    }
+    async fn erase(&self, e: &Erasure) -> StoreResult<()> {
+        self.transact("erase", self.inner.erase(e)).await
+    }
+    async fn account(&self, sub: &str) -> StoreResult<Option<Account>> {
+        self.read("account", self.inner.account(sub)).await
+    }
+}
+
+#[async_trait]
+impl<P: ApiKeyStore + ?Sized> ApiKeyStore for Faulty<P> {
+    async fn create_api_key(&self, k: &ApiKey) -> StoreResult<()> {
+        self.write("create_api_key", self.inner.create_api_key(k))
+            .await
+    }
+    async fn get_api_key(&self, id: &str) -> StoreResult<Option<ApiKey>> {
+        self.read("get_api_key", self.inner.get_api_key(id)).await
+    }
+    async fn list_api_keys(&self) -> StoreResult<Vec<ApiKey>> {
+        self.read("list_api_keys", self.inner.list_api_keys()).await
+    }
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<Option<ApiKey>> {
+        self.write("revoke_api_key", self.inner.revoke_api_key(id, at))
             .await
     }
 }

@@ -133,7 +133,7 @@ pub const TABLE: &[(Permission, Row)] = &[
     (Permission::AnswerInspection,  Row { unit_admin: UnitStaff, ..DENY }),
     (Permission::Inspect,           Row { inspector: Any, admin: Any, ..DENY }),
     (Permission::ReadUnitNotifications, Row { official: UnitStaff, unit_admin: UnitStaff, inspector: Any, admin: Any, ..DENY }),
-    (Permission::ExportOwnData,     Row { citizen: Any, operator: Any, official: Any, unit_admin: Any, triage: Any, inspector: Any, admin: Any }),
+    (Permission::ExportOwnData,     Row { citizen: Any, operator: Any, official: Any, unit_admin: Any, triage: Any, inspector: Any, admin: Any, ..DENY }),
     (Permission::EraseOwnData,      Row { citizen: Any, ..DENY }),
     (Permission::ReadAudit,         Row { inspector: Any, admin: Any, ..DENY }),
 ];

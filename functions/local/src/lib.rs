@@ -41,8 +41,8 @@
 //! a new case is written in the case's own transaction: a stored case is
 //! always on the queue, and a queued id always names a stored case.
 
-mod apikeys;
 mod aggregates;
+mod apikeys;
 mod cases;
 mod db;
 mod notifier;
@@ -63,7 +63,9 @@ pub use notifier::{Attempt, LocalNotifier, NewSubscription, Published, Subscript
 pub use queue::{DEFAULT_MAX_RECEIVES, DeadLetter, LocalQueue, Received};
 pub use store::SqliteStore;
 pub use webhooks::{WebhookPolicy, signature};
-pub use worker::{VISIBILITY_TIMEOUT, backoff, drain_once, handle_batch, route, run_router};
+pub use worker::{
+    VISIBILITY_TIMEOUT, backoff, drain_once, handle, handle_batch, route, run_router,
+};
 pub use writer::MAX_BATCH;
 
 use pakn_core::Pakn;

@@ -49,6 +49,19 @@ pub async fn route(pakn: &Pakn, queue: &LocalQueue, m: &Received) -> bool {
     }
 }
 
+/// One message on its own: route it and, when done with, acknowledge it
+/// (drills that deliver messages one by one, in their own order). `true`
+/// if it is done with.
+pub async fn handle(pakn: &Pakn, queue: &LocalQueue, m: &Received) -> bool {
+    if !route(pakn, queue, m).await {
+        return false;
+    }
+    if let Err(e) = queue.ack(&m.receipt).await {
+        tracing::warn!(error = %e, "ack failed; the message will be redelivered");
+    }
+    true
+}
+
 /// Route a received batch concurrently, then acknowledge what was routed
 /// in one write. Answers how many were acknowledged. A failed
 /// acknowledgement only means redelivery: routing a routed case is a no-op.

@@ -384,6 +384,8 @@ pub async fn figures_of_past_days_from_snapshots(store: Arc<dyn Store>) {
         inspections: store.clone(),
         stats: store.clone(),
         quota: store.clone(),
+        privacy: store.clone(),
+        api_keys: store.clone(),
         notifier: Arc::new(Discard),
         clock: Arc::new(clock.clone()),
         refdata: Arc::new(two_wards()),

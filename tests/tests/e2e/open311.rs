@@ -718,7 +718,11 @@ async fn the_city_issues_a_key_and_a_client_uses_pakn_serve() {
             .env_remove("PAKN_BACKEND")
             .output()
             .expect("run pakn");
-        assert!(out.status.success(), "pakn {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "pakn {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).expect("utf-8")
     };
     let created = pakn(&["apikey", "create", "--name", "Ứng dụng X"]);
@@ -730,8 +734,14 @@ async fn the_city_issues_a_key_and_a_client_uses_pakn_serve() {
     };
     let (id, key) = (field("id "), field("key "));
     let listed = pakn(&["apikey", "list"]);
-    assert!(listed.contains(&id) && listed.contains("Ứng dụng X"), "{listed}");
-    assert!(!listed.contains(&key), "the key is shown once only: {listed}");
+    assert!(
+        listed.contains(&id) && listed.contains("Ứng dụng X"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains(&key),
+        "the key is shown once only: {listed}"
+    );
 
     let server = Server::start(&db, &[]);
     let http = reqwest::Client::new();

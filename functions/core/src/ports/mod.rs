@@ -51,16 +51,15 @@ pub trait Store:
 }
 
 impl<
-        T: CaseStore
-            + Ledger
-            + PeopleStore
-            + InspectionStore
-            + StatsStore
-            + QuotaStore
-            + PrivacyStore
-            + ApiKeyStore,
-    >
-    Store for T
+    T: CaseStore
+        + Ledger
+        + PeopleStore
+        + InspectionStore
+        + StatsStore
+        + QuotaStore
+        + PrivacyStore
+        + ApiKeyStore,
+> Store for T
 {
 }
 

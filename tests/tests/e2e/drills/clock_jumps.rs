@@ -42,12 +42,7 @@ async fn decided(rig: &Rig, ids: &[CaseId]) -> usize {
             .expect("outbox")
             .len();
     }
-    n + rig
-        .raw
-        .list_inspections(None, None)
-        .await
-        .expect("inspections")
-        .len()
+    n + super::rig::all_inspections(rig.raw.as_ref()).await.len()
 }
 
 async fn drill(rig: Rig) {
@@ -88,11 +83,7 @@ async fn drill(rig: Rig) {
 
     let published = rig.published().await;
     let latest = t0() + three_weeks + hour;
-    let inspections = rig
-        .raw
-        .list_inspections(None, None)
-        .await
-        .expect("inspections");
+    let inspections = super::rig::all_inspections(rig.raw.as_ref()).await;
     for (i, id) in ids.iter().enumerate() {
         let s = scenario(i);
         t.check_decisions(&rig, id, &expected(s), &published).await;

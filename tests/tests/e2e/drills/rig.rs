@@ -585,6 +585,23 @@ impl Rig {
 }
 
 /// Receive up to ten visible messages now (no long poll).
+/// Every inspection in the store, page by page.
+pub async fn all_inspections(store: &dyn Store) -> Vec<pakn_core::inspection::Inspection> {
+    let mut q = pakn_core::ports::InspectionQuery {
+        limit: 100,
+        ..Default::default()
+    };
+    let mut all = Vec::new();
+    loop {
+        let page = store.list_inspections(&q).await.expect("inspections");
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => return all,
+        }
+    }
+}
+
 pub async fn receive(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
     sqs.receive_message()
         .queue_url(url)

@@ -229,11 +229,7 @@ async fn drill(rig: Rig) {
         }
     }
     let published = rig.published().await;
-    let inspections = rig
-        .raw
-        .list_inspections(None, None)
-        .await
-        .expect("inspections");
+    let inspections = super::rig::all_inspections(rig.raw.as_ref()).await;
     for (i, id) in ids.iter().enumerate() {
         let s = scenario(i);
         t.check_decisions(&rig, id, &s.decisions(), &published)
