@@ -6,8 +6,8 @@
 //! The channel is derived, never taken on trust: the router and the sweep
 //! are `system`; a hotline operator is `hotline`; other staff work in the
 //! `console`; a citizen is `app` unless the request says `web` (see
-//! [`crate::principal::Principal::with_channel`]). `open311` is kept for
-//! Open311 client applications (not built yet).
+//! [`crate::principal::Principal::with_channel`]). An Open311 client
+//! application (an API key) is `open311`.
 
 use serde::{Deserialize, Serialize};
 

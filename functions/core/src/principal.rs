@@ -104,11 +104,13 @@ impl Principal {
     }
 
     /// The channel of a role: a citizen uses the app, an operator the
-    /// hotline, every other role the staff console.
+    /// hotline, a client application Open311, every other role the staff
+    /// console.
     pub fn default_channel(role: Role) -> Channel {
         match role {
             Role::Citizen => Channel::App,
             Role::Operator => Channel::Hotline,
+            Role::ClientApp => Channel::Open311,
             _ => Channel::Console,
         }
     }
