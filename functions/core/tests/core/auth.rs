@@ -390,13 +390,14 @@ fn tokens_must_name_what_the_role_needs() {
 fn a_client_application_may_submit_and_nothing_else() {
     use Rule::{Any as A, Deny as D};
     #[rustfmt::skip]
-    let expected: [(Permission, Rule); 16] = [
+    let expected: [(Permission, Rule); 19] = [
         (Permission::Submit, A), (Permission::ReadCase, D), (Permission::ReadStaffView, D),
         (Permission::ListCases, D), (Permission::UnitAction, D), (Permission::TriageAction, D),
         (Permission::CitizenAction, D), (Permission::Regrade, D), (Permission::ReadRoster, D),
         (Permission::WriteRoster, D), (Permission::ReadScorecard, D), (Permission::ReadAllScorecards, D),
         (Permission::ReadInspection, D), (Permission::AnswerInspection, D), (Permission::Inspect, D),
-        (Permission::ReadUnitNotifications, D),
+        (Permission::ReadUnitNotifications, D), (Permission::ExportOwnData, D),
+        (Permission::EraseOwnData, D), (Permission::ReadAudit, D),
     ];
     assert_eq!(
         auth::TABLE.len(),
