@@ -29,6 +29,10 @@
 //! Beside the random faults, a case can be *poisoned*: reading it fails
 //! (as an item no released code can map would) until it is cured, which
 //! makes its queue message fail on every delivery.
+//!
+//! And the next `create_case` calls can be refused as tracking-code
+//! collisions ([`Faults::collide_next`]), which 44-bit codes make too rare
+//! to meet by chance: intake must draw another code each time.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -129,6 +133,10 @@ pub struct Faults {
     poisoned: Mutex<HashSet<CaseId>>,
     poison_hits: AtomicU64,
     refused: AtomicU64,
+    /// `create_case` calls still to be refused as a tracking-code collision.
+    collisions: AtomicU64,
+    /// The codes refused that way, in order.
+    collided: Mutex<Vec<String>>,
 }
 
 /// How many faults of each kind were injected, over how many calls.
@@ -185,6 +193,8 @@ impl Faults {
             poisoned: Mutex::new(HashSet::new()),
             poison_hits: AtomicU64::new(0),
             refused: AtomicU64::new(0),
+            collisions: AtomicU64::new(0),
+            collided: Mutex::new(Vec::new()),
         });
         f.set_rate(rate);
         f
@@ -219,6 +229,35 @@ impl Faults {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(id);
+    }
+
+    /// The next `n` `create_case` calls are refused with
+    /// `TrackingCodeTaken` before reaching the store, as if another case
+    /// already had each code drawn (nothing written).
+    pub fn collide_next(&self, n: u64) {
+        self.collisions.store(n, Ordering::SeqCst);
+    }
+
+    /// The tracking codes refused by [`Faults::collide_next`], in order.
+    pub fn collided(&self) -> Vec<String> {
+        self.collided
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn take_collision(&self, code: &str) -> bool {
+        let taken = self
+            .collisions
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if taken {
+            self.collided
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(code.to_string());
+        }
+        taken
     }
 
     pub fn injected(&self) -> Injected {
@@ -369,6 +408,9 @@ impl<P: ?Sized> Faulty<P> {
 #[async_trait]
 impl<P: CaseStore + ?Sized> CaseStore for Faulty<P> {
     async fn create_case(&self, new: &NewCase, now: DateTime<Utc>) -> StoreResult<Created> {
+        if self.faults.take_collision(&new.case.tracking_code) {
+            return Err(StoreError::TrackingCodeTaken);
+        }
         self.transact("create_case", self.inner.create_case(new, now))
             .await
     }

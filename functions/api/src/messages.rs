@@ -311,8 +311,8 @@ fn template(e: &Error) -> Option<Template> {
         ),
         "unknown_case" => ("No case {id}.", "Không có phản ánh {id}."),
         "invalid_check_character" => (
-            "This tracking code has a typing mistake (its last character does not match); check it and try again.",
-            "Mã tra cứu này bị gõ sai (ký tự cuối không khớp); hãy kiểm tra lại.",
+            "This tracking code has a typing mistake: its check character (the last one) does not match the others. Check every character and try again.",
+            "Mã tra cứu này bị gõ sai: ký tự kiểm tra (ký tự cuối) không khớp với các ký tự còn lại. Hãy kiểm tra lại từng ký tự.",
         ),
 
         // ------------------------------------------------ listing, periods

@@ -269,6 +269,8 @@ async fn sweep_in(dir: &std::path::Path, n: usize) -> Result<Value> {
     let due_every = 100;
     let started = Instant::now();
     let mut i = 0usize;
+    // The bulk write has no redraw on a collision: codes are drawn distinct here.
+    let mut drawn = std::collections::HashSet::from([template.tracking_code.clone()]);
     while i < n {
         let chunk: Vec<Case> = (i..(i + 10_000).min(n))
             .map(|k| {
@@ -277,7 +279,7 @@ async fn sweep_in(dir: &std::path::Path, n: usize) -> Result<Value> {
                 } else {
                     CDuration::days(30)
                 };
-                clone_case(&template, k, shift)
+                clone_case(&template, k, shift, &mut drawn)
             })
             .collect();
         i += chunk.len();
@@ -316,12 +318,23 @@ async fn sweep_in(dir: &std::path::Path, n: usize) -> Result<Value> {
     }))
 }
 
-/// A copy of `t` with a new id and tracking code, its times moved by `shift`.
-fn clone_case(t: &Case, k: usize, shift: CDuration) -> Case {
+/// A copy of `t` with a new id and a tracking code not in `drawn` (a real
+/// one, which the public lookup would find), its times moved by `shift`.
+fn clone_case(
+    t: &Case,
+    k: usize,
+    shift: CDuration,
+    drawn: &mut std::collections::HashSet<String>,
+) -> Case {
     let mut c = t.clone();
     let at = t.received_at + shift;
     c.id = CaseId::new(at);
-    c.tracking_code = format!("{}-{k}", ids::new_tracking_code(at));
+    c.tracking_code = loop {
+        let code = ids::new_tracking_code(at);
+        if drawn.insert(code.clone()) {
+            break code;
+        }
+    };
     c.submitted_by = format!("bench-sweep-{}", k % 5000);
     c.received_at = at;
     c.ack_due = t.ack_due.map(|d| d + shift);

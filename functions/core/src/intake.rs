@@ -61,6 +61,9 @@ pub struct Idempotency {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Receipt {
     pub id: String,
+    /// For the citizen, the hotline and the public lookup: nine random
+    /// characters and a check character, in two groups of five.
+    #[schema(example = "HN-26-7K3QX-9MPTR")]
     pub tracking_code: String,
     pub status: Status,
     /// True when an earlier request with the same Idempotency-Key created the case.

@@ -165,6 +165,34 @@ pub struct Open311<'a> {
     pub refdata: &'a RefData,
 }
 
+/// What a `service_request_id` (or a token) names.
+enum Named {
+    Id(CaseId),
+    /// A tracking code, normalised (either form).
+    Code(String),
+    /// Nothing any case could have: unknown, without a lookup.
+    Nothing,
+}
+
+impl Named {
+    /// A case id, else a tracking code; a code whose check character
+    /// fails is refused (`invalid_check_character` on `field`), as on
+    /// `GET /v1/track/{code}`.
+    fn parse(id: &str, field: &'static str) -> Result<Named> {
+        let id = id.trim();
+        if let Some(c) = CaseId::parse(id) {
+            return Ok(Named::Id(c));
+        }
+        match ids::normalize_tracking_code(id) {
+            Ok(code) => Ok(Named::Code(code)),
+            Err(ids::CodeError::Malformed) => Ok(Named::Nothing),
+            Err(ids::CodeError::CheckFailed) => {
+                Err(Error::invalid(field, "invalid_check_character"))
+            }
+        }
+    }
+}
+
 fn unknown_request(id: &str) -> Error {
     Error::new(ErrorKind::NotFound, "unknown_request").with("id", id)
 }
@@ -211,18 +239,29 @@ impl Open311<'_> {
 
     /// One case by its id (or its tracking code), public view.
     pub async fn request(&self, id: &str) -> Result<PublicRequest> {
-        let case = self.find(id).await?.ok_or_else(|| unknown_request(id))?;
+        self.one(id, "service_request_id").await
+    }
+
+    /// The case behind a token: pakn names a request at once, so a token
+    /// is its id (or tracking code), read like [`Self::request`].
+    pub async fn token(&self, token: &str) -> Result<PublicRequest> {
+        self.one(token, "token").await
+    }
+
+    async fn one(&self, id: &str, field: &'static str) -> Result<PublicRequest> {
+        let named = Named::parse(id, field)?;
+        let case = self
+            .find(&named)
+            .await?
+            .ok_or_else(|| unknown_request(id))?;
         Ok(PublicRequest::new(&case, self.refdata, self.clock.now()))
     }
 
-    async fn find(&self, id: &str) -> Result<Option<Case>> {
-        let id = id.trim();
-        let case_id = match CaseId::parse(id) {
-            Some(c) => Some(c),
-            None => match ids::normalize_tracking_code(id) {
-                Ok(code) => self.cases.case_id_by_tracking_code(&code).await?,
-                Err(_) => None,
-            },
+    async fn find(&self, named: &Named) -> Result<Option<Case>> {
+        let case_id = match named {
+            Named::Id(c) => Some(c.clone()),
+            Named::Code(code) => self.cases.case_id_by_tracking_code(code).await?,
+            Named::Nothing => None,
         };
         match case_id {
             Some(c) => Ok(self.cases.get_case(&c).await?),
@@ -245,9 +284,16 @@ impl Open311<'_> {
                     .with("count", f.ids.len())
                     .with("max", MAX_IDS));
             }
+            // Every code's check first: a typo anywhere in the list is
+            // refused before any lookup.
+            let named = f
+                .ids
+                .iter()
+                .map(|id| Named::parse(id, "service_request_id"))
+                .collect::<Result<Vec<_>>>()?;
             let mut out = Vec::new();
-            for id in &f.ids {
-                if let Some(c) = self.find(id).await? {
+            for n in &named {
+                if let Some(c) = self.find(n).await? {
                     out.push(PublicRequest::new(&c, self.refdata, now));
                 }
             }

@@ -17,6 +17,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
     pub id: String,
+    /// The public tracking code (`HN-25-7K3QX` if issued before 2026-12-03).
+    #[schema(example = "HN-26-7K3QX-9MPTR")]
     pub tracking_code: String,
     pub kind: Kind,
     pub category: String,
@@ -166,6 +168,8 @@ pub struct PublicEvent {
 /// rounded to about 100 m (personal data stays with those who need it).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicCase {
+    /// The public tracking code (`HN-25-7K3QX` if issued before 2026-12-03).
+    #[schema(example = "HN-26-7K3QX-9MPTR")]
     pub tracking_code: String,
     pub kind: Kind,
     pub category: String,

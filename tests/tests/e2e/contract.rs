@@ -19,11 +19,14 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use pakn_core::auth::{Official, Role, Roster};
 use pakn_core::case::{Case, Status};
 use pakn_core::change::Outcome;
+use pakn_core::error::ErrorKind;
 use pakn_core::ids::{self, CaseId};
 use pakn_core::inspection::Inspection;
+use pakn_core::lookup::Lookup;
 use pakn_core::notify::{Audience, Notification};
 use pakn_core::ports::{
-    CaseQuery, Commit, Created, IdemRecord, InspectionQuery, Store, StoreError, window_start,
+    CaseQuery, Commit, Created, IdemRecord, InspectionQuery, ManualClock, Store, StoreError,
+    window_start,
 };
 use pakn_core::refdata::RefData;
 use pakn_core::routing;
@@ -38,6 +41,7 @@ macro_rules! for_each_contract_test {
         $m!(
             create_and_read,
             tracking_code_collision,
+            tracking_codes_of_both_forms_resolve,
             idempotency_replay_and_expiry,
             commit_conflicts_on_a_stale_version,
             ledger_decides_once,
@@ -249,6 +253,58 @@ pub async fn tracking_code_collision(store: Arc<dyn Store>) {
         second.tracking_code = ids::new_tracking_code(t0());
     }
     create(store.as_ref(), &second).await;
+}
+
+/// A code issued before the check character (`HN-25-7K3QX`) and a new one
+/// both resolve through the public lookup, however the hotline typed them;
+/// a typo in a new code is refused as such, one in an old code is unknown.
+pub async fn tracking_codes_of_both_forms_resolve(store: Arc<dyn Store>) {
+    let mut short = sample_case(t0(), "a");
+    short.tracking_code = "HN-25-7K3QX".into();
+    short.title = "Cống thoát nước bị tắc".into();
+    create(store.as_ref(), &short).await;
+    let long = sample_case(t0() + Duration::seconds(1), "b");
+    assert_eq!(long.tracking_code.len(), "HN-26-7K3QX-9MPTR".len());
+    create(store.as_ref(), &long).await;
+
+    let refdata = RefData::embedded();
+    let clock = ManualClock::new(t0() + Duration::hours(1));
+    let lookup = Lookup {
+        cases: store.as_ref(),
+        people: store.as_ref(),
+        clock: &clock,
+        refdata: &refdata,
+    };
+    let spaced = long.tracking_code.replace('-', " ").to_lowercase();
+    let compact = long.tracking_code.replace('-', "");
+    for (typed, want) in [
+        ("HN-25-7K3QX", &short),
+        ("hn 25 7k3qx", &short),
+        ("HN257K3QX", &short),
+        (long.tracking_code.as_str(), &long),
+        (spaced.as_str(), &long),
+        (compact.as_str(), &long),
+    ] {
+        let found = lookup.track(typed).await;
+        let found = found.unwrap_or_else(|e| panic!("{typed}: {e:?}"));
+        assert_eq!(found.tracking_code, want.tracking_code, "{typed}");
+        assert_eq!(found.title, want.title, "{typed}");
+    }
+    // A mistyped new code: the check says so.
+    let mut typo: Vec<char> = long.tracking_code.chars().collect();
+    typo[6] = if typo[6] == 'A' { 'B' } else { 'A' };
+    let typo: String = typo.into_iter().collect();
+    let e = lookup.track(&typo).await.expect_err("a typo");
+    assert_eq!(
+        (e.kind, e.code),
+        (ErrorKind::Invalid, "invalid_check_character")
+    );
+    // A mistyped old code (no check character) and a well-formed new code
+    // nobody has are simply unknown.
+    for unknown in ["HN-25-7K3QY".to_string(), ids::new_tracking_code(t0())] {
+        let e = lookup.track(&unknown).await.expect_err("unknown");
+        assert_eq!(e.kind, ErrorKind::NotFound, "{unknown}");
+    }
 }
 
 pub async fn idempotency_replay_and_expiry(store: Arc<dyn Store>) {

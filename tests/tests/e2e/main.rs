@@ -6,6 +6,7 @@
 mod aggregates;
 mod aws;
 mod binary;
+mod codes;
 mod cognito;
 mod contract;
 mod deadlines;

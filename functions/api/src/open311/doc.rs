@@ -254,8 +254,8 @@ mod tests {
             Some(("lighting", Format::Xml))
         );
         assert_eq!(
-            Format::split("HN-26-7K3QX-9MPTC.json"),
-            Some(("HN-26-7K3QX-9MPTC", Format::Json))
+            Format::split("HN-26-7K3QX-9MPTR.json"),
+            Some(("HN-26-7K3QX-9MPTR", Format::Json))
         );
         for bad in ["services", "services.csv", ".json", "services.JSON"] {
             assert_eq!(Format::split(bad), None, "{bad}");

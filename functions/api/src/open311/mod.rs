@@ -342,7 +342,7 @@ async fn submit(
     responses(
         (status = 200, description = "The requests",
             content((Vec<schema::Request> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "A filter is not valid (every problem listed)", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 400, description = "A filter is not valid (every problem listed), or a tracking code in `service_request_id` whose check character fails (before any lookup)", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
         (status = 429, description = "Over the per-address limit", content((Vec<schema::Error> = "application/json"), (String = "text/xml")),
             headers(("Retry-After" = u32)))))]
 async fn requests(s: &AppState, f: Format, query: &str) -> Result<Response, Open311Error> {
@@ -374,7 +374,7 @@ async fn requests(s: &AppState, f: Format, query: &str) -> Result<Response, Open
     responses(
         (status = 200, description = "The request",
             content((Vec<schema::Request> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "No .json or .xml", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 400, description = "No .json or .xml, or a tracking code whose check character fails (`invalid_check_character`, before any lookup)", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
         (status = 404, description = "No such request", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
         (status = 429, description = "Over the per-address limit", content((Vec<schema::Error> = "application/json"), (String = "text/xml")),
             headers(("Retry-After" = u32)))))]
@@ -409,7 +409,7 @@ async fn one_request(
     responses(
         (status = 200, description = "The request's id",
             content((Vec<schema::Token> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "No .json or .xml", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
+        (status = 400, description = "No .json or .xml, or a tracking code whose check character fails (`invalid_check_character`, before any lookup)", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
         (status = 404, description = "No such token", content((Vec<schema::Error> = "application/json"), (String = "text/xml"))),
         (status = 429, description = "Over the per-address limit", content((Vec<schema::Error> = "application/json"), (String = "text/xml")),
             headers(("Retry-After" = u32)))))]
@@ -418,7 +418,7 @@ async fn token(State(s): State<AppState>, P(file): P<String>) -> Result<Response
     let found = s
         .pakn
         .open311()
-        .request(token)
+        .token(token)
         .await
         .map_err(|e| fail(f, e))?;
     Ok(answer(

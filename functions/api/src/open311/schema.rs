@@ -165,7 +165,7 @@ pub struct Request {
 #[derive(Serialize, ToSchema)]
 #[schema(as = open311::ExtendedAttributes)]
 pub struct ExtendedAttributes {
-    #[schema(example = "HN-26-7K3QX-9MPTC")]
+    #[schema(example = "HN-26-7K3QX-9MPTR")]
     pub tracking_code: String,
     #[schema(example = "normal")]
     pub urgency: String,

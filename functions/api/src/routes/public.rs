@@ -164,9 +164,21 @@ pub async fn stats(
 }
 
 /// The public, redacted view of a case, by its tracking code.
+///
+/// A code is `HN-<yy>-XXXXX-XXXXC`: nine random characters of the
+/// 30-letter alphabet `23456789ABCDEFGHJKMNPQRSTVWXYZ` and a check
+/// character (Luhn mod 30). Letter case, spaces and hyphens do not matter.
+/// A code whose check character fails is `422 invalid_check_character`
+/// before any lookup (and counts against the per-address limit like any
+/// lookup); codes issued before the check character (`HN-25-7K3QX`) keep
+/// resolving; anything else is `404`.
 #[utoipa::path(get, path = "/v1/track/{tracking_code}", tag = "public",
-    params(("tracking_code" = String, Path, example = "HN-25-7K3QX")),
-    responses((status = 200, body = PublicCase), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("tracking_code" = String, Path, example = "HN-26-7K3QX-9MPTR",
+        description = "A tracking code, either form; case, spaces and hyphens are ignored")),
+    responses((status = 200, body = PublicCase),
+        (status = 404, description = "No case has this code, or it is not shaped like one", body = ErrorBody),
+        (status = 422, description = "The check character fails (`invalid_check_character`): a typing mistake", body = ErrorBody),
+        (status = 429, description = "Over the per-address limit", body = ErrorBody, headers(("Retry-After" = u32)))))]
 pub async fn track(
     State(s): State<AppState>,
     P(code): P<String>,
