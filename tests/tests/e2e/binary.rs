@@ -794,7 +794,7 @@ fn the_one_benchmark_command_reports_every_section() {
         assert!(units[part]["rru"].is_number(), "units.{part}.rru: {units}");
     }
     let steps = units["steps"].as_array().expect("units.steps");
-    let of = |part: &str| steps.iter().filter(move |s| s["part"] == part);
+    let of = |part: &'static str| steps.iter().filter(move |s| s["part"] == part);
     assert_eq!(of("lifecycle").count(), 7, "{units}");
     let sum: u64 = of("lifecycle")
         .map(|s| s["wru"].as_u64().unwrap_or(0))
