@@ -3,7 +3,8 @@
 //!
 //! - `pakn bench lifecycle-units`: the DynamoDB write and read units (and
 //!   the SQS/SNS requests) of one case lifecycle, driven through the real
-//!   API, against a local AWS emulator ([`crate::bench_units`]).
+//!   API, and of the sweep's reminder and overdue decisions, against a
+//!   local AWS emulator ([`crate::bench_units`]).
 //! - `pakn bench reads`: DynamoDB requests, read units and latency of every
 //!   read endpoint, for 10 units and for 137, over 90 days of cases, on a
 //!   local AWS emulator ([`crate::bench_reads`]).
@@ -33,11 +34,16 @@ pub struct BenchArgs {
     /// Open cases the sweep phase writes (1 % due), 1,000–5,000,000.
     #[arg(long, default_value_t = 1_000_000)]
     pub sweep_cases: usize,
+    /// The `moto_server` the units section starts (on 127.0.0.1, a free
+    /// port, stopped at the end) when AWS_ENDPOINT_URL names no emulator.
+    #[arg(long, env = "PAKN_MOTO_SERVER")]
+    pub moto_server: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
 pub enum Bench {
-    /// DynamoDB write/read units of one lifecycle (submit → route → accept → resolve → rate/close),
+    /// DynamoDB write/read units of one lifecycle (submit → route → accept → resolve → rate/close)
+    /// and of the sweep's reminder and overdue decisions on a case left alone (clock moved),
     /// computed from the exact items each call writes and reads, against moto on 127.0.0.1.
     LifecycleUnits {
         /// The emulator (default AWS_ENDPOINT_URL); must be a 127.0.0.1/localhost address.
@@ -46,6 +52,10 @@ pub enum Bench {
         /// Also print every item written and every read, with sizes.
         #[arg(long)]
         detail: bool,
+        /// Print JSON instead of a table: `{"lifecycle":{"wru","rru",…},"reminder":{"wru",…},
+        /// "overdue":{"wru",…},"steps":[…]}`.
+        #[arg(long)]
+        json: bool,
     },
     /// DynamoDB requests, read units and latency of each read endpoint (stats, registration,
     /// scorecards, a unit's inspections, a case, a tracking lookup) for a city of 10 units and
@@ -111,6 +121,7 @@ pub fn run(rt: &tokio::runtime::Runtime, cfg: &Config, args: BenchArgs) -> Resul
             seconds: args.seconds,
             clients: args.clients,
             sweep_cases: args.sweep_cases,
+            moto_server: args.moto_server.filter(|p| !p.as_os_str().is_empty()),
         };
         return rt.block_on(crate::bench_all::run(cfg, o));
     };
@@ -133,10 +144,14 @@ pub fn run(rt: &tokio::runtime::Runtime, cfg: &Config, args: BenchArgs) -> Resul
                 &endpoint, region, cases, repeat, json,
             ))
         }
-        Bench::LifecycleUnits { endpoint, detail } => {
+        Bench::LifecycleUnits {
+            endpoint,
+            detail,
+            json,
+        } => {
             let endpoint = emulator(cfg, endpoint, "lifecycle-units")?;
             let region = cfg.aws.region.as_deref().unwrap_or("ap-southeast-1");
-            rt.block_on(crate::bench_units::run(&endpoint, region, detail))
+            rt.block_on(crate::bench_units::run(&endpoint, region, detail, json))
         }
         Bench::Submit {
             clients,

@@ -17,7 +17,12 @@
 //!   day; their reads (which follow the number of units) are reported apart.
 //! - **lambda**: each release bootstrap's size, cold init (process start to
 //!   its first Runtime API poll) and resident memory at that moment.
-//! - **units**: needs the emulator; `null` here, with the command to run.
+//! - **units**: exactly `pakn bench lifecycle-units --json`
+//!   ([`crate::bench_units`]): the DynamoDB units of a lifecycle, a reminder
+//!   and an overdue decision. It needs the AWS emulator: the one
+//!   `AWS_ENDPOINT_URL` names (loopback only), else a `moto_server`
+//!   (`PAKN_MOTO_SERVER` / `--moto-server`) the bench starts on 127.0.0.1 on
+//!   a free port and stops at the end; with neither, `null` and how to get it.
 //!
 //! A section whose prerequisite is missing prints `null` with the reason.
 //! Submissions come from a citizen per 10 requests, so the per-account
@@ -46,6 +51,8 @@ pub struct Options {
     pub seconds: u64,
     pub clients: usize,
     pub sweep_cases: usize,
+    /// A `moto_server` to start for the units section.
+    pub moto_server: Option<std::path::PathBuf>,
 }
 
 fn progress(what: &str) {
@@ -72,14 +79,18 @@ pub async fn run(cfg: &pakn_config::Config, o: Options) -> Result<()> {
     };
     progress("lambda cold init");
     let lambda = lambda().await;
+    progress("units (DynamoDB, on the emulator)");
+    let (units, units_null_reason) = match units(cfg, &o).await {
+        Ok(v) => (v, None),
+        Err(reason) => (Value::Null, Some(reason)),
+    };
     if std::io::stderr().is_terminal() {
         eprint!("\r\x1b[2K");
     }
     let mut intake = intake;
     intake["p50_ms_at_half_rate"] = e2e["submit_p50_ms"].clone();
     intake["p99_ms_at_half_rate"] = e2e["submit_p99_ms"].clone();
-    let units = Value::Null;
-    let all = json!({
+    let mut all = json!({
         "machine": machine(),
         "date": Utc::now().format("%Y-%m-%d").to_string(),
         "seconds_in_all": started.elapsed().as_secs(),
@@ -88,8 +99,10 @@ pub async fn run(cfg: &pakn_config::Config, o: Options) -> Result<()> {
         "sweep": sweep,
         "lambda": lambda,
         "units": units,
-        "units_null_reason": "needs the AWS emulator: pakn bench lifecycle-units --endpoint http://127.0.0.1:<port>",
     });
+    if let Some(reason) = units_null_reason {
+        all["units_null_reason"] = json!(reason);
+    }
     if o.json {
         println!("{all}");
     } else {
@@ -346,6 +359,82 @@ fn clone_case(
     c
 }
 
+// ------------------------------------------------------------------- units
+
+/// The units bench's JSON, on the emulator `AWS_ENDPOINT_URL` names or on a
+/// `moto_server` started for it; else why not (the section's null reason).
+async fn units(cfg: &pakn_config::Config, o: &Options) -> Result<Value, String> {
+    let region = cfg.aws.region.as_deref().unwrap_or("ap-southeast-1");
+    let failed = |e: anyhow::Error| format!("the units bench failed: {e:#}");
+    if let Some(endpoint) = cfg.aws.endpoint_url.as_deref().filter(|e| !e.is_empty()) {
+        crate::bench::loopback_only(endpoint).map_err(|e| format!("AWS_ENDPOINT_URL: {e:#}"))?;
+        return crate::bench_units::units_json(endpoint, region)
+            .await
+            .map_err(failed);
+    }
+    let Some(bin) = &o.moto_server else {
+        return Err(
+            "needs the AWS emulator: set PAKN_MOTO_SERVER=<path to moto_server> (the bench \
+             starts it on 127.0.0.1 and stops it), or AWS_ENDPOINT_URL=http://127.0.0.1:<port> \
+             of a running one; or run pakn bench lifecycle-units --endpoint http://127.0.0.1:<port>"
+                .into(),
+        );
+    };
+    let mut moto = Moto::start(bin)
+        .await
+        .map_err(|e| format!("could not start the emulator: {e:#}"))?;
+    let out = crate::bench_units::units_json(&moto.endpoint, region).await;
+    moto.stop().await;
+    out.map_err(failed)
+}
+
+/// A `moto_server` of the bench's own on 127.0.0.1 (killed when dropped).
+struct Moto {
+    child: tokio::process::Child,
+    endpoint: String,
+}
+
+impl Moto {
+    async fn start(bin: &std::path::Path) -> Result<Moto> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut child = tokio::process::Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let up = http
+                .get(format!("{endpoint}/moto-api/"))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .is_ok();
+            if up {
+                return Ok(Moto { child, endpoint });
+            }
+            if let Some(status) = child.try_wait()? {
+                anyhow::bail!("{} exited: {status}", bin.display());
+            }
+            if Instant::now() > deadline {
+                anyhow::bail!("{} did not answer on {endpoint} within 60 s", bin.display());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn stop(&mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
 // ------------------------------------------------------------------ lambda
 
 async fn lambda() -> Value {
@@ -471,9 +560,27 @@ fn print_table(v: &Value) {
             }
         }
     }
-    println!(
-        "| units | — | null ({}) |",
-        v["units_null_reason"].as_str().unwrap_or("")
-    );
+    let u = &v["units"];
+    if u.is_null() {
+        println!(
+            "| units | — | null ({}) |",
+            v["units_null_reason"].as_str().unwrap_or("")
+        );
+    } else {
+        for part in ["lifecycle", "reminder", "overdue"] {
+            for k in ["wru", "rru"] {
+                println!("| units | {part} {k} | {} |", f(&u[part][k]));
+            }
+        }
+        for s in u["steps"].as_array().into_iter().flatten() {
+            println!(
+                "| units step ({}) | {} | {} WRU, {} RRU |",
+                s["part"].as_str().unwrap_or(""),
+                s["step"].as_str().unwrap_or(""),
+                s["wru"],
+                s["rru"]
+            );
+        }
+    }
     println!("\n{} s in all", v["seconds_in_all"]);
 }

@@ -1,32 +1,28 @@
-//! `pakn bench lifecycle-units`: what one case lifecycle costs in DynamoDB
-//! write and read units, SQS requests and SNS publishes.
+//! The recording proxy of the DynamoDB-unit benches, and DynamoDB's
+//! published rules for write and read units.
 //!
 //! The emulator's own `ConsumedCapacity` cannot be used: moto 5 answers a
 //! fixed 1.0 (0.5 for a few reads) whatever the item size, and nothing at
 //! all for `TransactWriteItems`. So the units are computed here, by
 //! DynamoDB's published rules, from the exact items involved:
 //!
-//! - The SDK of the pipeline talks to the emulator through a recording
-//!   proxy on 127.0.0.1 (this module), one call at a time. Requests are
-//!   forwarded unchanged.
-//! - Around every write call the proxy scans the table (directly, not
+//! - The SDK of the pipeline talks to the emulator through this proxy on
+//!   127.0.0.1, one call at a time. Requests are forwarded unchanged.
+//! - Around every write call the proxy reads the items the call names
+//!   (a strongly consistent `BatchGetItem` of their keys, directly, not
 //!   recorded), so it knows each touched item's size before and after.
 //!   Write units per item: `ceil(max(before, after) / 1 KB)` (at least 1),
-//!   doubled inside `TransactWriteItems`. Global secondary indexes (schema
-//!   from `DescribeTable`): an index entry is the index keys, the table keys
-//!   and the projected attributes plus 100 bytes; an entry that appears or
-//!   disappears costs one write of its size, a moved key costs a delete and
-//!   a put, a changed projected attribute one write, an unchanged entry
-//!   nothing. Index writes are counted as standard writes (1×); the report
-//!   also gives the total if AWS billed them 2× inside transactions.
+//!   doubled inside `TransactWriteItems` — the 2× applies to the table
+//!   items of a transaction, not to the index writes they cause. Global
+//!   secondary indexes (schema from `DescribeTable`): an index entry is the
+//!   index keys, the table keys and the projected attributes plus 100
+//!   bytes; an entry that appears or disappears costs one write of its
+//!   size, a moved key costs a delete and a put, a changed projected
+//!   attribute one write, an unchanged entry nothing; always 1×.
 //! - Reads from the responses: `GetItem` `ceil(size / 4 KB)` (at least 1,
 //!   also for an absent item), `Query` the summed size of the returned items
 //!   rounded up per 4 KB (at least 1), `BatchGetItem` per item; eventually
 //!   consistent reads (every index query) cost half.
-//!
-//! The lifecycle is driven through the real HTTP API (the same axum router
-//! the API Lambda runs) and the router's per-message code, exactly as a
-//! client and the SQS event source would.
 
 use anyhow::{Context, Result, bail};
 use axum::Router;
@@ -34,16 +30,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
-use pakn_api::{AppState, Auth, app};
-use pakn_core::auth::Role;
-use pakn_core::ids::CaseId;
-use pakn_core::ports::SystemClock;
-use pakn_core::refdata::RefData;
-use pakn_core::unit::UnitCode;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
@@ -105,32 +93,32 @@ pub fn item_size(item: &ItemMap) -> usize {
 }
 
 /// Units of `bytes` at `per` bytes a unit, at least one.
-fn units(bytes: usize, per: usize) -> u64 {
+pub(crate) fn units(bytes: usize, per: usize) -> u64 {
     bytes.div_ceil(per).max(1) as u64
 }
 
 // ---------------------------------------------------------- table schema
 
 #[derive(Debug, Clone, PartialEq)]
-enum Projection {
+pub(crate) enum Projection {
     KeysOnly,
     Include(Vec<String>),
     All,
 }
 
 #[derive(Debug, Clone)]
-struct GsiSchema {
-    name: String,
-    pk: String,
-    sk: Option<String>,
-    projection: Projection,
+pub(crate) struct GsiSchema {
+    pub(crate) name: String,
+    pub(crate) pk: String,
+    pub(crate) sk: Option<String>,
+    pub(crate) projection: Projection,
 }
 
 #[derive(Debug, Clone, Default)]
-struct Schema {
-    pk: String,
-    sk: Option<String>,
-    gsis: Vec<GsiSchema>,
+pub(crate) struct Schema {
+    pub(crate) pk: String,
+    pub(crate) sk: Option<String>,
+    pub(crate) gsis: Vec<GsiSchema>,
 }
 
 fn key_schema(ks: &Value) -> (String, Option<String>) {
@@ -181,7 +169,7 @@ impl Schema {
     }
 
     /// The primary key of an item (or of a `Key` map), as a comparable string.
-    fn key_of(&self, item: &ItemMap) -> String {
+    pub(crate) fn key_of(&self, item: &ItemMap) -> String {
         let part = |a: &str| item.get(a).map(|v| v.to_string()).unwrap_or_default();
         format!(
             "{}|{}",
@@ -198,7 +186,11 @@ impl Schema {
     }
 
     /// The entry `item` has in index `g` (its key and its size), if any.
-    fn index_entry(&self, g: &GsiSchema, item: &ItemMap) -> Option<(String, ItemMap, usize)> {
+    pub(crate) fn index_entry(
+        &self,
+        g: &GsiSchema,
+        item: &ItemMap,
+    ) -> Option<(String, ItemMap, usize)> {
         let gpk = item.get(&g.pk)?;
         let gsk = match &g.sk {
             Some(s) => Some(item.get(s)?),
@@ -226,10 +218,14 @@ impl Schema {
 }
 
 /// `CASE#01J…` / `EVT#0000000002` → `CASE / EVT` (what kind of item).
-fn label(item: &ItemMap, s: &Schema) -> String {
+pub(crate) fn label(item: &ItemMap, s: &Schema) -> String {
     let kind = |a: &str| -> String {
         let v = item.get(a).and_then(|v| v["S"].as_str()).unwrap_or("?");
         match v.split_once('#') {
+            // A rollup row `<dd>#<scope>`: one kind whatever the day.
+            Some((p, _)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                "<day>".into()
+            }
             Some((p, _)) => p.to_string(),
             None if v.starts_with(|c: char| c.is_ascii_digit()) => "<day>".into(),
             None => v.to_string(),
@@ -244,44 +240,44 @@ fn label(item: &ItemMap, s: &Schema) -> String {
 // --------------------------------------------------------------- records
 
 #[derive(Debug, Clone)]
-struct WriteRec {
-    step: String,
-    op: String,
-    transact: bool,
-    what: String,
-    before: usize,
-    after: usize,
-    table_wru: u64,
+pub(crate) struct WriteRec {
+    pub(crate) step: String,
+    pub(crate) op: String,
+    pub(crate) transact: bool,
+    pub(crate) what: String,
+    pub(crate) before: usize,
+    pub(crate) after: usize,
+    pub(crate) table_wru: u64,
     /// (index, change, units)
-    gsi: Vec<(String, &'static str, u64)>,
+    pub(crate) gsi: Vec<(String, &'static str, u64)>,
 }
 
 #[derive(Debug, Clone)]
-struct ReadRec {
-    step: String,
-    op: String,
-    what: String,
-    consistent: bool,
-    items: usize,
-    bytes: usize,
-    rru: f64,
+pub(crate) struct ReadRec {
+    pub(crate) step: String,
+    pub(crate) op: String,
+    pub(crate) what: String,
+    pub(crate) consistent: bool,
+    pub(crate) items: usize,
+    pub(crate) bytes: usize,
+    pub(crate) rru: f64,
 }
 
 #[derive(Debug, Clone)]
-struct Call {
-    step: String,
-    service: &'static str,
-    op: String,
+pub(crate) struct Call {
+    pub(crate) step: String,
+    pub(crate) service: &'static str,
+    pub(crate) op: String,
 }
 
 #[derive(Default)]
 pub(crate) struct Recorder {
-    step: String,
-    steps: Vec<String>,
-    calls: Vec<Call>,
-    writes: Vec<WriteRec>,
-    reads: Vec<ReadRec>,
-    schemas: HashMap<String, Schema>,
+    pub(crate) step: String,
+    pub(crate) steps: Vec<String>,
+    pub(crate) calls: Vec<Call>,
+    pub(crate) writes: Vec<WriteRec>,
+    pub(crate) reads: Vec<ReadRec>,
+    pub(crate) schemas: HashMap<String, Schema>,
 }
 
 #[derive(Clone)]
@@ -329,12 +325,19 @@ async fn ddb(p: &Proxy, auth: &HeaderMap, op: &str, body: Value) -> Result<Value
     Ok(serde_json::from_slice(&b)?)
 }
 
-async fn scan(
-    p: &Proxy,
-    auth: &HeaderMap,
+/// Every item of `table` (strongly consistent, not recorded), by key.
+pub(crate) async fn scan_table(
+    upstream: &str,
+    region: &str,
     table: &str,
     s: &Schema,
 ) -> Result<HashMap<String, ItemMap>> {
+    let p = Proxy {
+        upstream: upstream.trim_end_matches('/').to_string(),
+        http: reqwest::Client::new(),
+        rec: Arc::default(),
+    };
+    let auth = emulator_auth(region)?;
     let mut out = HashMap::new();
     let mut start: Option<Value> = None;
     loop {
@@ -342,7 +345,7 @@ async fn scan(
         if let Some(k) = start.take() {
             body["ExclusiveStartKey"] = k;
         }
-        let r = ddb(p, auth, "Scan", body).await?;
+        let r = ddb(&p, &auth, "Scan", body).await?;
         for it in r["Items"].as_array().into_iter().flatten() {
             if let Some(m) = it.as_object() {
                 out.insert(s.key_of(m), m.clone());
@@ -353,6 +356,56 @@ async fn scan(
             _ => return Ok(out),
         }
     }
+}
+
+/// An authorization header the emulator accepts: it reads the region from
+/// the credential scope and checks no signature.
+fn emulator_auth(region: &str) -> Result<HeaderMap> {
+    let mut auth = HeaderMap::new();
+    auth.insert(
+        "authorization",
+        format!(
+            "AWS4-HMAC-SHA256 Credential=testing/20250101/{region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0"
+        )
+        .parse()?,
+    );
+    Ok(auth)
+}
+
+/// The items named by `keys` in `table` now (a strongly consistent
+/// `BatchGetItem`, not recorded), by key: what a write call is about to
+/// change, or has changed. Independent of the table's size.
+async fn items_now(
+    p: &Proxy,
+    auth: &HeaderMap,
+    table: &str,
+    s: &Schema,
+    keys: &[ItemMap],
+) -> Result<HashMap<String, ItemMap>> {
+    let mut uniq: Vec<ItemMap> = Vec::new();
+    for k in keys {
+        let k = s.key_map(k);
+        if !uniq.iter().any(|u| s.key_of(u) == s.key_of(&k)) {
+            uniq.push(k);
+        }
+    }
+    let mut out = HashMap::new();
+    for chunk in uniq.chunks(100) {
+        let mut pending = json!({ table: {"Keys": chunk, "ConsistentRead": true} });
+        loop {
+            let r = ddb(p, auth, "BatchGetItem", json!({ "RequestItems": pending })).await?;
+            for it in r["Responses"][table].as_array().into_iter().flatten() {
+                if let Some(m) = it.as_object() {
+                    out.insert(s.key_of(m), m.clone());
+                }
+            }
+            match r["UnprocessedKeys"].as_object() {
+                Some(u) if !u.is_empty() => pending = Value::Object(u.clone()),
+                _ => break,
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// (table, key, transactional) of every item a write call touches.
@@ -388,6 +441,15 @@ fn write_targets(op: &str, req: &Value) -> Vec<(String, ItemMap, bool)> {
             .collect(),
         _ => vec![],
     }
+}
+
+/// The keys a write call names, by table.
+fn keys_by_table(targets: &[(String, ItemMap, bool)]) -> HashMap<String, Vec<ItemMap>> {
+    let mut by: HashMap<String, Vec<ItemMap>> = HashMap::new();
+    for (t, k, _) in targets {
+        by.entry(t.clone()).or_default().push(k.clone());
+    }
+    by
 }
 
 async fn handle(
@@ -443,9 +505,10 @@ async fn handle(
             let d = ddb(p, &headers, "DescribeTable", json!({"TableName": t})).await?;
             rec.schemas.insert(t.clone(), Schema::from_describe(&d));
         }
-        if !before.contains_key(t) {
-            before.insert(t.clone(), scan(p, &headers, t, &rec.schemas[t]).await?);
-        }
+    }
+    for (t, keys) in keys_by_table(&targets) {
+        let now = items_now(p, &headers, &t, &rec.schemas[&t], &keys).await?;
+        before.insert(t, now);
     }
 
     let path = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
@@ -471,10 +534,9 @@ async fn handle(
         let step = rec.step.clone();
         if !targets.is_empty() {
             let mut after: HashMap<String, HashMap<String, ItemMap>> = HashMap::new();
-            for (t, _, _) in &targets {
-                if !after.contains_key(t) {
-                    after.insert(t.clone(), scan(p, &headers, t, &rec.schemas[t]).await?);
-                }
+            for (t, keys) in keys_by_table(&targets) {
+                let now = items_now(p, &headers, &t, &rec.schemas[&t], &keys).await?;
+                after.insert(t, now);
             }
             for (t, key, transact) in &targets {
                 let s = &rec.schemas[t];
@@ -663,432 +725,11 @@ pub(crate) fn step_reads(rec: &Recorder, step: &str) -> (Vec<String>, f64) {
     (calls, rru)
 }
 
-// ------------------------------------------------------------- lifecycle
-
+/// Name the step the following calls belong to.
 pub(crate) async fn set_step(rec: &Mutex<Recorder>, step: &str) {
     let mut r = rec.lock().await;
     r.step = step.to_string();
     r.steps.push(step.to_string());
-}
-
-async fn expect(res: reqwest::Response, want: u16, what: &str) -> Result<(Value, Option<String>)> {
-    let st = res.status().as_u16();
-    let etag = res
-        .headers()
-        .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    if st != want {
-        bail!("{what}: expected {want}, got {st}: {body}");
-    }
-    Ok((body, etag))
-}
-
-/// `region`: `AWS_REGION` from the configuration, else ap-southeast-1 (see `bench::run`).
-pub async fn run(endpoint: &str, region: &str, detail: bool) -> Result<()> {
-    let endpoint = endpoint.trim_end_matches('/').to_string();
-    let direct = pakn_aws::emulator_sdk_config(&endpoint, region).await;
-    let prefix = format!("pakn-bench-{}", Utc::now().timestamp_millis());
-    let prov = pakn_aws::provision(&direct, &pakn_aws::Names::with_prefix(&prefix))
-        .await
-        .context("provisioning on the emulator")?;
-
-    let rec = Arc::new(Mutex::new(Recorder::default()));
-    let proxy = Proxy {
-        upstream: endpoint.clone(),
-        http: reqwest::Client::new(),
-        rec: rec.clone(),
-    };
-    let inspector = proxy.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let proxy_addr = listener.local_addr()?;
-    tokio::spawn(
-        axum::serve(listener, Router::new().fallback(forward).with_state(proxy)).into_future(),
-    );
-
-    let sdk = pakn_aws::emulator_sdk_config(&format!("http://{proxy_addr}"), region).await;
-    let cfg = pakn_aws::AwsResources {
-        table_name: prov.table.clone(),
-        intake_queue_url: prov.queue_url.clone(),
-        topic_arn: prov.topic_arn.clone(),
-    };
-    let pakn = pakn_aws::pakn_with(
-        &sdk,
-        &cfg,
-        Arc::new(RefData::embedded()),
-        Arc::new(SystemClock),
-    );
-    let secret: Vec<u8> = rand::random::<[u8; 32]>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>()
-        .into_bytes();
-    let api = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", api.local_addr()?);
-    let state = AppState {
-        pakn: pakn.clone(),
-        auth: Auth::Hs256 {
-            secret: secret.clone(),
-        },
-    };
-    tokio::spawn(axum::serve(api, app(state)).into_future());
-
-    let now = Utc::now();
-    let hour = chrono::Duration::hours(1);
-    let unit = UnitCode::ward("00070");
-    let citizen = pakn_api::token::mint(&secret, "cong-dan-bench", Role::Citizen, None, hour, now);
-    let official = pakn_api::token::mint(
-        &secret,
-        "can-bo-bench",
-        Role::Official,
-        Some(&unit),
-        hour,
-        now,
-    );
-    let http = reqwest::Client::new();
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-
-    set_step(&rec, "1 submit (POST /v1/cases)").await;
-    let report = json!({
-        "kind": "field",
-        "category": "lighting",
-        "title": "Đèn đường hỏng trên phố Hàng Bài",
-        "description": "Ba cột đèn trên phố Hàng Bài, đoạn từ Tràng Thi đến Hai Bà Trưng, không sáng từ tối qua; đi lại buổi tối rất nguy hiểm.",
-        "urgency": "normal",
-        "location": {"lat": 21.0245, "lng": 105.8525, "address": "Phố Hàng Bài, Hoàn Kiếm", "ward_code": "00070"},
-        "media": ["https://example.org/anh/den-hong-1.jpg"],
-        "channel": "app",
-        "contact": {"name": "Nguyễn Văn A", "phone": "0912 345 678", "email": "a@example.org"}
-    });
-    let res = http
-        .post(format!("{base}/v1/cases"))
-        .bearer_auth(&citizen)
-        .header("idempotency-key", format!("bench-{prefix}"))
-        .json(&report)
-        .send()
-        .await?;
-    let (receipt, _) = expect(res, 202, "submit").await?;
-    let id = receipt["id"]
-        .as_str()
-        .context("submit answered no id")?
-        .to_string();
-
-    set_step(&rec, "2 route (router Lambda: SQS receive, route, delete)").await;
-    let mut routed = false;
-    for _ in 0..5 {
-        let got = sqs
-            .receive_message()
-            .queue_url(&prov.queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await?;
-        for m in got.messages() {
-            let cid = m
-                .body()
-                .and_then(|b| serde_json::from_str::<Value>(b).ok())
-                .and_then(|v| v["case_id"].as_str().and_then(CaseId::parse))
-                .context("undecodable intake message")?;
-            pakn.routing()
-                .route_case(&cid)
-                .await
-                .map_err(|e| anyhow::anyhow!("route: {e:?}"))?;
-            if let Some(h) = m.receipt_handle() {
-                sqs.delete_message()
-                    .queue_url(&prov.queue_url)
-                    .receipt_handle(h)
-                    .send()
-                    .await?;
-            }
-            routed = true;
-        }
-        if routed {
-            break;
-        }
-    }
-    if !routed {
-        bail!("the intake message never arrived");
-    }
-
-    let get = |token: &str| {
-        http.get(format!("{base}/v1/cases/{id}"))
-            .bearer_auth(token.to_string())
-            .send()
-    };
-    let act = |token: &str, action: &str, etag: &str, body: Value| {
-        http.post(format!("{base}/v1/cases/{id}/{action}"))
-            .bearer_auth(token.to_string())
-            .header("if-match", etag.to_string())
-            .json(&body)
-            .send()
-    };
-
-    set_step(&rec, "3 official opens the case (GET)").await;
-    let (_, etag) = expect(get(&official).await?, 200, "official GET").await?;
-    let etag = etag.context("no ETag")?;
-
-    set_step(&rec, "4 accept").await;
-    let (_, etag) = expect(
-        act(&official, "accept", &etag, json!({})).await?,
-        200,
-        "accept",
-    )
-    .await?;
-    let etag = etag.context("no ETag")?;
-
-    set_step(&rec, "5 resolve").await;
-    let answer = json!({
-        "answer": "Đã thay bóng và sửa đường dây cho ba cột đèn; đèn sáng lại từ tối nay.",
-        "evidence": ["https://example.org/anh/den-da-sua.jpg"]
-    });
-    let (_, _) = expect(
-        act(&official, "resolve", &etag, answer).await?,
-        200,
-        "resolve",
-    )
-    .await?;
-
-    set_step(&rec, "6 citizen opens the case (GET)").await;
-    let (_, etag) = expect(get(&citizen).await?, 200, "citizen GET").await?;
-    let etag = etag.context("no ETag")?;
-
-    set_step(&rec, "7 rate (closes the case)").await;
-    let rate = json!({"score": 5, "comment": "Cảm ơn phường đã xử lý nhanh."});
-    let (closed, _) = expect(act(&citizen, "rate", &etag, rate).await?, 200, "rate").await?;
-    if closed["status"] != "closed" {
-        bail!("after rating the case is {}, not closed", closed["status"]);
-    }
-
-    set_step(&rec, "per run: one deadline sweep (shared by all cases)").await;
-    let sweep = pakn
-        .sweep()
-        .run(1000)
-        .await
-        .map_err(|e| anyhow::anyhow!("sweep: {e:?}"))?;
-
-    let r = rec.lock().await;
-    print!("{}", render(&r, detail, &id, &format!("{sweep:?}")));
-    println!(
-        "{}",
-        storage(&inspector, &r, &prov.table, &id, region).await?
-    );
-    Ok(())
-}
-
-/// What one closed case keeps in the table: its items (plus DynamoDB's
-/// 100 bytes of per-item overhead) and its index entries. Daily rollups are
-/// shared by all cases of a day and left out.
-async fn storage(p: &Proxy, r: &Recorder, table: &str, id: &str, region: &str) -> Result<String> {
-    let s = r.schemas.get(table).context("no schema recorded")?;
-    // The emulator reads the region from the credential scope; it checks no signature.
-    let mut auth = HeaderMap::new();
-    auth.insert(
-        "authorization",
-        format!(
-            "AWS4-HMAC-SHA256 Credential=testing/20250101/{region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0"
-        )
-        .parse()?,
-    );
-    let all = scan(p, &auth, table, s).await?;
-    let (mut n, mut bytes, mut idx, mut kinds) =
-        (0, 0, 0, BTreeMap::<String, (usize, usize)>::new());
-    for item in all.values() {
-        let pk = item
-            .get(&s.pk)
-            .and_then(|v| v["S"].as_str())
-            .unwrap_or_default();
-        let mine = pk == format!("CASE#{id}")
-            || item.get("case_id").and_then(|v| v["S"].as_str()) == Some(id);
-        if !mine {
-            continue;
-        }
-        n += 1;
-        let size = item_size(item) + 100;
-        bytes += size;
-        let e = kinds.entry(label(item, s)).or_default();
-        e.0 += 1;
-        e.1 += size;
-        for g in &s.gsis {
-            if let Some((_, _, sz)) = s.index_entry(g, item) {
-                idx += sz;
-            }
-        }
-    }
-    Ok(format!(
-        "Storage of the closed case: {n} items, {bytes} B with overhead ({kinds:?}); index entries {idx} B; \
-         total {} B",
-        bytes + idx
-    ))
-}
-
-// ---------------------------------------------------------------- report
-
-fn render(r: &Recorder, detail: bool, id: &str, sweep: &str) -> String {
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "Case {id}: lifecycle driven through the API and the router on the emulator.\n"
-    );
-    let _ = writeln!(
-        o,
-        "| step | DynamoDB calls | table WRU | GSI WRU | WRU | RRU | SQS requests | SNS publishes |"
-    );
-    let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---:|---:|");
-    let (mut tw_l, mut gw_l, mut rr_l, mut sq_l, mut sn_l) = (0u64, 0u64, 0f64, 0usize, 0usize);
-    for step in &r.steps {
-        let calls: Vec<&Call> = r.calls.iter().filter(|c| &c.step == step).collect();
-        let mut ops: BTreeMap<String, usize> = BTreeMap::new();
-        for c in calls.iter().filter(|c| c.service == "dynamodb") {
-            *ops.entry(c.op.clone()).or_default() += 1;
-        }
-        let tx_items = r
-            .writes
-            .iter()
-            .filter(|w| &w.step == step && w.transact)
-            .count();
-        let ops = ops
-            .iter()
-            .map(|(op, n)| {
-                let mut s = if *n > 1 {
-                    format!("{op} ×{n}")
-                } else {
-                    op.clone()
-                };
-                if op == "TransactWriteItems" {
-                    let _ = write!(s, " ({tx_items} items)");
-                }
-                s
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let t: u64 = r
-            .writes
-            .iter()
-            .filter(|w| &w.step == step)
-            .map(|w| w.table_wru)
-            .sum();
-        let g: u64 = r
-            .writes
-            .iter()
-            .filter(|w| &w.step == step)
-            .flat_map(|w| w.gsi.iter().map(|x| x.2))
-            .sum();
-        let rd: f64 = r
-            .reads
-            .iter()
-            .filter(|x| &x.step == step)
-            .fold(0.0, |a, x| a + x.rru);
-        let q = calls.iter().filter(|c| c.service == "sqs").count();
-        let sns = calls
-            .iter()
-            .filter(|c| c.service == "sns" && c.op == "Publish")
-            .count();
-        let _ = writeln!(
-            o,
-            "| {step} | {ops} | {t} | {g} | {} | {rd} | {q} | {sns} |",
-            t + g
-        );
-        if step.starts_with("per run") {
-            continue;
-        }
-        tw_l += t;
-        gw_l += g;
-        rr_l += rd;
-        sq_l += q;
-        sn_l += sns;
-    }
-    let _ = writeln!(
-        o,
-        "| **lifecycle (steps 1–7)** | | **{tw_l}** | **{gw_l}** | **{}** | **{rr_l}** | **{sq_l}** | **{sn_l}** |",
-        tw_l + gw_l
-    );
-    let gsi_in_tx: u64 = r
-        .writes
-        .iter()
-        .filter(|w| w.transact && !w.step.starts_with("per run"))
-        .flat_map(|w| w.gsi.iter().map(|x| x.2))
-        .sum();
-    let _ = writeln!(
-        o,
-        "\nIf index writes caused by transactions were billed 2× as well: {} WRU.\n",
-        tw_l + gw_l + gsi_in_tx
-    );
-
-    // Where the write units go, by item kind.
-    let mut by: BTreeMap<String, (usize, u64, u64)> = BTreeMap::new();
-    for w in r.writes.iter().filter(|w| !w.step.starts_with("per run")) {
-        let e = by.entry(w.what.clone()).or_default();
-        e.0 += 1;
-        e.1 += w.table_wru;
-        e.2 += w.gsi.iter().map(|x| x.2).sum::<u64>();
-    }
-    let _ = writeln!(
-        o,
-        "| item written (pk / sk) | writes | table WRU | GSI WRU |"
-    );
-    let _ = writeln!(o, "|---|---:|---:|---:|");
-    for (what, (n, t, g)) in &by {
-        let _ = writeln!(o, "| {what} | {n} | {t} | {g} |");
-    }
-    let mut by_gsi: BTreeMap<String, (usize, u64)> = BTreeMap::new();
-    for w in r.writes.iter().filter(|w| !w.step.starts_with("per run")) {
-        for (g, _, u) in &w.gsi {
-            let e = by_gsi.entry(g.clone()).or_default();
-            e.0 += 1;
-            e.1 += u;
-        }
-    }
-    let _ = writeln!(o, "\n| index | entry changes | WRU |");
-    let _ = writeln!(o, "|---|---:|---:|");
-    for (g, (n, u)) in &by_gsi {
-        let _ = writeln!(o, "| {g} | {n} | {u} |");
-    }
-    let sizes: Vec<String> = r
-        .writes
-        .iter()
-        .filter(|w| w.what == "CASE / CASE" || w.what == "CASE / BODY")
-        .map(|w| format!("{} {}→{} B", w.what, w.before, w.after))
-        .collect();
-    let _ = writeln!(o, "\nCase item sizes per write: {}", sizes.join("; "));
-    let _ = writeln!(o, "Sweep: {sweep}");
-
-    if detail {
-        let _ = writeln!(o, "\nWrites:");
-        for w in &r.writes {
-            let _ = writeln!(
-                o,
-                "  [{}] {}{} {}: {} → {} B, {} WRU, index {:?}",
-                w.step,
-                w.op,
-                if w.transact { " (tx)" } else { "" },
-                w.what,
-                w.before,
-                w.after,
-                w.table_wru,
-                w.gsi
-            );
-        }
-        let _ = writeln!(o, "Reads:");
-        for x in &r.reads {
-            let _ = writeln!(
-                o,
-                "  [{}] {} {}{}: {} items, {} B, {} RRU",
-                x.step,
-                x.op,
-                x.what,
-                if x.consistent { " (consistent)" } else { "" },
-                x.items,
-                x.bytes,
-                x.rru
-            );
-        }
-        let _ = writeln!(o, "Other calls:");
-        for c in r.calls.iter().filter(|c| c.service != "dynamodb") {
-            let _ = writeln!(o, "  [{}] {} {}", c.step, c.service, c.op);
-        }
-    }
-    o
 }
 
 #[cfg(test)]
@@ -1147,6 +788,8 @@ mod tests {
         // A key map (pk, sk) finds the item it names.
         assert_eq!(s.key_of(&s.key_map(&a)), s.key_of(&a));
         assert_eq!(label(&a, &s), "P / S");
+        let rollup = item(json!({"pk": {"S": "STATS#2026-12"}, "sk": {"S": "03#ward:00070"}}));
+        assert_eq!(label(&rollup, &s), "STATS / <day>");
     }
 
     #[test]
