@@ -471,6 +471,19 @@ async fn cold_init(path: &std::path::Path) -> Result<Value> {
     let size = std::fs::metadata(path)?.len();
     let mut inits = Vec::new();
     let mut rss = Vec::new();
+    // The API verifies both user pools' ID tokens: their keys are given
+    // (on Lambda they are fetched from Cognito at cold start, which this
+    // init does not include).
+    let staff = pakn_testkit::jwt::TestPool::new(
+        "https://cognito-idp.ap-southeast-1.amazonaws.com/ap-southeast-1_staff",
+        "staff-client",
+        "staff-key",
+    );
+    let citizen = pakn_testkit::jwt::TestPool::new(
+        "https://cognito-idp.ap-southeast-1.amazonaws.com/ap-southeast-1_citizen",
+        "citizen-client",
+        "citizen-key",
+    );
     for _ in 0..5 {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?.to_string();
@@ -492,6 +505,12 @@ async fn cold_init(path: &std::path::Path) -> Result<Value> {
             .env("TABLE_NAME", "bench")
             .env("INTAKE_QUEUE_URL", "http://127.0.0.1:9/000000000000/bench")
             .env("TOPIC_ARN", "arn:aws:sns:ap-southeast-1:000000000000:bench")
+            .env("PAKN_STAFF_ISSUER", &staff.issuer)
+            .env("PAKN_STAFF_CLIENT_ID", &staff.client_id)
+            .env("PAKN_STAFF_JWKS", staff.jwks().to_string())
+            .env("PAKN_CITIZEN_ISSUER", &citizen.issuer)
+            .env("PAKN_CITIZEN_CLIENT_ID", &citizen.client_id)
+            .env("PAKN_CITIZEN_JWKS", citizen.jwks().to_string())
             .env("RUST_LOG", "error")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
