@@ -367,7 +367,7 @@ async fn units(cfg: &pakn_config::Config, o: &Options) -> Result<Value, String> 
     let region = cfg.aws.region.as_deref().unwrap_or("ap-southeast-1");
     let failed = |e: anyhow::Error| format!("the units bench failed: {e:#}");
     if let Some(endpoint) = cfg.aws.endpoint_url.as_deref().filter(|e| !e.is_empty()) {
-        crate::bench::loopback_only(endpoint).map_err(|e| format!("AWS_ENDPOINT_URL: {e:#}"))?;
+        crate::loopback::loopback_only(endpoint).map_err(|e| format!("AWS_ENDPOINT_URL: {e:#}"))?;
         return crate::bench_units::units_json(endpoint, region)
             .await
             .map_err(failed);

@@ -9,6 +9,7 @@ mod bench_reads;
 mod bench_submit;
 mod bench_units;
 mod compose;
+mod loopback;
 mod serve;
 mod subscribe;
 
