@@ -4,9 +4,8 @@
 //! tables; the DynamoDB store keeps the same numbers in one item per unit,
 //! and the contract suite proves they agree.)
 
-use crate::db::{classify, from_json, micros};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crate::cases;
+use crate::db::{classify, from_json};
 use chrono::NaiveDate;
 use pakn_core::inspection::Inspection;
 use pakn_core::ports::{InspectionPage, InspectionQuery, StoreError, StoreResult, UnitSummary};
@@ -153,19 +152,6 @@ pub fn unit_summaries(conn: &Connection, unit: Option<&str>) -> StoreResult<Vec<
     Ok(out)
 }
 
-/// The keyset cursor: `(opened_at, id)` of the last inspection of a page.
-fn encode_cursor(i: &Inspection) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{}", micros(i.opened_at), i.id))
-}
-
-fn decode_cursor(s: &str) -> StoreResult<(i64, String)> {
-    let bad = || StoreError::InvalidCursor;
-    let raw = URL_SAFE_NO_PAD.decode(s.trim()).map_err(|_| bad())?;
-    let raw = String::from_utf8(raw).map_err(|_| bad())?;
-    let (t, id) = raw.split_once('|').ok_or_else(bad)?;
-    Ok((t.parse().map_err(|_| bad())?, id.to_string()))
-}
-
 /// Oldest first (`opened_at`, id), filtered, one page.
 pub fn list_inspections(conn: &Connection, q: &InspectionQuery) -> StoreResult<InspectionPage> {
     let limit = q.limit.clamp(1, 1000);
@@ -188,7 +174,7 @@ pub fn list_inspections(conn: &Connection, q: &InspectionQuery) -> StoreResult<I
         conds.push(format!("json_extract(json, '$.reason') = {p}"));
     }
     if let Some(c) = &q.cursor {
-        let (t, id) = decode_cursor(c)?;
+        let (t, id) = cases::decode_cursor(c)?;
         let pt = arg(Value::Integer(t), &mut args);
         let pi = arg(Value::Text(id), &mut args);
         conds.push(format!(
@@ -215,7 +201,9 @@ pub fn list_inspections(conn: &Connection, q: &InspectionQuery) -> StoreResult<I
     }
     let next_cursor = if items.len() > limit {
         items.truncate(limit);
-        items.last().map(encode_cursor)
+        items
+            .last()
+            .map(|i| cases::keyset_cursor(i.opened_at, &i.id))
     } else {
         None
     };

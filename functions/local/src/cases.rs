@@ -226,12 +226,14 @@ pub fn timeline(conn: &Connection, id: &str) -> StoreResult<Vec<TimelineEvent>> 
     Ok(out)
 }
 
-/// The keyset cursor: the (received_at, id) of the last case of a page.
-fn encode_cursor(c: &Case) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{}", micros(c.received_at), c.id))
+/// A keyset cursor: the (time, id) of the last row of a page, opaque to
+/// clients (cases by `received_at`, inspections by `opened_at`).
+pub(crate) fn keyset_cursor(at: DateTime<Utc>, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{id}", micros(at)))
 }
 
-fn decode_cursor(s: &str) -> StoreResult<(i64, String)> {
+/// The (time in micros, id) of a [`keyset_cursor`]; `InvalidCursor` otherwise.
+pub(crate) fn decode_cursor(s: &str) -> StoreResult<(i64, String)> {
     let bad = || StoreError::InvalidCursor;
     let raw = URL_SAFE_NO_PAD.decode(s.trim()).map_err(|_| bad())?;
     let raw = String::from_utf8(raw).map_err(|_| bad())?;
@@ -324,7 +326,9 @@ pub fn list(conn: &Connection, q: &CaseQuery) -> StoreResult<CasePage> {
     }
     let next_cursor = if cases.len() > limit {
         cases.truncate(limit);
-        cases.last().map(encode_cursor)
+        cases
+            .last()
+            .map(|c| keyset_cursor(c.received_at, c.id.as_str()))
     } else {
         None
     };
@@ -388,6 +392,10 @@ mod tests {
         let raw = URL_SAFE_NO_PAD.encode(format!("{}|{}", micros(t), "01ABC"));
         assert_eq!(
             decode_cursor(&raw).unwrap(),
+            (micros(t), "01ABC".to_string())
+        );
+        assert_eq!(
+            decode_cursor(&keyset_cursor(t, "01ABC")).unwrap(),
             (micros(t), "01ABC".to_string())
         );
         assert!(decode_cursor("!!!").is_err());
