@@ -89,35 +89,30 @@ impl SqliteStore {
 
     /// How the retention step's query is executed (the partial index only).
     pub async fn due_erasures_plan(&self) -> StoreResult<String> {
-        self.db
-            .read(|c| {
-                let mut s = c
-                    .prepare(
-                        "EXPLAIN QUERY PLAN SELECT json FROM cases INDEXED BY cases_erase_after
-                         WHERE erase_after IS NOT NULL AND erase_after <= 0 ORDER BY erase_after, id LIMIT 10",
-                    )
-                    .map_err(classify)?;
-                let rows = s.query_map([], |r| r.get::<_, String>(3)).map_err(classify)?;
-                let mut out = Vec::new();
-                for r in rows {
-                    out.push(r.map_err(classify)?);
-                }
-                Ok(out.join("; "))
-            })
-            .await
+        self.query_plan(
+            "EXPLAIN QUERY PLAN SELECT json FROM cases INDEXED BY cases_erase_after
+             WHERE erase_after IS NOT NULL AND erase_after <= 0 ORDER BY erase_after, id LIMIT 10",
+        )
+        .await
     }
 
     /// How the sweep's query is executed (to prove it reads the sparse index only).
     pub async fn due_cases_plan(&self) -> StoreResult<String> {
+        self.query_plan(
+            "EXPLAIN QUERY PLAN SELECT json FROM cases INDEXED BY cases_next_action
+             WHERE next_action_at IS NOT NULL AND next_action_at <= 0 ORDER BY next_action_at, id LIMIT 10",
+        )
+        .await
+    }
+
+    /// The details of an `EXPLAIN QUERY PLAN`, joined with `; `.
+    async fn query_plan(&self, explain: &'static str) -> StoreResult<String> {
         self.db
-            .read(|c| {
-                let mut s = c
-                    .prepare(
-                        "EXPLAIN QUERY PLAN SELECT json FROM cases INDEXED BY cases_next_action
-                         WHERE next_action_at IS NOT NULL AND next_action_at <= 0 ORDER BY next_action_at, id LIMIT 10",
-                    )
+            .read(move |c| {
+                let mut s = c.prepare(explain).map_err(classify)?;
+                let rows = s
+                    .query_map([], |r| r.get::<_, String>(3))
                     .map_err(classify)?;
-                let rows = s.query_map([], |r| r.get::<_, String>(3)).map_err(classify)?;
                 let mut out = Vec::new();
                 for r in rows {
                     out.push(r.map_err(classify)?);
