@@ -51,6 +51,7 @@ fn table() -> Vec<Row> {
         ("/v1/categories", &["GET"], get(public::categories)),
         ("/v1/units", &["GET"], get(public::units)),
         ("/v1/stats", &["GET"], get(public::stats)),
+        ("/v1/stats/units", &["GET"], get(public::unit_stats)),
         ("/v1/track/{tracking_code}", &["GET"], get(public::track)),
         ("/v1/events/schemas", &["GET"], get(events::schemas)),
         (
@@ -126,9 +127,10 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 /// The API.
 /// The public routes limited per client address ([`ratelimit`]): tracking
 /// lookup, stats, registration.
-pub const LIMITED_PER_ADDRESS: [&str; 4] = [
+pub const LIMITED_PER_ADDRESS: [&str; 5] = [
     "/v1/track/{tracking_code}",
     "/v1/stats",
+    "/v1/stats/units",
     "/v1/accounts",
     "/v1/registration",
 ];
