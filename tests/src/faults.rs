@@ -39,12 +39,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pakn_core::case::{Case, TimelineEvent};
 use pakn_core::ids::CaseId;
 use pakn_core::inspection::Inspection;
+use pakn_core::media::Upload;
 use pakn_core::notify::Notification;
 use pakn_core::ports::{
     AccessRecord, Account, AccountScope, ApiKey, ApiKeyStore, CasePage, CaseQuery, CaseStore,
     Commit, Created, Erasure, IdemRecord, InspectionPage, InspectionQuery, InspectionStore, Ledger,
     NewCase, Notifier, PeopleStore, PrivacyStore, Queue, QuotaStore, Sent, StatsStore, StoreError,
-    StoreResult, Take, Taken, UnitSummary,
+    StoreResult, Take, Taken, UnitSummary, UploadStore,
 };
 use pakn_core::principal::Roster;
 use pakn_core::snapshot::Snapshot;
@@ -645,6 +646,19 @@ impl<P: ApiKeyStore + ?Sized> ApiKeyStore for Faulty<P> {
     async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<Option<ApiKey>> {
         self.write("revoke_api_key", self.inner.revoke_api_key(id, at))
             .await
+    }
+}
+
+#[async_trait]
+impl<P: UploadStore + ?Sized> UploadStore for Faulty<P> {
+    async fn put_upload(&self, u: &Upload) -> StoreResult<()> {
+        self.write("put_upload", self.inner.put_upload(u)).await
+    }
+    async fn get_upload(&self, id: &str) -> StoreResult<Option<Upload>> {
+        self.read("get_upload", self.inner.get_upload(id)).await
+    }
+    async fn save_upload(&self, u: &Upload) -> StoreResult<()> {
+        self.write("save_upload", self.inner.save_upload(u)).await
     }
 }
 

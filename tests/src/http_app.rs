@@ -196,6 +196,30 @@ impl Api {
         }
     }
 
+    /// [`Api::new`] with uploads kept in the temporary directory (the
+    /// local server's storage, signed with [`SECRET`]); the test checks
+    /// them with [`Api::check_upload`] (what the server's worker does).
+    pub fn with_media(name: &str, t0: DateTime<Utc>) -> Api {
+        let mut api = Api::new(name, t0, Bodies::JsonWhenTyped);
+        let dir = api._dir.as_ref().expect("a temp dir").path().join("media");
+        let blobs = pakn_local::LocalBlobs::new(dir, SECRET.to_vec()).expect("media dir");
+        api.pakn = api.pakn.clone().with_blobs(Arc::new(blobs));
+        api.app = app(AppState {
+            pakn: api.pakn.clone(),
+            auth: Auth::Hs256 {
+                secret: SECRET.to_vec(),
+            },
+        });
+        api
+    }
+
+    /// Check an upload whose bytes arrived, as the server's worker does.
+    pub async fn check_upload(&self, id: &str) {
+        pakn_media::process_upload(&*self.pakn.uploads, &*self.pakn.blobs, id)
+            .await
+            .expect("checked");
+    }
+
     /// The router over a `Pakn` composed elsewhere (another backend, ports
     /// wrapped for fault injection), with `clock` its clock.
     pub fn over(pakn: Pakn, clock: ManualClock, bodies: Bodies) -> Api {

@@ -15,6 +15,7 @@ use pakn_core::intake::{
     Idempotency, MAX_ADDRESS, MAX_DESCRIPTION, MAX_MEDIA, MAX_TITLE, Report, sha256_hex,
 };
 use pakn_core::lookup::{CaseFilter, Page};
+use pakn_core::media::{self, MediaInput};
 use pakn_core::oversight::people::{MAX_HEADCOUNT, MAX_ROSTER};
 use pakn_core::oversight::{FINDING_KINDS, FindingInput};
 use pakn_core::ports::CaseSort;
@@ -27,7 +28,10 @@ use serde::de::DeserializeOwned;
 
 /// A body of the shape `expected` names (its wording is in
 /// [`crate::messages`]); serde's complaint is the message's `detail`.
-fn body<T: DeserializeOwned>(v: &serde_json::Value, expected: &'static str) -> Result<T> {
+pub(crate) fn body<T: DeserializeOwned>(
+    v: &serde_json::Value,
+    expected: &'static str,
+) -> Result<T> {
     serde_json::from_value(v.clone()).map_err(|e| {
         Error::invalid("body", "invalid_body")
             .with("expected", expected)
@@ -68,8 +72,9 @@ pub struct SubmitRequest {
     #[serde(default)]
     pub urgency: Option<Urgency>,
     pub location: Option<SubmitLocation>,
+    /// https links, or uploads: `{"upload": "<id>"}` (`POST /v1/uploads`).
     #[serde(default)]
-    pub media: Vec<String>,
+    pub media: Vec<MediaInput>,
     #[serde(default)]
     pub channel: Option<Channel>,
     #[serde(default)]
@@ -92,7 +97,7 @@ pub fn report(v: &serde_json::Value) -> Result<Report> {
         ),
     };
     let address = text::optional("location.address", loc.address.as_deref(), MAX_ADDRESS)?;
-    let media = text::urls("media", &r.media, MAX_MEDIA)?;
+    let media = media::entries("media", &r.media, MAX_MEDIA)?;
     let contact = r.contact.map(contact).transpose()?;
     Ok(Report {
         kind: r.kind,
@@ -216,7 +221,7 @@ struct QuestionBody {
 struct ResolveBody {
     answer: String,
     #[serde(default)]
-    evidence: Vec<String>,
+    evidence: Vec<MediaInput>,
 }
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -240,7 +245,7 @@ struct RouteBody {
 struct InfoBody {
     text: String,
     #[serde(default)]
-    media: Vec<String>,
+    media: Vec<MediaInput>,
 }
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -307,7 +312,7 @@ pub fn action(name: &str, v: &serde_json::Value) -> Result<Action> {
             let b: ResolveBody = action_body(v)?;
             Action::Resolve {
                 answer: text::required("answer", &b.answer, MAX_TEXT)?,
-                evidence: text::urls("evidence", &b.evidence, 10)?,
+                evidence: media::entries("evidence", &b.evidence, 10)?,
             }
         }
         "reject" => {
@@ -340,7 +345,7 @@ pub fn action(name: &str, v: &serde_json::Value) -> Result<Action> {
             let b: InfoBody = action_body(v)?;
             Action::Info {
                 text: text::required("text", &b.text, MAX_TEXT)?,
-                media: text::urls("media", &b.media, 10)?,
+                media: media::entries("media", &b.media, 10)?,
             }
         }
         "rate" => {

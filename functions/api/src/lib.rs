@@ -27,7 +27,7 @@ pub use error::ApiError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
-use routes::{accounts, cases, events, inspections, privacy, public, scorecards, units};
+use routes::{accounts, cases, events, inspections, privacy, public, scorecards, units, uploads};
 use tower_http::catch_panic::CatchPanicLayer;
 
 /// What every handler shares: the application and how tokens are checked.
@@ -82,6 +82,15 @@ fn table() -> Vec<Row> {
             &["GET"],
             get(scorecards::unit_scorecard),
         ),
+        ("/v1/uploads", &["POST"], post(uploads::create)),
+        ("/v1/uploads/{id}", &["GET"], get(uploads::get)),
+        (
+            "/v1/uploads/{id}/content",
+            &["PUT"],
+            // The file itself (local server only): up to the largest video.
+            axum::routing::put(uploads::put_content).layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY)),
+        ),
+        ("/v1/media/{id}", &["GET"], get(uploads::media)),
         ("/v1/accounts", &["POST"], post(accounts::register)),
         (
             "/v1/me/data",
@@ -123,6 +132,9 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
         .flat_map(|(_, documented, _)| documented);
     v1.chain(open311).collect()
 }
+
+/// The largest file the local server takes on a slot's URL (a 50 MB video and some).
+pub const MAX_UPLOAD_BODY: usize = 64 * 1024 * 1024;
 
 /// The API.
 /// The public routes limited per client address ([`ratelimit`]): tracking

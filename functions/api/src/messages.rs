@@ -241,6 +241,10 @@ fn template(e: &Error) -> Option<Template> {
                 "Expected {\"staff\": N} with 0 <= N <= 1000000.",
                 "Cần {\"staff\": N} với 0 <= N <= 1000000.",
             ),
+            Some("upload") => (
+                "Expected {\"content_type\",\"bytes\",\"keep_location\"?,\"public\"?}: {detail}.",
+                "Cần {\"content_type\",\"bytes\",\"keep_location\"?,\"public\"?}: {detail}.",
+            ),
             Some("nothing") => (
                 "Closing takes no fields: send {} or no body.",
                 "Thao tác đóng không nhận trường nào: hãy gửi {} hoặc để trống.",
@@ -319,6 +323,26 @@ fn template(e: &Error) -> Option<Template> {
         "unknown_status" => (
             "Unknown status '{status}'.",
             "Trạng thái '{status}' không tồn tại.",
+        ),
+        "unsupported_file_type" => (
+            "This type of file is not accepted. Accepted: {accepted}.",
+            "Không nhận loại tệp này. Các loại được nhận: {accepted}.",
+        ),
+        "unknown_upload" => (
+            "No upload {upload} of yours: ask for a slot with POST /v1/uploads first.",
+            "Không có tệp tải lên {upload} của bạn: hãy xin chỗ tải lên bằng POST /v1/uploads trước.",
+        ),
+        "upload_rejected" => (
+            "Upload {upload} failed its check ({reason}) and cannot be attached.",
+            "Tệp {upload} không đạt kiểm tra ({reason}) nên không thể đính kèm.",
+        ),
+        "too_many_media" => (
+            "Too many files: at most {max_photos} photos and {max_videos} video.",
+            "Quá nhiều tệp: tối đa {max_photos} ảnh và {max_videos} video.",
+        ),
+        "evidence_photo_required" => (
+            "Resolving a field report needs at least one evidence photo (an upload in 'evidence').",
+            "Giải quyết phản ánh hiện trường cần ít nhất một ảnh minh chứng (tệp tải lên trong 'evidence').",
         ),
         "unknown_sort" => (
             "'sort' is 'received' (newest first) or 'due' (what is due next).",

@@ -2,7 +2,9 @@
 //! attributes and the domain's `ToSchema` types, served at `/openapi.json`.
 
 use crate::open311;
-use crate::routes::{accounts, cases, events, inspections, privacy, public, scorecards, units};
+use crate::routes::{
+    accounts, cases, events, inspections, privacy, public, scorecards, units, uploads,
+};
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -36,6 +38,10 @@ use utoipa::{Modify, OpenApi};
         scorecards::unit_scorecard,
         scorecards::list,
         scorecards::csv,
+        uploads::create,
+        uploads::get,
+        uploads::put_content,
+        uploads::media,
         accounts::register,
         accounts::registration,
         inspections::list,

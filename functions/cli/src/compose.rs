@@ -40,7 +40,9 @@ impl Composed {
         let (pakn, parts) = match cfg.backend {
             Backend::Sqlite => {
                 let backend = open_local(cfg).await?;
-                (backend.pakn(clock, refdata.clone()), Parts::Local(backend))
+                let pakn = backend.pakn(clock, refdata.clone());
+                let pakn = local_media(cfg, pakn)?;
+                (pakn, Parts::Local(backend))
             }
             Backend::Aws => {
                 let resources = cfg.require_aws()?;
@@ -99,6 +101,37 @@ impl Composed {
 }
 
 /// Open the SQLite backend at `PAKN_DB` (WAL, `synchronous=FULL`): the only
+/// Uploads kept under `PAKN_MEDIA_DIR`, each checked by a worker task as
+/// soon as its bytes are on disk (off the request path); files put before
+/// a crash and never checked are checked at start.
+pub fn local_media(cfg: &Config, pakn: pakn_core::Pakn) -> Result<pakn_core::Pakn> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let send = tx.clone();
+    let blobs = pakn_local::LocalBlobs::new(&cfg.media_dir, local_secret(cfg)?)?.on_received(
+        Arc::new(move |id| {
+            let _ = send.send(id);
+        }),
+    );
+    if let Ok(dir) = std::fs::read_dir(blobs.dir().join("raw")) {
+        for e in dir.flatten() {
+            if let Some(id) = e.file_name().to_str().filter(|n| !n.ends_with(".part")) {
+                let _ = tx.send(id.to_string());
+            }
+        }
+    }
+    let pakn = pakn.with_blobs(Arc::new(blobs));
+    let worker = pakn.clone();
+    tokio::spawn(async move {
+        while let Some(id) = rx.recv().await {
+            if let Err(e) = pakn_media::process_upload(&*worker.uploads, &*worker.blobs, &id).await
+            {
+                tracing::warn!(upload = %id, error = %e, "checking an upload failed; it stays pending");
+            }
+        }
+    });
+    Ok(pakn)
+}
+
 /// `LocalBackend::open` of the CLI.
 pub async fn open_local(cfg: &Config) -> Result<LocalBackend> {
     let path = cfg.db.clone();

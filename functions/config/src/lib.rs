@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 pub const VARS: &[&str] = &[
     "PAKN_BACKEND",
     "PAKN_DB",
+    "PAKN_MEDIA_DIR",
     "PAKN_ADDR",
     "PAKN_JWT_SECRET",
     "PAKN_SWEEP_SECONDS",
@@ -95,6 +96,9 @@ pub struct Config {
     pub backend: Backend,
     /// `PAKN_DB`: the SQLite file, default `pakn.db`.
     pub db: PathBuf,
+    /// `PAKN_MEDIA_DIR`: uploaded photos and videos on the embedded
+    /// backend, default `media` beside the database.
+    pub media_dir: PathBuf,
     /// `PAKN_ADDR`: the local bind address, default 127.0.0.1:8080.
     pub addr: SocketAddr,
     /// `PAKN_JWT_SECRET`: the local HS256 secret as given (checked by
@@ -238,11 +242,17 @@ impl Config {
                 _ => return Err(ConfigError::ClockSpeed(s)),
             },
         };
+        let db = var("PAKN_DB")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
         Ok(Config {
             backend,
-            db: var("PAKN_DB")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_DB)),
+            media_dir: var("PAKN_MEDIA_DIR").map(PathBuf::from).unwrap_or_else(|| {
+                db.parent()
+                    .map(|d| d.join("media"))
+                    .unwrap_or_else(|| PathBuf::from("media"))
+            }),
+            db,
             addr,
             jwt_secret: var("PAKN_JWT_SECRET").map(String::into_bytes),
             sweep_every,

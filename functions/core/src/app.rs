@@ -14,8 +14,8 @@ use crate::open311::Open311;
 use crate::outbox::Outbox;
 use crate::oversight::{Inspections, People};
 use crate::ports::{
-    ApiKeyStore, CaseStore, Clock, InspectionStore, Ledger, Notifier, PeopleStore, PrivacyStore,
-    QuotaStore, StatsStore, Store,
+    ApiKeyStore, Blobs, CaseStore, Clock, InspectionStore, Ledger, NoBlobs, Notifier, PeopleStore,
+    PrivacyStore, QuotaStore, StatsStore, Store, UploadStore,
 };
 use crate::privacy::Privacy;
 use crate::refdata::RefData;
@@ -36,6 +36,9 @@ pub struct Pakn {
     pub quota: Arc<dyn QuotaStore>,
     pub privacy: Arc<dyn PrivacyStore>,
     pub api_keys: Arc<dyn ApiKeyStore>,
+    pub uploads: Arc<dyn UploadStore>,
+    /// Where uploads' bytes live ([`NoBlobs`] until a backend sets it: [`Pakn::with_blobs`]).
+    pub blobs: Arc<dyn Blobs>,
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
     pub refdata: Arc<RefData>,
@@ -57,7 +60,9 @@ impl Pakn {
             stats: store.clone(),
             quota: store.clone(),
             privacy: store.clone(),
-            api_keys: store,
+            api_keys: store.clone(),
+            uploads: store,
+            blobs: Arc::new(NoBlobs),
             notifier,
             clock,
             refdata,
@@ -66,6 +71,22 @@ impl Pakn {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// The same ports with uploads' bytes kept in `blobs`.
+    pub fn with_blobs(mut self, blobs: Arc<dyn Blobs>) -> Pakn {
+        self.blobs = blobs;
+        self
+    }
+
+    /// Upload slots and media links.
+    pub fn media(&self) -> crate::media::Media<'_> {
+        crate::media::Media {
+            uploads: &*self.uploads,
+            blobs: &*self.blobs,
+            policy: &self.refdata.policy.media,
+            now: self.clock.now(),
+        }
     }
 
     fn outbox(&self) -> Outbox<'_> {

@@ -152,6 +152,9 @@ pub struct SlaPolicy {
     /// reporter's personal data (Decree 13/2023/NĐ-CP; see `crate::retention`).
     #[serde(default = "default_retention_years")]
     pub personal_data_retention_years: u32,
+    /// Photo and video limits, link lifetimes, the evidence rule.
+    #[serde(default)]
+    pub media: MediaPolicy,
 }
 
 /// Request quotas. Per-account quotas are counted in the store, in fixed
@@ -241,6 +244,36 @@ impl SlaPolicy {
                 resolve: o.resolve.unwrap_or(base.resolve),
             },
             None => base,
+        }
+    }
+}
+
+/// The media limits of `policy.json` (`media`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MediaPolicy {
+    pub max_photos: u32,
+    pub max_photo_bytes: u64,
+    pub max_videos: u32,
+    pub max_video_bytes: u64,
+    /// How long an upload slot stays valid.
+    pub upload_minutes: u32,
+    /// How long a link to a processed file stays valid.
+    pub link_minutes: u32,
+    /// A field report is resolved only with at least one evidence photo.
+    pub require_evidence_photo: bool,
+}
+
+impl Default for MediaPolicy {
+    fn default() -> Self {
+        MediaPolicy {
+            max_photos: 5,
+            max_photo_bytes: 10 * 1024 * 1024,
+            max_videos: 1,
+            max_video_bytes: 50 * 1024 * 1024,
+            upload_minutes: 10,
+            link_minutes: 15,
+            require_evidence_photo: false,
         }
     }
 }

@@ -32,6 +32,7 @@ pub mod ids;
 pub mod inspection;
 pub mod intake;
 pub mod lookup;
+pub mod media;
 pub mod milestones;
 pub mod notify;
 pub mod open311;

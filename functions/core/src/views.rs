@@ -54,6 +54,10 @@ pub struct CaseView {
     pub rating: Option<Rating>,
     pub open_question: Option<String>,
     pub timeline: Vec<TimelineEvent>,
+    /// The uploads among `media`: their state and short-lived links (filled by the API).
+    pub media_links: Vec<crate::media::MediaLink>,
+    /// The uploads among the answer's evidence, likewise.
+    pub evidence_links: Vec<crate::media::MediaLink>,
 }
 
 /// Who looks at a full case.
@@ -146,6 +150,8 @@ impl CaseView {
             rating: c.rating,
             open_question: c.open_question,
             timeline,
+            media_links: vec![],
+            evidence_links: vec![],
         }
     }
 }
@@ -187,6 +193,14 @@ pub struct PublicCase {
     pub lng: f64,
     pub answer: Option<String>,
     pub timeline: Vec<PublicEvent>,
+    /// The resolution's evidence photos (ready uploads; short-lived links).
+    pub evidence: Vec<crate::media::MediaLink>,
+    /// The report's own photos its reporter chose to show the public.
+    pub media: Vec<crate::media::MediaLink>,
+    #[serde(skip)]
+    pub evidence_entries: Vec<String>,
+    #[serde(skip)]
+    pub media_entries: Vec<String>,
 }
 
 impl PublicCase {
@@ -218,6 +232,14 @@ impl PublicCase {
             lat: round(c.location.lat),
             lng: round(c.location.lng),
             answer: c.answer.as_ref().map(|a| a.text.clone()),
+            evidence: vec![],
+            media: vec![],
+            evidence_entries: c
+                .answer
+                .as_ref()
+                .map(|a| a.evidence.clone())
+                .unwrap_or_default(),
+            media_entries: c.media.clone(),
             timeline: timeline
                 .iter()
                 .filter(|e| e.public)

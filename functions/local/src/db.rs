@@ -218,6 +218,10 @@ const MIGRATIONS: &[&str] = &[
     DELETE FROM rollups
      WHERE scope = 'ALL' AND counter NOT IN ('received', 'received_field', 'received_procedure');
     "#,
+    // Uploads (photos, videos): the record; the bytes live under PAKN_MEDIA_DIR.
+    r#"
+    CREATE TABLE uploads (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+    "#,
 ];
 
 /// Open a connection with pakn's settings: WAL, `synchronous=FULL` (a commit

@@ -43,6 +43,7 @@
 
 mod aggregates;
 mod apikeys;
+mod blobs;
 mod cases;
 mod db;
 mod notifier;
@@ -59,6 +60,7 @@ mod tests;
 #[cfg(test)]
 mod testutil;
 
+pub use blobs::{LocalBlobs, OnReceived};
 pub use notifier::{Attempt, LocalNotifier, NewSubscription, Published, Subscription};
 pub use queue::{DEFAULT_MAX_RECEIVES, DeadLetter, LocalQueue, Received};
 pub use store::SqliteStore;

@@ -2,7 +2,7 @@
 //! group-commit writer, reads through the read pool (see `writer`); the SQL
 //! lives in `cases` and `records`.
 
-use crate::db::{classify, micros};
+use crate::db::{classify, from_json, micros, to_json};
 use crate::writer::Db;
 use crate::{aggregates, apikeys, cases, privacy, records};
 use async_trait::async_trait;
@@ -11,12 +11,13 @@ use pakn_core::auth::Roster;
 use pakn_core::case::{Case, TimelineEvent};
 use pakn_core::ids::CaseId;
 use pakn_core::inspection::Inspection;
+use pakn_core::media::Upload;
 use pakn_core::notify::Notification;
 use pakn_core::ports::{
     AccessRecord, Account, AccountScope, ApiKey, ApiKeyStore, CasePage, CaseQuery, CaseStore,
     Clock, Commit, Created, Erasure, IdemRecord, InspectionPage, InspectionQuery, InspectionStore,
     Ledger, NewCase, PeopleStore, PrivacyStore, QuotaStore, Sent, StatsStore, StoreResult, Take,
-    Taken, UnitSummary,
+    Taken, UnitSummary, UploadStore,
 };
 use pakn_core::snapshot::Snapshot;
 use pakn_core::stats::Rollup;
@@ -464,5 +465,51 @@ impl ApiKeyStore for SqliteStore {
     async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<Option<ApiKey>> {
         let id = id.to_string();
         self.db.write(move |c| apikeys::revoke(c, &id, at)).await
+    }
+}
+
+#[async_trait]
+impl UploadStore for SqliteStore {
+    async fn put_upload(&self, u: &Upload) -> StoreResult<()> {
+        let (id, json) = (u.id.clone(), to_json(u)?);
+        self.db
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO uploads (id, json) VALUES (?1, ?2)",
+                    rusqlite::params![id, json],
+                )
+                .map_err(classify)?;
+                Ok(())
+            })
+            .await
+    }
+    async fn get_upload(&self, id: &str) -> StoreResult<Option<Upload>> {
+        let id = id.to_string();
+        self.db
+            .read(move |c| {
+                use rusqlite::OptionalExtension;
+                let j: Option<String> = c
+                    .query_row("SELECT json FROM uploads WHERE id = ?1", [&id], |r| {
+                        r.get(0)
+                    })
+                    .optional()
+                    .map_err(classify)?;
+                j.map(|j| from_json(&j)).transpose()
+            })
+            .await
+    }
+    async fn save_upload(&self, u: &Upload) -> StoreResult<()> {
+        let (id, json) = (u.id.clone(), to_json(u)?);
+        self.db
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO uploads (id, json) VALUES (?1, ?2)
+                     ON CONFLICT(id) DO UPDATE SET json = excluded.json",
+                    rusqlite::params![id, json],
+                )
+                .map_err(classify)?;
+                Ok(())
+            })
+            .await
     }
 }

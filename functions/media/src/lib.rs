@@ -227,3 +227,47 @@ pub fn thumbnail(b: &[u8], kind: Kind) -> Result<Vec<u8>, Rejection> {
 
 #[cfg(test)]
 mod tests;
+
+/// Check one upload whose bytes have arrived, record the outcome, and
+/// drop the raw file. Safe to repeat (a duplicate S3 event, a retry after
+/// a crash): an upload already checked is left alone, and the raw file is
+/// dropped only after the outcome is recorded.
+pub async fn process_upload(
+    uploads: &dyn pakn_core::ports::UploadStore,
+    blobs: &dyn pakn_core::ports::Blobs,
+    id: &str,
+) -> pakn_core::ports::StoreResult<Option<pakn_core::media::UploadStatus>> {
+    use pakn_core::media::UploadStatus;
+    let Some(mut u) = uploads.get_upload(id).await? else {
+        tracing::warn!(upload = id, "bytes for no upload record: ignored");
+        return Ok(None);
+    };
+    if u.status != UploadStatus::Pending {
+        blobs.drop_raw(id).await?;
+        return Ok(Some(u.status));
+    }
+    let Some(raw) = blobs.read_raw(id).await? else {
+        return Ok(Some(u.status));
+    };
+    let outcome = match Kind::from_mime(&u.content_type) {
+        Some(kind) => process(&raw, kind, u.bytes, u.keep_location),
+        None => Err(Rejection::TypeMismatch),
+    };
+    match outcome {
+        Ok(p) => {
+            u.thumbnail = p.thumbnail.is_some();
+            blobs
+                .put_processed(id, p.kind.mime(), p.bytes, p.thumbnail)
+                .await?;
+            u.status = UploadStatus::Ready;
+        }
+        Err(r) => {
+            tracing::info!(upload = id, reason = r.code(), "upload rejected");
+            u.status = UploadStatus::Rejected;
+            u.reason = Some(r.code().into());
+        }
+    }
+    uploads.save_upload(&u).await?;
+    blobs.drop_raw(id).await?;
+    Ok(Some(u.status))
+}

@@ -48,7 +48,11 @@ fn a_jpeg_loses_gps_camera_and_comment_but_keeps_its_picture() {
 fn a_png_loses_exif_and_text_chunks_but_keeps_its_picture() {
     let p = process(PNG, Kind::Png, PNG.len() as u64, false).expect("processed");
     for chunk in [&b"eXIf"[..], b"tEXt", b"iTXt", b"21.0285"] {
-        assert!(!contains(&p.bytes, chunk), "{}", String::from_utf8_lossy(chunk));
+        assert!(
+            !contains(&p.bytes, chunk),
+            "{}",
+            String::from_utf8_lossy(chunk)
+        );
     }
     let after = image::load_from_memory(&p.bytes).expect("still decodes");
     assert_eq!((after.width(), after.height()), (300, 200));

@@ -1319,6 +1319,22 @@ impl pakn_core::ports::ApiKeyStore for Probe {
 }
 
 #[async_trait]
+impl pakn_core::ports::UploadStore for Probe {
+    async fn put_upload(&self, u: &pakn_core::media::Upload) -> StoreResult<()> {
+        self.alive()?;
+        self.store.put_upload(u).await
+    }
+    async fn get_upload(&self, id: &str) -> StoreResult<Option<pakn_core::media::Upload>> {
+        self.alive()?;
+        self.store.get_upload(id).await
+    }
+    async fn save_upload(&self, u: &pakn_core::media::Upload) -> StoreResult<()> {
+        self.alive()?;
+        self.store.save_upload(u).await
+    }
+}
+
+#[async_trait]
 impl QuotaStore for Probe {
     async fn take(
         &self,

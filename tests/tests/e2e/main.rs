@@ -24,5 +24,6 @@ mod retention;
 mod schemathesis;
 mod subscriptions;
 mod template;
+mod uploads;
 mod urgency;
 mod views;

@@ -21,13 +21,17 @@ const OPEN311: (&str, &str) = ("ANY", "/open311/v2/{proxy+}");
 
 /// The API's public routes (README "API"; CONTRACT.md "stats, categories,
 /// units, public case by tracking code").
-const PUBLIC: [(&str, &str); 9] = [
+const PUBLIC: [(&str, &str); 12] = [
     OPEN311,
     ("GET", "/healthz"),
     ("GET", "/openapi.json"),
     ("GET", "/v1/categories"),
     ("GET", "/v1/units"),
     ("GET", "/v1/stats"),
+    ("GET", "/v1/stats/units"),
+    // Signed URLs (the local server's upload slots and media links).
+    ("PUT", "/v1/uploads/{id}/content"),
+    ("GET", "/v1/media/{id}"),
     ("GET", "/v1/track/{tracking_code}"),
     ("GET", "/v1/registration"),
     ("GET", "/v1/events/schemas"),

@@ -12,9 +12,12 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use pakn_core::Error;
+use pakn_core::actions::Action;
+use pakn_core::auth::Principal;
 use pakn_core::calendar::WorkingCalendar;
 use pakn_core::case::{Case, Status};
 use pakn_core::category::{Kind, Urgency};
+use pakn_core::ids::CaseId;
 use pakn_core::intake::Receipt;
 use pakn_core::unit::UnitCode;
 use pakn_core::views::CaseView;
@@ -49,6 +52,10 @@ pub async fn submit(
     let key = idempotency_key(&headers)?;
     let idempotency = commands::idempotency(key, &body)?;
     let report = commands::report(&body)?;
+    s.pakn
+        .media()
+        .check_named(&p, "media", &report.media)
+        .await?;
     let receipt = s.pakn.intake().submit(&p, report, idempotency).await?;
     let location = HeaderValue::from_str(&format!("/v1/cases/{}", receipt.id))
         .map_err(|_| ApiError::internal("case id is not a header value"))?;
@@ -180,6 +187,56 @@ pub async fn list(
     }))
 }
 
+/// The view with its uploads' states and short-lived links.
+async fn with_links(s: &AppState, mut view: CaseView) -> Result<CaseView, ApiError> {
+    let m = s.pakn.media();
+    view.media_links = m
+        .links(&view.media, false, false)
+        .await
+        .map_err(Error::from)?;
+    if let Some(a) = &view.answer {
+        view.evidence_links = m
+            .links(&a.evidence, false, true)
+            .await
+            .map_err(Error::from)?;
+    }
+    Ok(view)
+}
+
+/// The uploads an action names: the caller's own, within the limits; a
+/// field report's resolution with an evidence photo when policy says so.
+async fn check_uploads(
+    s: &AppState,
+    p: &Principal,
+    id: &str,
+    action: &Action,
+) -> Result<(), ApiError> {
+    let m = s.pakn.media();
+    match action {
+        Action::Resolve { evidence, .. } => {
+            m.check_named(p, "evidence", evidence).await?;
+            if m.policy.require_evidence_photo {
+                let field = match CaseId::parse(id) {
+                    Some(cid) => s
+                        .pakn
+                        .cases
+                        .get_case(&cid)
+                        .await
+                        .map_err(Error::from)?
+                        .is_some_and(|c| c.kind == Kind::Field),
+                    None => false,
+                };
+                if field && !m.has_photo(evidence).await.map_err(Error::from)? {
+                    return Err(Error::invalid("evidence", "evidence_photo_required").into());
+                }
+            }
+        }
+        Action::Info { media, .. } => m.check_named(p, "media", media).await?,
+        _ => {}
+    }
+    Ok(())
+}
+
 fn with_etag(view: CaseView) -> Response {
     let tag = etag(view.version);
     ([(header::ETAG, tag)], Json(view)).into_response()
@@ -194,7 +251,8 @@ pub async fn get(
     Caller(p): Caller,
     P(id): P<String>,
 ) -> Result<Response, ApiError> {
-    Ok(with_etag(s.pakn.lookup().get_case(&p, &id).await?))
+    let view = s.pakn.lookup().get_case(&p, &id).await?;
+    Ok(with_etag(with_links(&s, view).await?))
 }
 
 /// Act on a case: `accept`, `note`, `transfer`, `request_info`, `resolve`,
@@ -223,9 +281,9 @@ pub async fn act(
     }
     let expected = if_match(&headers)?;
     let action = commands::action(&action, &body)?;
+    check_uploads(&s, &p, &id, &action).await?;
     // After a transfer or a route the caller may no longer read the case;
     // the domain still answers with the case as the action left it.
-    Ok(with_etag(
-        s.pakn.actions().act(&p, &id, action, expected).await?,
-    ))
+    let view = s.pakn.actions().act(&p, &id, action, expected).await?;
+    Ok(with_etag(with_links(&s, view).await?))
 }

@@ -8,3 +8,4 @@ pub mod privacy;
 pub mod public;
 pub mod scorecards;
 pub mod units;
+pub mod uploads;

@@ -211,5 +211,15 @@ pub async fn track(
     State(s): State<AppState>,
     P(code): P<String>,
 ) -> Result<Json<PublicCase>, ApiError> {
-    Ok(Json(s.pakn.lookup().track(&code).await?))
+    let mut case = s.pakn.lookup().track(&code).await?;
+    let m = s.pakn.media();
+    case.evidence = m
+        .links(&case.evidence_entries, true, true)
+        .await
+        .map_err(Error::from)?;
+    case.media = m
+        .links(&case.media_entries, true, false)
+        .await
+        .map_err(Error::from)?;
+    Ok(Json(case))
 }

@@ -20,6 +20,7 @@ mod cases;
 mod clock;
 mod inspections;
 mod ledger;
+mod media;
 mod messaging;
 mod people;
 mod privacy;
@@ -31,6 +32,7 @@ pub use cases::*;
 pub use clock::*;
 pub use inspections::*;
 pub use ledger::*;
+pub use media::*;
 pub use messaging::*;
 pub use people::*;
 pub use privacy::*;
@@ -47,6 +49,7 @@ pub trait Store:
     + QuotaStore
     + PrivacyStore
     + ApiKeyStore
+    + UploadStore
 {
 }
 
@@ -58,7 +61,8 @@ impl<
         + StatsStore
         + QuotaStore
         + PrivacyStore
-        + ApiKeyStore,
+        + ApiKeyStore
+        + UploadStore,
 > Store for T
 {
 }
