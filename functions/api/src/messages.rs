@@ -324,6 +324,10 @@ fn template(e: &Error) -> Option<Template> {
             "Unknown status '{status}'.",
             "Trạng thái '{status}' không tồn tại.",
         ),
+        "uploads_not_configured" => (
+            "This deployment takes no uploads (no media bucket or directory is configured). Link photos by https URL instead.",
+            "Hệ thống này chưa nhận tệp tải lên (chưa cấu hình nơi lưu ảnh). Hãy gửi đường dẫn https tới ảnh.",
+        ),
         "unsupported_file_type" => (
             "This type of file is not accepted. Accepted: {accepted}.",
             "Không nhận loại tệp này. Các loại được nhận: {accepted}.",

@@ -9,6 +9,7 @@ pub mod dynamo;
 mod error;
 pub mod provision;
 pub mod redrive;
+pub mod s3;
 pub mod sns;
 pub mod sqs;
 pub mod subscriptions;
@@ -42,12 +43,24 @@ pub async fn pakn_from_config(cfg: &Config) -> Result<Pakn, ConfigError> {
     let resources = cfg.require_aws()?;
     let refdata = cfg.refdata()?;
     let sdk = sdk_config(&cfg.aws).await;
-    Ok(pakn_with(
-        &sdk,
-        &resources,
-        Arc::new(refdata),
-        Arc::new(SystemClock),
-    ))
+    let pakn = pakn_with(&sdk, &resources, Arc::new(refdata), Arc::new(SystemClock));
+    Ok(match &cfg.aws.media_bucket {
+        Some(bucket) => with_media(pakn, &sdk, bucket),
+        None => pakn,
+    })
+}
+
+/// The same pakn with uploads kept in the media bucket (`MEDIA_BUCKET`).
+pub fn with_media(pakn: Pakn, sdk: &SdkConfig, bucket: &str) -> Pakn {
+    // Path-style addressing: the bucket in the path works with every
+    // endpoint (an emulator on 127.0.0.1 has no per-bucket host names).
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let minutes = pakn.refdata.policy.media.link_minutes;
+    pakn.with_blobs(Arc::new(s3::S3Blobs::new(s3, bucket, minutes)))
 }
 
 /// The SDK configuration for `aws`: its region and endpoint (an emulator)

@@ -40,6 +40,7 @@ pub const VARS: &[&str] = &[
     "INTAKE_QUEUE_URL",
     "TOPIC_ARN",
     "INTAKE_DLQ_URL",
+    "MEDIA_BUCKET",
     "AWS_ENDPOINT_URL",
     "AWS_REGION",
 ];
@@ -135,6 +136,9 @@ pub struct AwsSettings {
     pub intake_dlq_url: Option<String>,
     /// `TOPIC_ARN`: the notification topic.
     pub topic_arn: Option<String>,
+    /// `MEDIA_BUCKET`: the private bucket of uploaded photos and videos
+    /// (uploads answer `503` without it).
+    pub media_bucket: Option<String>,
     /// `AWS_ENDPOINT_URL`: a local AWS emulator (moto) instead of AWS.
     pub endpoint_url: Option<String>,
     /// `AWS_REGION`: the region; the SDK's own chain (profile, instance) when absent.
@@ -266,6 +270,7 @@ impl Config {
                 intake_queue_url: trimmed("INTAKE_QUEUE_URL"),
                 intake_dlq_url: trimmed("INTAKE_DLQ_URL"),
                 topic_arn: trimmed("TOPIC_ARN"),
+                media_bucket: trimmed("MEDIA_BUCKET"),
                 endpoint_url: trimmed("AWS_ENDPOINT_URL"),
                 region: trimmed("AWS_REGION"),
             },
@@ -380,6 +385,7 @@ mod tests {
             &[
                 ("PAKN_BACKEND", "aws"),
                 ("PAKN_DB", "/var/lib/pakn/pakn.db"),
+                ("PAKN_MEDIA_DIR", "/var/lib/pakn/media"),
                 ("PAKN_ADDR", "0.0.0.0:9000"),
                 ("PAKN_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
                 ("PAKN_SWEEP_SECONDS", "1"),
@@ -390,6 +396,7 @@ mod tests {
                 ("INTAKE_QUEUE_URL", "q"),
                 ("INTAKE_DLQ_URL", "d"),
                 ("TOPIC_ARN", "a"),
+                ("MEDIA_BUCKET", "m"),
                 ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
                 ("AWS_REGION", "ap-southeast-1"),
             ],
@@ -398,6 +405,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.backend, Backend::Aws);
         assert_eq!(c.db, PathBuf::from("/var/lib/pakn/pakn.db"));
+        assert_eq!(c.media_dir, PathBuf::from("/var/lib/pakn/media"));
         assert_eq!(c.addr.port(), 9000);
         assert_eq!(c.explicit_jwt_secret().unwrap().map(<[u8]>::len), Some(32));
         assert_eq!((c.sweep_every, c.clock_speed), (1, Some(36000.0)));
@@ -410,6 +418,7 @@ mod tests {
                 intake_queue_url: Some("q".into()),
                 intake_dlq_url: Some("d".into()),
                 topic_arn: Some("a".into()),
+                media_bucket: Some("m".into()),
                 endpoint_url: Some("http://127.0.0.1:5000".into()),
                 region: Some("ap-southeast-1".into()),
             }

@@ -118,6 +118,14 @@ impl Media<'_> {
         ) {
             return Err(Error::forbidden());
         }
+        if !self.blobs.configured() {
+            // A deployment without media storage has no uploads at all: a
+            // 404 with its own code (a 5xx would hide the reason).
+            return Err(Error::new(
+                crate::error::ErrorKind::NotFound,
+                "uploads_not_configured",
+            ));
+        }
         let ct = r.content_type.trim().to_ascii_lowercase();
         let max = if PHOTO_TYPES.contains(&ct.as_str()) {
             self.policy.max_photo_bytes

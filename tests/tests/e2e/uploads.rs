@@ -263,3 +263,208 @@ async fn slots_follow_the_policy_on_type_size_and_count() {
         .await
         .expect(403);
 }
+
+// ------------------------------------------------------------------- AWS
+
+mod on_aws {
+    use super::*;
+    use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+    use pakn_aws::AwsResources;
+    use pakn_core::ports::ManualClock;
+    use pakn_core::refdata::RefData;
+    use pakn_tests::http_app::Bodies;
+    use pakn_tests::moto;
+    use std::sync::Arc;
+
+    /// What S3 sends the media queue when `raw/<id>` is created.
+    fn s3_event(bucket: &str, id: &str) -> SqsEvent {
+        let mut r = SqsMessage::default();
+        r.message_id = Some(format!("m-{id}"));
+        r.body = Some(
+            json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": bucket}, "object": {"key": format!("raw/{id}"), "size": 1}}}]})
+            .to_string(),
+        );
+        let mut ev = SqsEvent::default();
+        ev.records = vec![r];
+        ev
+    }
+
+    fn query(url: &str) -> std::collections::BTreeMap<String, String> {
+        url.split_once('?')
+            .map(|(_, q)| q)
+            .unwrap_or_default()
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn presigned_put_then_the_routers_check_then_presigned_links_on_the_emulator() {
+        let (sdk, p) = moto::provisioned(&moto::names()).await;
+        let bucket = moto::unique("pakn-media").to_lowercase();
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .force_path_style(true)
+                .build(),
+        );
+        let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+        s3.create_bucket()
+            .bucket(&bucket)
+            .create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                        region.as_str(),
+                    ))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("bucket");
+        let clock = ManualClock::new(t0());
+        let pakn = pakn_aws::pakn_with(
+            &sdk,
+            &AwsResources {
+                table_name: p.table.clone(),
+                intake_queue_url: p.queue_url.clone(),
+                topic_arn: p.topic_arn.clone(),
+            },
+            Arc::new(RefData::embedded()),
+            Arc::new(clock.clone()),
+        );
+        let pakn = pakn_aws::with_media(pakn, &sdk, &bucket);
+        let api = Api::over(pakn.clone(), clock, Bodies::JsonWhenTyped);
+        let c1 = citizen("c1");
+
+        let s = slot(&api, &c1, "image/jpeg", JPEG.len()).await;
+        let id = s["upload"].as_str().unwrap().to_string();
+        let url = s["url"].as_str().unwrap();
+        // The emulator checks no signature: what is signed is read off the URL.
+        assert!(url.starts_with(moto::endpoint()), "{url}");
+        assert!(url.contains(&format!("/{bucket}/raw/{id}?")), "{url}");
+        let q = query(url);
+        let signed = q["X-Amz-SignedHeaders"].replace("%3B", ";");
+        for h in ["content-length", "content-type", "host"] {
+            assert!(signed.split(';').any(|x| x == h), "{h} is signed: {signed}");
+        }
+        assert_eq!(q["X-Amz-Expires"], "600", "the policy's 10 minutes");
+        assert_eq!(q["X-Amz-Algorithm"], "AWS4-HMAC-SHA256");
+        assert_eq!(s["headers"]["content-type"], "image/jpeg");
+
+        // The client puts the bytes straight into the bucket.
+        let mut put = reqwest::Client::new().put(url).body(JPEG.to_vec());
+        for (k, v) in s["headers"].as_object().unwrap() {
+            put = put.header(k.as_str(), v.as_str().unwrap());
+        }
+        assert!(put.send().await.expect("put").status().is_success());
+        let before = api
+            .get(&format!("/v1/uploads/{id}"), Some(&c1))
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(before["status"], "pending");
+
+        // The object-created event reaches the router, which checks the file.
+        let resp = pakn_router::handle_batch(&pakn, s3_event(&bucket, &id)).await;
+        assert!(resp.batch_item_failures.is_empty());
+        // A duplicate delivery changes nothing.
+        let resp = pakn_router::handle_batch(&pakn, s3_event(&bucket, &id)).await;
+        assert!(resp.batch_item_failures.is_empty());
+        let ready = api
+            .get(&format!("/v1/uploads/{id}"), Some(&c1))
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(ready["status"], "ready");
+        let link = ready["url"].as_str().expect("a presigned GET");
+        assert!(
+            link.contains(&format!("/{bucket}/media/{id}?")) && link.contains("X-Amz-Signature=")
+        );
+        let got = reqwest::get(link)
+            .await
+            .expect("get")
+            .bytes()
+            .await
+            .unwrap();
+        assert!(
+            got.starts_with(&[0xFF, 0xD8])
+                && !contains(&got, b"Exif")
+                && !contains(&got, b"PaknTestCam")
+        );
+        let thumb = reqwest::get(ready["thumbnail_url"].as_str().unwrap())
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert!(thumb.starts_with(&[0xFF, 0xD8]) && thumb.len() < got.len());
+        // The raw file is gone once the check is recorded.
+        let raw = s3
+            .get_object()
+            .bucket(&bucket)
+            .key(format!("raw/{id}"))
+            .send()
+            .await;
+        assert!(raw.is_err(), "raw/ dropped");
+
+        // Named on a report: its official sees it through a fresh link.
+        let mut r = report("Ngập nước");
+        r["media"] = json!([{"upload": id}]);
+        api.submit(&c1, &r).await.expect(202);
+
+        // A file whose bytes lie is rejected by the same path.
+        let lie = slot(&api, &c1, "image/jpeg", PNG.len()).await;
+        let lid = lie["upload"].as_str().unwrap().to_string();
+        let mut put = reqwest::Client::new()
+            .put(lie["url"].as_str().unwrap())
+            .body(PNG.to_vec());
+        for (k, v) in lie["headers"].as_object().unwrap() {
+            put = put.header(k.as_str(), v.as_str().unwrap());
+        }
+        assert!(put.send().await.unwrap().status().is_success());
+        pakn_router::handle_batch(&pakn, s3_event(&bucket, &lid)).await;
+        let st = api
+            .get(&format!("/v1/uploads/{lid}"), Some(&c1))
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(
+            (st["status"].as_str(), st["reason"].as_str()),
+            (Some("rejected"), Some("type_mismatch"))
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_media_bucket_uploads_say_they_are_not_configured() {
+        let (sdk, p) = moto::provisioned(&moto::names()).await;
+        let clock = ManualClock::new(t0());
+        let pakn = pakn_aws::pakn_with(
+            &sdk,
+            &AwsResources {
+                table_name: p.table.clone(),
+                intake_queue_url: p.queue_url.clone(),
+                topic_arn: p.topic_arn.clone(),
+            },
+            Arc::new(RefData::embedded()),
+            Arc::new(clock.clone()),
+        );
+        let api = Api::over(pakn, clock, Bodies::JsonWhenTyped);
+        let e = api
+            .post(
+                "/v1/uploads",
+                &citizen("c1"),
+                Some(&json!({"content_type": "image/jpeg", "bytes": 10})),
+            )
+            .await
+            .expect(404)
+            .body;
+        assert_eq!(e["error"]["code"], "uploads_not_configured");
+        assert!(
+            e["error"]["message_vi"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+}

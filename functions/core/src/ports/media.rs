@@ -20,6 +20,11 @@ pub trait UploadStore: Send + Sync {
 /// Where the bytes live: S3 on AWS, a directory locally.
 #[async_trait]
 pub trait Blobs: Send + Sync {
+    /// Whether uploads can be taken at all (a deployment without a media
+    /// bucket or directory says so with a clear error, not a failure).
+    fn configured(&self) -> bool {
+        true
+    }
     /// Where and how the client puts the file (signed for its exact type and length).
     async fn slot(&self, u: &Upload) -> StoreResult<UploadSlot>;
     /// The file as put, if it arrived.
@@ -78,6 +83,9 @@ pub struct NoBlobs;
 
 #[async_trait]
 impl Blobs for NoBlobs {
+    fn configured(&self) -> bool {
+        false
+    }
     async fn slot(&self, _: &Upload) -> StoreResult<UploadSlot> {
         Err(super::StoreError::msg("no media storage configured"))
     }
