@@ -40,6 +40,7 @@ use pakn_core::case::{Case, TimelineEvent};
 use pakn_core::ids::CaseId;
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
+use pakn_core::ports::WardMapStore;
 use pakn_core::ports::{
     AccessRecord, Account, AccountScope, ApiKey, ApiKeyStore, CasePage, CaseQuery, CaseStore,
     Commit, Created, Erasure, IdemRecord, InspectionPage, InspectionQuery, InspectionStore, Ledger,
@@ -50,6 +51,7 @@ use pakn_core::principal::Roster;
 use pakn_core::snapshot::Snapshot;
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
+use pakn_core::wards::{WardMap, WardMapInfo};
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -645,6 +647,21 @@ impl<P: ApiKeyStore + ?Sized> ApiKeyStore for Faulty<P> {
     async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<Option<ApiKey>> {
         self.write("revoke_api_key", self.inner.revoke_api_key(id, at))
             .await
+    }
+}
+
+#[async_trait]
+impl<P: WardMapStore + ?Sized> WardMapStore for Faulty<P> {
+    async fn put_ward_map(&self, map: &WardMap) -> StoreResult<()> {
+        self.write("put_ward_map", self.inner.put_ward_map(map))
+            .await
+    }
+    async fn current_ward_map(&self) -> StoreResult<Option<WardMapInfo>> {
+        self.read("current_ward_map", self.inner.current_ward_map())
+            .await
+    }
+    async fn ward_map(&self, version: &str) -> StoreResult<Option<WardMap>> {
+        self.read("ward_map", self.inner.ward_map(version)).await
     }
 }
 

@@ -15,12 +15,12 @@ use crate::outbox::Outbox;
 use crate::oversight::{Inspections, People};
 use crate::ports::{
     ApiKeyStore, CaseStore, Clock, InspectionStore, Ledger, Notifier, PeopleStore, PrivacyStore,
-    QuotaStore, StatsStore, Store,
+    QuotaStore, StatsStore, Store, WardMapStore,
 };
 use crate::privacy::Privacy;
 use crate::refdata::RefData;
 use crate::reporting::Reporting;
-use crate::routing::Routing;
+use crate::routing::{Routing, WardCache};
 use crate::sweep::Sweep;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -36,6 +36,9 @@ pub struct Pakn {
     pub quota: Arc<dyn QuotaStore>,
     pub privacy: Arc<dyn PrivacyStore>,
     pub api_keys: Arc<dyn ApiKeyStore>,
+    pub ward_maps: Arc<dyn WardMapStore>,
+    /// The router's copy of the current ward boundaries (per process).
+    pub wards: Arc<WardCache>,
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
     pub refdata: Arc<RefData>,
@@ -57,7 +60,9 @@ impl Pakn {
             stats: store.clone(),
             quota: store.clone(),
             privacy: store.clone(),
-            api_keys: store,
+            api_keys: store.clone(),
+            ward_maps: store,
+            wards: Arc::new(WardCache::default()),
             notifier,
             clock,
             refdata,
@@ -109,6 +114,8 @@ impl Pakn {
     pub fn routing(&self) -> Routing<'_> {
         Routing {
             cases: &*self.cases,
+            ward_maps: &*self.ward_maps,
+            wards: &self.wards,
             outbox: self.outbox(),
             clock: &*self.clock,
             refdata: &self.refdata,

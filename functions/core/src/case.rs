@@ -227,6 +227,10 @@ pub struct Case {
     /// Sweep milestones already decided (keys such as `overdue@<due>`).
     #[serde(default)]
     pub milestones_done: Vec<String>,
+    /// What routing found about the place from the ward boundaries (staff
+    /// view; `mismatch` flags a `ward_code` its point contradicts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ward_check: Option<crate::wards::WardCheck>,
     /// When the deadline sweep must next look at this case (`None` once closed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_action_at: Option<DateTime<Utc>>,
@@ -309,6 +313,7 @@ impl Case {
             rating: None,
             open_question: None,
             milestones_done: vec![],
+            ward_check: None,
             next_action_at: None,
             updated_at: at,
             erase_after: None,

@@ -2,7 +2,7 @@
 //!
 //! - Values: [`case`], [`channel`], [`category`], [`unit`], [`ids`], [`calendar`],
 //!   [`refdata`], [`inspection`], [`notify`], [`stats`], [`snapshot`], [`scorecard`],
-//!   [`views`], [`text`], [`principal`]; errors in [`error`].
+//!   [`views`], [`text`], [`principal`], [`wards`] (boundaries); errors in [`error`].
 //! - Rules: [`auth`] (the one permission table), [`milestones`] (deadlines),
 //!   [`change`] (one change of a case as a pure outcome), [`retention`]
 //!   (what erasing personal data means).
@@ -53,6 +53,7 @@ pub mod sweep;
 pub mod text;
 pub mod unit;
 pub mod views;
+pub mod wards;
 
 pub use app::Pakn;
 pub use error::{Error, ErrorKind, Result};

@@ -53,6 +53,11 @@ pub struct CaseView {
     pub answer: Option<Answer>,
     pub rating: Option<Rating>,
     pub open_question: Option<String>,
+    /// Staff only: the ward the point lies in under the loaded boundaries,
+    /// and `mismatch` when the report named another ward (it was routed by
+    /// the named code; staff should check the place).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ward_check: Option<crate::wards::WardCheck>,
     pub timeline: Vec<TimelineEvent>,
 }
 
@@ -94,8 +99,8 @@ impl CaseView {
         now: DateTime<Utc>,
         viewer: Viewer,
     ) -> Self {
-        let (timeline, extension) = match viewer {
-            Viewer::Staff => (timeline, c.extension.clone()),
+        let (timeline, extension, ward_check) = match viewer {
+            Viewer::Staff => (timeline, c.extension.clone(), c.ward_check.clone()),
             Viewer::Reporter => (
                 reporter_timeline(timeline),
                 c.extension.clone().map(|x| Extension {
@@ -103,6 +108,7 @@ impl CaseView {
                     by: String::new(),
                     ..x
                 }),
+                None,
             ),
         };
         let unit_name = c
@@ -145,6 +151,7 @@ impl CaseView {
             answer: c.answer,
             rating: c.rating,
             open_question: c.open_question,
+            ward_check,
             timeline,
         }
     }

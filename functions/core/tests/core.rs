@@ -25,6 +25,9 @@ mod auth;
 #[path = "core/routing.rs"]
 mod routing;
 
+#[path = "core/wards.rs"]
+mod wards;
+
 #[path = "core/schedule.rs"]
 mod schedule;
 

@@ -218,6 +218,21 @@ const MIGRATIONS: &[&str] = &[
     DELETE FROM rollups
      WHERE scope = 'ALL' AND counter NOT IN ('received', 'received_field', 'received_procedure');
     "#,
+    // 8: ward boundaries (pakn-core `wards`), one row per loaded version,
+    // and the one row naming the current version (written in the same
+    // transaction, so a half-loaded version is never current).
+    r#"
+    CREATE TABLE ward_maps (
+        version    TEXT PRIMARY KEY,
+        loaded_at  INTEGER NOT NULL,
+        json       TEXT NOT NULL
+    );
+    CREATE TABLE ward_map_current (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        version  TEXT NOT NULL REFERENCES ward_maps(version),
+        info     TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// Open a connection with pakn's settings: WAL, `synchronous=FULL` (a commit

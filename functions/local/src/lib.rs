@@ -50,6 +50,7 @@ mod privacy;
 mod queue;
 mod records;
 mod store;
+mod wards;
 mod webhooks;
 mod worker;
 mod writer;

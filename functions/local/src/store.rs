@@ -4,7 +4,7 @@
 
 use crate::db::{classify, micros};
 use crate::writer::Db;
-use crate::{aggregates, apikeys, cases, privacy, records};
+use crate::{aggregates, apikeys, cases, privacy, records, wards};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use pakn_core::auth::Roster;
@@ -16,11 +16,12 @@ use pakn_core::ports::{
     AccessRecord, Account, AccountScope, ApiKey, ApiKeyStore, CasePage, CaseQuery, CaseStore,
     Clock, Commit, Created, Erasure, IdemRecord, InspectionPage, InspectionQuery, InspectionStore,
     Ledger, NewCase, PeopleStore, PrivacyStore, QuotaStore, Sent, StatsStore, StoreResult, Take,
-    Taken, UnitSummary,
+    Taken, UnitSummary, WardMapStore,
 };
 use pakn_core::snapshot::Snapshot;
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
+use pakn_core::wards::{WardMap, WardMapInfo};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -464,5 +465,20 @@ impl ApiKeyStore for SqliteStore {
     async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<Option<ApiKey>> {
         let id = id.to_string();
         self.db.write(move |c| apikeys::revoke(c, &id, at)).await
+    }
+}
+
+#[async_trait]
+impl WardMapStore for SqliteStore {
+    async fn put_ward_map(&self, map: &WardMap) -> StoreResult<()> {
+        let map = map.clone();
+        self.db.write(move |c| wards::put(c, &map)).await
+    }
+    async fn current_ward_map(&self) -> StoreResult<Option<WardMapInfo>> {
+        self.db.read(wards::current).await
+    }
+    async fn ward_map(&self, version: &str) -> StoreResult<Option<WardMap>> {
+        let version = version.to_string();
+        self.db.read(move |c| wards::get(c, &version)).await
     }
 }

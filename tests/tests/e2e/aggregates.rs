@@ -386,6 +386,8 @@ pub async fn figures_of_past_days_from_snapshots(store: Arc<dyn Store>) {
         quota: store.clone(),
         privacy: store.clone(),
         api_keys: store.clone(),
+        ward_maps: store.clone(),
+        wards: Default::default(),
         notifier: Arc::new(Discard),
         clock: Arc::new(clock.clone()),
         refdata: Arc::new(two_wards()),

@@ -72,6 +72,7 @@ macro_rules! for_each_contract_test {
             snapshots_once_and_the_latest,
             unit_summaries_follow_the_facts,
             figures_of_past_days_from_snapshots,
+            ward_boundaries_are_versioned_and_route_reports_by_their_point,
         );
     };
 }
@@ -79,6 +80,8 @@ pub(crate) use for_each_contract_test;
 
 mod privacy;
 pub use privacy::*;
+mod wards;
+pub use wards::*;
 // The aggregates' contract tests live in their own file.
 pub use crate::aggregates::{
     figures_of_past_days_from_snapshots, rollups_of_every_scope_and_of_one,

@@ -1295,6 +1295,22 @@ impl PrivacyStore for Probe {
 }
 
 #[async_trait]
+impl pakn_core::ports::WardMapStore for Probe {
+    async fn put_ward_map(&self, map: &pakn_core::wards::WardMap) -> StoreResult<()> {
+        self.alive()?;
+        self.store.put_ward_map(map).await
+    }
+    async fn current_ward_map(&self) -> StoreResult<Option<pakn_core::wards::WardMapInfo>> {
+        self.alive()?;
+        self.store.current_ward_map().await
+    }
+    async fn ward_map(&self, version: &str) -> StoreResult<Option<pakn_core::wards::WardMap>> {
+        self.alive()?;
+        self.store.ward_map(version).await
+    }
+}
+
+#[async_trait]
 impl pakn_core::ports::ApiKeyStore for Probe {
     async fn create_api_key(&self, k: &pakn_core::ports::ApiKey) -> StoreResult<()> {
         self.alive()?;

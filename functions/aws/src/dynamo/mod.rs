@@ -18,6 +18,7 @@ pub mod items;
 pub mod keys;
 mod privacy;
 mod stats;
+mod wards;
 
 use crate::error::classify;
 use async_trait::async_trait;

@@ -13,6 +13,7 @@
 //! - [`QuotaStore`]: exact per-key request quotas in fixed windows;
 //! - [`PrivacyStore`]: access records, the retention index, erasures;
 //! - [`ApiKeyStore`]: client applications' API keys (hashed);
+//! - [`WardMapStore`]: ward boundaries, versioned;
 //! - [`Queue`], [`Notifier`], [`Clock`].
 
 mod apikeys;
@@ -25,6 +26,7 @@ mod people;
 mod privacy;
 mod quota;
 mod stats;
+mod wards;
 
 pub use apikeys::*;
 pub use cases::*;
@@ -36,6 +38,7 @@ pub use people::*;
 pub use privacy::*;
 pub use quota::*;
 pub use stats::*;
+pub use wards::*;
 
 /// Everything a backend stores, for composing [`crate::Pakn`] from one adapter.
 pub trait Store:
@@ -47,6 +50,7 @@ pub trait Store:
     + QuotaStore
     + PrivacyStore
     + ApiKeyStore
+    + WardMapStore
 {
 }
 
@@ -58,7 +62,8 @@ impl<
         + StatsStore
         + QuotaStore
         + PrivacyStore
-        + ApiKeyStore,
+        + ApiKeyStore
+        + WardMapStore,
 > Store for T
 {
 }
