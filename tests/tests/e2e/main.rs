@@ -26,3 +26,4 @@ mod subscriptions;
 mod template;
 mod urgency;
 mod views;
+mod wards;
