@@ -440,6 +440,10 @@ impl<P: CaseStore + ?Sized> CaseStore for Faulty<P> {
     async fn list_cases(&self, q: &CaseQuery) -> StoreResult<CasePage> {
         self.read("list_cases", self.inner.list_cases(q)).await
     }
+    async fn open_cases_near(&self, q: &pakn_core::ports::NearQuery) -> StoreResult<Vec<Case>> {
+        self.read("open_cases_near", self.inner.open_cases_near(q))
+            .await
+    }
     async fn due_cases(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>> {
         self.read("due_cases", self.inner.due_cases(now, limit))
             .await

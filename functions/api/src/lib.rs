@@ -58,6 +58,7 @@ fn table() -> Vec<Row> {
             &["GET", "POST"],
             get(cases::list).post(cases::submit),
         ),
+        ("/v1/cases/nearby", &["GET"], get(public::nearby)),
         ("/v1/cases/{id}", &["GET"], get(cases::get)),
         ("/v1/cases/{id}/audit", &["GET"], get(privacy::audit)),
         ("/v1/cases/{id}/{action}", &["POST"], post(cases::act)),
@@ -125,9 +126,10 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 
 /// The API.
 /// The public routes limited per client address ([`ratelimit`]): tracking
-/// lookup, stats, registration.
-pub const LIMITED_PER_ADDRESS: [&str; 4] = [
+/// lookup, stats, registration, the nearby search.
+pub const LIMITED_PER_ADDRESS: [&str; 5] = [
     "/v1/track/{tracking_code}",
+    "/v1/cases/nearby",
     "/v1/stats",
     "/v1/accounts",
     "/v1/registration",

@@ -161,6 +161,10 @@ fn template(e: &Error) -> Option<Template> {
             "Lĩnh vực '{category}' thuộc loại phản ánh {kind}.",
         ),
         "location_required" => ("The location is required.", "Vị trí là bắt buộc."),
+        "invalid_coordinate" => (
+            "'{field}' must be a number of decimal degrees.",
+            "Trường '{field}' phải là số độ thập phân.",
+        ),
         "outside_city" => (
             "The coordinates are outside Hanoi.",
             "Tọa độ nằm ngoài địa bàn Thành phố Hà Nội.",

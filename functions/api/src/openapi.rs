@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         public::units,
         public::stats,
         public::track,
+        public::nearby,
         events::schemas,
         openapi_json,
         cases::submit,

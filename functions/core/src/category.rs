@@ -152,6 +152,28 @@ pub struct SlaPolicy {
     /// reporter's personal data (Decree 13/2023/NĐ-CP; see `crate::retention`).
     #[serde(default = "default_retention_years")]
     pub personal_data_retention_years: u32,
+    /// `GET /v1/cases/nearby`: how far and how many open cases it lists.
+    #[serde(default)]
+    pub nearby: NearbyPolicy,
+}
+
+/// The nearby search ("Đã có người phản ánh?" before a new report).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NearbyPolicy {
+    /// Radius in metres (great-circle distance).
+    pub radius_m: f64,
+    /// At most this many cases, nearest first.
+    pub limit: usize,
+}
+
+impl Default for NearbyPolicy {
+    fn default() -> Self {
+        NearbyPolicy {
+            radius_m: 250.0,
+            limit: 5,
+        }
+    }
 }
 
 /// Request quotas. Per-account quotas are counted in the store, in fixed

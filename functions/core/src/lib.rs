@@ -2,7 +2,8 @@
 //!
 //! - Values: [`case`], [`channel`], [`category`], [`unit`], [`ids`], [`calendar`],
 //!   [`refdata`], [`inspection`], [`notify`], [`stats`], [`snapshot`], [`scorecard`],
-//!   [`views`], [`text`], [`principal`], [`wards`] (boundaries); errors in [`error`].
+//!   [`views`], [`text`], [`principal`], [`wards`] (boundaries), [`nearby`]
+//!   (distances, geohash cells); errors in [`error`].
 //! - Rules: [`auth`] (the one permission table), [`milestones`] (deadlines),
 //!   [`change`] (one change of a case as a pure outcome), [`retention`]
 //!   (what erasing personal data means).
@@ -33,6 +34,7 @@ pub mod inspection;
 pub mod intake;
 pub mod lookup;
 pub mod milestones;
+pub mod nearby;
 pub mod notify;
 pub mod open311;
 pub mod outbox;

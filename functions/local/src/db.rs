@@ -233,6 +233,15 @@ const MIGRATIONS: &[&str] = &[
         info     TEXT NOT NULL
     );
     "#,
+    // 9: the nearby search: open cases by category and place (a partial
+    // index over the case's own JSON, so no column to keep in step).
+    r#"
+    CREATE INDEX cases_near ON cases(
+        category,
+        json_extract(json, '$.location.lat'),
+        json_extract(json, '$.location.lng'))
+     WHERE status IN ('received', 'triage', 'assigned', 'in_progress', 'awaiting_info');
+    "#,
 ];
 
 /// Open a connection with pakn's settings: WAL, `synchronous=FULL` (a commit

@@ -175,6 +175,10 @@ impl CaseStore for SqliteStore {
     async fn due_cases(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>> {
         self.db.read(move |c| cases::due(c, now, limit)).await
     }
+    async fn open_cases_near(&self, q: &pakn_core::ports::NearQuery) -> StoreResult<Vec<Case>> {
+        let q = q.clone();
+        self.db.read(move |c| cases::near(c, &q)).await
+    }
     async fn notifications_for_case(
         &self,
         id: &CaseId,

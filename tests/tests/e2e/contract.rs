@@ -73,6 +73,7 @@ macro_rules! for_each_contract_test {
             unit_summaries_follow_the_facts,
             figures_of_past_days_from_snapshots,
             ward_boundaries_are_versioned_and_route_reports_by_their_point,
+            nearby_lists_open_cases_of_a_category_nearest_first,
         );
     };
 }
@@ -80,7 +81,9 @@ pub(crate) use for_each_contract_test;
 
 mod privacy;
 pub use privacy::*;
+mod nearby;
 mod wards;
+pub use nearby::*;
 pub use wards::*;
 // The aggregates' contract tests live in their own file.
 pub use crate::aggregates::{

@@ -1125,6 +1125,10 @@ impl CaseStore for Probe {
         self.list_rows.fetch_add(page.cases.len(), Ordering::SeqCst);
         Ok(page)
     }
+    async fn open_cases_near(&self, q: &pakn_core::ports::NearQuery) -> StoreResult<Vec<Case>> {
+        self.alive()?;
+        self.store.open_cases_near(q).await
+    }
     async fn due_cases(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>> {
         self.alive()?;
         let due = self.store.due_cases(now, limit).await?;

@@ -6,6 +6,7 @@
 mod aggregates;
 mod aws;
 mod binary;
+mod citizens_http;
 mod codes;
 mod cognito;
 mod contract;

@@ -21,7 +21,7 @@ const OPEN311: (&str, &str) = ("ANY", "/open311/v2/{proxy+}");
 
 /// The API's public routes (README "API"; CONTRACT.md "stats, categories,
 /// units, public case by tracking code").
-const PUBLIC: [(&str, &str); 9] = [
+const PUBLIC: [(&str, &str); 10] = [
     OPEN311,
     ("GET", "/healthz"),
     ("GET", "/openapi.json"),
@@ -29,6 +29,7 @@ const PUBLIC: [(&str, &str); 9] = [
     ("GET", "/v1/units"),
     ("GET", "/v1/stats"),
     ("GET", "/v1/track/{tracking_code}"),
+    ("GET", "/v1/cases/nearby"),
     ("GET", "/v1/registration"),
     ("GET", "/v1/events/schemas"),
 ];
