@@ -670,6 +670,23 @@ impl<P: WardMapStore + ?Sized> WardMapStore for Faulty<P> {
 }
 
 #[async_trait]
+impl<P: pakn_core::ports::FollowerStore + ?Sized> pakn_core::ports::FollowerStore for Faulty<P> {
+    async fn follow(&self, f: &pakn_core::ports::Follower) -> StoreResult<bool> {
+        self.write("follow", self.inner.follow(f)).await
+    }
+    async fn unfollow(&self, case_id: &CaseId, sub: &str) -> StoreResult<bool> {
+        self.write("unfollow", self.inner.unfollow(case_id, sub))
+            .await
+    }
+    async fn followers(&self, case_id: &CaseId) -> StoreResult<Vec<pakn_core::ports::Follower>> {
+        self.read("followers", self.inner.followers(case_id)).await
+    }
+    async fn following(&self, sub: &str) -> StoreResult<Vec<pakn_core::ports::Follower>> {
+        self.read("following", self.inner.following(sub)).await
+    }
+}
+
+#[async_trait]
 impl<P: Notifier + ?Sized> Notifier for Faulty<P> {
     /// A publish refused (throttled, timed out), or one that went out but
     /// whose acknowledgement was lost ([`Fault::TimeoutAfter`]).

@@ -27,7 +27,7 @@ pub use error::ApiError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
-use routes::{accounts, cases, events, inspections, privacy, public, scorecards, units};
+use routes::{accounts, cases, events, follow, inspections, privacy, public, scorecards, units};
 use tower_http::catch_panic::CatchPanicLayer;
 
 /// What every handler shares: the application and how tokens are checked.
@@ -52,6 +52,12 @@ fn table() -> Vec<Row> {
         ("/v1/units", &["GET"], get(public::units)),
         ("/v1/stats", &["GET"], get(public::stats)),
         ("/v1/track/{tracking_code}", &["GET"], get(public::track)),
+        (
+            "/v1/track/{tracking_code}/follow",
+            &["POST", "DELETE"],
+            post(follow::follow).delete(follow::unfollow),
+        ),
+        ("/v1/me/following", &["GET"], get(follow::following)),
         ("/v1/events/schemas", &["GET"], get(events::schemas)),
         (
             "/v1/cases",

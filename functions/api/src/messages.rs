@@ -161,6 +161,10 @@ fn template(e: &Error) -> Option<Template> {
             "Lĩnh vực '{category}' thuộc loại phản ánh {kind}.",
         ),
         "location_required" => ("The location is required.", "Vị trí là bắt buộc."),
+        "case_not_open" => (
+            "The case is '{status}': only an open case can be followed.",
+            "Phản ánh đang ở trạng thái '{status}': chỉ theo dõi được phản ánh chưa xử lý xong.",
+        ),
         "invalid_coordinate" => (
             "'{field}' must be a number of decimal degrees.",
             "Trường '{field}' phải là số độ thập phân.",

@@ -2,7 +2,9 @@
 //! attributes and the domain's `ToSchema` types, served at `/openapi.json`.
 
 use crate::open311;
-use crate::routes::{accounts, cases, events, inspections, privacy, public, scorecards, units};
+use crate::routes::{
+    accounts, cases, events, follow, inspections, privacy, public, scorecards, units,
+};
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -22,6 +24,9 @@ use utoipa::{Modify, OpenApi};
         public::stats,
         public::track,
         public::nearby,
+        follow::follow,
+        follow::unfollow,
+        follow::following,
         events::schemas,
         openapi_json,
         cases::submit,
@@ -63,6 +68,7 @@ use utoipa::{Modify, OpenApi};
         (name = "accounts", description = "The registration drive"),
         (name = "scorecards", description = "Every unit's record and the year-end export"),
         (name = "inspections", description = "Home Affairs inspections: evidence, findings, the unit's answer"),
+        (name = "following", description = "Citizens following cases by tracking code"),
         (name = "privacy", description = "Personal data (Decree 13/2023/NĐ-CP): the caller's data, its erasure, a case's audit trail"),
         (name = "open311", description = "Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2): XML or JSON by the extension, errors as [{\"code\",\"description\"}]"),
     )

@@ -14,8 +14,8 @@ use crate::open311::Open311;
 use crate::outbox::Outbox;
 use crate::oversight::{Inspections, People};
 use crate::ports::{
-    ApiKeyStore, CaseStore, Clock, InspectionStore, Ledger, Notifier, PeopleStore, PrivacyStore,
-    QuotaStore, StatsStore, Store, WardMapStore,
+    ApiKeyStore, CaseStore, Clock, FollowerStore, InspectionStore, Ledger, Notifier, PeopleStore,
+    PrivacyStore, QuotaStore, StatsStore, Store, WardMapStore,
 };
 use crate::privacy::Privacy;
 use crate::refdata::RefData;
@@ -37,6 +37,7 @@ pub struct Pakn {
     pub privacy: Arc<dyn PrivacyStore>,
     pub api_keys: Arc<dyn ApiKeyStore>,
     pub ward_maps: Arc<dyn WardMapStore>,
+    pub followers: Arc<dyn FollowerStore>,
     /// The router's copy of the current ward boundaries (per process).
     pub wards: Arc<WardCache>,
     pub notifier: Arc<dyn Notifier>,
@@ -61,7 +62,8 @@ impl Pakn {
             quota: store.clone(),
             privacy: store.clone(),
             api_keys: store.clone(),
-            ward_maps: store,
+            ward_maps: store.clone(),
+            followers: store,
             wards: Arc::new(WardCache::default()),
             notifier,
             clock,
@@ -195,6 +197,15 @@ impl Pakn {
             people: &*self.people,
             clock: &*self.clock,
             refdata: &self.refdata,
+        }
+    }
+
+    /// Citizens following cases.
+    pub fn following(&self) -> crate::following::Following<'_> {
+        crate::following::Following {
+            cases: &*self.cases,
+            followers: &*self.followers,
+            clock: &*self.clock,
         }
     }
 

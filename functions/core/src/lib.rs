@@ -11,7 +11,7 @@
 //! - Use cases, each over the ports it needs: [`intake`], [`routing`],
 //!   [`actions`], [`lookup`], [`sweep`], [`oversight`], [`reporting`]
 //!   (over [`aggregate`]: period figures from snapshots and rows),
-//!   [`privacy`];
+//!   [`privacy`]; [`following`] (citizens following cases);
 //!   [`apikeys`] and [`open311`] (client applications);
 //!   [`outbox`] commits and publishes; [`app`] composes them ([`Pakn`]).
 //!
@@ -29,6 +29,7 @@ pub mod category;
 pub mod change;
 pub mod channel;
 pub mod error;
+pub mod following;
 pub mod ids;
 pub mod inspection;
 pub mod intake;

@@ -242,6 +242,17 @@ const MIGRATIONS: &[&str] = &[
         json_extract(json, '$.location.lng'))
      WHERE status IN ('received', 'triage', 'assigned', 'in_progress', 'awaiting_info');
     "#,
+    // 10: citizens following cases: rows of their own, by case and by citizen.
+    r#"
+    CREATE TABLE followers (
+        case_id  TEXT NOT NULL,
+        sub      TEXT NOT NULL,
+        since    INTEGER NOT NULL,
+        json     TEXT NOT NULL,
+        PRIMARY KEY (case_id, sub)
+    ) WITHOUT ROWID;
+    CREATE INDEX followers_by_sub ON followers(sub, since);
+    "#,
 ];
 
 /// Open a connection with pakn's settings: WAL, `synchronous=FULL` (a commit

@@ -45,6 +45,7 @@ mod aggregates;
 mod apikeys;
 mod cases;
 mod db;
+mod followers;
 mod notifier;
 mod privacy;
 mod queue;

@@ -4,7 +4,7 @@
 
 use crate::db::{classify, micros};
 use crate::writer::Db;
-use crate::{aggregates, apikeys, cases, privacy, records, wards};
+use crate::{aggregates, apikeys, cases, followers, privacy, records, wards};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use pakn_core::auth::Roster;
@@ -484,5 +484,27 @@ impl WardMapStore for SqliteStore {
     async fn ward_map(&self, version: &str) -> StoreResult<Option<WardMap>> {
         let version = version.to_string();
         self.db.read(move |c| wards::get(c, &version)).await
+    }
+}
+
+#[async_trait]
+impl pakn_core::ports::FollowerStore for SqliteStore {
+    async fn follow(&self, f: &pakn_core::ports::Follower) -> StoreResult<bool> {
+        let f = f.clone();
+        self.db.write(move |c| followers::follow(c, &f)).await
+    }
+    async fn unfollow(&self, case_id: &CaseId, sub: &str) -> StoreResult<bool> {
+        let (id, sub) = (case_id.to_string(), sub.to_string());
+        self.db
+            .write(move |c| followers::unfollow(c, &id, &sub))
+            .await
+    }
+    async fn followers(&self, case_id: &CaseId) -> StoreResult<Vec<pakn_core::ports::Follower>> {
+        let id = case_id.to_string();
+        self.db.read(move |c| followers::of_case(c, &id)).await
+    }
+    async fn following(&self, sub: &str) -> StoreResult<Vec<pakn_core::ports::Follower>> {
+        let sub = sub.to_string();
+        self.db.read(move |c| followers::of_citizen(c, &sub)).await
     }
 }

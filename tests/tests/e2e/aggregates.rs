@@ -387,6 +387,7 @@ pub async fn figures_of_past_days_from_snapshots(store: Arc<dyn Store>) {
         privacy: store.clone(),
         api_keys: store.clone(),
         ward_maps: store.clone(),
+        followers: store.clone(),
         wards: Default::default(),
         notifier: Arc::new(Discard),
         clock: Arc::new(clock.clone()),

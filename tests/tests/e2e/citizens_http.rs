@@ -132,3 +132,135 @@ async fn nearby_search_on_sqlite() {
 async fn nearby_search_on_dynamodb() {
     nearby_search(dynamo_api().await).await;
 }
+
+/// The tracking code of case `id`.
+async fn code_of(api: &Api, id: &str) -> String {
+    api.pakn
+        .cases
+        .get_case(&pakn_core::ids::CaseId::parse(id).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .tracking_code
+}
+
+/// Following: any citizen, by code, open cases only, idempotent; the
+/// reporter's own case is a no-op; staff may not; unknown codes 404.
+async fn following(api: Api) {
+    let reporter = citizen("nguoi-bao");
+    let other = citizen("hang-xom");
+    let id = api.routed_case(&reporter, &report("Cống tắc")).await;
+    let code = code_of(&api, &id).await;
+    let path = format!("/v1/track/{code}/follow");
+
+    let a = api.post(&path, &other, None).await.expect(201);
+    assert_eq!(a.body["following"], json!(true));
+    assert_eq!(a.body["reporter"], json!(false));
+    assert_eq!(a.body["tracking_code"], json!(code));
+    // Again: 200, still one follower (the first `since` kept).
+    api.post(&path, &other, None).await.expect(200);
+    let case_id = pakn_core::ids::CaseId::parse(&id).unwrap();
+    let fs = api.pakn.followers.followers(&case_id).await.unwrap();
+    assert_eq!(fs.len(), 1);
+    assert_eq!(fs[0].sub, "hang-xom");
+    // Typed as a caller would say it: lower case, spaces.
+    let spaced = code.to_lowercase().replace('-', "%20");
+    api.post(&format!("/v1/track/{spaced}/follow"), &other, None)
+        .await
+        .expect(200);
+    // The reporter's own case: followed already, nothing stored.
+    let a = api.post(&path, &reporter, None).await.expect(200);
+    assert_eq!(a.body["reporter"], json!(true));
+    assert_eq!(
+        api.pakn.followers.followers(&case_id).await.unwrap().len(),
+        1
+    );
+    // Listed for the follower, not the case's version changed.
+    let a = api.get("/v1/me/following", Some(&other)).await.expect(200);
+    assert_eq!(a.items().len(), 1);
+    assert_eq!(a.items()[0]["tracking_code"], json!(code));
+    assert_eq!(a.items()[0]["reason"], json!("asked"));
+    assert!(a.items()[0].get("sub").is_none(), "{}", a.body);
+    let mine = api
+        .get(&format!("/v1/cases/{id}"), Some(&reporter))
+        .await
+        .expect(200);
+    assert_eq!(
+        mine.body["version"],
+        json!(2),
+        "following does not change the case"
+    );
+
+    // Staff may not follow; an unknown code is 404, a mistyped one 422.
+    let official = pakn_tests::http_app::official("can-bo-70", "ward:00070");
+    api.post(&path, &official, None)
+        .await
+        .error(403, "forbidden");
+    api.post("/v1/track/HN-26-22222-22222/follow", &other, None)
+        .await
+        .error(404, "not_found");
+    let mut wrong = code.clone();
+    let last = wrong.pop().unwrap();
+    wrong.push(if last == '2' { '3' } else { '2' });
+    api.post(&format!("/v1/track/{wrong}/follow"), &other, None)
+        .await
+        .error(422, "invalid_check_character");
+
+    // Stop following: 204, twice.
+    let del = |t: String| {
+        let api = &api;
+        let path = path.clone();
+        async move {
+            api.call(axum::http::Method::DELETE, &path, Some(&t), &[], None)
+                .await
+        }
+    };
+    del(other.clone()).await.expect(204);
+    del(other.clone()).await.expect(204);
+    assert!(
+        api.pakn
+            .followers
+            .followers(&case_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        api.get("/v1/me/following", Some(&other))
+            .await
+            .expect(200)
+            .items()
+            .is_empty()
+    );
+
+    // A closed case cannot be newly followed (409), but can be unfollowed.
+    let off = pakn_tests::http_app::official("can-bo-70", "ward:00070");
+    api.act_on_latest(&off, &id, "accept", Some(&json!({})))
+        .await
+        .expect(200);
+    api.act_on_latest(
+        &off,
+        &id,
+        "resolve",
+        Some(&json!({"answer": "Đã nạo vét."})),
+    )
+    .await
+    .expect(200);
+    api.act_on_latest(&reporter, &id, "rate", Some(&json!({"score": 5})))
+        .await
+        .expect(200);
+    api.post(&path, &other, None)
+        .await
+        .error(409, "case_not_open");
+    del(other).await.expect(204);
+}
+
+#[tokio::test]
+async fn following_on_sqlite() {
+    following(sqlite_api("following")).await;
+}
+
+#[tokio::test]
+async fn following_on_dynamodb() {
+    following(dynamo_api().await).await;
+}

@@ -1299,6 +1299,26 @@ impl PrivacyStore for Probe {
 }
 
 #[async_trait]
+impl pakn_core::ports::FollowerStore for Probe {
+    async fn follow(&self, f: &pakn_core::ports::Follower) -> StoreResult<bool> {
+        self.alive()?;
+        self.store.follow(f).await
+    }
+    async fn unfollow(&self, case_id: &CaseId, sub: &str) -> StoreResult<bool> {
+        self.alive()?;
+        self.store.unfollow(case_id, sub).await
+    }
+    async fn followers(&self, case_id: &CaseId) -> StoreResult<Vec<pakn_core::ports::Follower>> {
+        self.alive()?;
+        self.store.followers(case_id).await
+    }
+    async fn following(&self, sub: &str) -> StoreResult<Vec<pakn_core::ports::Follower>> {
+        self.alive()?;
+        self.store.following(sub).await
+    }
+}
+
+#[async_trait]
 impl pakn_core::ports::WardMapStore for Probe {
     async fn put_ward_map(&self, map: &pakn_core::wards::WardMap) -> StoreResult<()> {
         self.alive()?;

@@ -23,6 +23,7 @@
 //! | unit summary (roster size, headcount, registered officials, open inspections) | `UNITS` | `<unit>` | |
 //! | daily rollup row of a scope (`ALL` or a unit) | `STATS#<yyyy-mm>` | `<dd>#<scope>` | |
 //! | daily snapshot (every scope at the end of a day) | `SNAP#<yyyy>` | `<yyyy-mm-dd>` | |
+//! | a citizen following a case (see `followers.rs`) | `CASE#<id>` | `FOLLOW#<sub>` | GSI3 `FOLLOWS#<sub>` / `<since>#<id>` |
 //! | ward boundaries: chunks and manifest of a version; the current version (see `wards.rs`) | `WARDS#<version>`; `WARDS` | `CHUNK#<nnnn>`, `MANIFEST`; `CURRENT` | |
 //!
 //! Departures from ARCHITECTURE.md, and why:

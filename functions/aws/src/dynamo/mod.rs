@@ -14,6 +14,7 @@
 
 mod apikeys;
 pub mod bulk;
+mod followers;
 pub mod items;
 pub mod keys;
 mod nearby;

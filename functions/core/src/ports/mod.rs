@@ -14,11 +14,13 @@
 //! - [`PrivacyStore`]: access records, the retention index, erasures;
 //! - [`ApiKeyStore`]: client applications' API keys (hashed);
 //! - [`WardMapStore`]: ward boundaries, versioned;
+//! - [`FollowerStore`]: citizens following cases;
 //! - [`Queue`], [`Notifier`], [`Clock`].
 
 mod apikeys;
 mod cases;
 mod clock;
+mod followers;
 mod inspections;
 mod ledger;
 mod messaging;
@@ -31,6 +33,7 @@ mod wards;
 pub use apikeys::*;
 pub use cases::*;
 pub use clock::*;
+pub use followers::*;
 pub use inspections::*;
 pub use ledger::*;
 pub use messaging::*;
@@ -51,6 +54,7 @@ pub trait Store:
     + PrivacyStore
     + ApiKeyStore
     + WardMapStore
+    + FollowerStore
 {
 }
 
@@ -63,7 +67,8 @@ impl<
         + QuotaStore
         + PrivacyStore
         + ApiKeyStore
-        + WardMapStore,
+        + WardMapStore
+        + FollowerStore,
 > Store for T
 {
 }

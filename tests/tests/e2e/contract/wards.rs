@@ -37,6 +37,7 @@ fn pakn(store: &Arc<dyn Store>) -> Pakn {
         privacy: store.clone(),
         api_keys: store.clone(),
         ward_maps: store.clone(),
+        followers: store.clone(),
         // Every message looks at the current version (tests load between messages).
         wards: Arc::new(WardCache::new(std::time::Duration::ZERO)),
         notifier: Arc::new(Discard),
