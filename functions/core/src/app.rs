@@ -128,6 +128,7 @@ impl Pakn {
     pub fn actions(&self) -> Actions<'_> {
         Actions {
             cases: &*self.cases,
+            followers: &*self.followers,
             quota: &*self.quota,
             people: &*self.people,
             outbox: self.outbox(),

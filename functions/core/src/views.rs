@@ -53,6 +53,9 @@ pub struct CaseView {
     pub answer: Option<Answer>,
     pub rating: Option<Rating>,
     pub open_question: Option<String>,
+    /// Closed as a duplicate of this case (follow it there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<DuplicateOf>,
     /// Staff only: the ward the point lies in under the loaded boundaries,
     /// and `mismatch` when the report named another ward (it was routed by
     /// the named code; staff should check the place).
@@ -151,6 +154,7 @@ impl CaseView {
             answer: c.answer,
             rating: c.rating,
             open_question: c.open_question,
+            duplicate_of: c.duplicate_of,
             ward_check,
             timeline,
         }
@@ -193,6 +197,9 @@ pub struct PublicCase {
     pub lat: f64,
     pub lng: f64,
     pub answer: Option<String>,
+    /// Closed as a duplicate of the case with this tracking code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
     pub timeline: Vec<PublicEvent>,
 }
 
@@ -225,6 +232,7 @@ impl PublicCase {
             lat: round(c.location.lat),
             lng: round(c.location.lng),
             answer: c.answer.as_ref().map(|a| a.text.clone()),
+            duplicate_of: c.duplicate_of.as_ref().map(|d| d.tracking_code.clone()),
             timeline: timeline
                 .iter()
                 .filter(|e| e.public)

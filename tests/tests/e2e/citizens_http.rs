@@ -264,3 +264,139 @@ async fn following_on_sqlite() {
 async fn following_on_dynamodb() {
     following(dynamo_api().await).await;
 }
+
+/// Duplicates: the holding unit (or triage) closes a report into another
+/// open case; its reporter then follows the original; the original keeps its
+/// deadline; stats show the duplicate apart; the refusals.
+async fn duplicates(api: Api) {
+    let a = citizen("nguoi-bao-truoc");
+    let b = citizen("nguoi-bao-sau");
+    let off = pakn_tests::http_app::official("can-bo-70", "ward:00070");
+    let other_ward = pakn_tests::http_app::official("can-bo-73", "ward:00073");
+    let original = api.routed_case(&a, &report("Ngập phố Hàng Bài")).await;
+    let second = api.routed_case(&b, &report("Phố Hàng Bài ngập")).await;
+    let code = code_of(&api, &original).await;
+    let before = api
+        .get(&format!("/v1/cases/{original}"), Some(&off))
+        .await
+        .expect(200);
+
+    // Refusals first: no If-Match, a citizen, another ward, itself, unknown.
+    api.act(&off, &second, "duplicate", None, Some(&json!({"of": code})))
+        .await
+        .error(428, "if_match_required");
+    api.act_on_latest(&b, &second, "duplicate", Some(&json!({"of": code})))
+        .await
+        .error(403, "forbidden");
+    let v = api.version(&off, &second).await;
+    api.act(
+        &other_ward,
+        &second,
+        "duplicate",
+        Some(&v),
+        Some(&json!({"of": code})),
+    )
+    .await
+    .error(404, "not_found");
+    api.act_on_latest(&off, &second, "duplicate", Some(&json!({"of": second})))
+        .await
+        .error(422, "duplicate_of_itself");
+    api.act_on_latest(
+        &off,
+        &second,
+        "duplicate",
+        Some(&json!({"of": "HN-26-22222-22222"})),
+    )
+    .await
+    .error(422, "unknown_case");
+    api.act_on_latest(&off, &second, "duplicate", Some(&json!({})))
+        .await
+        .error(422, "invalid_body");
+
+    // By tracking code: closed, pointing at the original.
+    let a1 = api
+        .act_on_latest(&off, &second, "duplicate", Some(&json!({"of": code})))
+        .await
+        .expect(200);
+    assert_eq!(a1.body["status"], "closed");
+    assert_eq!(
+        a1.body["duplicate_of"],
+        json!({"id": original, "tracking_code": code})
+    );
+    // The public view says where to follow it.
+    let dcode = code_of(&api, &second).await;
+    let p = api
+        .get(&format!("/v1/track/{dcode}"), None)
+        .await
+        .expect(200);
+    assert_eq!(p.body["duplicate_of"], json!(code));
+    // Its reporter follows the original now.
+    let f = api.get("/v1/me/following", Some(&b)).await.expect(200);
+    assert_eq!(f.items().len(), 1, "{}", f.body);
+    assert_eq!(f.items()[0]["tracking_code"], json!(code));
+    assert_eq!(f.items()[0]["reason"], json!("duplicate"));
+    // Not a rejection: no reopen to triage.
+    api.act_on_latest(
+        &b,
+        &second,
+        "reopen",
+        Some(&json!({"reason": "Chưa xử lý"})),
+    )
+    .await
+    .error(409, "invalid_transition");
+    // The original is untouched: same version, same deadline.
+    let after = api
+        .get(&format!("/v1/cases/{original}"), Some(&off))
+        .await
+        .expect(200);
+    assert_eq!(after.body["version"], before.body["version"]);
+    assert_eq!(after.body["resolve_due"], before.body["resolve_due"]);
+    assert_eq!(after.body["status"], "assigned");
+
+    // Triage, holding a case with no ward, marks it by case id.
+    let mut no_ward = report("Ngập, không rõ phường");
+    no_ward["location"]
+        .as_object_mut()
+        .unwrap()
+        .remove("ward_code");
+    let third = api.routed_case(&b, &no_ward).await;
+    let triage = pakn_tests::http_app::tok(pakn_core::auth::Role::Triage, "tri-1", None);
+    let a3 = api
+        .act_on_latest(&triage, &third, "duplicate", Some(&json!({"of": original})))
+        .await
+        .expect(200);
+    assert_eq!(a3.body["duplicate_of"]["tracking_code"], json!(code));
+    // A's own report is not followed through a duplicate of it by A… but B
+    // already follows: still one record.
+    let case_id = pakn_core::ids::CaseId::parse(&original).unwrap();
+    assert_eq!(
+        api.pakn.followers.followers(&case_id).await.unwrap().len(),
+        1
+    );
+
+    // Pointing at a case that is no longer open: 409.
+    let fourth = api.routed_case(&a, &report("Ngập nữa")).await;
+    api.act_on_latest(&off, &fourth, "duplicate", Some(&json!({"of": dcode})))
+        .await
+        .error(409, "original_not_open");
+
+    // Stats: every report once in `total`; duplicates apart, not rejected.
+    let s = api.get("/v1/stats", None).await.expect(200);
+    assert_eq!(s.body["total"], json!(4), "{}", s.body);
+    assert_eq!(s.body["duplicates"], json!(2), "{}", s.body);
+    assert_eq!(s.body["rejected"], json!(0), "{}", s.body);
+    assert_eq!(s.body["resolved"], json!(0), "{}", s.body);
+    assert_eq!(s.body["open"], json!(2), "{}", s.body);
+    let s = api.get("/v1/stats?unit=ward:00070", None).await.expect(200);
+    assert_eq!(s.body["duplicates"], json!(1), "{}", s.body);
+}
+
+#[tokio::test]
+async fn duplicates_on_sqlite() {
+    duplicates(sqlite_api("duplicates")).await;
+}
+
+#[tokio::test]
+async fn duplicates_on_dynamodb() {
+    duplicates(dynamo_api().await).await;
+}
