@@ -13,6 +13,8 @@ use pakn_core::ids::CaseId;
 use pakn_core::ports::{Follower, FollowerStore, StoreError, StoreResult};
 
 const SK_PREFIX: &str = "FOLLOW#";
+/// Set when the citizen stopped following (the item is kept, see above).
+const GONE: &str = "gone";
 
 fn follow_sk(sub: &str) -> String {
     format!("{SK_PREFIX}{sub}")
@@ -37,8 +39,9 @@ impl FollowerStore for DynamoStore {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk)")
+            .condition_expression("attribute_not_exists(#pk) OR attribute_exists(#gone)")
             .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#gone", GONE)
             .send()
             .await;
         match res {
@@ -54,16 +57,30 @@ impl FollowerStore for DynamoStore {
     }
 
     async fn unfollow(&self, case_id: &CaseId, sub: &str) -> StoreResult<bool> {
-        let out = self
+        let res = self
             .client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
             .set_key(Some(key(case_pk(case_id), follow_sk(sub))))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .update_expression("SET #gone = :now REMOVE #gpk, #gsk")
+            .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#gone)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#gone", GONE)
+            .expression_attribute_names("#gpk", GSI3.pk)
+            .expression_attribute_names("#gsk", GSI3.sk)
+            .expression_attribute_values(":now", s(ts(chrono::Utc::now())))
             .send()
-            .await
-            .map_err(classify)?;
-        Ok(out.attributes().is_some_and(|a| !a.is_empty()))
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify(e)),
+        }
     }
 
     async fn followers(&self, case_id: &CaseId) -> StoreResult<Vec<Follower>> {
@@ -71,6 +88,7 @@ impl FollowerStore for DynamoStore {
             .case_items(case_id, SK_PREFIX)
             .await?
             .iter()
+            .filter(|i| !i.contains_key(GONE))
             .map(|i| doc(i, DOC).map_err(StoreError::from))
             .collect::<StoreResult<_>>()?;
         out.sort_by(|a, b| a.since.cmp(&b.since).then_with(|| a.sub.cmp(&b.sub)));
@@ -99,6 +117,7 @@ impl FollowerStore for DynamoStore {
         let got = self.batch_get(keys).await?;
         let mut out: Vec<Follower> = got
             .values()
+            .filter(|i| !i.contains_key(GONE))
             .map(|i| doc(i, DOC).map_err(StoreError::from))
             .collect::<StoreResult<_>>()?;
         out.sort_by(|a, b| {

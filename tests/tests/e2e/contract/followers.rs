@@ -40,6 +40,13 @@ pub async fn followers_are_kept_by_case_and_listed_by_citizen(store: Arc<dyn Sto
     assert!(!s.unfollow(&a.id, "x").await.unwrap());
     assert_eq!(s.followers(&a.id).await.unwrap(), vec![f(&a, "y", 2)]);
     assert_eq!(s.following("x").await.unwrap().len(), 1);
+    // Following again after stopping is a new follow with its own `since`.
+    assert!(s.follow(&f(&a, "x", 9)).await.unwrap());
+    assert_eq!(
+        s.followers(&a.id).await.unwrap(),
+        vec![f(&a, "y", 2), f(&a, "x", 9)]
+    );
+    assert_eq!(s.following("x").await.unwrap()[0], f(&a, "x", 9));
     // The cases are as created: following is not a change of the case.
     assert_eq!(s.get_case(&a.id).await.unwrap().unwrap().version, a.version);
     assert_eq!(s.timeline(&a.id).await.unwrap().len(), 1);
