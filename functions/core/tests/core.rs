@@ -28,6 +28,9 @@ mod routing;
 #[path = "core/wards.rs"]
 mod wards;
 
+#[path = "core/nearby.rs"]
+mod nearby;
+
 #[path = "core/schedule.rs"]
 mod schedule;
 
