@@ -41,6 +41,7 @@ use pakn_core::ids::CaseId;
 use pakn_core::inspection::Inspection;
 use pakn_core::media::Upload;
 use pakn_core::notify::Notification;
+use pakn_core::ports::WardMapStore;
 use pakn_core::ports::{
     AccessRecord, Account, AccountScope, ApiKey, ApiKeyStore, CasePage, CaseQuery, CaseStore,
     Commit, Created, Erasure, IdemRecord, InspectionPage, InspectionQuery, InspectionStore, Ledger,
@@ -51,6 +52,7 @@ use pakn_core::principal::Roster;
 use pakn_core::snapshot::Snapshot;
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
+use pakn_core::wards::{WardMap, WardMapInfo};
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -439,6 +441,10 @@ impl<P: CaseStore + ?Sized> CaseStore for Faulty<P> {
     async fn list_cases(&self, q: &CaseQuery) -> StoreResult<CasePage> {
         self.read("list_cases", self.inner.list_cases(q)).await
     }
+    async fn open_cases_near(&self, q: &pakn_core::ports::NearQuery) -> StoreResult<Vec<Case>> {
+        self.read("open_cases_near", self.inner.open_cases_near(q))
+            .await
+    }
     async fn due_cases(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>> {
         self.read("due_cases", self.inner.due_cases(now, limit))
             .await
@@ -659,6 +665,38 @@ impl<P: UploadStore + ?Sized> UploadStore for Faulty<P> {
     }
     async fn save_upload(&self, u: &Upload) -> StoreResult<()> {
         self.write("save_upload", self.inner.save_upload(u)).await
+    }
+}
+
+#[async_trait]
+impl<P: WardMapStore + ?Sized> WardMapStore for Faulty<P> {
+    async fn put_ward_map(&self, map: &WardMap) -> StoreResult<()> {
+        self.write("put_ward_map", self.inner.put_ward_map(map))
+            .await
+    }
+    async fn current_ward_map(&self) -> StoreResult<Option<WardMapInfo>> {
+        self.read("current_ward_map", self.inner.current_ward_map())
+            .await
+    }
+    async fn ward_map(&self, version: &str) -> StoreResult<Option<WardMap>> {
+        self.read("ward_map", self.inner.ward_map(version)).await
+    }
+}
+
+#[async_trait]
+impl<P: pakn_core::ports::FollowerStore + ?Sized> pakn_core::ports::FollowerStore for Faulty<P> {
+    async fn follow(&self, f: &pakn_core::ports::Follower) -> StoreResult<bool> {
+        self.write("follow", self.inner.follow(f)).await
+    }
+    async fn unfollow(&self, case_id: &CaseId, sub: &str) -> StoreResult<bool> {
+        self.write("unfollow", self.inner.unfollow(case_id, sub))
+            .await
+    }
+    async fn followers(&self, case_id: &CaseId) -> StoreResult<Vec<pakn_core::ports::Follower>> {
+        self.read("followers", self.inner.followers(case_id)).await
+    }
+    async fn following(&self, sub: &str) -> StoreResult<Vec<pakn_core::ports::Follower>> {
+        self.read("following", self.inner.following(sub)).await
     }
 }
 

@@ -261,6 +261,11 @@ struct ReopenBody {
 }
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct DuplicateBody {
+    of: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RegradeBody {
     urgency: Urgency,
     reason: String,
@@ -369,6 +374,12 @@ pub fn action(name: &str, v: &serde_json::Value) -> Result<Action> {
             Action::Regrade {
                 urgency: b.urgency,
                 reason: text::required("reason", &b.reason, MAX_TEXT)?,
+            }
+        }
+        "duplicate" => {
+            let b: DuplicateBody = action_body(v)?;
+            Action::Duplicate {
+                of: text::required("of", &b.of, 64)?,
             }
         }
         _ => return Err(Error::not_found()),

@@ -27,7 +27,9 @@ pub use error::ApiError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
-use routes::{accounts, cases, events, inspections, privacy, public, scorecards, units, uploads};
+use routes::{
+    accounts, cases, events, follow, inspections, privacy, public, scorecards, units, uploads,
+};
 use tower_http::catch_panic::CatchPanicLayer;
 
 /// What every handler shares: the application and how tokens are checked.
@@ -53,12 +55,19 @@ fn table() -> Vec<Row> {
         ("/v1/stats", &["GET"], get(public::stats)),
         ("/v1/stats/units", &["GET"], get(public::unit_stats)),
         ("/v1/track/{tracking_code}", &["GET"], get(public::track)),
+        (
+            "/v1/track/{tracking_code}/follow",
+            &["POST", "DELETE"],
+            post(follow::follow).delete(follow::unfollow),
+        ),
+        ("/v1/me/following", &["GET"], get(follow::following)),
         ("/v1/events/schemas", &["GET"], get(events::schemas)),
         (
             "/v1/cases",
             &["GET", "POST"],
             get(cases::list).post(cases::submit),
         ),
+        ("/v1/cases/nearby", &["GET"], get(public::nearby)),
         ("/v1/cases/{id}", &["GET"], get(cases::get)),
         ("/v1/cases/{id}/audit", &["GET"], get(privacy::audit)),
         ("/v1/cases/{id}/{action}", &["POST"], post(cases::act)),
@@ -138,9 +147,10 @@ pub const MAX_UPLOAD_BODY: usize = 64 * 1024 * 1024;
 
 /// The API.
 /// The public routes limited per client address ([`ratelimit`]): tracking
-/// lookup, stats, registration.
-pub const LIMITED_PER_ADDRESS: [&str; 5] = [
+/// lookup, stats, registration, the nearby search.
+pub const LIMITED_PER_ADDRESS: [&str; 6] = [
     "/v1/track/{tracking_code}",
+    "/v1/cases/nearby",
     "/v1/stats",
     "/v1/stats/units",
     "/v1/accounts",

@@ -161,6 +161,26 @@ fn template(e: &Error) -> Option<Template> {
             "Lĩnh vực '{category}' thuộc loại phản ánh {kind}.",
         ),
         "location_required" => ("The location is required.", "Vị trí là bắt buộc."),
+        "unknown_case" if field == Some("of") => (
+            "No case has the id or tracking code given in 'of'.",
+            "Không có phản ánh nào có mã hoặc số hiệu ghi trong 'of'.",
+        ),
+        "duplicate_of_itself" => (
+            "A case cannot be a duplicate of itself.",
+            "Một phản ánh không thể trùng với chính nó.",
+        ),
+        "original_not_open" => (
+            "The case named in 'of' is '{status}': a duplicate must point to an open case.",
+            "Phản ánh ghi trong 'of' đang ở trạng thái '{status}': phản ánh trùng phải trỏ tới phản ánh chưa xử lý xong.",
+        ),
+        "case_not_open" => (
+            "The case is '{status}': only an open case can be followed.",
+            "Phản ánh đang ở trạng thái '{status}': chỉ theo dõi được phản ánh chưa xử lý xong.",
+        ),
+        "invalid_coordinate" => (
+            "'{field}' must be a number of decimal degrees.",
+            "Trường '{field}' phải là số độ thập phân.",
+        ),
         "outside_city" => (
             "The coordinates are outside Hanoi.",
             "Tọa độ nằm ngoài địa bàn Thành phố Hà Nội.",

@@ -3,7 +3,7 @@
 
 use crate::open311;
 use crate::routes::{
-    accounts, cases, events, inspections, privacy, public, scorecards, units, uploads,
+    accounts, cases, events, follow, inspections, privacy, public, scorecards, units, uploads,
 };
 use axum::Json;
 use std::sync::OnceLock;
@@ -24,6 +24,10 @@ use utoipa::{Modify, OpenApi};
         public::stats,
         public::unit_stats,
         public::track,
+        public::nearby,
+        follow::follow,
+        follow::unfollow,
+        follow::following,
         events::schemas,
         openapi_json,
         cases::submit,
@@ -69,6 +73,7 @@ use utoipa::{Modify, OpenApi};
         (name = "accounts", description = "The registration drive"),
         (name = "scorecards", description = "Every unit's record and the year-end export"),
         (name = "inspections", description = "Home Affairs inspections: evidence, findings, the unit's answer"),
+        (name = "following", description = "Citizens following cases by tracking code"),
         (name = "privacy", description = "Personal data (Decree 13/2023/NĐ-CP): the caller's data, its erasure, a case's audit trail"),
         (name = "open311", description = "Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2): XML or JSON by the extension, errors as [{\"code\",\"description\"}]"),
     )

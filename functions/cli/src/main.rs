@@ -12,6 +12,7 @@ mod compose;
 mod loopback;
 mod serve;
 mod subscribe;
+mod wards;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -86,6 +87,9 @@ enum Command {
     /// Client applications' API keys (Open311): create (printed once), list, revoke.
     #[command(subcommand)]
     Apikey(apikey::ApiKeyCommand),
+    /// Ward boundaries (GeoJSON): load a new version, show the current one.
+    #[command(subcommand)]
+    Wards(wards::WardsCommand),
     /// Measurements for BENCHMARKS.md (loopback only, bounded). With no
     /// subcommand: every local benchmark, briefly (`--json` for one object).
     Bench(bench::BenchArgs),
@@ -104,6 +108,7 @@ fn main() -> Result<()> {
         Command::Subscribe(a) => a.backend,
         Command::Subscriptions(s) => s.backend(),
         Command::Apikey(a) => a.backend(),
+        Command::Wards(w) => w.backend(),
         Command::Backup { .. } => Some(Backend::Sqlite),
         Command::Token { .. } | Command::Provision { .. } | Command::Bench(_) => None,
     };
@@ -179,6 +184,7 @@ fn main() -> Result<()> {
         Command::Subscriptions(_) => rt.block_on(subscribe::list(&cfg)),
         Command::Unsubscribe { id, .. } => rt.block_on(subscribe::unsubscribe(&cfg, &id)),
         Command::Apikey(a) => rt.block_on(apikey::run(&cfg, a)),
+        Command::Wards(w) => rt.block_on(wards::run(&cfg, w)),
     }
 }
 

@@ -14,13 +14,13 @@ use crate::open311::Open311;
 use crate::outbox::Outbox;
 use crate::oversight::{Inspections, People};
 use crate::ports::{
-    ApiKeyStore, Blobs, CaseStore, Clock, InspectionStore, Ledger, NoBlobs, Notifier, PeopleStore,
-    PrivacyStore, QuotaStore, StatsStore, Store, UploadStore,
+    ApiKeyStore, Blobs, CaseStore, Clock, FollowerStore, InspectionStore, Ledger, NoBlobs,
+    Notifier, PeopleStore, PrivacyStore, QuotaStore, StatsStore, Store, UploadStore, WardMapStore,
 };
 use crate::privacy::Privacy;
 use crate::refdata::RefData;
 use crate::reporting::Reporting;
-use crate::routing::Routing;
+use crate::routing::{Routing, WardCache};
 use crate::sweep::Sweep;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -39,6 +39,10 @@ pub struct Pakn {
     pub uploads: Arc<dyn UploadStore>,
     /// Where uploads' bytes live ([`NoBlobs`] until a backend sets it: [`Pakn::with_blobs`]).
     pub blobs: Arc<dyn Blobs>,
+    pub ward_maps: Arc<dyn WardMapStore>,
+    pub followers: Arc<dyn FollowerStore>,
+    /// The router's copy of the current ward boundaries (per process).
+    pub wards: Arc<WardCache>,
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
     pub refdata: Arc<RefData>,
@@ -61,8 +65,11 @@ impl Pakn {
             quota: store.clone(),
             privacy: store.clone(),
             api_keys: store.clone(),
-            uploads: store,
+            uploads: store.clone(),
             blobs: Arc::new(NoBlobs),
+            ward_maps: store.clone(),
+            followers: store,
+            wards: Arc::new(WardCache::default()),
             notifier,
             clock,
             refdata,
@@ -130,6 +137,8 @@ impl Pakn {
     pub fn routing(&self) -> Routing<'_> {
         Routing {
             cases: &*self.cases,
+            ward_maps: &*self.ward_maps,
+            wards: &self.wards,
             outbox: self.outbox(),
             clock: &*self.clock,
             refdata: &self.refdata,
@@ -140,6 +149,7 @@ impl Pakn {
     pub fn actions(&self) -> Actions<'_> {
         Actions {
             cases: &*self.cases,
+            followers: &*self.followers,
             quota: &*self.quota,
             people: &*self.people,
             outbox: self.outbox(),
@@ -209,6 +219,15 @@ impl Pakn {
             people: &*self.people,
             clock: &*self.clock,
             refdata: &self.refdata,
+        }
+    }
+
+    /// Citizens following cases.
+    pub fn following(&self) -> crate::following::Following<'_> {
+        crate::following::Following {
+            cases: &*self.cases,
+            followers: &*self.followers,
+            clock: &*self.clock,
         }
     }
 

@@ -65,6 +65,11 @@ pub enum Permission {
     /// A case's audit trail: every change, who, role, channel, when, and
     /// the exports and erasures of its personal data.
     ReadAudit,
+    /// Follow (or stop following) any case by its tracking code, and list
+    /// what one follows: citizens.
+    Follow,
+    /// Mark a case a duplicate of another open case (the holding unit, triage).
+    Duplicate,
 }
 
 /// Which targets qualify for a role in one row.
@@ -136,6 +141,8 @@ pub const TABLE: &[(Permission, Row)] = &[
     (Permission::ExportOwnData,     Row { citizen: Any, operator: Any, official: Any, unit_admin: Any, triage: Any, inspector: Any, admin: Any, ..DENY }),
     (Permission::EraseOwnData,      Row { citizen: Any, ..DENY }),
     (Permission::ReadAudit,         Row { inspector: Any, admin: Any, ..DENY }),
+    (Permission::Follow,            Row { citizen: Any, ..DENY }),
+    (Permission::Duplicate,         Row { official: OwnUnit, unit_admin: OwnUnit, triage: TriageHeld, ..DENY }),
 ];
 
 /// What a permission is asked about.

@@ -227,6 +227,13 @@ pub struct Case {
     /// Sweep milestones already decided (keys such as `overdue@<due>`).
     #[serde(default)]
     pub milestones_done: Vec<String>,
+    /// Closed as a duplicate of this (open) case (`duplicate` action).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<DuplicateOf>,
+    /// What routing found about the place from the ward boundaries (staff
+    /// view; `mismatch` flags a `ward_code` its point contradicts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ward_check: Option<crate::wards::WardCheck>,
     /// When the deadline sweep must next look at this case (`None` once closed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_action_at: Option<DateTime<Utc>>,
@@ -309,6 +316,8 @@ impl Case {
             rating: None,
             open_question: None,
             milestones_done: vec![],
+            duplicate_of: None,
+            ward_check: None,
             next_action_at: None,
             updated_at: at,
             erase_after: None,
@@ -352,6 +361,14 @@ impl Case {
     pub fn current_hold_mut(&mut self) -> Option<&mut Hold> {
         self.holds.iter_mut().rev().find(|h| h.to.is_none())
     }
+}
+
+/// The case a duplicate was closed into.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DuplicateOf {
+    #[schema(value_type = String)]
+    pub id: CaseId,
+    pub tracking_code: String,
 }
 
 /// One entry of a case's timeline (append-only).

@@ -155,6 +155,28 @@ pub struct SlaPolicy {
     /// Photo and video limits, link lifetimes, the evidence rule.
     #[serde(default)]
     pub media: MediaPolicy,
+    /// `GET /v1/cases/nearby`: how far and how many open cases it lists.
+    #[serde(default)]
+    pub nearby: NearbyPolicy,
+}
+
+/// The nearby search ("Đã có người phản ánh?" before a new report).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NearbyPolicy {
+    /// Radius in metres (great-circle distance).
+    pub radius_m: f64,
+    /// At most this many cases, nearest first.
+    pub limit: usize,
+}
+
+impl Default for NearbyPolicy {
+    fn default() -> Self {
+        NearbyPolicy {
+            radius_m: 250.0,
+            limit: 5,
+        }
+    }
 }
 
 /// Request quotas. Per-account quotas are counted in the store, in fixed

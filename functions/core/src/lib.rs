@@ -2,7 +2,8 @@
 //!
 //! - Values: [`case`], [`channel`], [`category`], [`unit`], [`ids`], [`calendar`],
 //!   [`refdata`], [`inspection`], [`notify`], [`stats`], [`snapshot`], [`scorecard`],
-//!   [`views`], [`text`], [`principal`]; errors in [`error`].
+//!   [`views`], [`text`], [`principal`], [`wards`] (boundaries), [`nearby`]
+//!   (distances, geohash cells); errors in [`error`].
 //! - Rules: [`auth`] (the one permission table), [`milestones`] (deadlines),
 //!   [`change`] (one change of a case as a pure outcome), [`retention`]
 //!   (what erasing personal data means).
@@ -10,7 +11,7 @@
 //! - Use cases, each over the ports it needs: [`intake`], [`routing`],
 //!   [`actions`], [`lookup`], [`sweep`], [`oversight`], [`reporting`]
 //!   (over [`aggregate`]: period figures from snapshots and rows),
-//!   [`privacy`];
+//!   [`privacy`]; [`following`] (citizens following cases);
 //!   [`apikeys`] and [`open311`] (client applications);
 //!   [`outbox`] commits and publishes; [`app`] composes them ([`Pakn`]).
 //!
@@ -28,12 +29,14 @@ pub mod category;
 pub mod change;
 pub mod channel;
 pub mod error;
+pub mod following;
 pub mod ids;
 pub mod inspection;
 pub mod intake;
 pub mod lookup;
 pub mod media;
 pub mod milestones;
+pub mod nearby;
 pub mod notify;
 pub mod open311;
 pub mod outbox;
@@ -54,6 +57,7 @@ pub mod sweep;
 pub mod text;
 pub mod unit;
 pub mod views;
+pub mod wards;
 
 pub use app::Pakn;
 pub use error::{Error, ErrorKind, Result};

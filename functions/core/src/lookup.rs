@@ -13,6 +13,15 @@ use crate::unit::UnitCode;
 use crate::views::{CaseView, PublicCase};
 use chrono::{DateTime, Utc};
 
+/// One case of the nearby search: the public view and how far it is.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct NearbyCase {
+    /// Great-circle distance from the asked point, metres (rounded).
+    pub distance_m: u32,
+    #[serde(flatten)]
+    pub case: PublicCase,
+}
+
 /// A page of a listing: an opaque cursor and a size (1–200).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
@@ -93,6 +102,43 @@ impl Lookup<'_> {
             .ok_or_else(Error::not_found)?;
         let tl = self.cases.timeline(&id).await?;
         Ok(PublicCase::new(&case, &tl, self.refdata, self.clock.now()))
+    }
+
+    /// Open cases of `category` near a point (policy `nearby`: within
+    /// `radius_m`, at most `limit`, nearest first), each in the public view
+    /// of `/v1/track` with its distance. Public: the app asks "Đã có người
+    /// phản ánh?" before a citizen files a new report.
+    pub async fn nearby(&self, lat: f64, lng: f64, category: &str) -> Result<Vec<NearbyCase>> {
+        if self.refdata.category(category).is_none() {
+            return Err(Error::invalid("category", "unknown_category").with("category", category));
+        }
+        let (lat0, lat1, lng0, lng1) = crate::intake::BBOX;
+        if !(lat.is_finite()
+            && lng.is_finite()
+            && (lat0..=lat1).contains(&lat)
+            && (lng0..=lng1).contains(&lng))
+        {
+            return Err(Error::invalid("lat", "outside_city"));
+        }
+        let policy = self.refdata.policy.nearby;
+        let q = crate::ports::NearQuery {
+            category: category.to_string(),
+            lat,
+            lng,
+            radius_m: policy.radius_m,
+            limit: policy.limit,
+        };
+        let now = self.clock.now();
+        let mut out = Vec::new();
+        for c in self.cases.open_cases_near(&q).await? {
+            let tl = self.cases.timeline(&c.id).await?;
+            let d = crate::nearby::distance_m(lat, lng, c.location.lat, c.location.lng);
+            out.push(NearbyCase {
+                distance_m: d.round() as u32,
+                case: PublicCase::new(&c, &tl, self.refdata, now),
+            });
+        }
+        Ok(out)
     }
 
     /// List what `p` may see, with filters and a cursor.

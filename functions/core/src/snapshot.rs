@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// The period counters a snapshot keeps, in their stored order (append only).
-pub const SLOTS: [Counter; 25] = [
+pub const SLOTS: [Counter; 26] = [
     Counter::Received,
     Counter::ReceivedField,
     Counter::ReceivedProcedure,
@@ -47,6 +47,7 @@ pub const SLOTS: [Counter; 25] = [
     Counter::Hist(8),
     Counter::Hist(9),
     Counter::Hist(10),
+    Counter::Duplicates,
 ];
 
 /// Open and overdue-open cases of a scope at an instant.

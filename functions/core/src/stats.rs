@@ -46,6 +46,9 @@ pub enum Counter {
     RatingCount,
     /// The holding unit lowered a case's urgency.
     Downgrades,
+    /// A report closed as a duplicate of another open case (not resolved,
+    /// not rejected: counted apart, never against the unit).
+    Duplicates,
     /// Resolution-time histogram bucket `i` (see [`HIST_BOUNDS`]).
     Hist(u8),
     /// A level change: cases open at the unit (+1 when one starts counting, −1 when it stops).
@@ -169,6 +172,10 @@ pub struct Stats {
     pub on_time_rate: Option<f64>,
     pub late_rate: Option<f64>,
     pub rejected: i64,
+    /// Reports closed as duplicates of another case in the period (each
+    /// report still counts once in `total`; a duplicate is neither
+    /// resolved nor rejected).
+    pub duplicates: i64,
     /// Open at the end of the period: now for a period that has not ended,
     /// else from the daily snapshot of its last day (`null` without one).
     pub open: Option<i64>,
@@ -202,6 +209,7 @@ pub fn figures(
         on_time_rate: rate(on_time),
         late_rate: rate(late),
         rejected: r.get(Counter::Rejected),
+        duplicates: r.get(Counter::Duplicates),
         open: open.map(|o| o.0),
         overdue_open: open.map(|o| o.1),
     }

@@ -53,6 +53,14 @@ pub struct CaseView {
     pub answer: Option<Answer>,
     pub rating: Option<Rating>,
     pub open_question: Option<String>,
+    /// Closed as a duplicate of this case (follow it there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<DuplicateOf>,
+    /// Staff only: the ward the point lies in under the loaded boundaries,
+    /// and `mismatch` when the report named another ward (it was routed by
+    /// the named code; staff should check the place).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ward_check: Option<crate::wards::WardCheck>,
     pub timeline: Vec<TimelineEvent>,
     /// The uploads among `media`: their state and short-lived links (filled by the API).
     pub media_links: Vec<crate::media::MediaLink>,
@@ -98,8 +106,8 @@ impl CaseView {
         now: DateTime<Utc>,
         viewer: Viewer,
     ) -> Self {
-        let (timeline, extension) = match viewer {
-            Viewer::Staff => (timeline, c.extension.clone()),
+        let (timeline, extension, ward_check) = match viewer {
+            Viewer::Staff => (timeline, c.extension.clone(), c.ward_check.clone()),
             Viewer::Reporter => (
                 reporter_timeline(timeline),
                 c.extension.clone().map(|x| Extension {
@@ -107,6 +115,7 @@ impl CaseView {
                     by: String::new(),
                     ..x
                 }),
+                None,
             ),
         };
         let unit_name = c
@@ -149,6 +158,8 @@ impl CaseView {
             answer: c.answer,
             rating: c.rating,
             open_question: c.open_question,
+            duplicate_of: c.duplicate_of,
+            ward_check,
             timeline,
             media_links: vec![],
             evidence_links: vec![],
@@ -192,6 +203,9 @@ pub struct PublicCase {
     pub lat: f64,
     pub lng: f64,
     pub answer: Option<String>,
+    /// Closed as a duplicate of the case with this tracking code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
     pub timeline: Vec<PublicEvent>,
     /// The resolution's evidence photos (ready uploads; short-lived links).
     pub evidence: Vec<crate::media::MediaLink>,
@@ -240,6 +254,7 @@ impl PublicCase {
                 .map(|a| a.evidence.clone())
                 .unwrap_or_default(),
             media_entries: c.media.clone(),
+            duplicate_of: c.duplicate_of.as_ref().map(|d| d.tracking_code.clone()),
             timeline: timeline
                 .iter()
                 .filter(|e| e.public)

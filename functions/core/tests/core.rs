@@ -25,6 +25,12 @@ mod auth;
 #[path = "core/routing.rs"]
 mod routing;
 
+#[path = "core/wards.rs"]
+mod wards;
+
+#[path = "core/nearby.rs"]
+mod nearby;
+
 #[path = "core/schedule.rs"]
 mod schedule;
 

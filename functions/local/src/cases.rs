@@ -10,6 +10,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use pakn_core::case::{Case, Status, TimelineEvent, queue_due_of};
 use pakn_core::ids::CaseId;
+use pakn_core::nearby::{BoundingBox, distance_m};
+use pakn_core::ports::NearQuery;
 use pakn_core::ports::{
     CasePage, CaseQuery, CaseSort, Commit, Created, IdemRecord, NewCase, QueueEntry, StoreError,
     StoreResult, UNIT_QUEUE_OPEN, due_page,
@@ -422,6 +424,38 @@ pub fn due(conn: &Connection, now: DateTime<Utc>, limit: usize) -> StoreResult<V
         out.push(from_json(&j.map_err(classify)?)?);
     }
     Ok(out)
+}
+
+/// Open cases of a category within a radius, nearest first: the box around
+/// the point through the partial index `cases_near`, then the exact
+/// great-circle distance.
+pub fn near(conn: &Connection, q: &NearQuery) -> StoreResult<Vec<Case>> {
+    let b = BoundingBox::around(q.lat, q.lng, q.radius_m);
+    let mut s = conn
+        .prepare_cached(
+            "SELECT json FROM cases INDEXED BY cases_near
+             WHERE status IN ('received', 'triage', 'assigned', 'in_progress', 'awaiting_info')
+               AND category = ?1
+               AND json_extract(json, '$.location.lat') BETWEEN ?2 AND ?3
+               AND json_extract(json, '$.location.lng') BETWEEN ?4 AND ?5",
+        )
+        .map_err(classify)?;
+    let rows = s
+        .query_map(
+            params![q.category, b.min_lat, b.max_lat, b.min_lng, b.max_lng],
+            |r| r.get::<_, String>(0),
+        )
+        .map_err(classify)?;
+    let mut found: Vec<(f64, Case)> = Vec::new();
+    for j in rows {
+        let c: Case = from_json(&j.map_err(classify)?)?;
+        let d = distance_m(q.lat, q.lng, c.location.lat, c.location.lng);
+        if d <= q.radius_m && c.status.is_open() {
+            found.push((d, c));
+        }
+    }
+    found.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    Ok(found.into_iter().take(q.limit).map(|(_, c)| c).collect())
 }
 
 /// (open, overdue) now, city-wide or at one unit.

@@ -221,6 +221,40 @@ const MIGRATIONS: &[&str] = &[
     // Uploads (photos, videos): the record; the bytes live under PAKN_MEDIA_DIR.
     r#"
     CREATE TABLE uploads (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+    // 8: ward boundaries (pakn-core `wards`), one row per loaded version,
+    // and the one row naming the current version (written in the same
+    // transaction, so a half-loaded version is never current).
+    r#"
+    CREATE TABLE ward_maps (
+        version    TEXT PRIMARY KEY,
+        loaded_at  INTEGER NOT NULL,
+        json       TEXT NOT NULL
+    );
+    CREATE TABLE ward_map_current (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        version  TEXT NOT NULL REFERENCES ward_maps(version),
+        info     TEXT NOT NULL
+    );
+    "#,
+    // 9: the nearby search: open cases by category and place (a partial
+    // index over the case's own JSON, so no column to keep in step).
+    r#"
+    CREATE INDEX cases_near ON cases(
+        category,
+        json_extract(json, '$.location.lat'),
+        json_extract(json, '$.location.lng'))
+     WHERE status IN ('received', 'triage', 'assigned', 'in_progress', 'awaiting_info');
+    "#,
+    // 10: citizens following cases: rows of their own, by case and by citizen.
+    r#"
+    CREATE TABLE followers (
+        case_id  TEXT NOT NULL,
+        sub      TEXT NOT NULL,
+        since    INTEGER NOT NULL,
+        json     TEXT NOT NULL,
+        PRIMARY KEY (case_id, sub)
+    ) WITHOUT ROWID;
+    CREATE INDEX followers_by_sub ON followers(sub, since);
     "#,
 ];
 

@@ -4,7 +4,7 @@
 
 use crate::db::{classify, from_json, micros, to_json};
 use crate::writer::Db;
-use crate::{aggregates, apikeys, cases, privacy, records};
+use crate::{aggregates, apikeys, cases, followers, privacy, records, wards};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use pakn_core::auth::Roster;
@@ -17,11 +17,12 @@ use pakn_core::ports::{
     AccessRecord, Account, AccountScope, ApiKey, ApiKeyStore, CasePage, CaseQuery, CaseStore,
     Clock, Commit, Created, Erasure, IdemRecord, InspectionPage, InspectionQuery, InspectionStore,
     Ledger, NewCase, PeopleStore, PrivacyStore, QuotaStore, Sent, StatsStore, StoreResult, Take,
-    Taken, UnitSummary, UploadStore,
+    Taken, UnitSummary, UploadStore, WardMapStore,
 };
 use pakn_core::snapshot::Snapshot;
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
+use pakn_core::wards::{WardMap, WardMapInfo};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -174,6 +175,10 @@ impl CaseStore for SqliteStore {
     }
     async fn due_cases(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>> {
         self.db.read(move |c| cases::due(c, now, limit)).await
+    }
+    async fn open_cases_near(&self, q: &pakn_core::ports::NearQuery) -> StoreResult<Vec<Case>> {
+        let q = q.clone();
+        self.db.read(move |c| cases::near(c, &q)).await
     }
     async fn notifications_for_case(
         &self,
@@ -511,5 +516,42 @@ impl UploadStore for SqliteStore {
                 Ok(())
             })
             .await
+    }
+}
+
+#[async_trait]
+impl WardMapStore for SqliteStore {
+    async fn put_ward_map(&self, map: &WardMap) -> StoreResult<()> {
+        let map = map.clone();
+        self.db.write(move |c| wards::put(c, &map)).await
+    }
+    async fn current_ward_map(&self) -> StoreResult<Option<WardMapInfo>> {
+        self.db.read(wards::current).await
+    }
+    async fn ward_map(&self, version: &str) -> StoreResult<Option<WardMap>> {
+        let version = version.to_string();
+        self.db.read(move |c| wards::get(c, &version)).await
+    }
+}
+
+#[async_trait]
+impl pakn_core::ports::FollowerStore for SqliteStore {
+    async fn follow(&self, f: &pakn_core::ports::Follower) -> StoreResult<bool> {
+        let f = f.clone();
+        self.db.write(move |c| followers::follow(c, &f)).await
+    }
+    async fn unfollow(&self, case_id: &CaseId, sub: &str) -> StoreResult<bool> {
+        let (id, sub) = (case_id.to_string(), sub.to_string());
+        self.db
+            .write(move |c| followers::unfollow(c, &id, &sub))
+            .await
+    }
+    async fn followers(&self, case_id: &CaseId) -> StoreResult<Vec<pakn_core::ports::Follower>> {
+        let id = case_id.to_string();
+        self.db.read(move |c| followers::of_case(c, &id)).await
+    }
+    async fn following(&self, sub: &str) -> StoreResult<Vec<pakn_core::ports::Follower>> {
+        let sub = sub.to_string();
+        self.db.read(move |c| followers::of_citizen(c, &sub)).await
     }
 }

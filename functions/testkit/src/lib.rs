@@ -18,6 +18,7 @@
 pub mod jwt;
 pub mod schema;
 pub mod synthetic;
+pub mod wards;
 
 use chrono::{DateTime, TimeZone, Utc};
 use pakn_api::commands;

@@ -73,6 +73,9 @@ macro_rules! for_each_contract_test {
             snapshots_once_and_the_latest,
             unit_summaries_follow_the_facts,
             figures_of_past_days_from_snapshots,
+            ward_boundaries_are_versioned_and_route_reports_by_their_point,
+            nearby_lists_open_cases_of_a_category_nearest_first,
+            followers_are_kept_by_case_and_listed_by_citizen,
         );
     };
 }
@@ -80,6 +83,12 @@ pub(crate) use for_each_contract_test;
 
 mod privacy;
 pub use privacy::*;
+mod followers;
+mod nearby;
+mod wards;
+pub use followers::*;
+pub use nearby::*;
+pub use wards::*;
 // The aggregates' contract tests live in their own file.
 pub use crate::aggregates::{
     figures_of_past_days_from_snapshots, rollups_of_every_scope_and_of_one,

@@ -1125,6 +1125,10 @@ impl CaseStore for Probe {
         self.list_rows.fetch_add(page.cases.len(), Ordering::SeqCst);
         Ok(page)
     }
+    async fn open_cases_near(&self, q: &pakn_core::ports::NearQuery) -> StoreResult<Vec<Case>> {
+        self.alive()?;
+        self.store.open_cases_near(q).await
+    }
     async fn due_cases(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>> {
         self.alive()?;
         let due = self.store.due_cases(now, limit).await?;
@@ -1291,6 +1295,42 @@ impl PrivacyStore for Probe {
     async fn account(&self, sub: &str) -> StoreResult<Option<Account>> {
         self.alive()?;
         self.store.account(sub).await
+    }
+}
+
+#[async_trait]
+impl pakn_core::ports::FollowerStore for Probe {
+    async fn follow(&self, f: &pakn_core::ports::Follower) -> StoreResult<bool> {
+        self.alive()?;
+        self.store.follow(f).await
+    }
+    async fn unfollow(&self, case_id: &CaseId, sub: &str) -> StoreResult<bool> {
+        self.alive()?;
+        self.store.unfollow(case_id, sub).await
+    }
+    async fn followers(&self, case_id: &CaseId) -> StoreResult<Vec<pakn_core::ports::Follower>> {
+        self.alive()?;
+        self.store.followers(case_id).await
+    }
+    async fn following(&self, sub: &str) -> StoreResult<Vec<pakn_core::ports::Follower>> {
+        self.alive()?;
+        self.store.following(sub).await
+    }
+}
+
+#[async_trait]
+impl pakn_core::ports::WardMapStore for Probe {
+    async fn put_ward_map(&self, map: &pakn_core::wards::WardMap) -> StoreResult<()> {
+        self.alive()?;
+        self.store.put_ward_map(map).await
+    }
+    async fn current_ward_map(&self) -> StoreResult<Option<pakn_core::wards::WardMapInfo>> {
+        self.alive()?;
+        self.store.current_ward_map().await
+    }
+    async fn ward_map(&self, version: &str) -> StoreResult<Option<pakn_core::wards::WardMap>> {
+        self.alive()?;
+        self.store.ward_map(version).await
     }
 }
 

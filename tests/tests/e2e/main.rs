@@ -6,6 +6,7 @@
 mod aggregates;
 mod aws;
 mod binary;
+mod citizens_http;
 mod codes;
 mod cognito;
 mod contract;
@@ -27,3 +28,4 @@ mod template;
 mod uploads;
 mod urgency;
 mod views;
+mod wards;

@@ -21,7 +21,7 @@ const OPEN311: (&str, &str) = ("ANY", "/open311/v2/{proxy+}");
 
 /// The API's public routes (README "API"; CONTRACT.md "stats, categories,
 /// units, public case by tracking code").
-const PUBLIC: [(&str, &str); 12] = [
+const PUBLIC: [(&str, &str); 13] = [
     OPEN311,
     ("GET", "/healthz"),
     ("GET", "/openapi.json"),
@@ -33,6 +33,7 @@ const PUBLIC: [(&str, &str); 12] = [
     ("PUT", "/v1/uploads/{id}/content"),
     ("GET", "/v1/media/{id}"),
     ("GET", "/v1/track/{tracking_code}"),
+    ("GET", "/v1/cases/nearby"),
     ("GET", "/v1/registration"),
     ("GET", "/v1/events/schemas"),
 ];

@@ -256,11 +256,14 @@ pub async fn get(
 }
 
 /// Act on a case: `accept`, `note`, `transfer`, `request_info`, `resolve`,
-/// `reject`, `extend` (the unit), `route` (triage), `info`, `rate`,
-/// `reopen` (the citizen). Needs `If-Match` with the case's ETag.
+/// `reject`, `extend` (the unit), `route` (triage), `regrade`, `duplicate`
+/// (the unit or triage: `{"of": "<case id or tracking code>"}` of another
+/// open case; the case closes with `duplicate_of`, its reporter follows the
+/// original), `info`, `rate`, `reopen` (the citizen). Needs `If-Match` with
+/// the case's ETag.
 #[utoipa::path(post, path = "/v1/cases/{id}/{action}", tag = "cases",
     params(("id" = String, Path, description = "case id (ULID)"),
-        ("action" = String, Path, description = "accept, note, transfer, request_info, resolve, reject, extend, route, info, rate, reopen"),
+        ("action" = String, Path, description = "accept, note, transfer, request_info, resolve, reject, extend, route, regrade, duplicate, info, rate, reopen"),
         ("If-Match" = String, Header, description = "the case's ETag, quoted or bare")),
     request_body(content = Object, description = "the action's body (CONTRACT.md \"Bodies worth fixing now\"); none for accept"),
     security(("bearer" = [])),

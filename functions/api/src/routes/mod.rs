@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod cases;
 pub mod events;
+pub mod follow;
 pub mod inspections;
 pub mod privacy;
 pub mod public;

@@ -223,3 +223,63 @@ pub async fn track(
         .map_err(Error::from)?;
     Ok(Json(case))
 }
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NearbyParams {
+    /// Latitude, decimal degrees (WGS 84), inside Hanoi.
+    #[param(example = 21.0285)]
+    pub lat: Option<String>,
+    /// Longitude, decimal degrees (WGS 84), inside Hanoi.
+    #[param(example = 105.8542)]
+    pub lng: Option<String>,
+    /// A category code (`GET /v1/categories`).
+    #[param(example = "drainage")]
+    pub category: Option<String>,
+}
+
+/// Open cases of a category near a point.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NearbyList {
+    /// The radius searched, metres (policy `nearby.radius_m`).
+    pub radius_m: f64,
+    /// At most `nearby.limit` (5) cases, nearest first.
+    pub items: Vec<pakn_core::lookup::NearbyCase>,
+}
+
+fn coordinate(field: &'static str, v: Option<&str>) -> Result<f64, Error> {
+    let v = v.map(str::trim).filter(|v| !v.is_empty());
+    let v = v.ok_or_else(|| Error::invalid(field, "required"))?;
+    v.parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| Error::invalid(field, "invalid_coordinate"))
+}
+
+/// "Đã có người phản ánh?" — open cases of the same category within the
+/// policy's radius (250 m), nearest first, in the public view of
+/// `/v1/track` with their distance, so the app can offer to follow one
+/// instead of filing a duplicate. Limited per client address like the
+/// other public reads.
+#[utoipa::path(get, path = "/v1/cases/nearby", tag = "public", params(NearbyParams),
+    responses((status = 200, body = NearbyList),
+        (status = 422, description = "A missing or unparsable coordinate, a point outside Hanoi, an unknown category", body = ErrorBody),
+        (status = 429, description = "Over the per-address limit", body = ErrorBody, headers(("Retry-After" = u32)))))]
+pub async fn nearby(
+    State(s): State<AppState>,
+    Q(q): Q<NearbyParams>,
+) -> Result<Json<NearbyList>, ApiError> {
+    let lat = coordinate("lat", q.lat.as_deref())?;
+    let lng = coordinate("lng", q.lng.as_deref())?;
+    let category = q
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| Error::invalid("category", "required"))?;
+    let items = s.pakn.lookup().nearby(lat, lng, category).await?;
+    Ok(Json(NearbyList {
+        radius_m: s.pakn.refdata.policy.nearby.radius_m,
+        items,
+    }))
+}

@@ -215,6 +215,12 @@ impl TryFrom<&Case> for CaseRecord {
             let due = c.resolve_due.filter(|_| c.status.clock_runs());
             state.insert(GSI5.pk.into(), s(open_pk(shard(&c.id))));
             state.insert(GSI5.sk.into(), s(at_id(due, id)));
+            let (lat, lng) = (c.location.lat, c.location.lng);
+            if lat.is_finite() && lng.is_finite() {
+                let cell = pakn_core::nearby::geohash(lat, lng, pakn_core::nearby::CELL_PRECISION);
+                state.insert(GSI6.pk.into(), s(near_pk(&c.category, &cell)));
+                state.insert(GSI6.sk.into(), s(near_sk(lat, lng, id)));
+            }
         }
         let mut body = key(pk, SK_BODY);
         body.insert(DOC.into(), to_doc(&submission)?);

@@ -23,6 +23,8 @@
 //! | unit summary (roster size, headcount, registered officials, open inspections) | `UNITS` | `<unit>` | |
 //! | daily rollup row of a scope (`ALL` or a unit) | `STATS#<yyyy-mm>` | `<dd>#<scope>` | |
 //! | daily snapshot (every scope at the end of a day) | `SNAP#<yyyy>` | `<yyyy-mm-dd>` | |
+//! | a citizen following a case (see `followers.rs`) | `CASE#<id>` | `FOLLOW#<sub>` | GSI3 `FOLLOWS#<sub>` / `<since>#<id>` |
+//! | ward boundaries: chunks and manifest of a version; the current version (see `wards.rs`) | `WARDS#<version>`; `WARDS` | `CHUNK#<nnnn>`, `MANIFEST`; `CURRENT` | |
 //!
 //! Departures from ARCHITECTURE.md, and why:
 //! - Publishing marks an outbox entry by its dedup id alone: the key is
@@ -50,6 +52,12 @@
 //!   the next-look partitions when it closes (no milestone is left) and
 //!   enters the `ERASE#` ones in the same write, so the index entry moves
 //!   rather than a new index or item being added; the template is unchanged.
+//! - GSI6 (nearby) holds each open case under the precision-6 geohash cell
+//!   of its point (about 1.2 km x 0.6 km) and its category; its keys never
+//!   move (place and category are fixed at intake), so it costs one index
+//!   write when the case is created and one when it closes. The nearby
+//!   search queries only the cells its box touches (one to four for 250 m),
+//!   computes distances from the sort keys, and reads only the nearest cases.
 //! - GSI5 (open by due) answers the city-wide open/overdue counts without
 //!   a scan; GSI4 (year of receipt) lists every case for inspectors and
 //!   admins.
@@ -98,7 +106,33 @@ pub const GSI5: Gsi = Gsi {
     pk: "gsi5pk",
     sk: "gsi5sk",
 };
-pub const GSIS: [Gsi; 5] = [GSI1, GSI2, GSI3, GSI4, GSI5];
+/// Sparse: open cases by category and place (see [`near_pk`]).
+pub const GSI6: Gsi = Gsi {
+    name: "gsi6",
+    pk: "gsi6pk",
+    sk: "gsi6sk",
+};
+pub const GSIS: [Gsi; 6] = [GSI1, GSI2, GSI3, GSI4, GSI5, GSI6];
+
+/// The nearby index's partition of a category and a geohash cell
+/// (precision [`pakn_core::nearby::CELL_PRECISION`]).
+pub fn near_pk(category: &str, cell: &str) -> String {
+    format!("NEAR#{category}#{cell}")
+}
+
+/// The nearby index's sort key: the point (so the distance is computed
+/// from the index alone, before any case is read) and the id.
+pub fn near_sk(lat: f64, lng: f64, id: &str) -> String {
+    format!("{lat:.7}#{lng:.7}#{id}")
+}
+
+/// The point and id of a [`near_sk`].
+pub fn parse_near_sk(sk: &str) -> Option<(f64, f64, &str)> {
+    let mut it = sk.splitn(3, '#');
+    let lat = it.next()?.parse().ok()?;
+    let lng = it.next()?.parse().ok()?;
+    Some((lat, lng, it.next()?))
+}
 
 pub const SK_CASE: &str = "CASE";
 pub const SK_BODY: &str = "BODY";

@@ -14,11 +14,14 @@
 
 mod apikeys;
 pub mod bulk;
+mod followers;
 pub mod items;
 pub mod keys;
+mod nearby;
 mod privacy;
 mod stats;
 mod uploads;
+mod wards;
 
 use crate::error::classify;
 use async_trait::async_trait;
@@ -922,6 +925,10 @@ impl CaseStore for DynamoStore {
         })
         .await
     }
+    async fn open_cases_near(&self, q: &NearQuery) -> StoreResult<Vec<Case>> {
+        self.near(q).await
+    }
+
     async fn due_cases(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>> {
         let limit = limit.max(1);
         // Everything at or before `now`: `<instant>#<id>` sorts below `<now>#~`.

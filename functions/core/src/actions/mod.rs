@@ -8,6 +8,7 @@
 //! [`triage`] and [`citizen`]. The store commits the outcome on the version.
 
 mod citizen;
+mod duplicate;
 mod regrade;
 mod triage;
 mod unit;
@@ -19,7 +20,9 @@ use crate::change::{Change, Outcome, within_window};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::CaseId;
 use crate::outbox::Outbox;
-use crate::ports::{CaseStore, Clock, PeopleStore, QuotaStore, StoreError};
+use crate::ports::{
+    CaseStore, Clock, FollowReason, Follower, FollowerStore, PeopleStore, QuotaStore, StoreError,
+};
 use crate::principal::Roster;
 use crate::quota::{self, Usage};
 use crate::refdata::RefData;
@@ -86,9 +89,14 @@ pub enum Action {
         urgency: Urgency,
         reason: String,
     },
+    /// Close as a duplicate of another open case, named by id or tracking
+    /// code (resolved to the case by [`Actions::act`] before [`apply`]).
+    Duplicate {
+        of: String,
+    },
 }
 
-pub const ACTION_NAMES: [&str; 12] = [
+pub const ACTION_NAMES: [&str; 13] = [
     "accept",
     "note",
     "transfer",
@@ -101,6 +109,7 @@ pub const ACTION_NAMES: [&str; 12] = [
     "rate",
     "reopen",
     "regrade",
+    "duplicate",
 ];
 
 impl Action {
@@ -118,6 +127,7 @@ impl Action {
             Action::Rate { .. } => "rate",
             Action::Reopen { .. } => "reopen",
             Action::Regrade { .. } => "regrade",
+            Action::Duplicate { .. } => "duplicate",
         }
     }
 
@@ -132,6 +142,7 @@ impl Action {
                 Permission::CitizenAction
             }
             Action::Regrade { .. } => Permission::Regrade,
+            Action::Duplicate { .. } => Permission::Duplicate,
             _ => Permission::UnitAction,
         }
     }
@@ -161,6 +172,18 @@ pub fn apply(
     now: DateTime<Utc>,
     refdata: &RefData,
 ) -> Result<Outcome> {
+    apply_with(case, actor, action, None, now, refdata)
+}
+
+/// [`apply`], with the case a `duplicate` names (looked up by the caller).
+pub fn apply_with(
+    case: &Case,
+    actor: &Principal,
+    action: Action,
+    original: Option<&Case>,
+    now: DateTime<Utc>,
+    refdata: &RefData,
+) -> Result<Outcome> {
     if let Some(u) = action.target_unit().filter(|u| refdata.unit(u).is_none()) {
         return Err(Error::invalid("to_unit", "unknown_unit").with("unit", u));
     }
@@ -185,6 +208,7 @@ pub fn apply(
         Action::Rate { score, comment } => citizen::rate(&mut ch, score, comment)?,
         Action::Reopen { reason } => citizen::reopen(&mut ch, reason)?,
         Action::Regrade { urgency, reason } => regrade::regrade(&mut ch, actor, urgency, reason)?,
+        Action::Duplicate { .. } => duplicate::duplicate(&mut ch, original)?,
     };
     Ok(ch.finish(name, actor, text, public, data))
 }
@@ -240,6 +264,7 @@ pub async fn load_authorized(
 /// The case workflow over the ports it needs.
 pub struct Actions<'a> {
     pub cases: &'a dyn CaseStore,
+    pub followers: &'a dyn FollowerStore,
     pub quota: &'a dyn QuotaStore,
     pub people: &'a dyn PeopleStore,
     pub outbox: Outbox<'a>,
@@ -248,6 +273,20 @@ pub struct Actions<'a> {
 }
 
 impl Actions<'_> {
+    /// The case a `duplicate` names: a case id or a tracking code (either
+    /// form). Unknown: `422 unknown_case` on the `of` field (the body named
+    /// it; the case acted on exists).
+    async fn original(&self, of: &str) -> Result<Case> {
+        let unknown = || Error::invalid("of", "unknown_case");
+        if let Some(id) = CaseId::parse(of) {
+            return self.cases.get_case(&id).await?.ok_or_else(unknown);
+        }
+        match crate::following::case_by_code(self.cases, of).await {
+            Err(e) if e.kind == ErrorKind::NotFound => Err(unknown()),
+            other => other,
+        }
+    }
+
     /// Take an action on case `id`, which the caller read at version
     /// `expected` (`None`: the caller did not say, refused). Order of
     /// checks: visible (404), permission (403), version given and current
@@ -269,7 +308,31 @@ impl Actions<'_> {
         }
         let now = self.clock.now();
         quota::charge(self.quota, self.refdata, p, Usage::Act, now).await?;
-        let outcome = apply(&case, p, action, now, self.refdata)?;
+        let original = match &action {
+            Action::Duplicate { of } => Some(self.original(of).await?),
+            _ => None,
+        };
+        let outcome = apply_with(&case, p, action, original.as_ref(), now, self.refdata)?;
+        if let Some(o) = &original {
+            // The reporter follows the original from now on. Written before
+            // the duplicate is committed and idempotent: a failed commit
+            // leaves at most a follower of an open case, and a retry adds
+            // nothing. A citizen's own report only (operators enter cases
+            // for callers, who have no account to follow with).
+            if case.submitted_role == crate::principal::Role::Citizen
+                && !(o.submitted_by == case.submitted_by && o.submitted_role == case.submitted_role)
+            {
+                self.followers
+                    .follow(&Follower {
+                        case_id: o.id.clone(),
+                        tracking_code: o.tracking_code.clone(),
+                        sub: case.submitted_by.clone(),
+                        since: now,
+                        reason: FollowReason::Duplicate,
+                    })
+                    .await?;
+            }
+        }
         let after = outcome.case.clone();
         match self.outbox.commit(case.version, outcome, None, false).await {
             Ok(()) => {}

@@ -184,6 +184,17 @@ fn decode_due_cursor(c: &str) -> StoreResult<(bool, i64, String)> {
     Ok((none, t.parse().map_err(|_| bad())?, id.to_string()))
 }
 
+/// Open cases of a category around a point (`GET /v1/cases/nearby`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NearQuery {
+    pub category: String,
+    pub lat: f64,
+    pub lng: f64,
+    /// Great-circle distance ([`crate::nearby::distance_m`]).
+    pub radius_m: f64,
+    pub limit: usize,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct CasePage {
     pub cases: Vec<Case>,
@@ -209,6 +220,10 @@ pub trait CaseStore: Send + Sync {
     async fn list_cases(&self, q: &CaseQuery) -> StoreResult<CasePage>;
     /// Open cases whose `next_action_at <= now`, earliest first.
     async fn due_cases(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Case>>;
+    /// Open cases of `q.category` within `q.radius_m` of the point, nearest
+    /// first (ties by id), at most `q.limit`; read through an index of open
+    /// cases by place, never a scan.
+    async fn open_cases_near(&self, q: &NearQuery) -> StoreResult<Vec<Case>>;
     /// Every notification decided for a case (its outbox), oldest first, with
     /// when it was published (`None` while pending).
     async fn notifications_for_case(

@@ -13,11 +13,14 @@
 //! - [`QuotaStore`]: exact per-key request quotas in fixed windows;
 //! - [`PrivacyStore`]: access records, the retention index, erasures;
 //! - [`ApiKeyStore`]: client applications' API keys (hashed);
+//! - [`WardMapStore`]: ward boundaries, versioned;
+//! - [`FollowerStore`]: citizens following cases;
 //! - [`Queue`], [`Notifier`], [`Clock`].
 
 mod apikeys;
 mod cases;
 mod clock;
+mod followers;
 mod inspections;
 mod ledger;
 mod media;
@@ -26,10 +29,12 @@ mod people;
 mod privacy;
 mod quota;
 mod stats;
+mod wards;
 
 pub use apikeys::*;
 pub use cases::*;
 pub use clock::*;
+pub use followers::*;
 pub use inspections::*;
 pub use ledger::*;
 pub use media::*;
@@ -38,6 +43,7 @@ pub use people::*;
 pub use privacy::*;
 pub use quota::*;
 pub use stats::*;
+pub use wards::*;
 
 /// Everything a backend stores, for composing [`crate::Pakn`] from one adapter.
 pub trait Store:
@@ -50,6 +56,8 @@ pub trait Store:
     + PrivacyStore
     + ApiKeyStore
     + UploadStore
+    + WardMapStore
+    + FollowerStore
 {
 }
 
@@ -62,7 +70,9 @@ impl<
         + QuotaStore
         + PrivacyStore
         + ApiKeyStore
-        + UploadStore,
+        + UploadStore
+        + WardMapStore
+        + FollowerStore,
 > Store for T
 {
 }

@@ -250,7 +250,7 @@ fn the_action_decides_the_access_it_needs() {
 fn the_table_is_the_contract_matrix() {
     use Rule::{Any as A, Deny as D, OwnUnit as O, Reporter as R, TriageHeld as T, UnitStaff as S};
     #[rustfmt::skip]
-    let expected: [(Permission, [Rule; 7]); 19] = [
+    let expected: [(Permission, [Rule; 7]); 21] = [
         (Permission::Submit,            [A, A, D, D, D, D, D]),
         (Permission::ReadCase,          [R, R, O, O, T, A, A]),
         (Permission::ReadStaffView,     [D, D, O, O, T, A, A]),
@@ -270,6 +270,8 @@ fn the_table_is_the_contract_matrix() {
         (Permission::ExportOwnData,     [A, A, A, A, A, A, A]),
         (Permission::EraseOwnData,      [A, D, D, D, D, D, D]),
         (Permission::ReadAudit,         [D, D, D, D, D, A, A]),
+        (Permission::Follow,            [A, D, D, D, D, D, D]),
+        (Permission::Duplicate,         [D, D, O, O, T, D, D]),
     ];
     assert_eq!(
         auth::TABLE.len(),
@@ -390,7 +392,7 @@ fn tokens_must_name_what_the_role_needs() {
 fn a_client_application_may_submit_and_nothing_else() {
     use Rule::{Any as A, Deny as D};
     #[rustfmt::skip]
-    let expected: [(Permission, Rule); 19] = [
+    let expected: [(Permission, Rule); 21] = [
         (Permission::Submit, A), (Permission::ReadCase, D), (Permission::ReadStaffView, D),
         (Permission::ListCases, D), (Permission::UnitAction, D), (Permission::TriageAction, D),
         (Permission::CitizenAction, D), (Permission::Regrade, D), (Permission::ReadRoster, D),
@@ -398,6 +400,7 @@ fn a_client_application_may_submit_and_nothing_else() {
         (Permission::ReadInspection, D), (Permission::AnswerInspection, D), (Permission::Inspect, D),
         (Permission::ReadUnitNotifications, D), (Permission::ExportOwnData, D),
         (Permission::EraseOwnData, D), (Permission::ReadAudit, D),
+        (Permission::Follow, D), (Permission::Duplicate, D),
     ];
     assert_eq!(
         auth::TABLE.len(),

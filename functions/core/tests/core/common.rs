@@ -100,7 +100,9 @@ pub fn actor_for(name: &str, case: &Case) -> Principal {
     match name {
         "info" | "rate" | "reopen" => citizen(CITIZEN),
         "route" => triage_officer(),
-        "transfer" | "regrade" if case.unit.as_ref().is_some_and(|u| u.is_triage()) => {
+        "transfer" | "regrade" | "duplicate"
+            if case.unit.as_ref().is_some_and(|u| u.is_triage()) =>
+        {
             triage_officer()
         }
         _ => official(
@@ -118,9 +120,20 @@ pub fn parse(name: &str, body: Value) -> Result<Action> {
 }
 
 /// Parse and apply an action; the error if either refuses.
+/// A `duplicate` is applied against an open case at the same ward (the
+/// original the use case would have looked up), received an hour earlier.
 pub fn try_act(case: &Case, name: &str, body: Value, now: DateTime<Utc>) -> Result<Outcome> {
     let action = parse(name, body)?;
-    actions::apply(case, &actor_for(name, case), action, now, rd())
+    let original =
+        (name == "duplicate").then(|| assigned_lighting(case.received_at - Duration::hours(1)));
+    actions::apply_with(
+        case,
+        &actor_for(name, case),
+        action,
+        original.as_ref(),
+        now,
+        rd(),
+    )
 }
 
 /// Parse and apply an action that must succeed.

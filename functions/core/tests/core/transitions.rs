@@ -100,6 +100,7 @@ fn body(name: &str, case: &Case) -> Value {
         "rate" => json!({"score": 4, "comment": "Tốt"}),
         "reopen" => json!({"reason": "Đèn lại hỏng"}),
         "regrade" => json!({"urgency": "urgent", "reason": "Dây điện hở, nguy hiểm"}),
+        "duplicate" => json!({"of": "HN-26-7K3QX-9MPTR"}),
         other => panic!("unknown action {other}"),
     }
 }
@@ -125,6 +126,8 @@ fn contract(status: Status, action: &str) -> Option<Status> {
         (Assigned | InProgress | AwaitingInfo | Resolved | Rejected, "note") => Some(status),
         (Assigned | InProgress | AwaitingInfo, "extend") => Some(status),
         (Triage | Assigned | InProgress | AwaitingInfo, "regrade") => Some(status),
+        // Not a rejection: straight to closed, never reopenable.
+        (Triage | Assigned | InProgress | AwaitingInfo, "duplicate") => Some(Closed),
         _ => None,
     }
 }
@@ -205,9 +208,9 @@ fn every_status_action_pair_follows_the_contract() {
             }
         }
     }
-    assert_eq!(allowed + refused, 8 * 12);
-    // Triage 3, assigned 6, in_progress 7, awaiting_info 4, resolved 3, rejected 2.
-    assert_eq!(allowed, 25);
+    assert_eq!(allowed + refused, 8 * 13);
+    // Triage 4, assigned 7, in_progress 8, awaiting_info 5, resolved 3, rejected 2.
+    assert_eq!(allowed, 29);
 }
 
 #[test]
@@ -265,4 +268,57 @@ fn the_same_decision_gives_the_same_dedup_id() {
         accept.notifications[0].dedup_id,
         resolve.notifications[0].dedup_id
     );
+}
+
+#[test]
+fn a_duplicate_closes_into_an_open_original_and_counts_apart() {
+    use pakn_core::stats::Counter;
+    let case = case_in(Status::InProgress);
+    let o = try_act(&case, "duplicate", json!({"of": "x"}), now()).unwrap();
+    let dup = o.case.duplicate_of.clone().expect("duplicate_of");
+    assert_ne!(dup.id, case.id);
+    assert_eq!(o.case.closed_at, Some(now()));
+    assert_eq!(
+        o.case.next_action_at, None,
+        "the sweep never looks at it again"
+    );
+    assert!(o.case.answer.is_none() && o.case.rejected_at.is_none());
+    // Its own counter, never `rejected` or `resolved`; the open count drops.
+    let counters: Vec<_> = o.deltas.iter().map(|d| (d.counter, d.amount)).collect();
+    assert!(counters.contains(&(Counter::Duplicates, 1)), "{counters:?}");
+    assert!(counters.contains(&(Counter::Open, -1)), "{counters:?}");
+    assert!(
+        !counters
+            .iter()
+            .any(|(c, _)| matches!(c, Counter::Rejected | Counter::Resolved))
+    );
+    // The holding unit's hold ends.
+    assert!(o.case.holds.iter().all(|h| h.to.is_some()));
+    // A closed duplicate takes no citizen action: no reopen, no rate.
+    for name in ["reopen", "rate", "info"] {
+        let e = try_act(&o.case, name, body(name, &o.case), now()).unwrap_err();
+        assert_eq!(e.code, "invalid_transition", "{name}");
+    }
+}
+
+#[test]
+fn a_duplicate_needs_another_open_case() {
+    let case = case_in(Status::Assigned);
+    let actor = crate::common::actor_for("duplicate", &case);
+    let action = pakn_core::actions::Action::Duplicate { of: "x".into() };
+    // Itself.
+    let e = pakn_core::actions::apply_with(&case, &actor, action.clone(), Some(&case), now(), rd())
+        .unwrap_err();
+    assert_eq!(e.code, "duplicate_of_itself");
+    // A closed original.
+    let closed = case_in(Status::Closed);
+    let e =
+        pakn_core::actions::apply_with(&case, &actor, action.clone(), Some(&closed), now(), rd())
+            .unwrap_err();
+    assert_eq!((e.code, e.kind), ("original_not_open", ErrorKind::Conflict));
+    // A resolved original is not open either.
+    let resolved = case_in(Status::Resolved);
+    let e = pakn_core::actions::apply_with(&case, &actor, action, Some(&resolved), now(), rd())
+        .unwrap_err();
+    assert_eq!(e.code, "original_not_open");
 }

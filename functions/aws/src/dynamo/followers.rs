@@ -1,0 +1,130 @@
+//! Followers on the table: one item per (case, citizen) in the case's own
+//! partition, `CASE#<id>` / `FOLLOW#<sub>` (so a case's followers are one
+//! query of its partition), indexed for the citizen in GSI3
+//! `FOLLOWS#<sub>` / `<since>#<case id>` (their list, newest first). The
+//! case item itself is not touched: following needs no version.
+
+use super::items::{DOC, doc, get_s, key, s, to_doc};
+use super::keys::{GSI3, PK, SK, case_pk, ts};
+use super::{DynamoStore, Step};
+use crate::error::classify;
+use async_trait::async_trait;
+use pakn_core::ids::CaseId;
+use pakn_core::ports::{Follower, FollowerStore, StoreError, StoreResult};
+
+const SK_PREFIX: &str = "FOLLOW#";
+/// Set when the citizen stopped following (the item is kept, see above).
+const GONE: &str = "gone";
+
+fn follow_sk(sub: &str) -> String {
+    format!("{SK_PREFIX}{sub}")
+}
+
+fn follows_pk(sub: &str) -> String {
+    format!("FOLLOWS#{sub}")
+}
+
+#[async_trait]
+impl FollowerStore for DynamoStore {
+    async fn follow(&self, f: &Follower) -> StoreResult<bool> {
+        let mut item = key(case_pk(&f.case_id), follow_sk(&f.sub));
+        item.insert(DOC.into(), to_doc(f)?);
+        item.insert(GSI3.pk.into(), s(follows_pk(&f.sub)));
+        item.insert(
+            GSI3.sk.into(),
+            s(format!("{}#{}", ts(f.since), f.case_id.as_str())),
+        );
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk) OR attribute_exists(#gone)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#gone", GONE)
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn unfollow(&self, case_id: &CaseId, sub: &str) -> StoreResult<bool> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(case_pk(case_id), follow_sk(sub))))
+            .update_expression("SET #gone = :now REMOVE #gpk, #gsk")
+            .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#gone)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#gone", GONE)
+            .expression_attribute_names("#gpk", GSI3.pk)
+            .expression_attribute_names("#gsk", GSI3.sk)
+            .expression_attribute_values(":now", s(ts(chrono::Utc::now())))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn followers(&self, case_id: &CaseId) -> StoreResult<Vec<Follower>> {
+        let mut out: Vec<Follower> = self
+            .case_items(case_id, SK_PREFIX)
+            .await?
+            .iter()
+            .filter(|i| !i.contains_key(GONE))
+            .map(|i| doc(i, DOC).map_err(StoreError::from))
+            .collect::<StoreResult<_>>()?;
+        out.sort_by(|a, b| a.since.cmp(&b.since).then_with(|| a.sub.cmp(&b.sub)));
+        Ok(out)
+    }
+
+    async fn following(&self, sub: &str) -> StoreResult<Vec<Follower>> {
+        let step = Step {
+            gsi: GSI3,
+            pk: follows_pk(sub),
+            sk: None,
+            forward: false,
+        };
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let (items, _, last) = self.query_page(&step, start, None, false, None).await?;
+            for i in &items {
+                keys.push(key(get_s(i, PK)?, get_s(i, SK)?));
+            }
+            match last {
+                Some(k) => start = Some(k),
+                None => break,
+            }
+        }
+        let got = self.batch_get(keys).await?;
+        let mut out: Vec<Follower> = got
+            .values()
+            .filter(|i| !i.contains_key(GONE))
+            .map(|i| doc(i, DOC).map_err(StoreError::from))
+            .collect::<StoreResult<_>>()?;
+        out.sort_by(|a, b| {
+            b.since
+                .cmp(&a.since)
+                .then_with(|| b.case_id.cmp(&a.case_id))
+        });
+        Ok(out)
+    }
+}
