@@ -186,6 +186,7 @@ impl Api {
             auth: Auth::Hs256 {
                 secret: SECRET.to_vec(),
             },
+            console: Default::default(),
         });
         Api {
             app,
@@ -204,6 +205,7 @@ impl Api {
             auth: Auth::Hs256 {
                 secret: SECRET.to_vec(),
             },
+            console: Default::default(),
         });
         Api {
             app,
@@ -220,6 +222,7 @@ impl Api {
             app: app(AppState {
                 pakn: self.pakn.clone(),
                 auth,
+                console: Default::default(),
             }),
             pakn: self.pakn.clone(),
             clock: self.clock.clone(),

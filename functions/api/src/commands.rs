@@ -26,7 +26,10 @@ use serde::de::DeserializeOwned;
 
 /// A body of the shape `expected` names (its wording is in
 /// [`crate::messages`]); serde's complaint is the message's `detail`.
-fn body<T: DeserializeOwned>(v: &serde_json::Value, expected: &'static str) -> Result<T> {
+pub(crate) fn body<T: DeserializeOwned>(
+    v: &serde_json::Value,
+    expected: &'static str,
+) -> Result<T> {
     serde_json::from_value(v.clone()).map_err(|e| {
         Error::invalid("body", "invalid_body")
             .with("expected", expected)

@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod cognito;
 pub mod commands;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod messages;
@@ -27,7 +28,7 @@ pub use error::ApiError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
-use routes::{accounts, cases, events, inspections, privacy, public, scorecards, units};
+use routes::{accounts, cases, dev, events, inspections, privacy, public, scorecards, units};
 use tower_http::catch_panic::CatchPanicLayer;
 
 /// What every handler shares: the application and how tokens are checked.
@@ -35,6 +36,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 pub struct AppState {
     pub pakn: pakn_core::Pakn,
     pub auth: Auth,
+    /// How the web console signs people in (developer sign-in, Hosted UI).
+    pub console: console::ConsoleSettings,
 }
 
 /// One row of the routing table: path, methods, handlers.
@@ -82,6 +85,7 @@ fn table() -> Vec<Row> {
             get(scorecards::unit_scorecard),
         ),
         ("/v1/accounts", &["POST"], post(accounts::register)),
+        ("/v1/dev/token", &["POST"], post(dev::token)),
         (
             "/v1/me/data",
             &["GET", "DELETE"],
@@ -126,8 +130,9 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 /// The API.
 /// The public routes limited per client address ([`ratelimit`]): tracking
 /// lookup, stats, registration.
-pub const LIMITED_PER_ADDRESS: [&str; 4] = [
+pub const LIMITED_PER_ADDRESS: [&str; 5] = [
     "/v1/track/{tracking_code}",
+    "/v1/dev/token",
     "/v1/stats",
     "/v1/accounts",
     "/v1/registration",
@@ -155,6 +160,11 @@ pub fn app(state: AppState) -> Router {
         ));
         router = router.route(path, handlers);
     }
+    // The web console (not part of the JSON API's document).
+    router = router
+        .route("/", get(console::index))
+        .route("/console/config.json", get(console::config))
+        .route("/console/{*path}", get(console::asset));
     finish(
         router
             .fallback(open311::fallback)

@@ -2,7 +2,9 @@
 //! attributes and the domain's `ToSchema` types, served at `/openapi.json`.
 
 use crate::open311;
-use crate::routes::{accounts, cases, events, inspections, privacy, public, scorecards, units};
+use crate::routes::{
+    accounts, cases, dev, events, inspections, privacy, public, scorecards, units,
+};
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -36,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         scorecards::list,
         scorecards::csv,
         accounts::register,
+        dev::token,
         accounts::registration,
         inspections::list,
         inspections::get,

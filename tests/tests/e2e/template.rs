@@ -135,6 +135,7 @@ async fn every_route_reaches_the_api_which_alone_decides_what_is_public() {
         auth: Auth::Hs256 {
             secret: b"0123456789abcdef0123456789abcdef".to_vec(),
         },
+        console: Default::default(),
     });
     for (method, path) in &served {
         let uri = concrete(path);
