@@ -231,6 +231,24 @@ impl Api {
         }
     }
 
+    /// The same store and clock behind a router whose console has `console`
+    /// (developer sign-in, Hosted UI).
+    pub fn with_console(&self, console: pakn_api::console::ConsoleSettings) -> Api {
+        Api {
+            app: app(AppState {
+                pakn: self.pakn.clone(),
+                auth: Auth::Hs256 {
+                    secret: SECRET.to_vec(),
+                },
+                console,
+            }),
+            pakn: self.pakn.clone(),
+            clock: self.clock.clone(),
+            bodies: Bodies::JsonWhenTyped,
+            _dir: self._dir.clone(),
+        }
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Answer {
         let res = self
             .app

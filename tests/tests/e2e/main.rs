@@ -8,6 +8,7 @@ mod aws;
 mod binary;
 mod codes;
 mod cognito;
+mod console;
 mod contract;
 mod deadlines;
 mod drills;
