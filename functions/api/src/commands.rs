@@ -17,6 +17,7 @@ use pakn_core::intake::{
 use pakn_core::lookup::{CaseFilter, Page};
 use pakn_core::oversight::people::{MAX_HEADCOUNT, MAX_ROSTER};
 use pakn_core::oversight::{FINDING_KINDS, FindingInput};
+use pakn_core::ports::CaseSort;
 use pakn_core::reporting::{MAX_PERIOD_DAYS, Period, YEARS};
 use pakn_core::text;
 use pakn_core::unit::{UnitCode, normalize_ward_code};
@@ -473,6 +474,11 @@ pub struct ListParams {
     pub to: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<usize>,
+    /// `received` (newest first, the default) or `due`: a unit's open
+    /// queue by what is due next (the acknowledgement while `assigned`,
+    /// else the resolution), cases with nothing due last. `due` needs a
+    /// unit (given, or the caller's own).
+    pub sort: Option<String>,
 }
 
 /// The query of `GET /v1/cases` → a [`CaseFilter`].
@@ -506,18 +512,20 @@ pub fn case_filter(q: ListParams, cal: &WorkingCalendar) -> Result<CaseFilter> {
             return Err(Error::invalid("to", "invalid_period"));
         }
     }
+    let sort = match q.sort.as_deref() {
+        None | Some("received") => CaseSort::Received,
+        Some("due") => CaseSort::Due,
+        Some(_) => return Err(Error::invalid("sort", "unknown_sort")),
+    };
     Ok(CaseFilter {
+        sort,
         mine: q.mine == Some(true),
         unit,
         status,
         category: q.category,
         overdue: q.overdue == Some(true),
-        from: q
-            .from
-            .as_deref()
-            .map(|s| instant("from", s, cal))
-            .transpose()?,
-        to: q.to.as_deref().map(|s| instant("to", s, cal)).transpose()?,
+        from,
+        to,
         page: Page {
             cursor: q.cursor,
             limit: q.limit.unwrap_or(50).clamp(1, 200),

@@ -54,6 +54,7 @@ fn table() -> Vec<Row> {
         ("/v1/categories", &["GET"], get(public::categories)),
         ("/v1/units", &["GET"], get(public::units)),
         ("/v1/stats", &["GET"], get(public::stats)),
+        ("/v1/stats/units", &["GET"], get(public::unit_stats)),
         ("/v1/track/{tracking_code}", &["GET"], get(public::track)),
         ("/v1/events/schemas", &["GET"], get(events::schemas)),
         (
@@ -134,6 +135,7 @@ pub const LIMITED_PER_ADDRESS: [&str; 5] = [
     "/v1/track/{tracking_code}",
     "/v1/dev/token",
     "/v1/stats",
+    "/v1/stats/units",
     "/v1/accounts",
     "/v1/registration",
 ];

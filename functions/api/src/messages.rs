@@ -338,6 +338,14 @@ fn template(e: &Error) -> Option<Template> {
             "Unknown status '{status}'.",
             "Trạng thái '{status}' không tồn tại.",
         ),
+        "unknown_sort" => (
+            "'sort' is 'received' (newest first) or 'due' (what is due next).",
+            "'sort' là 'received' (mới nhất trước) hoặc 'due' (việc đến hạn trước).",
+        ),
+        "sort_needs_unit" => (
+            "'sort=due' orders one unit's queue: give 'unit', or list as the unit's staff.",
+            "'sort=due' sắp xếp hàng chờ của một đơn vị: hãy chỉ rõ 'unit' hoặc xem với tư cách cán bộ của đơn vị.",
+        ),
         "invalid_date" if p("expected") == Some("w3c") => (
             "'{field}' is a W3C date-time with its offset, e.g. 2026-12-01T00:00:00+07:00.",
             "'{field}' là thời điểm dạng W3C kèm múi giờ, ví dụ 2026-12-01T00:00:00+07:00.",

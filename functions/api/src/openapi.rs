@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         public::categories,
         public::units,
         public::stats,
+        public::unit_stats,
         public::track,
         events::schemas,
         openapi_json,

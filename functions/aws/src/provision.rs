@@ -2,7 +2,7 @@
 //! (real AWS or a local emulator), from the same definitions `template.yaml`
 //! declares: a test parses the template and compares the two.
 
-use crate::dynamo::items::DUE;
+use crate::dynamo::items::{CAT, DUE, QDUE};
 use crate::dynamo::keys::{GSI1, GSIS, PK, SK, TTL};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
@@ -64,9 +64,11 @@ pub fn table_def() -> TableDef {
         gsis: GSIS
             .iter()
             .map(|g| {
-                // The unit queue projects `due`, so a unit's overdue cases are counted without reading them.
+                // The unit queue projects `due`, so a unit's overdue cases are
+                // counted without reading them, and `qdue` and `cat`, so a
+                // `sort=due` page is ordered and filtered before any case is read.
                 let include: Vec<String> = if *g == GSI1 {
-                    vec![DUE.to_string()]
+                    [DUE, QDUE, CAT].map(String::from).to_vec()
                 } else {
                     vec![]
                 };

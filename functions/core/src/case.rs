@@ -1,6 +1,6 @@
 //! The case: what a citizen reported, where it is, and its clocks.
 
-use crate::calendar::ClockKind;
+use crate::calendar::{ClockKind, WorkingCalendar};
 use crate::category::{Kind, Urgency};
 use crate::ids::CaseId;
 use crate::principal::Role;
@@ -322,6 +322,32 @@ impl Case {
         self.status.clock_runs() && self.resolve_due.is_some_and(|d| now > d)
     }
 
+    /// What the holding unit owes next, and by when: the acknowledgement
+    /// while the case is `assigned`, the resolution while the resolve clock
+    /// runs; none while paused (`awaiting_info`) or done (`resolved` on).
+    pub fn queue_due(&self) -> Option<DateTime<Utc>> {
+        queue_due_of(self.status, self.ack_due, self.resolve_due)
+    }
+
+    /// Working hours from `now` to [`Case::queue_due`] (on the case's own
+    /// resolve clock for the resolution), negative once it has passed,
+    /// rounded to a tenth; none when nothing is due. The console colours
+    /// its deadline badges with it, so a browser needs no holiday calendar.
+    pub fn working_hours_left(&self, now: DateTime<Utc>, cal: &WorkingCalendar) -> Option<f64> {
+        let due = self.queue_due()?;
+        let clock = if self.status == Status::Assigned {
+            ClockKind::Working
+        } else {
+            self.resolve_clock
+        };
+        let h = if due >= now {
+            cal.elapsed_hours(now, due, clock)
+        } else {
+            -cal.elapsed_hours(due, now, clock)
+        };
+        Some((h * 10.0).round() / 10.0)
+    }
+
     /// The unit currently holding the case, if routed.
     pub fn current_hold_mut(&mut self) -> Option<&mut Hold> {
         self.holds.iter_mut().rev().find(|h| h.to.is_none())
@@ -368,5 +394,18 @@ impl TimelineEvent {
     pub fn channel_or_inferred(&self) -> Option<Channel> {
         self.channel
             .or_else(|| self.actor.starts_with("system:").then_some(Channel::System))
+    }
+}
+
+/// [`Case::queue_due`] from the three fields a unit-queue index keeps.
+pub fn queue_due_of(
+    status: Status,
+    ack_due: Option<DateTime<Utc>>,
+    resolve_due: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    match status {
+        Status::Assigned => ack_due.or(resolve_due),
+        s if s.clock_runs() => resolve_due,
+        _ => None,
     }
 }

@@ -6,7 +6,7 @@ use crate::auth::{self, ListScope, Permission, Principal};
 use crate::case::Status;
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::ports::{CasePage, CaseQuery, CaseStore, Clock, PeopleStore};
+use crate::ports::{CasePage, CaseQuery, CaseSort, CaseStore, Clock, PeopleStore};
 use crate::principal::Roster;
 use crate::refdata::RefData;
 use crate::unit::UnitCode;
@@ -44,6 +44,8 @@ pub struct CaseFilter {
     /// Received before.
     pub to: Option<DateTime<Utc>>,
     pub page: Page,
+    /// Newest first, or (a unit's queue only) by what is due next.
+    pub sort: CaseSort,
 }
 
 /// Case reads over the ports they need.
@@ -108,12 +110,18 @@ impl Lookup<'_> {
             overdue_at: f.overdue.then(|| self.clock.now()),
             received_from: f.from,
             received_to: f.to,
+            sort: f.sort,
             ..Default::default()
         };
         match &scope {
             ListScope::SubmittedBy(sub) => q.submitted_by = Some(sub.clone()),
             ListScope::Unit(u) => q.unit = Some(u.clone()),
             ListScope::All => {}
+        }
+        if q.sort == CaseSort::Due && q.unit.is_none() {
+            // Only a unit's queue has a "due next": a citizen's reports or
+            // the whole city have no one deadline to sort by.
+            return Err(Error::invalid("sort", "sort_needs_unit"));
         }
         let mut page = self.cases.list_cases(&q).await?;
         // Belt and braces: the store's filter and the permission table agree.

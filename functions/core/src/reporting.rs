@@ -88,6 +88,47 @@ impl Reporting<'_> {
         ))
     }
 
+    /// Every unit's public figures for a period, ranked like the
+    /// scorecards (units under the minimum sample listed, not ranked): the
+    /// period's aggregates of every unit at once, never a read per unit.
+    pub async fn unit_stats(&self, period: Period) -> Result<UnitStatsList> {
+        let (from, to) = (period.from, period.to);
+        let t = self
+            .aggregates()
+            .period(from, to, Scope::Units, self.clock.now())
+            .await?;
+        let mut items: Vec<UnitStats> = self
+            .refdata
+            .units
+            .values()
+            .filter(|u| u.unit_type != "city")
+            .map(|u| {
+                let key = u.code.to_string();
+                UnitStats {
+                    rank: None,
+                    name_vi: u.name_vi.clone(),
+                    name_en: u.name_en.clone(),
+                    unit_type: u.unit_type.clone(),
+                    stats: stats::figures(
+                        from,
+                        to,
+                        Some(key.clone()),
+                        &t.sum(&key),
+                        t.levels(&key),
+                    ),
+                }
+            })
+            .collect();
+        let min = self.refdata.policy.min_resolved_for_ranking;
+        scorecard::rank(&mut items, min);
+        Ok(UnitStatsList {
+            from,
+            to,
+            min_resolved_for_ranking: min,
+            items,
+        })
+    }
+
     /// Citizen accounts for the public stats (city-wide only).
     pub async fn citizen_accounts(&self, unit: Option<&UnitCode>) -> Result<Option<i64>> {
         if unit.is_some() {
@@ -167,4 +208,44 @@ impl Reporting<'_> {
         scorecard::rank(&mut cards, self.refdata.policy.min_resolved_for_ranking);
         Ok(cards)
     }
+}
+
+/// One unit's public figures in the league table (`GET /v1/stats/units`).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct UnitStats {
+    /// By on-time rate among the units that resolved at least
+    /// `min_resolved_for_ranking` cases; null for the others (listed after).
+    pub rank: Option<u32>,
+    pub name_vi: String,
+    pub name_en: String,
+    /// `office`, `department`, `utility`, `ward` or `commune`.
+    pub unit_type: String,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+impl scorecard::Ranked for UnitStats {
+    fn unit(&self) -> &str {
+        self.stats.unit.as_deref().unwrap_or_default()
+    }
+    fn resolved(&self) -> i64 {
+        self.stats.resolved
+    }
+    fn on_time_rate(&self) -> Option<f64> {
+        self.stats.on_time_rate
+    }
+    fn set_rank(&mut self, rank: Option<u32>) {
+        self.rank = rank;
+    }
+}
+
+/// Every unit's public figures for `[from, to)`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct UnitStatsList {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Units that resolved fewer cases than this are listed but not ranked.
+    pub min_resolved_for_ranking: u32,
+    /// Ranked units first (by on-time rate), then the others by code.
+    pub items: Vec<UnitStats>,
 }

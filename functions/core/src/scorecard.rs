@@ -98,30 +98,53 @@ pub fn build(unit: &Unit, from: NaiveDate, to: NaiveDate, r: &Rollup, f: &UnitFa
     }
 }
 
+/// A row of a league table of units: what ranking reads and writes.
+pub trait Ranked {
+    fn unit(&self) -> &str;
+    fn resolved(&self) -> i64;
+    fn on_time_rate(&self) -> Option<f64>;
+    fn set_rank(&mut self, rank: Option<u32>);
+}
+
+impl Ranked for Scorecard {
+    fn unit(&self) -> &str {
+        &self.unit
+    }
+    fn resolved(&self) -> i64 {
+        self.resolved
+    }
+    fn on_time_rate(&self) -> Option<f64> {
+        self.on_time_rate
+    }
+    fn set_rank(&mut self, rank: Option<u32>) {
+        self.rank = rank;
+    }
+}
+
 /// Rank units that resolved at least `min_resolved` cases by on-time rate
 /// (then by more resolved, then by code); the others stay listed, unranked,
 /// so one lucky case cannot top the table. Sorted: ranked first.
-pub fn rank(cards: &mut [Scorecard], min_resolved: u32) {
-    cards.sort_by(|a, b| {
-        let ra = a.resolved >= min_resolved as i64;
-        let rb = b.resolved >= min_resolved as i64;
-        rb.cmp(&ra)
+pub fn rank<T: Ranked>(rows: &mut [T], min_resolved: u32) {
+    let ranked = |r: &T| r.resolved() >= min_resolved as i64;
+    rows.sort_by(|a, b| {
+        ranked(b)
+            .cmp(&ranked(a))
             .then_with(|| {
-                b.on_time_rate
+                b.on_time_rate()
                     .unwrap_or(-1.0)
-                    .partial_cmp(&a.on_time_rate.unwrap_or(-1.0))
+                    .partial_cmp(&a.on_time_rate().unwrap_or(-1.0))
                     .unwrap_or(std::cmp::Ordering::Equal)
             })
-            .then_with(|| b.resolved.cmp(&a.resolved))
-            .then_with(|| a.unit.cmp(&b.unit))
+            .then_with(|| b.resolved().cmp(&a.resolved()))
+            .then_with(|| a.unit().cmp(b.unit()))
     });
     let mut n = 0;
-    for c in cards.iter_mut() {
-        if c.resolved >= min_resolved as i64 {
+    for r in rows.iter_mut() {
+        if ranked(r) {
             n += 1;
-            c.rank = Some(n);
+            r.set_rank(Some(n));
         } else {
-            c.rank = None;
+            r.set_rank(None);
         }
     }
 }

@@ -8,10 +8,11 @@ use crate::{queue, records};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use pakn_core::case::{Case, Status, TimelineEvent};
+use pakn_core::case::{Case, Status, TimelineEvent, queue_due_of};
 use pakn_core::ids::CaseId;
 use pakn_core::ports::{
-    CasePage, CaseQuery, Commit, Created, IdemRecord, NewCase, StoreError, StoreResult,
+    CasePage, CaseQuery, CaseSort, Commit, Created, IdemRecord, NewCase, QueueEntry, StoreError,
+    StoreResult, UNIT_QUEUE_OPEN, due_page,
 };
 use pakn_core::unit::UnitCode;
 use rusqlite::types::Value;
@@ -241,8 +242,74 @@ pub(crate) fn decode_cursor(s: &str) -> StoreResult<(i64, String)> {
     Ok((t.parse().map_err(|_| bad())?, id.to_string()))
 }
 
+/// A unit's open queue by what is due next ([`due_page`]): the entries
+/// from the unit/status index's columns (and `ack_due` from the row), then
+/// only the page's cases are parsed.
+fn list_by_due(conn: &Connection, unit: &UnitCode, q: &CaseQuery) -> StoreResult<CasePage> {
+    let statuses = UNIT_QUEUE_OPEN
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut s = conn
+        .prepare_cached(&format!(
+            "SELECT id, status, category, received_at, resolve_due, json_extract(json, '$.ack_due')
+             FROM cases WHERE unit = ?1 AND status IN ({statuses})"
+        ))
+        .map_err(classify)?;
+    let rows = s
+        .query_map(params![unit.as_str()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ))
+        })
+        .map_err(classify)?;
+    let bad = |what: &str, v: &str| StoreError::msg(format!("case {what} {v:?}"));
+    let mut entries = Vec::new();
+    for row in rows {
+        let (id, status, category, received, resolve_due, ack_due) = row.map_err(classify)?;
+        let status = Status::parse(&status).ok_or_else(|| bad("status", &status))?;
+        let ack_due = ack_due
+            .map(|a| {
+                DateTime::parse_from_rfc3339(&a)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| bad("ack_due", &a))
+            })
+            .transpose()?;
+        let resolve_due = resolve_due.map(from_micros).transpose()?;
+        entries.push(QueueEntry {
+            id: CaseId::parse(&id).ok_or_else(|| bad("id", &id))?,
+            status,
+            category,
+            received_at: from_micros(received)?,
+            resolve_due,
+            due: queue_due_of(status, ack_due, resolve_due),
+        });
+    }
+    let (ids, next_cursor) = due_page(entries, q)?;
+    let mut cases = Vec::with_capacity(ids.len());
+    let mut get = conn
+        .prepare_cached("SELECT json FROM cases WHERE id = ?1")
+        .map_err(classify)?;
+    for id in &ids {
+        let j: String = get
+            .query_row(params![id.as_str()], |r| r.get(0))
+            .map_err(classify)?;
+        cases.push(from_json(&j)?);
+    }
+    Ok(CasePage { cases, next_cursor })
+}
+
 /// Newest first (received_at DESC, id DESC), filtered, one page.
 pub fn list(conn: &Connection, q: &CaseQuery) -> StoreResult<CasePage> {
+    if let (CaseSort::Due, Some(unit)) = (q.sort, &q.unit) {
+        return list_by_due(conn, unit, q);
+    }
     let limit = if q.limit == 0 {
         DEFAULT_PAGE
     } else {

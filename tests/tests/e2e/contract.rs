@@ -25,8 +25,8 @@ use pakn_core::inspection::Inspection;
 use pakn_core::lookup::Lookup;
 use pakn_core::notify::{Audience, Notification};
 use pakn_core::ports::{
-    CaseQuery, Commit, Created, IdemRecord, InspectionQuery, ManualClock, Store, StoreError,
-    window_start,
+    CaseQuery, CaseSort, Commit, Created, IdemRecord, InspectionQuery, ManualClock, Store,
+    StoreError, window_start,
 };
 use pakn_core::refdata::RefData;
 use pakn_core::routing;
@@ -49,6 +49,7 @@ macro_rules! for_each_contract_test {
             outbox_pending_and_mark_published,
             list_filters,
             list_cursor_pages_through_everything_once,
+            list_by_due_pages_a_units_open_queue,
             due_cases_only_due_earliest_first,
             rollups_per_day_and_scope,
             count_open_city_and_unit,
@@ -645,6 +646,101 @@ pub async fn list_filters(store: Arc<dyn Store>) {
         .await
         .is_empty()
     );
+}
+
+/// `sort=due`: a unit's open queue by what it owes next (the
+/// acknowledgement while assigned, else the resolution), the undated
+/// (paused) last, closed cases and other units' cases never; pages of two
+/// walk it once; status and category filters apply before paging.
+pub async fn list_by_due_pages_a_units_open_queue(store: Arc<dyn Store>) {
+    let h = Duration::hours;
+    // (received +h, unit, status, ack_due +h, resolve_due +h, category)
+    let plan: [(i64, UnitCode, Status, i64, i64, &str); 6] = [
+        (0, ward70(), Status::Assigned, 30, 48, "lighting"),
+        (1, ward70(), Status::InProgress, 5, 20, "lighting"),
+        (2, ward70(), Status::AwaitingInfo, 4, 10, "lighting"),
+        (3, ward70(), Status::Assigned, 8, 72, "drainage"),
+        (4, ward70(), Status::Closed, 1, 2, "lighting"),
+        (5, ward73(), Status::Assigned, 1, 2, "lighting"),
+    ];
+    let mut all = Vec::new();
+    for (rh, unit, status, ack, due, cat) in plan {
+        let mut c = sample_case(t0() + h(rh), "alice");
+        c.category = cat.into();
+        create(store.as_ref(), &c).await;
+        let ch = changed(&c, |x| {
+            x.unit = Some(unit);
+            x.status = status;
+            x.ack_due = Some(t0() + h(ack));
+            x.resolve_due = Some(t0() + h(due));
+        });
+        store.commit(&commit_of(1, ch.clone())).await.unwrap();
+        all.push(ch.case);
+    }
+    let pick = |idx: &[usize]| -> Vec<CaseId> { idx.iter().map(|i| all[*i].id.clone()).collect() };
+    let walk = |q: CaseQuery| {
+        let store = store.clone();
+        async move {
+            let mut q = CaseQuery {
+                unit: Some(ward70()),
+                sort: CaseSort::Due,
+                limit: 2,
+                ..q
+            };
+            let (mut seen, mut pages) = (Vec::new(), 0);
+            loop {
+                let page = store.list_cases(&q).await.unwrap();
+                assert!(page.cases.len() <= 2);
+                seen.extend(ids_of(&page.cases));
+                pages += 1;
+                assert!(pages < 10, "the cursor must move on");
+                match page.next_cursor {
+                    Some(c) => q.cursor = Some(c),
+                    None => break,
+                }
+            }
+            seen
+        }
+    };
+    // Ack due +8 (3), resolve due +20 (1, accepted), ack due +30 (0), paused (2).
+    assert_eq!(walk(CaseQuery::default()).await, pick(&[3, 1, 0, 2]));
+    assert_eq!(
+        walk(CaseQuery {
+            category: Some("lighting".into()),
+            ..Default::default()
+        })
+        .await,
+        pick(&[1, 0, 2])
+    );
+    assert_eq!(
+        walk(CaseQuery {
+            status: Some(Status::Assigned),
+            ..Default::default()
+        })
+        .await,
+        pick(&[3, 0])
+    );
+    // Overdue at +50 h: the clock runs and resolve_due has passed (1 and 0).
+    assert_eq!(
+        walk(CaseQuery {
+            overdue_at: Some(t0() + h(50)),
+            ..Default::default()
+        })
+        .await,
+        pick(&[1, 0])
+    );
+    assert!(matches!(
+        store
+            .list_cases(&CaseQuery {
+                unit: Some(ward70()),
+                sort: CaseSort::Due,
+                cursor: Some("not-a-cursor".into()),
+                limit: 2,
+                ..Default::default()
+            })
+            .await,
+        Err(StoreError::InvalidCursor)
+    ));
 }
 
 pub async fn list_cursor_pages_through_everything_once(store: Arc<dyn Store>) {

@@ -8,7 +8,7 @@ use axum::http::{Method, Request};
 use chrono::{DateTime, Duration, Utc};
 use pakn_api::token;
 use pakn_core::auth::Role;
-use pakn_tests::http_app::{Api, Bodies, HOAN_KIEM, SECRET, at, citizen, report, tok};
+use pakn_tests::http_app::{Api, Bodies, HOAN_KIEM, SECRET, at, citizen, official, report, tok};
 use serde_json::{Value, json};
 
 fn t0() -> DateTime<Utc> {
@@ -106,6 +106,89 @@ async fn stats_default_to_the_last_30_local_days_and_validate_dates() {
     api.get("/v1/stats?unit=ward:99999", None)
         .await
         .error(422, "unknown_unit");
+}
+
+#[tokio::test]
+async fn every_units_public_figures_in_one_answer_ranked_above_the_minimum_sample() {
+    let mut refdata = pakn_core::refdata::RefData::embedded();
+    refdata.policy.min_resolved_for_ranking = 1;
+    let api = Api::with_refdata("unit-stats", t0(), Bodies::AllJson, refdata);
+    let c1 = citizen("c1");
+    let off = official("o1", HOAN_KIEM);
+    let done = api.routed_case(&c1, &report("Một")).await;
+    api.routed_case(&c1, &report("Hai")).await;
+    api.act_on_latest(&off, &done, "accept", None)
+        .await
+        .expect(200);
+    api.act_on_latest(
+        &off,
+        &done,
+        "resolve",
+        Some(&json!({"answer": "Đã thay bóng đèn."})),
+    )
+    .await
+    .expect(200);
+
+    let all = api
+        .get("/v1/stats/units?from=2025-07-01&to=2025-07-02", None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(all["from"], "2025-07-01");
+    assert_eq!(all["min_resolved_for_ranking"], 1);
+    let items = all["items"].as_array().expect("items");
+    // Every unit but the city itself, the one that resolved a case ranked first.
+    let units = api.get("/v1/units", None).await.expect(200).body;
+    let n_units = units["items"]
+        .as_array()
+        .map(|u| u.iter().filter(|x| x["type"] != "city").count());
+    assert_eq!(Some(items.len()), n_units);
+    let hk = &items[0];
+    assert_eq!(
+        (hk["unit"].as_str(), hk["rank"].as_u64()),
+        (Some(HOAN_KIEM), Some(1))
+    );
+    assert!(
+        hk["name_vi"]
+            .as_str()
+            .is_some_and(|n| n.contains("Hoàn Kiếm"))
+    );
+    assert!(items[1..].iter().all(|i| i["rank"].is_null()));
+    // The same figures as the one-unit statistics.
+    let one = api
+        .get(
+            &format!("/v1/stats?from=2025-07-01&to=2025-07-02&unit={HOAN_KIEM}"),
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    for k in [
+        "total",
+        "by_kind",
+        "resolved",
+        "resolved_on_time",
+        "on_time_rate",
+        "open",
+        "overdue_open",
+    ] {
+        assert_eq!(hk[k], one[k], "{k}");
+    }
+    assert_eq!(
+        (
+            hk["total"].as_i64(),
+            hk["resolved"].as_i64(),
+            hk["open"].as_i64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
+
+    api.get("/v1/stats/units?from=2025-07-02&to=2025-07-01", None)
+        .await
+        .error(422, "invalid_period");
+    api.get("/v1/stats/units?from=yesterday", None)
+        .await
+        .error(422, "invalid_date");
 }
 
 #[tokio::test]
@@ -539,6 +622,87 @@ async fn listing_is_scoped_by_role() {
     api.get("/v1/cases?unit=bad", Some(&insp))
         .await
         .error(422, "invalid_unit_code");
+}
+
+#[tokio::test]
+async fn a_units_queue_sorts_by_what_is_due_next_with_working_hours_left() {
+    let api = api().await;
+    let c1 = citizen("c1");
+    let off = official("o1", HOAN_KIEM);
+    // Routed Tuesday 09:00: lighting's acknowledgement is due 8 working hours later.
+    let a = api.routed_case(&c1, &report("Một")).await;
+    api.clock.advance(Duration::hours(1));
+    // Routed 10:00 and accepted: now its resolution is what is due (24 working hours).
+    let b = api.routed_case(&c1, &report("Hai")).await;
+    api.act_on_latest(&off, &b, "accept", None)
+        .await
+        .expect(200);
+    api.clock.advance(Duration::hours(1));
+    // Routed 11:00, not yet acknowledged: due Wednesday 11:00, after a.
+    let c = api.routed_case(&c1, &report("Ba")).await;
+
+    let newest = api.get("/v1/cases", Some(&off)).await.expect(200).body;
+    let order = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(order(&newest), [c.clone(), b.clone(), a.clone()]);
+    let due = api
+        .get("/v1/cases?sort=due", Some(&off))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(order(&due), [a.clone(), c.clone(), b.clone()]);
+    let first = &due["items"][0];
+    // 11:00 Tuesday → 09:00 Wednesday in office hours (08–12, 13–17): 1 + 4 + 1.
+    assert_eq!(first["working_hours_left"], json!(6.0));
+    assert_eq!(first["due"], first["ack_due"]);
+    assert_eq!(due["items"][2]["due"], due["items"][2]["resolve_due"]);
+
+    // Two a page, then the rest, each case once.
+    let page = api
+        .get("/v1/cases?sort=due&limit=2", Some(&off))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(order(&page), [a.clone(), c.clone()]);
+    let cursor = page["next_cursor"].as_str().expect("a next page");
+    let rest = api
+        .get(
+            &format!("/v1/cases?sort=due&limit=2&cursor={cursor}"),
+            Some(&off),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(order(&rest), [b]);
+
+    // A day and a half later a's acknowledgement is late: negative hours left.
+    api.clock.advance(Duration::hours(30));
+    let late = api
+        .get("/v1/cases?sort=due", Some(&off))
+        .await
+        .expect(200)
+        .body;
+    let left = late["items"][0]["working_hours_left"]
+        .as_f64()
+        .expect("hours");
+    assert!(left < 0.0, "{left}");
+
+    // Only a unit's queue has a "due next"; an unknown order is named.
+    api.get("/v1/cases?mine=true&sort=due", Some(&c1))
+        .await
+        .error(422, "sort_needs_unit");
+    api.get("/v1/cases?sort=soon", Some(&off))
+        .await
+        .error(422, "unknown_sort");
+    api.get("/v1/cases?sort=due&cursor=abc", Some(&off))
+        .await
+        .error(400, "invalid_cursor");
 }
 
 // ----------------------------------------------------------------- actions

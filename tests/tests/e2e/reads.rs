@@ -156,6 +156,18 @@ async fn reads_of_a_city(n_units: usize) -> Requests {
             "stats: one unit, 30 days",
             format!("/v1/stats?from=2025-08-12&to=2025-09-11&unit={unit}"),
         ),
+        (
+            "stats: every unit, 30 days",
+            "/v1/stats/units?from=2025-08-12&to=2025-09-11".into(),
+        ),
+        (
+            "stats: every unit, 365 days",
+            "/v1/stats/units?from=2024-09-11&to=2025-09-11".into(),
+        ),
+        (
+            "a unit's queue by due: one page",
+            format!("/v1/cases?unit={unit}&sort=due&limit=20"),
+        ),
         ("registration", "/v1/registration".into()),
         (
             "scorecards: this month",

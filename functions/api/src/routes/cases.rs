@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use pakn_core::Error;
+use pakn_core::calendar::WorkingCalendar;
 use pakn_core::case::{Case, Status};
 use pakn_core::category::{Kind, Urgency};
 use pakn_core::intake::Receipt;
@@ -112,14 +113,25 @@ pub struct CaseSummary {
     pub ack_due: Option<DateTime<Utc>>,
     pub resolve_due: Option<DateTime<Utc>>,
     pub overdue: bool,
+    /// What the holding unit owes next, and by when: `ack_due` while
+    /// `assigned`, `resolve_due` while the clock runs; null when paused or done.
+    pub due: Option<DateTime<Utc>>,
+    /// Working hours (on the case's clock, holidays and swap days counted)
+    /// from now to `due`, negative once it has passed, to a tenth; null
+    /// when nothing is due. A console colours its badges from it (e.g.
+    /// amber at 8 or less, red below 0) without a holiday calendar.
+    #[schema(example = 6.5)]
+    pub working_hours_left: Option<f64>,
     pub transfers: u32,
     pub version: u64,
 }
 
 impl CaseSummary {
-    fn new(c: Case, now: DateTime<Utc>) -> Self {
+    fn new(c: Case, now: DateTime<Utc>, cal: &WorkingCalendar) -> Self {
         CaseSummary {
             overdue: c.is_overdue(now),
+            due: c.queue_due(),
+            working_hours_left: c.working_hours_left(now, cal),
             status_label: c.status.label_vi(),
             id: c.id.to_string(),
             tracking_code: c.tracking_code,
@@ -162,7 +174,7 @@ pub async fn list(
         items: page
             .cases
             .into_iter()
-            .map(|c| CaseSummary::new(c, now))
+            .map(|c| CaseSummary::new(c, now, &s.pakn.refdata.calendar))
             .collect(),
         next_cursor: page.next_cursor,
     }))

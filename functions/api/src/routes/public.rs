@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use pakn_core::Error;
 use pakn_core::category::{Kind, Responsible, Urgency, UrgencySla};
+use pakn_core::reporting::UnitStatsList;
 use pakn_core::stats::Stats;
 use pakn_core::unit::{Unit, UnitCode};
 use pakn_core::views::PublicCase;
@@ -161,6 +162,33 @@ pub async fn stats(
         stats,
         citizen_accounts,
     }))
+}
+
+/// A period `[from, to)` of local days.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodOnly {
+    /// First local day (YYYY-MM-DD), inclusive. Default: 29 days before `to`'s last day.
+    pub from: Option<String>,
+    /// Local day (YYYY-MM-DD) the period ends before (exclusive). Default: tomorrow.
+    pub to: Option<String>,
+}
+
+/// Every unit's public figures for a period in one answer (the league
+/// table the city publishes): the same figures as `GET /v1/stats?unit=`,
+/// ranked by on-time rate among the units that resolved at least
+/// `min_resolved_for_ranking` cases; the others are listed, not ranked.
+/// A few reads however many units (the period's aggregates of all units).
+#[utoipa::path(get, path = "/v1/stats/units", tag = "public", params(PeriodOnly),
+    responses((status = 200, body = UnitStatsList), (status = 422, body = ErrorBody),
+        (status = 429, description = "Over the per-address limit", body = ErrorBody, headers(("Retry-After" = u32)))))]
+pub async fn unit_stats(
+    State(s): State<AppState>,
+    Q(q): Q<PeriodOnly>,
+) -> Result<Json<UnitStatsList>, ApiError> {
+    let today = s.pakn.refdata.calendar.local_date(s.pakn.now());
+    let period = commands::period(None, q.from.as_deref(), q.to.as_deref(), today)?;
+    Ok(Json(s.pakn.reporting().unit_stats(period).await?))
 }
 
 /// The public, redacted view of a case, by its tracking code.

@@ -10,11 +10,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Datelike;
 use chrono::{DateTime, NaiveDate, Utc};
 use pakn_core::auth::Roster;
-use pakn_core::case::{Case, TimelineEvent};
+use pakn_core::case::{Case, Status, TimelineEvent};
 use pakn_core::ids::CaseId;
 use pakn_core::inspection::Inspection;
 use pakn_core::notify::Notification;
-use pakn_core::ports::{IdemRecord, StoreError, UnitSummary};
+use pakn_core::ports::{IdemRecord, QueueEntry, StoreError, UnitSummary};
 use pakn_core::snapshot::Snapshot;
 use pakn_core::stats::Rollup;
 use pakn_core::unit::UnitCode;
@@ -26,6 +26,10 @@ pub const DOC: &str = "doc";
 pub const VERSION: &str = "version";
 /// `resolve_due` of a case (projected into GSI1).
 pub const DUE: &str = "due";
+/// What the holding unit owes next (`Case::queue_due`), projected into GSI1 for `sort=due`.
+pub const QDUE: &str = "qdue";
+/// The category, projected into GSI1 so a `sort=due` page filters before reading cases.
+pub const CAT: &str = "cat";
 pub const EXPIRES_AT: &str = "expires_at";
 pub const PUBLISHED_AT: &str = "published_at";
 /// On a case's `BODY` item: the key of the idempotency record it was created with.
@@ -116,6 +120,32 @@ fn time(item: &Item, name: &'static str) -> Result<DateTime<Utc>, MappingError> 
         .map_err(|_| MappingError::Invalid(name, v.into()))
 }
 
+fn opt_time(item: &Item, name: &'static str) -> Result<Option<DateTime<Utc>>, MappingError> {
+    if item.contains_key(name) {
+        time(item, name).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// What GSI1's unit-queue entry of a case (in the partition of `status`)
+/// says for a `sort=due` page: its keys and the projected `due`, `qdue`, `cat`.
+pub fn queue_entry_from(item: &Item, status: Status) -> Result<QueueEntry, MappingError> {
+    let sk = get_s(item, GSI1.sk)?;
+    let received = sk
+        .split_once('#')
+        .and_then(|(t, _)| DateTime::parse_from_rfc3339(t).ok())
+        .ok_or_else(|| MappingError::Invalid(GSI1.sk, sk.into()))?;
+    Ok(QueueEntry {
+        id: case_id_of(item)?,
+        status,
+        category: get_s(item, CAT)?.to_string(),
+        received_at: received.with_timezone(&Utc),
+        resolve_due: opt_time(item, DUE)?,
+        due: opt_time(item, QDUE)?,
+    })
+}
+
 // ------------------------------------------------------------------ cases
 
 /// A case as two items: its small, often rewritten state and its submission.
@@ -152,6 +182,10 @@ impl TryFrom<&Case> for CaseRecord {
         }
         if let Some(u) = &c.unit {
             state.insert("unit".into(), s(u.as_str()));
+            state.insert(CAT.into(), s(&c.category));
+            if let Some(d) = c.queue_due() {
+                state.insert(QDUE.into(), s(ts(d)));
+            }
             state.insert(
                 GSI1.pk.into(),
                 s(unit_queue_pk(u.as_str(), c.status.as_str())),

@@ -673,6 +673,50 @@ impl DynamoStore {
         })
     }
 
+    /// A unit's open queue by what is due next ([`due_page`]): one query of
+    /// each open status's GSI1 partition (keys and the projected `due`,
+    /// `qdue`, `cat`; a further page only past 1 MB of entries, thousands of
+    /// open cases), ordered and filtered there, then the page's cases by key.
+    async fn list_by_due(&self, unit: &UnitCode, q: &CaseQuery) -> StoreResult<CasePage> {
+        let mut entries = Vec::new();
+        for status in UNIT_QUEUE_OPEN {
+            let step = Step {
+                gsi: GSI1,
+                pk: unit_queue_pk(unit.as_str(), status.as_str()),
+                sk: None,
+                forward: true,
+            };
+            let mut start = None;
+            loop {
+                let (items, _, last) = self.query_page(&step, start, None, false, None).await?;
+                for item in &items {
+                    entries.push(queue_entry_from(item, status)?);
+                }
+                match last {
+                    Some(k) => start = Some(k),
+                    None => break,
+                }
+            }
+        }
+        let (ids, next_cursor) = due_page(entries, q)?;
+        let mut by_id: HashMap<CaseId, Case> = self
+            .cases_by_id(&ids)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        Ok(CasePage {
+            // The index may lag the table: a case read is kept only if it is
+            // still in this unit's open queue.
+            cases: ids
+                .iter()
+                .filter_map(|id| by_id.remove(id))
+                .filter(|c| c.unit.as_ref() == Some(unit) && UNIT_QUEUE_OPEN.contains(&c.status))
+                .collect(),
+            next_cursor,
+        })
+    }
+
     /// The idempotency record under `key`, if present and not expired at `now`.
     async fn live_idem(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<IdemRecord>> {
         match self.get(idem_pk(key), "IDEM").await? {
@@ -828,6 +872,9 @@ impl CaseStore for DynamoStore {
         }
     }
     async fn list_cases(&self, q: &CaseQuery) -> StoreResult<CasePage> {
+        if let (CaseSort::Due, Some(unit)) = (q.sort, &q.unit) {
+            return self.list_by_due(unit, q).await;
+        }
         let part = |gsi: Gsi, pk: String| Step {
             gsi,
             pk,
