@@ -19,7 +19,9 @@ export async function api(method, path, { body, etag, headers = {}, raw = false 
   if (etag) h['If-Match'] = etag;
   let res;
   try {
-    res = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    // Relative to the page, so the console works under an API stage
+    // path (https://<api>/<stage>/) as well as at the root.
+    res = await fetch(path.replace(/^\//, ''), { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (e) {
     throw new ApiError(0, null);
   }

@@ -135,6 +135,11 @@ async function render() {
 }
 
 async function start() {
+  // Relative URLs need the page's folder: /dev → /dev/
+  if (!location.pathname.endsWith('/')) {
+    location.replace(`${location.pathname}/${location.search}${location.hash}`);
+    return;
+  }
   setLang(getLang());
   try {
     config = (await get('/console/config.json')).body;

@@ -21,7 +21,7 @@ function save(s) { sessionStorage.setItem(KEY, JSON.stringify(s)); }
 
 /** Developer sign-in: a local token for a role, subject and unit. */
 export async function devSignIn(role, sub, unit) {
-  const res = await fetch('/v1/dev/token', {
+  const res = await fetch('v1/dev/token', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     body: JSON.stringify(unit ? { role, sub, unit } : { role, sub }),
@@ -51,7 +51,7 @@ export async function pkceChallenge(verifier) {
   return b64url(digest);
 }
 
-function redirectUri() { return `${location.origin}/`; }
+function redirectUri() { return `${location.origin}${location.pathname}`; }
 
 /** Go to the Hosted UI of `pool` ('staff' or 'citizen'). */
 export async function hostedSignIn(config, pool) {

@@ -30,8 +30,8 @@ const vi = {
   'status.rejected': 'Từ chối', 'status.closed': 'Đã đóng',
   'urgency.urgent': 'Khẩn cấp', 'urgency.normal': 'Thông thường', 'urgency.complex': 'Phức tạp',
 
-  'due.overdue': 'Quá hạn', 'due.left': 'Còn {h} giờ làm việc', 'due.soon': 'Sắp đến hạn', 'due.ok': 'Trong hạn',
-  'due.legend_green': 'Xanh: còn hơn 8 giờ làm việc', 'due.legend_amber': 'Vàng: còn tối đa 8 giờ làm việc',
+  'due.overdue': 'Quá hạn', 'due.over_by': 'Quá hạn {h} giờ làm việc', 'due.left': 'Còn {h} giờ làm việc', 'due.paused': 'Tạm dừng, chờ bổ sung',
+  'due.legend_green': 'Xanh: còn từ 8 giờ làm việc', 'due.legend_amber': 'Vàng: còn dưới 8 giờ làm việc',
   'due.legend_red': 'Đỏ: quá hạn',
 
   'err.generic': 'Đã có lỗi xảy ra. Vui lòng thử lại.',
@@ -199,9 +199,9 @@ const vi = {
   'stats.chart_kinds': 'Phản ánh theo loại', 'stats.chart_resolved': 'Kết quả giải quyết',
   'stats.chart_units': 'Tỷ lệ đúng hạn của các đơn vị được xếp hạng',
   'stats.league': 'Bảng xếp hạng đơn vị',
-  'stats.league_missing': 'Bảng xếp hạng đơn vị chưa có trên máy chủ này.',
   'stats.none_ranked': 'Chưa đơn vị nào đủ {n} phản ánh đã giải quyết để xếp hạng.',
   'stats.unranked': 'Chưa đủ {n} phản ánh đã giải quyết, không xếp hạng',
+  'stats.silent': '{n} đơn vị khác không có phản ánh nào trong kỳ.',
 };
 
 const en = {
@@ -233,8 +233,8 @@ const en = {
   'status.rejected': 'Rejected', 'status.closed': 'Closed',
   'urgency.urgent': 'Urgent', 'urgency.normal': 'Normal', 'urgency.complex': 'Complex',
 
-  'due.overdue': 'Overdue', 'due.left': '{h} working hours left', 'due.soon': 'Due soon', 'due.ok': 'On track',
-  'due.legend_green': 'Green: more than 8 working hours left', 'due.legend_amber': 'Amber: 8 working hours or less',
+  'due.overdue': 'Overdue', 'due.over_by': 'Overdue by {h} working hours', 'due.left': '{h} working hours left', 'due.paused': 'Paused, awaiting information',
+  'due.legend_green': 'Green: 8 working hours or more left', 'due.legend_amber': 'Amber: under 8 working hours left',
   'due.legend_red': 'Red: overdue',
 
   'err.generic': 'Something went wrong. Please try again.',
@@ -402,9 +402,9 @@ const en = {
   'stats.chart_kinds': 'Reports by kind', 'stats.chart_resolved': 'Resolutions',
   'stats.chart_units': 'On-time rate of the ranked units',
   'stats.league': 'League table of units',
-  'stats.league_missing': 'The league table of units is not available on this server.',
   'stats.none_ranked': 'No unit has {n} resolved reports yet to be ranked.',
   'stats.unranked': 'Under {n} resolved reports: listed, not ranked',
+  'stats.silent': '{n} other units had no reports in the period.',
 };
 
 export const MESSAGES = { vi, en };

@@ -49,26 +49,27 @@ export async function stats(main) {
   main.append(charts);
   main.append(h('h2', {}, t('stats.league')));
   if (units.error) {
-    main.append(notice(units.error.status === 404 ? 'info' : 'error',
-      units.error.status === 404 ? t('stats.league_missing') : errorText(units.error)));
+    main.append(notice('error', errorText(units.error)));
     return;
   }
-  const name = (u) => (getLang() === 'vi' ? (u.name_vi || u.name || u.unit) : (u.name_en || u.name || u.unit));
-  const ranked = units.items.filter((u) => u.ranked !== false && u.rank !== null && u.on_time_rate != null)
-    .sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0) || b.on_time_rate - a.on_time_rate);
-  const unranked = units.items.filter((u) => !ranked.includes(u) && (u.received || u.total || 0) > 0);
+  const name = (u) => (getLang() === 'vi' ? u.name_vi : u.name_en);
+  const min = units.min_resolved_for_ranking;
+  const ranked = units.items.filter((u) => u.rank != null);
+  const unranked = units.items.filter((u) => u.rank == null && (u.total > 0 || (u.overdue_open || 0) > 0));
+  const silent = units.items.length - ranked.length - unranked.length;
   if (ranked.length) {
     main.append(hbars(t('stats.chart_units'), ranked.slice(0, 15).map((u) => ({ label: name(u), value: u.on_time_rate })), { fmt: pct, max: 1 }));
   }
   const table = (rows, withRank) => h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('list.scroll') }, h('table', {},
     h('thead', {}, h('tr', {}, withRank ? h('th', { scope: 'col' }, t('sc.rank')) : null,
       ['sc.unit', 'sc.received', 'sc.resolved', 'sc.on_time', 'sc.overdue_open'].map((k) => h('th', { scope: 'col' }, t(k))))),
-    h('tbody', {}, rows.map((u, k) => h('tr', {},
-      withRank ? h('td', {}, num(u.rank ?? k + 1)) : null,
-      h('td', {}, name(u)), h('td', {}, num(u.received ?? u.total)), h('td', {}, num(u.resolved)),
+    h('tbody', {}, rows.map((u) => h('tr', { 'data-unit': u.unit },
+      withRank ? h('td', {}, num(u.rank)) : null,
+      h('td', {}, name(u)), h('td', {}, num(u.total)), h('td', {}, num(u.resolved)),
       h('td', {}, pct(u.on_time_rate)), h('td', {}, num(u.overdue_open)))))));
-  main.append(ranked.length ? table(ranked, true) : notice('info', t('stats.none_ranked', { n: units.min_sample ?? 10 })));
+  main.append(ranked.length ? table(ranked, true) : notice('info', t('stats.none_ranked', { n: min })));
   if (unranked.length) {
-    main.append(h('h3', {}, t('stats.unranked', { n: units.min_sample ?? 10 })), table(unranked, false));
+    main.append(h('h3', {}, t('stats.unranked', { n: min })), table(unranked, false));
   }
+  if (silent > 0) main.append(h('p', { class: 'muted' }, t('stats.silent', { n: num(silent) })));
 }

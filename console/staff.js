@@ -9,10 +9,10 @@ import { caseTable, timeline } from './citizen.js';
 const OPEN = ['received', 'triage', 'assigned', 'in_progress', 'awaiting_info'];
 const REJECT_REASONS = ['not_city_matter', 'duplicate', 'insufficient_info', 'not_in_jurisdiction', 'under_court_proceedings', 'abusive'];
 
+/** Calendar order by deadline: only for a server that does not sort by due. */
 function byDue(a, b) {
-  const ka = a.working_hours_left ?? (a.resolve_due ? Date.parse(a.resolve_due) / 3.6e6 : Infinity);
-  const kb = b.working_hours_left ?? (b.resolve_due ? Date.parse(b.resolve_due) / 3.6e6 : Infinity);
-  return ka - kb;
+  const key = (c) => (c.resolve_due ? Date.parse(c.resolve_due) : Infinity);
+  return key(a) - key(b);
 }
 
 /** The unit's queue, what is due next first, with deadline badges. */
@@ -36,9 +36,9 @@ export async function queue(main) {
       const r = await get(`/v1/cases?${q}`);
       let items = r.body.items;
       if (!status.value) items = items.filter((c) => OPEN.includes(c.status));
-      // The API sorts by due when it can (sort=due); sort here too so an
-      // older server gives the same order.
-      items = [...items].sort(byDue);
+      // The API orders by what is due next (sort=due); a server without
+      // it gives no working_hours_left, and the list is ordered here.
+      if (items.length && items[0].working_hours_left === undefined) items = [...items].sort(byDue);
       list.replaceChildren(items.length ? caseTable(items, true, dueBadge) : notice('info', t('queue.empty')));
     } catch (e) {
       showError(list, e);

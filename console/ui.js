@@ -67,23 +67,27 @@ export function statusTag(s) {
   return h('span', { class: `tag ${STATUS_CLASS[s] || ''}` }, t(`status.${s}`));
 }
 
-/** Deadline badge: green, amber (≤ 8 working hours left), red (overdue). */
+/**
+ * Deadline badge from the API's `working_hours_left` (to what the unit owes
+ * next: the acknowledgement while assigned, else the resolution): red once
+ * passed (or the case is overdue), amber with less than 8 working hours
+ * left (a fresh 8-hour acknowledgement window starts green), else green.
+ */
 export function dueBadge(c) {
   const open = !['resolved', 'rejected', 'closed'].includes(c.status);
   if (!open) return null;
+  const fmt = (x) => x.toLocaleString(getLang() === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: 1 });
   let level;
   let text;
-  if (c.overdue) {
+  if (c.overdue || (typeof c.working_hours_left === 'number' && c.working_hours_left < 0)) {
     level = 'red';
-    text = t('due.overdue');
+    text = typeof c.working_hours_left === 'number' && c.working_hours_left < 0
+      ? t('due.over_by', { h: fmt(-c.working_hours_left) }) : t('due.overdue');
   } else if (typeof c.working_hours_left === 'number') {
-    level = c.working_hours_left <= 8 ? 'amber' : 'green';
-    text = t('due.left', { h: c.working_hours_left.toLocaleString(getLang() === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: 1 }) });
-  } else if (c.resolve_due) {
-    // Without working_hours_left: calendar hours, a cautious stand-in.
-    const left = (Date.parse(c.resolve_due) - Date.now()) / 3600000;
-    level = left <= 8 ? 'amber' : 'green';
-    text = level === 'amber' ? t('due.soon') : t('due.ok');
+    level = c.working_hours_left < 8 ? 'amber' : 'green';
+    text = t('due.left', { h: fmt(c.working_hours_left) });
+  } else if (c.status === 'awaiting_info') {
+    return h('span', { class: 'badge badge-paused', 'data-level': 'paused' }, t('due.paused'));
   } else {
     return null;
   }

@@ -298,6 +298,10 @@ def main():
             head = public.locator(".headline").inner_text().replace("\u00a0", " ")
             assert "1 phản ánh, 1 hiện trường, 0 thủ tục; 1 đã giải quyết, 100,00 % đúng hạn" in head, head
             assert public.locator("svg[role=img]").count() >= 2
+            # One resolved case is under the minimum sample: listed, not ranked.
+            row = public.locator("tr[data-unit='ward:00070']")
+            assert row.count() == 1, public.locator("main").inner_text()
+            assert "100,00" in row.inner_text(), row.inner_text()
             screen(public, "public-stats")
             public.get_by_role("button", name="English").click()
             public.locator(".headline", has_text="1 reports").wait_for(timeout=5000)

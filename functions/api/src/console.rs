@@ -279,7 +279,7 @@ mod tests {
         }
         let index = String::from_utf8(prepared().index.clone()).expect("utf-8");
         assert!(!index.contains(VERSION_MARK));
-        assert!(index.contains(&format!("/console/v/{}/app.js", version())));
+        assert!(index.contains(&format!("src=\"console/v/{}/app.js\"", version())));
         assert!(!index.contains("<script>"), "no inline script");
         assert!(!index.contains("style="), "no inline style");
     }

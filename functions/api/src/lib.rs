@@ -131,7 +131,7 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 /// The API.
 /// The public routes limited per client address ([`ratelimit`]): tracking
 /// lookup, stats, registration.
-pub const LIMITED_PER_ADDRESS: [&str; 5] = [
+pub const LIMITED_PER_ADDRESS: [&str; 6] = [
     "/v1/track/{tracking_code}",
     "/v1/dev/token",
     "/v1/stats",

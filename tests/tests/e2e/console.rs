@@ -45,7 +45,7 @@ async fn the_console_is_served_with_its_types_caching_and_a_strict_policy() {
     let html = index.text();
     let version = pakn_api::console::version();
     assert!(
-        html.contains(&format!("/console/v/{version}/app.js")),
+        html.contains(&format!("\"console/v/{version}/app.js\"")),
         "{html}"
     );
 
