@@ -103,7 +103,7 @@ export function caseTable(items, withBadge, badge) {
     h('tbody', {}, items.map((c) => h('tr', { 'data-id': c.id },
       h('td', {}, h('a', { href: `#/case/${c.id}` }, c.title), h('br'), h('small', { class: 'code' }, c.tracking_code)),
       h('td', {}, statusTag(c.status)),
-      withBadge ? h('td', {}, badge(c), h('br'), h('small', {}, dateTime(c.resolve_due))) : null,
+      withBadge ? h('td', {}, badge(c), h('br'), h('small', {}, dateTime(c.due ?? c.resolve_due))) : null,
       h('td', {}, dateTime(c.received_at)))))));
 }
 
