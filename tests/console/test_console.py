@@ -20,12 +20,26 @@ violation, at either width) and for a page wider than the phone. Every
 request any page makes is intercepted: one to another origin fails the
 suite. Ends with 'N passed, N failed'.
 
+The Hosted UI sign-in (authorization code with PKCE) runs against a small
+fake authorization server started here on 127.0.0.1 (PAKN_CONSOLE_OAUTH_PORT),
+which a third `pakn serve` names as both pools' Hosted UI: it checks the
+S256 challenge against the verifier and hands back a local HS256 ID token
+(signed with PAKN_CONSOLE_SECRET, which that server verifies).
+
 Environment: PAKN_CONSOLE_BASE (normal clock), PAKN_CONSOLE_FAST_BASE
-(fast clock), PAKN_CONSOLE_SHOTS (screenshot folder).
+(fast clock), PAKN_CONSOLE_OAUTH_BASE (the server whose Hosted UI is the
+fake), PAKN_CONSOLE_OAUTH_PORT, PAKN_CONSOLE_SECRET, PAKN_CONSOLE_SHOTS
+(screenshot folder).
 """
 
+import base64
+import hashlib
+import hmac
+import http.server
 import json
 import os
+import secrets
+import threading
 import shutil
 import sys
 import tempfile
@@ -60,7 +74,11 @@ except ImportError as e:
 BASE = os.environ["PAKN_CONSOLE_BASE"].rstrip("/")
 FAST = os.environ["PAKN_CONSOLE_FAST_BASE"].rstrip("/")
 SHOTS = os.environ.get("PAKN_CONSOLE_SHOTS", os.path.join(tempfile.gettempdir(), "pakn-console-shots"))
-ALLOWED = {BASE, FAST}
+OAUTH_BASE = os.environ["PAKN_CONSOLE_OAUTH_BASE"].rstrip("/")
+OAUTH_PORT = int(os.environ["PAKN_CONSOLE_OAUTH_PORT"])
+SECRET = os.environ["PAKN_CONSOLE_SECRET"].encode()
+FAKE_IDP = f"http://127.0.0.1:{OAUTH_PORT}"
+ALLOWED = {BASE, FAST, OAUTH_BASE, FAKE_IDP}
 TITLE = "Đèn đường hỏng trước số 5 Hàng Khay"
 IGNORED = "Rác thải ùn ứ ở ngõ 12 không ai thu gom"
 
@@ -152,6 +170,74 @@ def sign_in(page, base, role, sub, unit=None):
     page.click("form button[type=submit]")
     page.wait_for_function("() => !location.hash.startsWith('#/signin')", timeout=10000)
     page.wait_for_function("() => document.querySelector('main').hasAttribute('data-ready') && !document.querySelector('main').hasAttribute('aria-busy')")
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def local_id_token(sub, role, unit):
+    """What pakn serve verifies: HS256 with the local secret, its iss/aud."""
+    now = int(time.time())
+    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = {"sub": sub, "role": role, "iss": "pakn-local", "aud": "pakn-api", "iat": now,
+              "exp": now + 3600, "cognito:groups": [role], "token_use": "id"}
+    if unit:
+        claims["unit"] = unit
+        claims["custom:unit"] = unit
+    body = b64url(json.dumps(claims).encode())
+    sig = b64url(hmac.new(SECRET, f"{header}.{body}".encode(), hashlib.sha256).digest())
+    return f"{header}.{body}.{sig}"
+
+
+class FakeHostedUi(http.server.BaseHTTPRequestHandler):
+    """/oauth2/authorize and /oauth2/token as Cognito answers them, for one
+    staff user (an official of ward:00070); records what it was sent."""
+    codes = {}
+    seen = []
+
+    def log_message(self, *a):  # quiet
+        pass
+
+    def do_GET(self):
+        from urllib.parse import parse_qs, urlencode
+        u = urlsplit(self.path)
+        q = {k: v[0] for k, v in parse_qs(u.query).items()}
+        FakeHostedUi.seen.append(("authorize", q))
+        ok = (u.path == "/oauth2/authorize" and q.get("response_type") == "code"
+              and q.get("code_challenge_method") == "S256" and q.get("code_challenge")
+              and q.get("client_id") == "staff-console" and "openid" in q.get("scope", "").split()
+              and q.get("redirect_uri", "").startswith(OAUTH_BASE) and q.get("state"))
+        if not ok:
+            self.send_response(400)
+            self.end_headers()
+            self.wfile.write(b"bad authorize request")
+            return
+        code = secrets.token_urlsafe(16)
+        FakeHostedUi.codes[code] = (q["code_challenge"], q["redirect_uri"])
+        self.send_response(302)
+        self.send_header("Location", q["redirect_uri"] + "?" + urlencode({"code": code, "state": q["state"]}))
+        self.end_headers()
+
+    def do_POST(self):
+        from urllib.parse import parse_qs
+        n = int(self.headers.get("Content-Length", "0"))
+        f = {k: v[0] for k, v in parse_qs(self.rfile.read(n).decode()).items()}
+        FakeHostedUi.seen.append(("token", f))
+        challenge, redirect = FakeHostedUi.codes.pop(f.get("code", ""), (None, None))
+        verifier = f.get("code_verifier", "")
+        good = (self.path == "/oauth2/token" and f.get("grant_type") == "authorization_code"
+                and challenge is not None and f.get("redirect_uri") == redirect
+                and f.get("client_id") == "staff-console"
+                and b64url(hashlib.sha256(verifier.encode()).digest()) == challenge)
+        body = (json.dumps({"id_token": local_id_token("can-bo-sso", "official", "ward:00070"),
+                            "access_token": "unused", "token_type": "Bearer", "expires_in": 3600})
+                if good else json.dumps({"error": "invalid_grant"}))
+        self.send_response(200 if good else 400)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Access-Control-Allow-Origin", OAUTH_BASE)
+        self.end_headers()
+        self.wfile.write(body.encode())
 
 
 def main():
@@ -367,6 +453,35 @@ def main():
             assert inspector.locator("table tbody tr").count() > 100
             screen(inspector, "scorecards")
         _()
+
+        idp = http.server.ThreadingHTTPServer(("127.0.0.1", OAUTH_PORT), FakeHostedUi)
+        threading.Thread(target=idp.serve_forever, daemon=True).start()
+        sso = tab()
+
+        @check("staff sign in through the Hosted UI: code flow with PKCE, the code never left in the URL")
+        def _():
+            go(sso, OAUTH_BASE, "#/signin")
+            screen(sso, "signin-hosted-ui")
+            sso.get_by_role("button", name="Cán bộ, công chức đăng nhập").click()
+            sso.wait_for_function("() => (document.querySelector('main').getAttribute('data-ready') || '').startsWith('#/queue')", timeout=15000)
+            assert "code=" not in sso.url and "state=" not in sso.url, sso.url
+            assert "can-bo-sso" in sso.locator("header").inner_text()
+            assert sso.locator("main [role=alert]").count() == 0, sso.locator("main").inner_text()
+            token = sso.evaluate("() => JSON.parse(sessionStorage.getItem('pakn.session')).token")
+            assert token.count(".") == 2
+            assert sso.evaluate("() => sessionStorage.getItem('pakn.pkce')") is None
+            kinds = [k for k, _ in FakeHostedUi.seen]
+            assert kinds == ["authorize", "token"], FakeHostedUi.seen
+            # A code handed back with another state is refused, and removed from the URL.
+            sso.evaluate("() => sessionStorage.clear()")
+            sso.goto(f"{OAUTH_BASE}/?code=stolen&state=forged")
+            alert = sso.locator("main [role=alert]")
+            alert.wait_for(timeout=10000)
+            assert "Đăng nhập không thành công" in alert.inner_text()
+            assert "code=" not in sso.url, sso.url
+            assert len(FakeHostedUi.seen) == 2, "the forged code was never sent to the token endpoint"
+        _()
+        idp.shutdown()
 
         @check("no page requested anything outside the local servers; no script error")
         def _():

@@ -2,8 +2,10 @@
 //! Content-Security-Policy), the developer sign-in's rules on the router,
 //! and the browser suite `tests/console/test_console.py` — headless
 //! Debian Chromium driven by Python playwright against two real `pakn
-//! serve` processes (one on a normal clock, one whose clock runs 36,000×
-//! so an ignored report reaches the inspectors within the run).
+//! serve` processes: one on a normal clock, one whose clock runs 36,000×
+//! so an ignored report reaches the inspectors within the run, and one
+//! whose Hosted UI is a fake authorization server on 127.0.0.1 (the PKCE
+//! sign-in).
 
 use axum::http::Method;
 use chrono::Utc;
@@ -240,12 +242,32 @@ fn the_console_does_every_role_s_job_in_a_browser() {
         &dir.path().join("fast.db"),
         &[("PAKN_CLOCK_SPEED", "36000"), ("PAKN_SWEEP_SECONDS", "1")],
     );
+    // A third server names a fake authorization server (started by the
+    // suite on `idp_port`) as both pools' Hosted UI; it mints local tokens.
+    let idp_port = pakn_tests::process::free_port();
+    let idp = format!("http://127.0.0.1:{idp_port}");
+    let pool = |name: &str| format!("{idp}/{name}");
+    let (staff, citizen) = (pool("staff"), pool("citizen"));
+    let with_sso = Server::start(
+        &dir.path().join("sso.db"),
+        &[
+            ("PAKN_STAFF_ISSUER", staff.as_str()),
+            ("PAKN_STAFF_CLIENT_ID", "staff-console"),
+            ("PAKN_STAFF_AUTH_DOMAIN", idp.as_str()),
+            ("PAKN_CITIZEN_ISSUER", citizen.as_str()),
+            ("PAKN_CITIZEN_CLIENT_ID", "citizen-app"),
+            ("PAKN_CITIZEN_AUTH_DOMAIN", idp.as_str()),
+        ],
+    );
     let shots = shots_dir();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/console/test_console.py");
     let out = Command::new(&py)
         .arg(script)
         .env("PAKN_CONSOLE_BASE", &normal.base)
         .env("PAKN_CONSOLE_FAST_BASE", &fast.base)
+        .env("PAKN_CONSOLE_OAUTH_BASE", &with_sso.base)
+        .env("PAKN_CONSOLE_OAUTH_PORT", idp_port.to_string())
+        .env("PAKN_CONSOLE_SECRET", &with_sso.secret)
         .env("PAKN_CONSOLE_SHOTS", &shots)
         .env("PAKN_CHROMIUM", &chromium)
         .output()
@@ -260,7 +282,13 @@ fn the_console_does_every_role_s_job_in_a_browser() {
         stdout.contains(" passed, 0 failed"),
         "the console suite did not report:\n{stdout}\n{stderr}"
     );
-    for screen in ["signin", "official-queue", "public-stats", "inspection"] {
+    for screen in [
+        "signin",
+        "official-queue",
+        "public-stats",
+        "inspection",
+        "signin-hosted-ui",
+    ] {
         for w in [1280, 360] {
             let f = shots.join(format!("{screen}-{w}.png"));
             assert!(f.exists(), "{} was not saved", f.display());
