@@ -15,6 +15,9 @@ export async function api(method, path, { body, etag, headers = {}, raw = false 
   const h = { Accept: 'application/json', ...headers };
   const s = session();
   if (s) h.Authorization = `Bearer ${s.token}`;
+  // A citizen here is on the web channel (CONTRACT.md "Channels"); staff
+  // are the console channel by their role and must not say it.
+  if (s && s.role === 'citizen') h['X-Pakn-Channel'] = 'web';
   if (body !== undefined) h['Content-Type'] = 'application/json';
   if (etag) h['If-Match'] = etag;
   let res;

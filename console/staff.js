@@ -19,6 +19,8 @@ function byDue(a, b) {
 export async function queue(main) {
   const s = session();
   main.append(heading(t('queue.title', { unit: s.unit || '' })));
+  // The first page of the queue is asked for at once, beside the categories.
+  const first = get(`/v1/cases?${new URLSearchParams({ unit: s.unit, sort: 'due', limit: '100' })}`).catch(() => null);
   const cats = await once('/v1/categories');
   const params = new URLSearchParams(location.hash.split('?')[1] || '');
   const status = h('select', { name: 'status' },
@@ -28,12 +30,14 @@ export async function queue(main) {
   const category = h('select', { name: 'category' }, h('option', { value: '' }, t('queue.all_categories')),
     cats.items.map((c) => h('option', { value: c.code, selected: params.get('category') === c.code }, getLang() === 'vi' ? c.name_vi : c.name_en)));
   const list = h('div', { 'aria-live': 'polite' });
+  let prefetched = !status.value && !category.value ? first : null;
   const load = async () => {
     const q = new URLSearchParams({ unit: s.unit, sort: 'due', limit: '100' });
     if (status.value) q.set('status', status.value);
     if (category.value) q.set('category', category.value);
     try {
-      const r = await get(`/v1/cases?${q}`);
+      const r = (prefetched && (await prefetched)) || (await get(`/v1/cases?${q}`));
+      prefetched = null;
       let items = r.body.items;
       if (!status.value) items = items.filter((c) => OPEN.includes(c.status));
       // The API orders by what is due next (sort=due); a server without
@@ -110,10 +114,11 @@ function available(s, c) {
 /** The case page: details, timeline and the actions the caller may take. */
 export async function casePage(main, id) {
   const s = session();
-  const r = await get(`/v1/cases/${encodeURIComponent(id)}`);
+  // The case and the unit names at once (the names are cached per page load).
+  const [r, unitList] = await Promise.all([get(`/v1/cases/${encodeURIComponent(id)}`), once('/v1/units')]);
   const c = r.body;
   const etag = r.etag;
-  const units = (await once('/v1/units')).items;
+  const units = unitList.items;
   const unitOf = (code) => units.find((u) => u.code === code);
   main.append(heading(c.title));
   main.append(h('p', { class: 'meta' }, statusTag(c.status), ' ', dueBadge(c), ' ',

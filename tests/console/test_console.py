@@ -309,6 +309,13 @@ def main():
             text = ok.inner_text()
             assert "Mã tra cứu: HN-" in text, text
             state["code"] = text.split("Mã tra cứu: ")[1].split(".")[0].strip()
+            case_id = ok.get_by_role("link").get_attribute("href").split("/")[-1]
+            view = citizen.evaluate("""async (id) => {
+                const s = JSON.parse(sessionStorage.getItem('pakn.session'));
+                const r = await fetch('v1/cases/' + id, {headers: {Authorization: 'Bearer ' + s.token}});
+                return r.json();
+            }""", case_id)
+            assert view["channel"] == "web", view.get("channel")
         _()
 
         official = tab()
