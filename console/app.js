@@ -130,6 +130,14 @@ async function render() {
       main.append(notice('error', errorText(e)));
     }
   }
+  // The outcome of the action that led here (set before the redraw).
+  const flash = sessionStorage.getItem('pakn.flash');
+  if (flash) {
+    sessionStorage.removeItem('pakn.flash');
+    const h1 = main.querySelector('h1');
+    const box = notice('success', flash);
+    if (h1) h1.after(box); else main.prepend(box);
+  }
   main.removeAttribute('aria-busy');
   main.setAttribute('data-ready', hash);
 }

@@ -140,11 +140,17 @@ export async function casePage(main, id) {
 
   const acts = available(s, c);
   const unitOptions = units.filter((u) => u.code !== c.unit).map((u) => [u.code, `${u.code} — ${unitName(u)}`]);
-  const done = (key) => async () => {
+  // After an action the page is drawn again from the API with a message;
+  // after a transfer or a routing the case is no longer this caller's to
+  // read, so the list comes back instead.
+  const done = (key, away) => async () => {
     sessionStorage.setItem('pakn.flash', t(key));
-    window.dispatchEvent(new Event('hashchange'));
+    const back = s.role === 'triage' ? '#/triage' : '#/queue';
+    if (away && location.hash !== back) location.hash = back;
+    else window.dispatchEvent(new Event('hashchange'));
   };
-  const send = (name, body, key) => post(`/v1/cases/${c.id}/${name}`, body, { etag }).then(done(key));
+  const send = (name, body, key) => post(`/v1/cases/${c.id}/${name}`, body, { etag })
+    .then(done(key, name === 'transfer' || name === 'route'));
   const textArea = (name, label, required = true) => field(label, h('textarea', { name, rows: 3, required, maxlength: 4000 }));
   const forms = {
     accept: () => actionForm('accept', [h('p', {}, t('act.accept_hint'))], t('act.accept'), () => send('accept', {}, 'done.accept')),
@@ -172,11 +178,6 @@ export async function casePage(main, id) {
     (f) => send('rate', { score: Number(f.score), comment: f.comment || null }, 'done.rate')),
     reopen: () => actionForm('reopen', [textArea('reason', t('act.reason'))], t('act.reopen'), (f) => send('reopen', { reason: f.reason || '' }, 'done.reopen')),
   };
-  const flash = sessionStorage.getItem('pakn.flash');
-  if (flash) {
-    sessionStorage.removeItem('pakn.flash');
-    main.append(notice('success', flash));
-  }
   if (acts.length) {
     main.append(h('section', { class: 'actions', 'aria-label': t('act.title') }, h('h2', {}, t('act.title')), acts.map((a) => forms[a]())));
   }

@@ -80,6 +80,7 @@ SECRET = os.environ["PAKN_CONSOLE_SECRET"].encode()
 FAKE_IDP = f"http://127.0.0.1:{OAUTH_PORT}"
 ALLOWED = {BASE, FAST, OAUTH_BASE, FAKE_IDP}
 TITLE = "Đèn đường hỏng trước số 5 Hàng Khay"
+UNROUTED = "Cống thoát nước bị tắc, chưa rõ phường"
 IGNORED = "Rác thải ùn ứ ở ngõ 12 không ai thu gom"
 
 results = []
@@ -343,7 +344,7 @@ def main():
 
         stale = tab()
 
-        @check("the official accepts and resolves it; a stale tab gets the 412 message")
+        @check("the official accepts, asks a question the citizen answers, and resolves; a stale tab gets the 412 message")
         def _():
             sign_in(stale, BASE, "official", "can-bo-2", "ward:00070")
             stale.goto(state["case_url"])
@@ -360,6 +361,22 @@ def main():
             alert.wait_for(timeout=10000)
             assert "đã thay đổi" in alert.inner_text(), alert.inner_text()
             screen(stale, "official-stale")
+            # The unit asks the citizen a question; the citizen answers it.
+            official.locator("details summary", has_text="Yêu cầu bổ sung thông tin").click()
+            official.locator("form[data-action=request_info] textarea[name=question]").fill("Cột đèn số mấy?")
+            official.locator("form[data-action=request_info] button[type=submit]").click()
+            official.locator(".notice.success", has_text="Đã gửi yêu cầu bổ sung").wait_for(timeout=10000)
+            citizen.goto(state["case_url"])
+            ready(citizen, "#/case/")
+            assert "Cột đèn số mấy?" in citizen.locator("dd.question").inner_text()
+            citizen.locator("details summary", has_text="Bổ sung thông tin").click()
+            citizen.locator("form[data-action=info] textarea[name=text]").fill("Cột số 17, trước cửa hàng sách.")
+            screen(citizen, "citizen-answers")
+            citizen.locator("form[data-action=info] button[type=submit]").click()
+            citizen.locator(".notice.success", has_text="Đã gửi thông tin bổ sung").wait_for(timeout=10000)
+            official.reload()
+            ready(official, "#/case/")
+            assert "Cột số 17" in official.locator("main").inner_text()
             official.locator("details summary", has_text="Trả lời kết quả").click()
             official.locator("form[data-action=resolve] textarea[name=answer]").fill("Đã thay bóng đèn mới.")
             official.locator("form[data-action=resolve] textarea[name=evidence]").fill("https://example.vn/anh-sau-khi-sua.jpg")
@@ -414,11 +431,32 @@ def main():
 
         staff = tab()
 
-        @check("triage and the unit admin's screens")
+        @check("triage routes an unrouted report; the unit admin saves the roster")
         def _():
+            # A report with no ward for a ward's category: the triage office routes it.
+            tok = dev_token(BASE, "citizen", "cong-dan-2")
+            api(BASE, "POST", "/v1/cases", tok, {
+                "kind": "field", "category": "lighting", "title": UNROUTED,
+                "description": "Không rõ thuộc phường nào.", "urgency": "normal",
+                "location": {"lat": 21.03, "lng": 105.85},
+            }, {"Idempotency-Key": "console-unrouted-1"})
             sign_in(staff, BASE, "triage", "phan-loai-1")
             ready(staff, "#/triage")
+            deadline = time.time() + 20
+            while staff.get_by_role("link", name=UNROUTED).count() == 0:
+                assert time.time() < deadline, "the unrouted report never reached triage"
+                staff.wait_for_timeout(500)
+                staff.reload()
+                ready(staff, "#/triage")
             screen(staff, "triage")
+            staff.get_by_role("link", name=UNROUTED).first.click()
+            ready(staff, "#/case/")
+            staff.locator("details summary", has_text="Chuyển xử lý").click()
+            staff.select_option("form[data-action=route] select[name=to_unit]", "ward:00070")
+            staff.locator("form[data-action=route] button[type=submit]").click()
+            staff.locator(".notice.success", has_text="Đã chuyển xử lý").wait_for(timeout=10000)
+            ready(staff, "#/triage")
+            assert staff.get_by_role("link", name=UNROUTED).count() == 0, "routed out of triage"
             sign_in(staff, BASE, "unit_admin", "quan-tri-1", "ward:00070")
             go(staff, BASE, "#/unit")
             staff.locator("textarea[name=roster]").fill("can-bo-1 | Trần Văn Bình | Chuyên viên")
