@@ -69,7 +69,9 @@ export async function inspection(main, id) {
       h('h3', {}, t('insp.holds')),
       (c.holds || []).length ? h('ul', {}, c.holds.map((x) => h('li', {}, `${x.unit}: ${dateTime(x.from)} → ${dateTime(x.to)} (${x.working_hours == null ? '–' : num(x.working_hours, 1)} ${t('insp.wh')})`)))
         : h('p', {}, '–')),
-    timeline(c.timeline.map((e) => ({ at: e.at, action: e.action, role: e.actor_role, text: e.text, unit: e.unit }))));
+    timeline(c.timeline.map((e) => ({
+      at: e.at, action: e.action, role: e.actor && e.actor.startsWith('system') ? 'system' : e.actor_role, text: e.text, unit: e.unit,
+    }))));
   }
   main.append(h('section', { class: 'card' }, h('h2', {}, t('insp.notifications')),
     v.notifications.length ? h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('list.scroll') }, h('table', {},

@@ -115,7 +115,9 @@ function available(s, c) {
 export async function casePage(main, id) {
   const s = session();
   // The case and the unit names at once (the names are cached per page load).
-  const [r, unitList] = await Promise.all([get(`/v1/cases/${encodeURIComponent(id)}`), once('/v1/units')]);
+  const [r, unitList, cats] = await Promise.all([
+    get(`/v1/cases/${encodeURIComponent(id)}`), once('/v1/units'), once('/v1/categories')]);
+  const cat = cats.items.find((x) => x.code === r.body.category);
   const c = r.body;
   const etag = r.etag;
   const units = unitList.items;
@@ -124,7 +126,7 @@ export async function casePage(main, id) {
   main.append(h('p', { class: 'meta' }, statusTag(c.status), ' ', dueBadge(c), ' ',
     h('span', { class: 'code' }, c.tracking_code)));
   main.append(h('section', { class: 'card' }, h('dl', { class: 'grid' },
-    h('dt', {}, t('case.category')), h('dd', {}, c.category),
+    h('dt', {}, t('case.category')), h('dd', {}, cat ? (getLang() === 'vi' ? cat.name_vi : cat.name_en) : c.category),
     h('dt', {}, t('case.urgency')), h('dd', {}, t(`urgency.${c.urgency}`)),
     h('dt', {}, t('case.unit')), h('dd', {}, c.unit_name || unitName(unitOf(c.unit)) || '–'),
     h('dt', {}, t('case.received')), h('dd', {}, dateTime(c.received_at)),
@@ -182,7 +184,12 @@ export async function casePage(main, id) {
     main.append(h('section', { class: 'actions', 'aria-label': t('act.title') }, h('h2', {}, t('act.title')), acts.map((a) => forms[a]())));
   }
   main.append(timeline(c.timeline.map((e) => ({
-    at: e.at, action: e.action, role: e.actor_role, text: e.text, unit: e.unit,
+    at: e.at,
+    action: e.action,
+    // pakn's own steps (the router, the sweep) act as the system.
+    role: e.actor && e.actor.startsWith('system') ? 'system' : e.actor_role,
+    text: e.text,
+    unit: e.unit,
   }))));
 }
 
