@@ -7,11 +7,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-if ! .venv/bin/python -c 'import moto, cfnlint, samcli, openapi_spec_validator, schemathesis' 2>/dev/null; then
-  echo "==> installing test tools into .venv (moto[server], cfn-lint, aws-sam-cli, openapi-spec-validator, schemathesis)"
+if ! .venv/bin/python -c 'import moto, cfnlint, samcli, openapi_spec_validator, schemathesis, playwright, axe_playwright_python' 2>/dev/null; then
+  echo "==> installing test tools into .venv (moto[server], cfn-lint, aws-sam-cli, openapi-spec-validator, schemathesis, playwright, axe-playwright-python)"
   python3 -m venv .venv
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet -r infra/requirements-test.txt
+fi
+# The console's browser tests drive Debian's Chromium (never a downloaded browser).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing Debian's chromium for the console's browser tests"
+  if ! { [ "$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+    && ! { command -v sudo >/dev/null && sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; then
+    echo "error: /usr/bin/chromium is missing and could not be installed." >&2
+    echo "       Install it as root with: apt-get install -y chromium" >&2
+    echo "       (or set PAKN_CHROMIUM to a Chromium binary and run cargo test yourself)." >&2
+    exit 1
+  fi
 fi
 export PAKN_MOTO_SERVER="$root/.venv/bin/moto_server"
 export CARGO_INCREMENTAL=0

@@ -186,6 +186,7 @@ impl Api {
             auth: Auth::Hs256 {
                 secret: SECRET.to_vec(),
             },
+            console: Default::default(),
         });
         Api {
             app,
@@ -209,6 +210,7 @@ impl Api {
             auth: Auth::Hs256 {
                 secret: SECRET.to_vec(),
             },
+            console: Default::default(),
         });
         api
     }
@@ -228,6 +230,7 @@ impl Api {
             auth: Auth::Hs256 {
                 secret: SECRET.to_vec(),
             },
+            console: Default::default(),
         });
         Api {
             app,
@@ -244,10 +247,29 @@ impl Api {
             app: app(AppState {
                 pakn: self.pakn.clone(),
                 auth,
+                console: Default::default(),
             }),
             pakn: self.pakn.clone(),
             clock: self.clock.clone(),
             bodies: self.bodies,
+            _dir: self._dir.clone(),
+        }
+    }
+
+    /// The same store and clock behind a router whose console has `console`
+    /// (developer sign-in, Hosted UI).
+    pub fn with_console(&self, console: pakn_api::console::ConsoleSettings) -> Api {
+        Api {
+            app: app(AppState {
+                pakn: self.pakn.clone(),
+                auth: Auth::Hs256 {
+                    secret: SECRET.to_vec(),
+                },
+                console,
+            }),
+            pakn: self.pakn.clone(),
+            clock: self.clock.clone(),
+            bodies: Bodies::JsonWhenTyped,
             _dir: self._dir.clone(),
         }
     }

@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod cognito;
 pub mod commands;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod messages;
@@ -28,7 +29,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
 use routes::{
-    accounts, cases, events, follow, inspections, privacy, public, scorecards, units, uploads,
+    accounts, cases, dev, events, follow, inspections, privacy, public, scorecards, units, uploads,
 };
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -37,6 +38,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 pub struct AppState {
     pub pakn: pakn_core::Pakn,
     pub auth: Auth,
+    /// How the web console signs people in (developer sign-in, Hosted UI).
+    pub console: console::ConsoleSettings,
 }
 
 /// One row of the routing table: path, methods, handlers.
@@ -101,6 +104,7 @@ fn table() -> Vec<Row> {
         ),
         ("/v1/media/{id}", &["GET"], get(uploads::media)),
         ("/v1/accounts", &["POST"], post(accounts::register)),
+        ("/v1/dev/token", &["POST"], post(dev::token)),
         (
             "/v1/me/data",
             &["GET", "DELETE"],
@@ -147,10 +151,11 @@ pub const MAX_UPLOAD_BODY: usize = 64 * 1024 * 1024;
 
 /// The API.
 /// The public routes limited per client address ([`ratelimit`]): tracking
-/// lookup, stats, registration, the nearby search.
-pub const LIMITED_PER_ADDRESS: [&str; 6] = [
+/// lookup, stats, registration, the nearby search, developer sign-in.
+pub const LIMITED_PER_ADDRESS: [&str; 7] = [
     "/v1/track/{tracking_code}",
     "/v1/cases/nearby",
+    "/v1/dev/token",
     "/v1/stats",
     "/v1/stats/units",
     "/v1/accounts",
@@ -179,6 +184,11 @@ pub fn app(state: AppState) -> Router {
         ));
         router = router.route(path, handlers);
     }
+    // The web console (not part of the JSON API's document).
+    router = router
+        .route("/", get(console::index))
+        .route("/console/config.json", get(console::config))
+        .route("/console/{*path}", get(console::asset));
     finish(
         router
             .fallback(open311::fallback)

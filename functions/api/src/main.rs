@@ -33,11 +33,18 @@ async fn main() -> Result<(), lambda_http::Error> {
         .ok_or(ConfigError::Issuers("PAKN_STAFF_ISSUER"))
         .map_err(failed)?;
     let verifier = Verifier::new(issuers).map_err(failed)?;
+    // The console signs people in through the pools' Hosted UI; never the
+    // developer sign-in here.
+    let console = pakn_api::console::ConsoleSettings {
+        dev_login: false,
+        hosted_ui: pakn_api::console::HostedUi::from_issuers(issuers),
+    };
     let pakn = pakn_aws::pakn_from_config(&cfg).await.map_err(failed)?;
     verifier.prefetch().await;
     lambda_http::run(app(AppState {
         pakn,
         auth: Auth::Cognito(Arc::new(verifier)),
+        console,
     }))
     .await
 }

@@ -265,12 +265,30 @@ fn template(e: &Error) -> Option<Template> {
                 "Expected {\"content_type\",\"bytes\",\"keep_location\"?,\"public\"?}: {detail}.",
                 "Cần {\"content_type\",\"bytes\",\"keep_location\"?,\"public\"?}: {detail}.",
             ),
+            Some("dev_token") => (
+                "Expected {\"role\",\"sub\",\"unit\"?}: {detail}.",
+                "Cần {\"role\",\"sub\",\"unit\"?}: {detail}.",
+            ),
             Some("nothing") => (
                 "Closing takes no fields: send {} or no body.",
                 "Thao tác đóng không nhận trường nào: hãy gửi {} hoặc để trống.",
             ),
             _ => return None,
         },
+
+        // ------------------------------------------------ console sign-in
+        "dev_login_off" => (
+            "Developer sign-in is off here: sign in with your account (PAKN_DEV_LOGIN).",
+            "Đăng nhập dành cho phát triển đang tắt ở đây: hãy đăng nhập bằng tài khoản của bạn (PAKN_DEV_LOGIN).",
+        ),
+        "unknown_role" => (
+            "'{value}' is not a role (citizen, operator, official, unit_admin, triage, inspector, admin).",
+            "'{value}' không phải vai trò hợp lệ (citizen, operator, official, unit_admin, triage, inspector, admin).",
+        ),
+        "unit_required" => (
+            "This role needs a unit (e.g. ward:00070).",
+            "Vai trò này cần chọn đơn vị (ví dụ ward:00070).",
+        ),
 
         // ------------------------------------------------ actions
         "unknown_unit" => (

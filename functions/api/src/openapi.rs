@@ -3,7 +3,7 @@
 
 use crate::open311;
 use crate::routes::{
-    accounts, cases, events, follow, inspections, privacy, public, scorecards, units, uploads,
+    accounts, cases, dev, events, follow, inspections, privacy, public, scorecards, units, uploads,
 };
 use axum::Json;
 use std::sync::OnceLock;
@@ -47,6 +47,7 @@ use utoipa::{Modify, OpenApi};
         uploads::put_content,
         uploads::media,
         accounts::register,
+        dev::token,
         accounts::registration,
         inspections::list,
         inspections::get,

@@ -173,6 +173,7 @@ async fn city(
         auth: Auth::Hs256 {
             secret: secret.clone(),
         },
+        console: Default::default(),
     };
     tokio::spawn(axum::serve(listener, app(state)).into_future());
     let token = pakn_api::token::mint(

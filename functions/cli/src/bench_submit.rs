@@ -75,6 +75,7 @@ impl Local {
             auth: Auth::Hs256 {
                 secret: secret.clone(),
             },
+            console: Default::default(),
         };
         let mut stop_serving = stop_rx.clone();
         tasks.push(tokio::spawn(async move {

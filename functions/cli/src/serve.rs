@@ -17,6 +17,8 @@ pub const ROUTER_WORKERS: usize = 2;
 const SWEEP_LIMIT: usize = 1000;
 
 pub async fn serve(cfg: Config) -> Result<()> {
+    // Fail fast on a refused PAKN_DEV_LOGIN, before anything is opened.
+    let dev_login = cfg.dev_login()?;
     let composed = Composed::build(&cfg, compose::clock(&cfg)).await?;
     let auth = Auth::Hs256 {
         secret: compose::local_secret(&cfg)?,
@@ -43,13 +45,30 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let cats = refdata.categories.len();
     eprintln!(
         "pakn serving on http://{addr}  ({what}; {units} units, {cats} categories, policy {})\n\
+         Console:         http://{addr}/  (developer sign-in {})\n\
          API description: http://{addr}/openapi.json\n\
          Get a token:     pakn token --role citizen --sub cong-dan-1\n\
          \x20                pakn token --role official --sub can-bo-1 --unit ward:00070\n\
          (with cargo: cargo run -q --release -- token --role citizen --sub cong-dan-1)",
-        refdata.policy.version
+        refdata.policy.version,
+        if dev_login {
+            "on"
+        } else {
+            "off: PAKN_DEV_LOGIN"
+        },
     );
-    let state = AppState { pakn, auth };
+    let console = pakn_api::console::ConsoleSettings {
+        dev_login,
+        hosted_ui: cfg
+            .issuers
+            .as_ref()
+            .and_then(pakn_api::console::HostedUi::from_issuers),
+    };
+    let state = AppState {
+        pakn,
+        auth,
+        console,
+    };
     let shutdown = async move {
         wait_for_signal().await;
         tracing::info!("shutting down: finishing requests in flight");

@@ -21,6 +21,10 @@ pub struct IssuerSettings {
     pub client_id: String,
     /// `PAKN_*_JWKS` as given: inline JSON (starts with `{`) or a file path.
     pub jwks: Option<String>,
+    /// `PAKN_*_AUTH_DOMAIN`: the pool's Hosted UI (OAuth 2.0 endpoints),
+    /// e.g. `https://pakn-prod-staff.auth.ap-southeast-1.amazoncognito.com`,
+    /// where the console signs people in; `None`: no Hosted UI sign-in.
+    pub auth_domain: Option<String>,
 }
 
 impl IssuerSettings {
@@ -38,13 +42,15 @@ pub struct Issuers {
 }
 
 /// The variables, in the README table's order.
-pub const VARS: [&str; 6] = [
+pub const VARS: [&str; 8] = [
     "PAKN_STAFF_ISSUER",
     "PAKN_STAFF_CLIENT_ID",
     "PAKN_STAFF_JWKS",
+    "PAKN_STAFF_AUTH_DOMAIN",
     "PAKN_CITIZEN_ISSUER",
     "PAKN_CITIZEN_CLIENT_ID",
     "PAKN_CITIZEN_JWKS",
+    "PAKN_CITIZEN_AUTH_DOMAIN",
 ];
 
 /// Read the pools through `var` (blank = unset, values trimmed).
@@ -57,7 +63,12 @@ pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Option<Issuers>
     ];
     let given: Vec<Option<String>> = names.iter().map(|n| var(n)).collect();
     if given.iter().all(Option::is_none) {
-        for jwks in ["PAKN_STAFF_JWKS", "PAKN_CITIZEN_JWKS"] {
+        for jwks in [
+            "PAKN_STAFF_JWKS",
+            "PAKN_CITIZEN_JWKS",
+            "PAKN_STAFF_AUTH_DOMAIN",
+            "PAKN_CITIZEN_AUTH_DOMAIN",
+        ] {
             if var(jwks).is_some() {
                 return Err(ConfigError::Issuers(names[0]));
             }
@@ -68,16 +79,28 @@ pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Option<Issuers>
         return Err(ConfigError::Issuers(names[i]));
     }
     let v = |i: usize| given[i].clone().unwrap_or_default();
-    let pool = |issuer: String, name: &'static str, client_id: String, jwks: &str| {
+    let pool = |issuer: String, name: &'static str, client_id: String, prefix: &str| {
         check_issuer(&issuer, name)?;
+        let domain_var = if prefix == "STAFF" {
+            "PAKN_STAFF_AUTH_DOMAIN"
+        } else {
+            "PAKN_CITIZEN_AUTH_DOMAIN"
+        };
+        let auth_domain = var(domain_var)
+            .map(|d| {
+                check_issuer(&d, domain_var)?;
+                Ok::<_, ConfigError>(d.trim_end_matches('/').to_string())
+            })
+            .transpose()?;
         Ok(IssuerSettings {
             issuer: issuer.trim_end_matches('/').to_string(),
             client_id,
-            jwks: var(jwks),
+            jwks: var(&format!("PAKN_{prefix}_JWKS")),
+            auth_domain,
         })
     };
-    let staff = pool(v(0), names[0], v(1), "PAKN_STAFF_JWKS")?;
-    let citizen = pool(v(2), names[2], v(3), "PAKN_CITIZEN_JWKS")?;
+    let staff = pool(v(0), names[0], v(1), "STAFF")?;
+    let citizen = pool(v(2), names[2], v(3), "CITIZEN")?;
     if staff.issuer == citizen.issuer {
         return Err(ConfigError::SameIssuer);
     }

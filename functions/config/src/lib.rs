@@ -30,12 +30,15 @@ pub const VARS: &[&str] = &[
     "PAKN_REFDATA_DIR",
     "PAKN_LOG",
     "PAKN_WEBHOOK_GIVE_UP_SECONDS",
+    "PAKN_DEV_LOGIN",
     "PAKN_STAFF_ISSUER",
     "PAKN_STAFF_CLIENT_ID",
     "PAKN_STAFF_JWKS",
+    "PAKN_STAFF_AUTH_DOMAIN",
     "PAKN_CITIZEN_ISSUER",
     "PAKN_CITIZEN_CLIENT_ID",
     "PAKN_CITIZEN_JWKS",
+    "PAKN_CITIZEN_AUTH_DOMAIN",
     "TABLE_NAME",
     "INTAKE_QUEUE_URL",
     "TOPIC_ARN",
@@ -117,6 +120,9 @@ pub struct Config {
     pub refdata_dir: Option<PathBuf>,
     /// `PAKN_LOG`: the CLI's tracing filter, default `info`.
     pub log: String,
+    /// `PAKN_DEV_LOGIN`: `Some(true)` for `1`, `Some(false)` for `0`, `None`
+    /// unset (the rule of [`Config::dev_login`] decides).
+    pub dev_login: Option<bool>,
     /// `PAKN_STAFF_*` and `PAKN_CITIZEN_*`: the two Cognito user pools whose
     /// tokens the API verifies (`None`: local HS256 tokens).
     pub issuers: Option<Issuers>,
@@ -169,6 +175,12 @@ pub enum ConfigError {
     WebhookGiveUp(String),
     #[error("PAKN_CLOCK_SPEED must be a number from 1 to 1000000 (got '{0}')")]
     ClockSpeed(String),
+    #[error("PAKN_DEV_LOGIN must be 0 (off) or 1 (on) (got '{0}')")]
+    DevLogin(String),
+    #[error(
+        "PAKN_DEV_LOGIN=1 is refused with the AWS backend: its tokens come from the Cognito user pools (unset it, or use the embedded backend)"
+    )]
+    DevLoginOnAws,
     #[error("PAKN_JWT_SECRET must be at least 32 bytes")]
     JwtSecretTooShort,
     #[error(
@@ -249,6 +261,12 @@ impl Config {
         let db = var("PAKN_DB")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
+        let dev_login = match var("PAKN_DEV_LOGIN").as_deref().map(str::trim) {
+            None => None,
+            Some("1") => Some(true),
+            Some("0") => Some(false),
+            Some(other) => return Err(ConfigError::DevLogin(other.to_string())),
+        };
         Ok(Config {
             backend,
             media_dir: var("PAKN_MEDIA_DIR").map(PathBuf::from).unwrap_or_else(|| {
@@ -264,6 +282,7 @@ impl Config {
             clock_speed,
             refdata_dir: var("PAKN_REFDATA_DIR").map(PathBuf::from),
             log: var("PAKN_LOG").unwrap_or_else(|| DEFAULT_LOG.to_string()),
+            dev_login,
             issuers: issuers::from_vars(trimmed)?,
             aws: AwsSettings {
                 table_name: trimmed("TABLE_NAME"),
@@ -287,6 +306,23 @@ impl Config {
             intake_queue_url: need(&self.aws.intake_queue_url, "INTAKE_QUEUE_URL")?,
             topic_arn: need(&self.aws.topic_arn, "TOPIC_ARN")?,
         })
+    }
+
+    /// Whether `pakn serve` offers the console's developer sign-in
+    /// (`POST /v1/dev/token`: a local token for any role, subject and unit).
+    /// On by default on the embedded backend bound to a loopback address
+    /// (only this machine can reach it); on another address only with
+    /// `PAKN_DEV_LOGIN=1`; off with `PAKN_DEV_LOGIN=0`; never with the AWS
+    /// backend (`1` there is an error, so a mistake is loud). The Lambda
+    /// never asks: it has no developer sign-in at all.
+    pub fn dev_login(&self) -> Result<bool, ConfigError> {
+        match (self.backend, self.dev_login) {
+            (_, Some(false)) => Ok(false),
+            (Backend::Aws, Some(true)) => Err(ConfigError::DevLoginOnAws),
+            (Backend::Aws, None) => Ok(false),
+            (Backend::Sqlite, Some(true)) => Ok(true),
+            (Backend::Sqlite, None) => Ok(self.addr.ip().is_loopback()),
+        }
     }
 
     /// The intake dead-letter queue (`pakn redrive --backend aws`).
@@ -516,6 +552,36 @@ mod tests {
         assert!(
             e.starts_with("reference data in PAKN_REFDATA_DIR=/nonexistent/pakn-data: "),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn dev_login_is_on_only_on_the_embedded_backend_at_a_loopback_address_unless_asked() {
+        let on = |vars: &[(&str, &str)], flag| parse(vars, flag).unwrap().dev_login();
+        assert_eq!(on(&[], None), Ok(true), "default 127.0.0.1:8080");
+        assert_eq!(on(&[("PAKN_ADDR", "[::1]:9000")], None), Ok(true));
+        assert_eq!(on(&[("PAKN_ADDR", "0.0.0.0:8080")], None), Ok(false));
+        assert_eq!(on(&[("PAKN_ADDR", "192.168.1.5:8080")], None), Ok(false));
+        assert_eq!(
+            on(
+                &[("PAKN_ADDR", "0.0.0.0:8080"), ("PAKN_DEV_LOGIN", "1")],
+                None
+            ),
+            Ok(true)
+        );
+        assert_eq!(on(&[("PAKN_DEV_LOGIN", "0")], None), Ok(false));
+        assert_eq!(on(&[], Some(Backend::Aws)), Ok(false));
+        assert_eq!(
+            on(&[("PAKN_DEV_LOGIN", "0")], Some(Backend::Aws)),
+            Ok(false)
+        );
+        assert_eq!(
+            on(&[("PAKN_DEV_LOGIN", "1")], Some(Backend::Aws)),
+            Err(ConfigError::DevLoginOnAws)
+        );
+        assert_eq!(
+            err(&[("PAKN_DEV_LOGIN", "yes")]),
+            "PAKN_DEV_LOGIN must be 0 (off) or 1 (on) (got 'yes')"
         );
     }
 

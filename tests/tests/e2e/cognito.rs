@@ -36,6 +36,7 @@ fn issuers(staff: &TestPool, citizen: &TestPool) -> Issuers {
         issuer: p.issuer.clone(),
         client_id: p.client_id.clone(),
         jwks: Some(p.jwks().to_string()),
+        auth_domain: None,
     };
     Issuers {
         staff: pool(staff),
@@ -348,6 +349,7 @@ async fn keys_are_fetched_at_start_and_refreshed_on_an_unknown_kid_at_most_once_
         issuer: p.issuer.clone(),
         client_id: p.client_id.clone(),
         jwks: None,
+        auth_domain: None,
     };
     let mut v = Verifier::new(&Issuers {
         staff: settings(&staff),

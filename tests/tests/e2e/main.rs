@@ -9,6 +9,7 @@ mod binary;
 mod citizens_http;
 mod codes;
 mod cognito;
+mod console;
 mod contract;
 mod deadlines;
 mod drills;

@@ -129,6 +129,7 @@ async fn reads_of_a_city(n_units: usize) -> Requests {
         auth: Auth::Hs256 {
             secret: SECRET.to_vec(),
         },
+        console: Default::default(),
     });
     let unit = units[0].as_str();
     let inspected = h

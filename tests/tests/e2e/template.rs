@@ -21,7 +21,7 @@ const OPEN311: (&str, &str) = ("ANY", "/open311/v2/{proxy+}");
 
 /// The API's public routes (README "API"; CONTRACT.md "stats, categories,
 /// units, public case by tracking code").
-const PUBLIC: [(&str, &str); 13] = [
+const PUBLIC: [(&str, &str); 14] = [
     OPEN311,
     ("GET", "/healthz"),
     ("GET", "/openapi.json"),
@@ -36,6 +36,8 @@ const PUBLIC: [(&str, &str); 13] = [
     ("GET", "/v1/cases/nearby"),
     ("GET", "/v1/registration"),
     ("GET", "/v1/events/schemas"),
+    // The console's developer sign-in: public, and off on Lambda (404).
+    ("POST", "/v1/dev/token"),
 ];
 
 fn template() -> serde_yaml::Value {
@@ -61,7 +63,15 @@ fn strings(v: &serde_yaml::Value) -> BTreeSet<String> {
 /// The resource a `!Ref`/`!Sub` names, as serde_yaml reads the tag.
 fn tagged(v: &serde_yaml::Value) -> String {
     match v {
-        serde_yaml::Value::Tagged(t) => format!("{} {}", t.tag, t.value.as_str().unwrap_or("")),
+        serde_yaml::Value::Tagged(t) => format!(
+            "{} {}",
+            t.tag,
+            t.value
+                .as_str()
+                .map(str::to_string)
+                // A list (`!If [cond, a, b]`): its YAML, tags included.
+                .unwrap_or_else(|| serde_yaml::to_string(&t.value).unwrap_or_default())
+        ),
         other => format!("{other:?}"),
     }
 }
@@ -107,7 +117,14 @@ async fn every_route_reaches_the_api_which_alone_decides_what_is_public() {
             )
         })
         .collect();
-    assert_eq!(routes, vec![("ANY".to_string(), "/{proxy+}".to_string())]);
+    assert_eq!(
+        routes,
+        vec![
+            ("ANY".to_string(), "/{proxy+}".to_string()),
+            ("GET".to_string(), "/".to_string()),
+        ],
+        "every path, and the console's page at the bare root"
+    );
 
     let want: BTreeSet<(String, String)> = PUBLIC
         .iter()
@@ -140,6 +157,7 @@ async fn every_route_reaches_the_api_which_alone_decides_what_is_public() {
         auth: Auth::Hs256 {
             secret: b"0123456789abcdef0123456789abcdef".to_vec(),
         },
+        console: Default::default(),
     });
     for (method, path) in &served {
         let uri = concrete(path);
@@ -310,4 +328,65 @@ fn no_app_client_may_write_the_unit_and_the_api_knows_both_pools() {
     ] {
         assert!(pakn_config::VARS.contains(&var), "{var}");
     }
+}
+
+/// The console signs people in through each pool's Hosted UI: a domain per
+/// pool, public app clients (no secret) with the authorization-code flow
+/// and openid, back to the ConsoleUrl parameter; the API function is told
+/// the domains (GET /console/config.json) only once ConsoleUrl is set.
+#[test]
+fn the_console_signs_in_through_each_pool_s_hosted_ui_with_the_code_flow() {
+    let t = template();
+    assert!(t["Parameters"]["ConsoleUrl"].is_mapping());
+    for (client, pool, domain) in [
+        (
+            "StaffUserPoolClient",
+            "StaffUserPool",
+            "StaffUserPoolDomain",
+        ),
+        (
+            "CitizenUserPoolClient",
+            "CitizenUserPool",
+            "CitizenUserPoolDomain",
+        ),
+    ] {
+        let d = &t["Resources"][domain];
+        assert_eq!(d["Type"].as_str(), Some("AWS::Cognito::UserPoolDomain"));
+        assert_eq!(
+            tagged(&d["Properties"]["UserPoolId"]),
+            format!("!Ref {pool}")
+        );
+        let c = props(&t, client);
+        assert_eq!(
+            c["GenerateSecret"],
+            serde_yaml::Value::Bool(false),
+            "{client}: public"
+        );
+        let flows = tagged(&c["AllowedOAuthFlows"]);
+        assert!(
+            flows.contains("HasConsole") && flows.contains("code"),
+            "{client}: {flows}"
+        );
+        assert!(!flows.contains("implicit"), "{client}: no implicit flow");
+        assert!(
+            tagged(&c["AllowedOAuthScopes"]).contains("openid"),
+            "{client}"
+        );
+        assert!(
+            tagged(&c["CallbackURLs"]).contains("ConsoleUrl"),
+            "{client}"
+        );
+        assert!(tagged(&c["AllowedOAuthFlowsUserPoolClient"]).contains("HasConsole"));
+    }
+    let env = &props(&t, "ApiFunction")["Environment"]["Variables"];
+    for (var, domain) in [
+        ("PAKN_STAFF_AUTH_DOMAIN", "StaffUserPoolDomain"),
+        ("PAKN_CITIZEN_AUTH_DOMAIN", "CitizenUserPoolDomain"),
+    ] {
+        assert!(pakn_config::VARS.contains(&var), "{var}");
+        let v = tagged(&env[var]);
+        assert!(v.contains("HasConsole") && v.contains(domain), "{var}: {v}");
+    }
+    // The Lambda never offers the developer sign-in.
+    assert!(env["PAKN_DEV_LOGIN"].is_null());
 }

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod cases;
+pub mod dev;
 pub mod events;
 pub mod follow;
 pub mod inspections;

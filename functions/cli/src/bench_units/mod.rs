@@ -265,6 +265,7 @@ async fn measure(endpoint: &str, region: &str) -> Result<Measured> {
         auth: Auth::Hs256 {
             secret: secret.clone(),
         },
+        console: Default::default(),
     };
     tokio::spawn(axum::serve(api, app(state)).into_future());
 
