@@ -40,6 +40,28 @@ export const get = (p, o) => api('GET', p, o);
 export const post = (p, body, o = {}) => api('POST', p, { ...o, body });
 export const put = (p, body, o = {}) => api('PUT', p, { ...o, body });
 
+/**
+ * Put one file on an upload slot (`POST /v1/uploads`, then the slot's
+ * signed PUT: this server's URL locally, a presigned S3 URL on AWS) and
+ * answer its upload id. The browser sets the length itself.
+ */
+export async function uploadFile(file) {
+  const slot = (await post('/v1/uploads', { content_type: file.type || 'application/octet-stream', bytes: file.size })).body;
+  const url = /^https?:/.test(slot.url) ? slot.url : slot.url.replace(/^\//, '');
+  let res;
+  try {
+    res = await fetch(url, { method: slot.method, headers: { 'Content-Type': slot.headers['content-type'] }, body: file });
+  } catch (e) {
+    throw new ApiError(0, null);
+  }
+  if (!res.ok) {
+    let json = null;
+    try { json = await res.json(); } catch (e) { json = null; }
+    throw new ApiError(res.status, json);
+  }
+  return slot.upload;
+}
+
 /** Reference data fetched once per page load. */
 const cache = new Map();
 export function once(path) {

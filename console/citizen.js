@@ -2,7 +2,7 @@
 // case by its code.
 import { t, tOr, getLang, dateTime, unitName } from './fmt.js';
 import { h, field, select, notice, errorText, formData, statusTag, heading } from './ui.js';
-import { get, post, once } from './api.js';
+import { get, post, once, uploadFile } from './api.js';
 import { session } from './auth.js';
 
 function catName(c) { return getLang() === 'vi' ? c.name_vi : c.name_en; }
@@ -41,6 +41,8 @@ export async function report(main) {
       h('div', { class: 'row' }, field(t('report.lat'), lat), field(t('report.lng'), lng)),
       field(t('report.ward'), select('ward_code', [['', t('report.ward_none')], ...wards.map((u) => [u.code.slice(5), unitName(u)])], '')),
       field(t('report.address'), h('input', { name: 'address', maxlength: 300, autocomplete: 'street-address' }))),
+    field(t('report.photos'), h('input', { name: 'photos', type: 'file', multiple: true,
+      accept: 'image/jpeg,image/png,image/heic,video/mp4' }), t('report.photos_hint')),
     h('fieldset', {}, h('legend', {}, t('report.contact')),
       field(t('report.name'), h('input', { name: 'name', autocomplete: 'name', maxlength: 200 })),
       field(t('report.phone'), h('input', { name: 'phone', type: 'tel', autocomplete: 'tel', maxlength: 32 })),
@@ -66,6 +68,13 @@ export async function report(main) {
     if (f.name || f.phone || f.email) body.contact = { name: f.name || null, phone: f.phone || null, email: f.email || null };
     if (operator) body.channel = 'hotline';
     try {
+      // Each file goes straight to storage on its own slot; the report names them.
+      const files = Array.from(form.querySelector('input[name=photos]').files || []);
+      if (files.length) {
+        msg.replaceChildren(notice('info', t('report.uploading', { n: files.length })));
+        body.media = [];
+        for (const f of files) body.media.push({ upload: await uploadFile(f) });
+      }
       const r = await post('/v1/cases', body, { headers: { 'Idempotency-Key': idem } });
       const n = r.body.notice;
       msg.replaceChildren(notice('success', t('report.sent', { code: r.body.tracking_code }),

@@ -135,9 +135,12 @@ export async function casePage(main, id) {
     h('dt', {}, t('case.location')), h('dd', {}, `${c.location.lat}, ${c.location.lng}${c.location.address ? ` — ${c.location.address}` : ''}`),
     c.contact ? [h('dt', {}, t('case.contact')), h('dd', {}, [c.contact.name, c.contact.phone, c.contact.email].filter(Boolean).join(' · ') || '–')] : null,
     h('dt', {}, t('case.description')), h('dd', {}, c.description),
+    (c.media_links || []).length ? [h('dt', {}, t('case.photos')), h('dd', {}, mediaList(c.media_links))] : null,
     c.open_question ? [h('dt', {}, t('case.question')), h('dd', { class: 'question' }, c.open_question)] : null,
     c.answer ? [h('dt', {}, t('case.answer')), h('dd', { class: 'answer' }, c.answer.text,
-      (c.answer.evidence || []).length ? h('ul', {}, c.answer.evidence.map((e) => h('li', {}, typeof e === 'string' ? e : JSON.stringify(e)))) : null)] : null,
+      (c.answer.evidence || []).filter((e) => !String(e).startsWith('upload:')).length
+        ? h('ul', {}, c.answer.evidence.filter((e) => !String(e).startsWith('upload:')).map((e) => h('li', {}, String(e)))) : null,
+      (c.evidence_links || []).length ? mediaList(c.evidence_links) : null)] : null,
     c.rating ? [h('dt', {}, t('case.rating')), h('dd', {}, `${c.rating.score}/5${c.rating.comment ? ` — ${c.rating.comment}` : ''}`)] : null)));
 
   const acts = available(s, c);
@@ -271,3 +274,12 @@ export function scorecardList(c) {
     row('sc.satisfaction', c.satisfaction_avg == null ? '–' : num(c.satisfaction_avg, 2)));
 }
 
+
+/** Uploaded photos and videos: thumbnails linking to the cleaned file, or their state. */
+function mediaList(links) {
+  return h('ul', { class: 'media' }, links.map((m, i) => h('li', {},
+    m.status === 'ready'
+      ? h('a', { href: m.url, target: '_blank', rel: 'noopener' },
+        m.thumbnail_url ? h('img', { src: m.thumbnail_url, alt: t('media.photo', { n: i + 1 }), loading: 'lazy' }) : t('media.file', { n: i + 1 }))
+      : h('span', { class: 'hint', 'data-status': m.status }, t(`media.${m.status}`, { reason: m.reason || '' })))));
+}

@@ -33,6 +33,7 @@ fake), PAKN_CONSOLE_OAUTH_PORT, PAKN_CONSOLE_SECRET, PAKN_CONSOLE_SHOTS
 """
 
 import base64
+import pathlib
 import hashlib
 import hmac
 import http.server
@@ -79,6 +80,7 @@ OAUTH_PORT = int(os.environ["PAKN_CONSOLE_OAUTH_PORT"])
 SECRET = os.environ["PAKN_CONSOLE_SECRET"].encode()
 FAKE_IDP = f"http://127.0.0.1:{OAUTH_PORT}"
 ALLOWED = {BASE, FAST, OAUTH_BASE, FAKE_IDP}
+PHOTO = str(pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "media" / "street-gps.jpg")
 TITLE = "Đèn đường hỏng trước số 5 Hàng Khay"
 UNROUTED = "Cống thoát nước bị tắc, chưa rõ phường"
 IGNORED = "Rác thải ùn ứ ở ngõ 12 không ai thu gom"
@@ -303,6 +305,8 @@ def main():
             citizen.select_option("select[name=ward_code]", "00070")
             citizen.get_by_label("Họ và tên").fill("Nguyễn Văn A")
             citizen.get_by_label("Số điện thoại").fill("0912345678")
+            # A photo carrying its GPS position (the same fixture the upload tests use).
+            citizen.set_input_files("input[name=photos]", PHOTO)
             screen(citizen, "citizen-report")
             citizen.get_by_role("button", name="Gửi phản ánh").click()
             ok = citizen.locator(".notice.success")
@@ -340,6 +344,24 @@ def main():
             first.get_by_role("link", name=TITLE).click()
             ready(official, "#/case/")
             state["case_url"] = official.url
+            # The citizen's photo: checked off the request path, then a thumbnail
+            # linking to the cleaned copy (no Exif, so no GPS position).
+            deadline = time.time() + 20
+            while official.locator("ul.media img").count() == 0:
+                assert time.time() < deadline, "the photo never became ready"
+                official.wait_for_timeout(500)
+                official.reload()
+                ready(official, "#/case/")
+            img = official.locator("ul.media img").first
+            official.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle(), timeout=10000)
+            full = official.locator("ul.media a").first.get_attribute("href")
+            has_exif = official.evaluate("""async (u) => {
+                const b = new Uint8Array(await (await fetch(u)).arrayBuffer());
+                let s = ''; for (const x of b) s += String.fromCharCode(x);
+                return [b.length, s.includes('Exif'), s.includes('PaknTestCam')];
+            }""", full)
+            assert has_exif[0] > 1000 and not has_exif[1] and not has_exif[2], has_exif
+            screen(official, "official-case-photo")
         _()
 
         stale = tab()

@@ -36,6 +36,10 @@ pub struct ConsoleSettings {
     pub dev_login: bool,
     /// The Cognito Hosted UI of each pool (AWS), if configured.
     pub hosted_ui: Option<HostedUi>,
+    /// Where uploads go and links point when they are not on this origin
+    /// (the media bucket's S3 endpoint on AWS): allowed for `connect-src`
+    /// (the presigned PUT) and `img-src` (thumbnails).
+    pub media_origin: Option<String>,
 }
 
 /// Where the console sends people to sign in on AWS.
@@ -140,6 +144,20 @@ fn prepared() -> &'static Prepared {
     })
 }
 
+/// The origin of the media bucket's presigned URLs (path-style, see
+/// `pakn_aws::with_media`): the endpoint's when one is set (an emulator),
+/// else the region's S3 endpoint; none without a media bucket.
+pub fn media_origin(aws: &pakn_config::AwsSettings) -> Option<String> {
+    aws.media_bucket.as_ref()?;
+    Some(match &aws.endpoint_url {
+        Some(e) => e.trim_end_matches('/').to_string(),
+        None => format!(
+            "https://s3.{}.amazonaws.com",
+            aws.region.as_deref().unwrap_or("us-east-1")
+        ),
+    })
+}
+
 /// The version path segment of this build's assets.
 pub fn version() -> &'static str {
     &prepared().version
@@ -154,9 +172,14 @@ pub fn csp(settings: &ConsoleSettings) -> String {
         .as_ref()
         .map(|h| format!(" {} {}", h.staff.domain, h.citizen.domain))
         .unwrap_or_default();
+    let media = settings
+        .media_origin
+        .as_ref()
+        .map(|m| format!(" {m}"))
+        .unwrap_or_default();
     format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'{extra}; form-action 'self'{extra}; frame-ancestors 'none'; \
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{media}; \
+         connect-src 'self'{extra}{media}; form-action 'self'{extra}; frame-ancestors 'none'; \
          base-uri 'none'; object-src 'none'"
     )
 }
@@ -300,9 +323,11 @@ mod tests {
                 staff: pool("https://s.auth.ap-southeast-1.amazoncognito.com"),
                 citizen: pool("https://d.auth.ap-southeast-1.amazoncognito.com"),
             }),
+            media_origin: Some("https://s3.ap-southeast-1.amazonaws.com".into()),
         });
+        assert!(aws.contains("img-src 'self' data: https://s3.ap-southeast-1.amazonaws.com;"));
         assert!(aws.contains(
-            "connect-src 'self' https://s.auth.ap-southeast-1.amazoncognito.com https://d.auth.ap-southeast-1.amazoncognito.com;"
+            "connect-src 'self' https://s.auth.ap-southeast-1.amazoncognito.com https://d.auth.ap-southeast-1.amazoncognito.com https://s3.ap-southeast-1.amazonaws.com;"
         ));
     }
 }

@@ -38,6 +38,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let console = pakn_api::console::ConsoleSettings {
         dev_login: false,
         hosted_ui: pakn_api::console::HostedUi::from_issuers(issuers),
+        media_origin: pakn_api::console::media_origin(&cfg.aws),
     };
     let pakn = pakn_aws::pakn_from_config(&cfg).await.map_err(failed)?;
     verifier.prefetch().await;

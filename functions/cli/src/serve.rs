@@ -63,6 +63,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
             .issuers
             .as_ref()
             .and_then(pakn_api::console::HostedUi::from_issuers),
+        media_origin: pakn_api::console::media_origin(&cfg.aws),
     };
     let state = AppState {
         pakn,

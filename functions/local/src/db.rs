@@ -218,9 +218,6 @@ const MIGRATIONS: &[&str] = &[
     DELETE FROM rollups
      WHERE scope = 'ALL' AND counter NOT IN ('received', 'received_field', 'received_procedure');
     "#,
-    // Uploads (photos, videos): the record; the bytes live under PAKN_MEDIA_DIR.
-    r#"
-    CREATE TABLE uploads (id TEXT PRIMARY KEY, json TEXT NOT NULL);
     // 8: ward boundaries (pakn-core `wards`), one row per loaded version,
     // and the one row naming the current version (written in the same
     // transaction, so a half-loaded version is never current).
@@ -255,6 +252,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (case_id, sub)
     ) WITHOUT ROWID;
     CREATE INDEX followers_by_sub ON followers(sub, since);
+    "#,
+    // 11: uploads (photos, videos): the record; the bytes live under PAKN_MEDIA_DIR.
+    r#"
+    CREATE TABLE uploads (id TEXT PRIMARY KEY, json TEXT NOT NULL);
     "#,
 ];
 

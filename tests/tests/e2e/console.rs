@@ -20,6 +20,7 @@ fn api(dev_login: bool, hosted_ui: Option<HostedUi>) -> Api {
     Api::new("console", Utc::now(), Bodies::JsonWhenTyped).with_console(ConsoleSettings {
         dev_login,
         hosted_ui,
+        media_origin: None,
     })
 }
 
