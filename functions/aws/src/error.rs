@@ -29,6 +29,26 @@ pub(crate) fn is_retryable<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bo
     }
 }
 
+/// A conditional write's outcome: `Ok(true)` when it was made, `Ok(false)`
+/// when DynamoDB refused it on its condition (a fact, not a failure), the
+/// classified error otherwise.
+pub(crate) fn condition_held<O, E, R>(res: Result<O, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match res {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error().and_then(|s| s.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(classify(e)),
+    }
+}
+
 /// Classify an SDK error, keeping it as the source.
 pub(crate) fn classify<E, R>(e: SdkError<E, R>) -> StoreError
 where

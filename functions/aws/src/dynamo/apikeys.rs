@@ -5,7 +5,7 @@
 use super::items::{DOC, MappingError, doc, key, s, to_doc};
 use super::keys::{API_KEYS, GSI1, PK, SK, api_key_pk, ts};
 use super::{DynamoStore, Step};
-use crate::error::classify;
+use crate::error::condition_held;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pakn_core::ports::{ApiKey, ApiKeyStore, StoreError, StoreResult};
@@ -33,16 +33,7 @@ impl DynamoStore {
             .expression_attribute_names("#pk", PK)
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(classify(e)),
-        }
+        condition_held(res)
     }
 }
 

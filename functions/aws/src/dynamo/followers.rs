@@ -7,7 +7,7 @@
 use super::items::{DOC, doc, get_s, key, s, to_doc};
 use super::keys::{GSI3, PK, SK, case_pk, ts};
 use super::{DynamoStore, Step};
-use crate::error::classify;
+use crate::error::condition_held;
 use async_trait::async_trait;
 use pakn_core::ids::CaseId;
 use pakn_core::ports::{Follower, FollowerStore, StoreError, StoreResult};
@@ -44,16 +44,7 @@ impl FollowerStore for DynamoStore {
             .expression_attribute_names("#gone", GONE)
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(classify(e)),
-        }
+        condition_held(res)
     }
 
     async fn unfollow(&self, case_id: &CaseId, sub: &str) -> StoreResult<bool> {
@@ -71,16 +62,7 @@ impl FollowerStore for DynamoStore {
             .expression_attribute_values(":now", s(ts(chrono::Utc::now())))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(classify(e)),
-        }
+        condition_held(res)
     }
 
     async fn followers(&self, case_id: &CaseId) -> StoreResult<Vec<Follower>> {

@@ -23,7 +23,7 @@ mod stats;
 mod uploads;
 mod wards;
 
-use crate::error::classify;
+use crate::error::{classify, condition_held};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
@@ -1045,17 +1045,10 @@ impl Ledger for DynamoStore {
             )
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                tracing::warn!(%dedup_id, "mark_published: no such outbox entry");
-                Ok(())
-            }
-            Err(e) => Err(classify(e)),
+        if !condition_held(res)? {
+            tracing::warn!(%dedup_id, "mark_published: no such outbox entry");
         }
+        Ok(())
     }
     async fn decide_once(&self, nt: &Notification) -> StoreResult<bool> {
         let c = absent();
@@ -1068,16 +1061,7 @@ impl Ledger for DynamoStore {
             .set_expression_attribute_names(c.names())
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(classify(e)),
-        }
+        condition_held(res)
     }
     async fn get_marker(&self, k: &str) -> StoreResult<bool> {
         Ok(self.get(marker_pk(k), "MARK").await?.is_some())
@@ -1304,21 +1288,9 @@ impl QuotaStore for DynamoStore {
             .expression_attribute_values(":ttl", n(window_end.timestamp()))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(Taken {
-                allowed: true,
-                window_end,
-            }),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Taken {
-                    allowed: false,
-                    window_end,
-                })
-            }
-            Err(e) => Err(classify(e)),
-        }
+        Ok(Taken {
+            allowed: condition_held(res)?,
+            window_end,
+        })
     }
 }

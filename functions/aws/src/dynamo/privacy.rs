@@ -16,7 +16,7 @@
 use super::items::*;
 use super::keys::*;
 use super::{DynamoStore, Expr, absent};
-use crate::error::classify;
+use crate::error::condition_held;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pakn_core::case::Case;
@@ -43,17 +43,8 @@ impl DynamoStore {
             .expression_attribute_values(":id", s(id.as_str()))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(()),
-            // Gone already, or the key names another case now: nothing of this one.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(classify(e)),
-        }
+        // Refused: gone already, or the key names another case now (nothing of this one).
+        condition_held(res).map(|_| ())
     }
 }
 

@@ -5,7 +5,7 @@
 use super::items::*;
 use super::keys::*;
 use super::{DynamoStore, Expr, SkCond, Step, absent};
-use crate::error::classify;
+use crate::error::{classify, condition_held};
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use pakn_core::aggregate::month_segments;
@@ -133,16 +133,7 @@ impl StatsStore for DynamoStore {
             .set_expression_attribute_names(c.names())
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(classify(e)),
-        }
+        condition_held(res)
     }
     async fn count_open(
         &self,

@@ -4,7 +4,7 @@
 use super::DynamoStore;
 use super::items::{DOC, doc, key, to_doc};
 use super::keys::PK;
-use crate::error::classify;
+use crate::error::condition_held;
 use async_trait::async_trait;
 use pakn_core::media::Upload;
 use pakn_core::ports::{StoreError, StoreResult, UploadStore};
@@ -29,15 +29,10 @@ impl DynamoStore {
                 .condition_expression("attribute_not_exists(#pk)")
                 .expression_attribute_names("#pk", PK);
         }
-        match put.send().await {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::Conflict(format!("upload {} exists", u.id)))
-            }
-            Err(e) => Err(classify(e)),
+        if condition_held(put.send().await)? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(format!("upload {} exists", u.id)))
         }
     }
 }
