@@ -291,6 +291,24 @@ mod on_aws {
         ev
     }
 
+    /// pakn on the emulator's table, queue and topic, on `clock` (no media bucket).
+    fn aws_pakn(
+        sdk: &aws_config::SdkConfig,
+        p: &pakn_aws::provision::Provisioned,
+        clock: &ManualClock,
+    ) -> pakn_core::Pakn {
+        pakn_aws::pakn_with(
+            sdk,
+            &AwsResources {
+                table_name: p.table.clone(),
+                intake_queue_url: p.queue_url.clone(),
+                topic_arn: p.topic_arn.clone(),
+            },
+            Arc::new(RefData::embedded()),
+            Arc::new(clock.clone()),
+        )
+    }
+
     fn query(url: &str) -> std::collections::BTreeMap<String, String> {
         url.split_once('?')
             .map(|(_, q)| q)
@@ -324,16 +342,7 @@ mod on_aws {
             .await
             .expect("bucket");
         let clock = ManualClock::new(t0());
-        let pakn = pakn_aws::pakn_with(
-            &sdk,
-            &AwsResources {
-                table_name: p.table.clone(),
-                intake_queue_url: p.queue_url.clone(),
-                topic_arn: p.topic_arn.clone(),
-            },
-            Arc::new(RefData::embedded()),
-            Arc::new(clock.clone()),
-        );
+        let pakn = aws_pakn(&sdk, &p, &clock);
         let pakn = pakn_aws::with_media(pakn, &sdk, &bucket);
         let api = Api::over(pakn.clone(), clock, Bodies::JsonWhenTyped);
         let c1 = citizen("c1");
@@ -440,16 +449,7 @@ mod on_aws {
     async fn without_a_media_bucket_uploads_say_they_are_not_configured() {
         let (sdk, p) = moto::provisioned(&moto::names()).await;
         let clock = ManualClock::new(t0());
-        let pakn = pakn_aws::pakn_with(
-            &sdk,
-            &AwsResources {
-                table_name: p.table.clone(),
-                intake_queue_url: p.queue_url.clone(),
-                topic_arn: p.topic_arn.clone(),
-            },
-            Arc::new(RefData::embedded()),
-            Arc::new(clock.clone()),
-        );
+        let pakn = aws_pakn(&sdk, &p, &clock);
         let api = Api::over(pakn, clock, Bodies::JsonWhenTyped);
         let e = api
             .post(
