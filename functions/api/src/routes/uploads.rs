@@ -28,7 +28,9 @@ use serde::Deserialize;
 #[utoipa::path(post, path = "/v1/uploads", tag = "cases", operation_id = "create_upload", security(("bearer" = [])),
     request_body = SlotRequest,
     responses((status = 201, body = UploadSlot), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "`uploads_not_configured`: this deployment keeps no media"),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -92,6 +94,7 @@ pub struct Signed {
     params(("id" = String, Path), Signed),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 204, description = "stored; checked off the request path"),
+        (status = 400, body = ErrorBody, description = "`exp` or `sig` missing or malformed"),
         (status = 403, body = ErrorBody, description = "signature, type, length or expiry do not match the slot"),
         (status = 404, body = ErrorBody, description = "this deployment stores uploads in S3"),
         (status = 413, body = ErrorBody)))]
@@ -127,6 +130,7 @@ pub async fn put_content(
 #[utoipa::path(get, path = "/v1/media/{id}", tag = "cases", operation_id = "get_media",
     params(("id" = String, Path), Signed),
     responses((status = 200, description = "the processed file", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 400, body = ErrorBody, description = "`exp` or `sig` missing or malformed"),
         (status = 403, body = ErrorBody, description = "expired or not signed"), (status = 404, body = ErrorBody)))]
 pub async fn media(
     State(s): State<AppState>,
