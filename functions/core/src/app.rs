@@ -49,9 +49,10 @@ pub struct Pakn {
 }
 
 impl Pakn {
-    /// Every store port from one backend that implements them all.
-    pub fn new<S: Store + 'static>(
-        store: Arc<S>,
+    /// Every store port from one backend that implements them all (a
+    /// concrete store, or one already behind `dyn Store`, e.g. wrapped).
+    pub fn new(
+        store: Arc<dyn Store>,
         notifier: Arc<dyn Notifier>,
         clock: Arc<dyn Clock>,
         refdata: Arc<RefData>,

@@ -377,24 +377,12 @@ fn fig(s: &Stats) -> Fig {
 ///   09:00: E reported at ward 70 and not routed yet.
 pub async fn figures_of_past_days_from_snapshots(store: Arc<dyn Store>) {
     let clock = ManualClock::new(hanoi(2025, 7, 29, 9, 0, 0));
-    let pakn = Pakn {
-        cases: store.clone(),
-        ledger: store.clone(),
-        people: store.clone(),
-        inspections: store.clone(),
-        stats: store.clone(),
-        quota: store.clone(),
-        privacy: store.clone(),
-        api_keys: store.clone(),
-        uploads: store.clone(),
-        blobs: Arc::new(pakn_core::ports::NoBlobs),
-        ward_maps: store.clone(),
-        followers: store.clone(),
-        wards: Default::default(),
-        notifier: Arc::new(Discard),
-        clock: Arc::new(clock.clone()),
-        refdata: Arc::new(two_wards()),
-    };
+    let pakn = Pakn::new(
+        store.clone(),
+        Arc::new(Discard),
+        Arc::new(clock.clone()),
+        Arc::new(two_wards()),
+    );
     let w = Week { pakn, clock };
     let (w70, w73) = (ward70(), ward73());
     let (a, b, c) = (

@@ -27,25 +27,15 @@ impl Notifier for Discard {
 }
 
 fn pakn(store: &Arc<dyn Store>) -> Pakn {
-    Pakn {
-        cases: store.clone(),
-        ledger: store.clone(),
-        people: store.clone(),
-        inspections: store.clone(),
-        stats: store.clone(),
-        quota: store.clone(),
-        privacy: store.clone(),
-        api_keys: store.clone(),
-        uploads: store.clone(),
-        blobs: Arc::new(pakn_core::ports::NoBlobs),
-        ward_maps: store.clone(),
-        followers: store.clone(),
-        // Every message looks at the current version (tests load between messages).
-        wards: Arc::new(WardCache::new(std::time::Duration::ZERO)),
-        notifier: Arc::new(Discard),
-        clock: Arc::new(ManualClock::new(t0() + Duration::minutes(1))),
-        refdata: Arc::new(RefData::embedded()),
-    }
+    let mut pakn = Pakn::new(
+        store.clone(),
+        Arc::new(Discard),
+        Arc::new(ManualClock::new(t0() + Duration::minutes(1))),
+        Arc::new(RefData::embedded()),
+    );
+    // Every message looks at the current version (tests load between messages).
+    pakn.wards = Arc::new(WardCache::new(std::time::Duration::ZERO));
+    pakn
 }
 
 /// The same map, up to the last bit of a coordinate (serde_json's default
