@@ -701,6 +701,60 @@ impl<P: pakn_core::ports::FollowerStore + ?Sized> pakn_core::ports::FollowerStor
 }
 
 #[async_trait]
+impl<P: pakn_core::ports::NoticeStore + ?Sized> pakn_core::ports::NoticeStore for Faulty<P> {
+    async fn notice_prefs(&self, sub: &str) -> StoreResult<Option<pakn_core::ports::NoticePrefs>> {
+        self.read("notice_prefs", self.inner.notice_prefs(sub))
+            .await
+    }
+    async fn notice_prefs_many(
+        &self,
+        subs: &[String],
+    ) -> StoreResult<Vec<pakn_core::ports::NoticePrefs>> {
+        self.read("notice_prefs_many", self.inner.notice_prefs_many(subs))
+            .await
+    }
+    async fn save_notice_prefs(&self, p: &pakn_core::ports::NoticePrefs) -> StoreResult<()> {
+        self.write("save_notice_prefs", self.inner.save_notice_prefs(p))
+            .await
+    }
+    async fn delete_notice_prefs(&self, sub: &str) -> StoreResult<()> {
+        self.write("delete_notice_prefs", self.inner.delete_notice_prefs(sub))
+            .await
+    }
+    async fn decide_notices(&self, ns: &[pakn_core::ports::Notice]) -> StoreResult<Vec<bool>> {
+        self.write("decide_notices", self.inner.decide_notices(ns))
+            .await
+    }
+    async fn due_notices(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<pakn_core::ports::Notice>> {
+        self.read("due_notices", self.inner.due_notices(now, limit))
+            .await
+    }
+    async fn settle_notice(
+        &self,
+        n: &pakn_core::ports::Notice,
+        expected_attempts: u32,
+    ) -> StoreResult<bool> {
+        self.write(
+            "settle_notice",
+            self.inner.settle_notice(n, expected_attempts),
+        )
+        .await
+    }
+    async fn notices_of(
+        &self,
+        sub: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<pakn_core::ports::Notice>> {
+        self.read("notices_of", self.inner.notices_of(sub, limit))
+            .await
+    }
+}
+
+#[async_trait]
 impl<P: Notifier + ?Sized> Notifier for Faulty<P> {
     /// A publish refused (throttled, timed out), or one that went out but
     /// whose acknowledgement was lost ([`Fault::TimeoutAfter`]).

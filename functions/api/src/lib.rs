@@ -29,7 +29,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
 use routes::{
-    accounts, cases, dev, events, follow, inspections, privacy, public, scorecards, units, uploads,
+    accounts, cases, dev, events, follow, inspections, notices, privacy, public, scorecards, units,
+    uploads,
 };
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -64,6 +65,22 @@ fn table() -> Vec<Row> {
             post(follow::follow).delete(follow::unfollow),
         ),
         ("/v1/me/following", &["GET"], get(follow::following)),
+        (
+            "/v1/me/notifications",
+            &["GET", "PUT"],
+            get(notices::get).put(notices::put),
+        ),
+        (
+            "/v1/me/notifications/verify",
+            &["POST"],
+            post(notices::verify),
+        ),
+        ("/v1/me/devices", &["POST"], post(notices::register_device)),
+        (
+            "/v1/me/devices/{id}",
+            &["DELETE"],
+            axum::routing::delete(notices::remove_device),
+        ),
         ("/v1/events/schemas", &["GET"], get(events::schemas)),
         (
             "/v1/cases",

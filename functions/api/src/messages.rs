@@ -265,6 +265,18 @@ fn template(e: &Error) -> Option<Template> {
                 "Expected {\"content_type\",\"bytes\",\"keep_location\"?,\"public\"?}: {detail}.",
                 "Cần {\"content_type\",\"bytes\",\"keep_location\"?,\"public\"?}: {detail}.",
             ),
+            Some("notification_settings") => (
+                "Expected {\"channel\"?: \"push\"|\"sms\"|\"off\", \"phone\"?}: {detail}.",
+                "Cần {\"channel\"?: \"push\"|\"sms\"|\"off\", \"phone\"?}: {detail}.",
+            ),
+            Some("verification_code") => (
+                "Expected {\"code\": \"six digits\"}: {detail}.",
+                "Cần {\"code\": \"sáu chữ số\"}: {detail}.",
+            ),
+            Some("device") => (
+                "Expected {\"platform\": \"fcm\"|\"apns\", \"token\"}: {detail}.",
+                "Cần {\"platform\": \"fcm\"|\"apns\", \"token\"}: {detail}.",
+            ),
             Some("dev_token") => (
                 "Expected {\"role\",\"sub\",\"unit\"?}: {detail}.",
                 "Cần {\"role\",\"sub\",\"unit\"?}: {detail}.",
@@ -361,6 +373,42 @@ fn template(e: &Error) -> Option<Template> {
         "unknown_status" => (
             "Unknown status '{status}'.",
             "Trạng thái '{status}' không tồn tại.",
+        ),
+        "not_a_mobile_phone" => (
+            "'{field}' must be a Vietnamese mobile number, e.g. 0912345678 or +84912345678.",
+            "Trường '{field}' phải là số di động Việt Nam, ví dụ 0912345678 hoặc +84912345678.",
+        ),
+        "phone_required" => (
+            "SMS needs a phone number: give 'phone' with the channel.",
+            "Nhận tin qua SMS cần số điện thoại: hãy gửi kèm trường 'phone'.",
+        ),
+        "concurrent_update" => (
+            "Your settings were being changed by another request at the same time. Try again.",
+            "Cài đặt của bạn đang được một yêu cầu khác thay đổi cùng lúc. Hãy thử lại.",
+        ),
+        "no_code_pending" => (
+            "No verification code is waiting: set your phone with PUT /v1/me/notifications to get one.",
+            "Không có mã xác nhận nào đang chờ: hãy đặt số điện thoại (PUT /v1/me/notifications) để nhận mã.",
+        ),
+        "code_expired" => (
+            "This verification code is no longer valid (ten minutes, five tries). Ask for a new one.",
+            "Mã xác nhận này đã hết hiệu lực (mười phút, năm lần thử). Hãy yêu cầu mã mới.",
+        ),
+        "wrong_code" => (
+            "The verification code does not match. Tries left: {attempts_left}.",
+            "Mã xác nhận không đúng. Số lần thử còn lại: {attempts_left}.",
+        ),
+        "push_not_configured" => (
+            "This deployment sends no push notifications (no push platform is configured). Choose SMS instead.",
+            "Hệ thống này chưa gửi thông báo đẩy (chưa cấu hình nền tảng). Hãy chọn nhận tin qua SMS.",
+        ),
+        "unsupported_platform" => (
+            "Devices of this platform cannot be registered here. Accepted: {accepted}.",
+            "Không đăng ký được thiết bị của nền tảng này. Các nền tảng được nhận: {accepted}.",
+        ),
+        "invalid_device_token" => (
+            "'{field}' must be the push token the platform gave the app (1 to 4096 characters, no spaces).",
+            "Trường '{field}' phải là mã thông báo đẩy do nền tảng cấp cho ứng dụng (1 đến 4096 ký tự, không có khoảng trắng).",
         ),
         "uploads_not_configured" => (
             "This deployment takes no uploads (no media bucket or directory is configured). Link photos by https URL instead.",

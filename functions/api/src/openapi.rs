@@ -3,7 +3,8 @@
 
 use crate::open311;
 use crate::routes::{
-    accounts, cases, dev, events, follow, inspections, privacy, public, scorecards, units, uploads,
+    accounts, cases, dev, events, follow, inspections, notices, privacy, public, scorecards, units,
+    uploads,
 };
 use axum::Json;
 use std::sync::OnceLock;
@@ -28,6 +29,11 @@ use utoipa::{Modify, OpenApi};
         follow::follow,
         follow::unfollow,
         follow::following,
+        notices::get,
+        notices::put,
+        notices::verify,
+        notices::register_device,
+        notices::remove_device,
         events::schemas,
         openapi_json,
         cases::submit,
@@ -75,6 +81,7 @@ use utoipa::{Modify, OpenApi};
         (name = "scorecards", description = "Every unit's record and the year-end export"),
         (name = "inspections", description = "Home Affairs inspections: evidence, findings, the unit's answer"),
         (name = "following", description = "Citizens following cases by tracking code"),
+        (name = "notifications", description = "Telling citizens: their channel, verified phone and devices"),
         (name = "privacy", description = "Personal data (Decree 13/2023/NĐ-CP): the caller's data, its erasure, a case's audit trail"),
         (name = "open311", description = "Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2): XML or JSON by the extension, errors as [{\"code\",\"description\"}]"),
     )

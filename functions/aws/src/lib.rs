@@ -7,6 +7,7 @@
 
 pub mod dynamo;
 mod error;
+pub mod messenger;
 pub mod provision;
 pub mod redrive;
 pub mod s3;
@@ -44,10 +45,29 @@ pub async fn pakn_from_config(cfg: &Config) -> Result<Pakn, ConfigError> {
     let refdata = cfg.refdata()?;
     let sdk = sdk_config(&cfg.aws).await;
     let pakn = pakn_with(&sdk, &resources, Arc::new(refdata), Arc::new(SystemClock));
+    let pakn = with_push(
+        pakn,
+        &sdk,
+        cfg.aws.push_fcm_app_arn.as_deref(),
+        cfg.aws.push_apns_app_arn.as_deref(),
+    );
     Ok(match &cfg.aws.media_bucket {
         Some(bucket) => with_media(pakn, &sdk, bucket),
         None => pakn,
     })
+}
+
+/// The same pakn pushing to devices registered on these SNS platform
+/// applications (SMS needs none: [`pakn_with`] already sends it).
+pub fn with_push(pakn: Pakn, sdk: &SdkConfig, fcm: Option<&str>, apns: Option<&str>) -> Pakn {
+    let mut m = messenger::SnsMessenger::new(aws_sdk_sns::Client::new(sdk));
+    if let Some(arn) = fcm {
+        m = m.with_platform(pakn_core::ports::Platform::Fcm, arn);
+    }
+    if let Some(arn) = apns {
+        m = m.with_platform(pakn_core::ports::Platform::Apns, arn);
+    }
+    pakn.with_messenger(Arc::new(m))
 }
 
 /// The same pakn with uploads kept in the media bucket (`MEDIA_BUCKET`).
@@ -99,6 +119,9 @@ pub fn pakn_with(
         clock,
         refdata,
     )
+    .with_messenger(Arc::new(messenger::SnsMessenger::new(
+        aws_sdk_sns::Client::new(sdk),
+    )))
 }
 
 /// An SDK configuration for a local AWS emulator at `endpoint` (e.g. moto on

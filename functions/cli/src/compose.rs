@@ -40,7 +40,11 @@ impl Composed {
         let (pakn, parts) = match cfg.backend {
             Backend::Sqlite => {
                 let backend = open_local(cfg).await?;
-                let pakn = backend.pakn(clock, refdata.clone());
+                let pakn = backend
+                    .pakn(clock, refdata.clone())
+                    .with_messenger(Arc::new(pakn_local::LocalMessenger::new(
+                        cfg.citizen_webhook.as_deref(),
+                    )?));
                 let pakn = local_media(cfg, pakn)?;
                 (pakn, Parts::Local(backend))
             }
@@ -48,6 +52,12 @@ impl Composed {
                 let resources = cfg.require_aws()?;
                 let sdk = aws_sdk(cfg).await;
                 let pakn = pakn_aws::pakn_with(&sdk, &resources, refdata.clone(), clock);
+                let pakn = pakn_aws::with_push(
+                    pakn,
+                    &sdk,
+                    cfg.aws.push_fcm_app_arn.as_deref(),
+                    cfg.aws.push_apns_app_arn.as_deref(),
+                );
                 (
                     pakn,
                     Parts::Aws {

@@ -30,6 +30,7 @@ pub const VARS: &[&str] = &[
     "PAKN_REFDATA_DIR",
     "PAKN_LOG",
     "PAKN_WEBHOOK_GIVE_UP_SECONDS",
+    "PAKN_CITIZEN_WEBHOOK",
     "PAKN_DEV_LOGIN",
     "PAKN_STAFF_ISSUER",
     "PAKN_STAFF_CLIENT_ID",
@@ -44,6 +45,8 @@ pub const VARS: &[&str] = &[
     "TOPIC_ARN",
     "INTAKE_DLQ_URL",
     "MEDIA_BUCKET",
+    "PUSH_FCM_APP_ARN",
+    "PUSH_APNS_APP_ARN",
     "AWS_ENDPOINT_URL",
     "AWS_REGION",
 ];
@@ -114,6 +117,10 @@ pub struct Config {
     /// `PAKN_WEBHOOK_GIVE_UP_SECONDS`: how long a failing local webhook
     /// delivery is retried (`None`: the notifier's default, 24 hours).
     pub webhook_give_up: Option<u64>,
+    /// `PAKN_CITIZEN_WEBHOOK`: on the embedded backend, where citizens'
+    /// notices (SMS and push) are POSTed as JSON; without it they are
+    /// logged and kept in the notice log only.
+    pub citizen_webhook: Option<String>,
     /// `PAKN_CLOCK_SPEED`: run the clock this many times faster than real time (demos only).
     pub clock_speed: Option<f64>,
     /// `PAKN_REFDATA_DIR`: the city's own reference data; the compiled-in data when absent.
@@ -145,6 +152,11 @@ pub struct AwsSettings {
     /// `MEDIA_BUCKET`: the private bucket of uploaded photos and videos
     /// (uploads answer `503` without it).
     pub media_bucket: Option<String>,
+    /// `PUSH_FCM_APP_ARN`, `PUSH_APNS_APP_ARN`: the SNS platform
+    /// applications devices register on (push is off without them; SMS
+    /// needs no setting).
+    pub push_fcm_app_arn: Option<String>,
+    pub push_apns_app_arn: Option<String>,
     /// `AWS_ENDPOINT_URL`: a local AWS emulator (moto) instead of AWS.
     pub endpoint_url: Option<String>,
     /// `AWS_REGION`: the region; the SDK's own chain (profile, instance) when absent.
@@ -279,6 +291,7 @@ impl Config {
             jwt_secret: var("PAKN_JWT_SECRET").map(String::into_bytes),
             sweep_every,
             webhook_give_up,
+            citizen_webhook: trimmed("PAKN_CITIZEN_WEBHOOK"),
             clock_speed,
             refdata_dir: var("PAKN_REFDATA_DIR").map(PathBuf::from),
             log: var("PAKN_LOG").unwrap_or_else(|| DEFAULT_LOG.to_string()),
@@ -290,6 +303,8 @@ impl Config {
                 intake_dlq_url: trimmed("INTAKE_DLQ_URL"),
                 topic_arn: trimmed("TOPIC_ARN"),
                 media_bucket: trimmed("MEDIA_BUCKET"),
+                push_fcm_app_arn: trimmed("PUSH_FCM_APP_ARN"),
+                push_apns_app_arn: trimmed("PUSH_APNS_APP_ARN"),
                 endpoint_url: trimmed("AWS_ENDPOINT_URL"),
                 region: trimmed("AWS_REGION"),
             },

@@ -14,8 +14,9 @@ use crate::open311::Open311;
 use crate::outbox::Outbox;
 use crate::oversight::{Inspections, People};
 use crate::ports::{
-    ApiKeyStore, Blobs, CaseStore, Clock, FollowerStore, InspectionStore, Ledger, NoBlobs,
-    Notifier, PeopleStore, PrivacyStore, QuotaStore, StatsStore, Store, UploadStore, WardMapStore,
+    ApiKeyStore, Blobs, CaseStore, Clock, FollowerStore, InspectionStore, Ledger, Messenger,
+    NoBlobs, NoMessenger, NoticeStore, Notifier, PeopleStore, PrivacyStore, QuotaStore, StatsStore,
+    Store, UploadStore, WardMapStore,
 };
 use crate::privacy::Privacy;
 use crate::refdata::RefData;
@@ -41,6 +42,10 @@ pub struct Pakn {
     pub blobs: Arc<dyn Blobs>,
     pub ward_maps: Arc<dyn WardMapStore>,
     pub followers: Arc<dyn FollowerStore>,
+    pub notices: Arc<dyn NoticeStore>,
+    /// Delivers citizens' notices ([`NoMessenger`] until a backend sets it:
+    /// [`Pakn::with_messenger`]).
+    pub messenger: Arc<dyn Messenger>,
     /// The router's copy of the current ward boundaries (per process).
     pub wards: Arc<WardCache>,
     pub notifier: Arc<dyn Notifier>,
@@ -69,7 +74,9 @@ impl Pakn {
             uploads: store.clone(),
             blobs: Arc::new(NoBlobs),
             ward_maps: store.clone(),
-            followers: store,
+            followers: store.clone(),
+            notices: store,
+            messenger: Arc::new(NoMessenger),
             wards: Arc::new(WardCache::default()),
             notifier,
             clock,
@@ -87,6 +94,25 @@ impl Pakn {
         self
     }
 
+    /// The same ports with citizens' notices delivered by `messenger`.
+    pub fn with_messenger(mut self, messenger: Arc<dyn Messenger>) -> Pakn {
+        self.messenger = messenger;
+        self
+    }
+
+    /// Citizens' notification preferences, devices and notices.
+    pub fn notices(&self) -> crate::notices::Notices<'_> {
+        crate::notices::Notices {
+            cases: &*self.cases,
+            followers: &*self.followers,
+            store: &*self.notices,
+            messenger: &*self.messenger,
+            quota: &*self.quota,
+            clock: &*self.clock,
+            refdata: &self.refdata,
+        }
+    }
+
     /// Upload slots and media links.
     pub fn media(&self) -> crate::media::Media<'_> {
         crate::media::Media {
@@ -102,6 +128,7 @@ impl Pakn {
             cases: &*self.cases,
             ledger: &*self.ledger,
             notifier: &*self.notifier,
+            notices: self.notices(),
         }
     }
 

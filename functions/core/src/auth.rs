@@ -70,6 +70,8 @@ pub enum Permission {
     Follow,
     /// Mark a case a duplicate of another open case (the holding unit, triage).
     Duplicate,
+    /// One's own notification preferences, phone and devices: citizens.
+    OwnNotifications,
 }
 
 /// Which targets qualify for a role in one row.
@@ -142,6 +144,7 @@ pub const TABLE: &[(Permission, Row)] = &[
     (Permission::EraseOwnData,      Row { citizen: Any, ..DENY }),
     (Permission::ReadAudit,         Row { inspector: Any, admin: Any, ..DENY }),
     (Permission::Follow,            Row { citizen: Any, ..DENY }),
+    (Permission::OwnNotifications,  Row { citizen: Any, ..DENY }),
     (Permission::Duplicate,         Row { official: OwnUnit, unit_admin: OwnUnit, triage: TriageHeld, ..DENY }),
 ];
 

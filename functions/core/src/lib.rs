@@ -37,6 +37,7 @@ pub mod lookup;
 pub mod media;
 pub mod milestones;
 pub mod nearby;
+pub mod notices;
 pub mod notify;
 pub mod open311;
 pub mod outbox;

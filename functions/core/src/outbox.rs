@@ -4,6 +4,7 @@
 
 use crate::change::Outcome;
 use crate::inspection::Inspection;
+use crate::notices::Notices;
 use crate::notify::Notification;
 use crate::ports::{CaseStore, Commit, Ledger, Notifier, StoreResult};
 
@@ -12,6 +13,9 @@ pub struct Outbox<'a> {
     pub cases: &'a dyn CaseStore,
     pub ledger: &'a dyn Ledger,
     pub notifier: &'a dyn Notifier,
+    /// Decides (and starts sending) the citizens' notices of a published
+    /// `case.status_changed`.
+    pub notices: Notices<'a>,
 }
 
 impl Outbox<'_> {
@@ -37,10 +41,29 @@ impl Outbox<'_> {
     /// Publish and mark them; failures stay in the outbox. Returns how many
     /// went out. Published together and marked together, so a backend that
     /// batches does so (one write each on the embedded store).
+    ///
+    /// The citizens' notices of each are decided first: an entry whose
+    /// notices could not be stored is not published now and stays pending,
+    /// so the drain decides them again (a repeat decides nothing new). Those
+    /// just decided are sent once the entries are marked.
     pub async fn publish(&self, ns: &[Notification]) -> usize {
         if ns.is_empty() {
             return 0;
         }
+        let mut ready = Vec::with_capacity(ns.len());
+        let mut fresh = Vec::new();
+        for n in ns {
+            match self.notices.decide(n).await {
+                Ok(decided) => {
+                    fresh.extend(decided);
+                    ready.push(n.clone());
+                }
+                Err(e) => {
+                    tracing::warn!(dedup_id = %n.dedup_id, error = %e, "citizen notices not decided; left in the outbox")
+                }
+            }
+        }
+        let ns = &ready[..];
         let results = self.notifier.publish_all(ns).await;
         let mut sent = Vec::with_capacity(ns.len());
         for (n, r) in ns.iter().zip(results) {
@@ -51,7 +74,9 @@ impl Outbox<'_> {
                 }
             }
         }
-        match self.ledger.mark_all_published(&sent).await {
+        let marked = self.ledger.mark_all_published(&sent).await;
+        self.notices.send_now(&fresh).await;
+        match marked {
             Ok(()) => sent.len(),
             Err(e) => {
                 // Published but still pending: the drain publishes them

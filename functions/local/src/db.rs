@@ -257,6 +257,21 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE uploads (id TEXT PRIMARY KEY, json TEXT NOT NULL);
     "#,
+    // 12: telling citizens: preferences (phone, devices) and the notices decided for them.
+    r#"
+    CREATE TABLE notice_prefs (sub TEXT PRIMARY KEY, version INTEGER NOT NULL, json TEXT NOT NULL);
+    CREATE TABLE notices (
+        id         TEXT PRIMARY KEY,
+        sub        TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        next_at    INTEGER,
+        attempts   INTEGER NOT NULL,
+        state      TEXT NOT NULL,
+        json       TEXT NOT NULL
+    );
+    CREATE INDEX notices_due ON notices(next_at) WHERE state = 'pending';
+    CREATE INDEX notices_by_sub ON notices(sub, created_at);
+    "#,
 ];
 
 /// Open a connection with pakn's settings: WAL, `synchronous=FULL` (a commit

@@ -47,6 +47,8 @@ mod blobs;
 mod cases;
 mod db;
 mod followers;
+mod messenger;
+mod notices;
 mod notifier;
 mod privacy;
 mod queue;
@@ -63,6 +65,7 @@ mod tests;
 mod testutil;
 
 pub use blobs::{LocalBlobs, OnReceived};
+pub use messenger::LocalMessenger;
 pub use notifier::{Attempt, LocalNotifier, NewSubscription, Published, Subscription};
 pub use queue::{DEFAULT_MAX_RECEIVES, DeadLetter, LocalQueue, Received};
 pub use store::SqliteStore;
@@ -128,8 +131,12 @@ impl LocalBackend {
     }
 
     /// The application over this backend.
+    /// Citizens' notices are logged only ([`LocalMessenger`] without a
+    /// webhook) until the caller sets another messenger.
     pub fn pakn(&self, clock: Arc<dyn Clock>, refdata: Arc<RefData>) -> Pakn {
+        let logged = LocalMessenger::new(None).expect("a messenger without a webhook");
         Pakn::new(self.store.clone(), self.notifier.clone(), clock, refdata)
+            .with_messenger(Arc::new(logged))
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::db::{classify, from_json, micros, to_json};
 use crate::writer::Db;
-use crate::{aggregates, apikeys, cases, followers, privacy, records, wards};
+use crate::{aggregates, apikeys, cases, followers, notices, privacy, records, wards};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use pakn_core::auth::Roster;
@@ -553,5 +553,54 @@ impl pakn_core::ports::FollowerStore for SqliteStore {
     async fn following(&self, sub: &str) -> StoreResult<Vec<pakn_core::ports::Follower>> {
         let sub = sub.to_string();
         self.db.read(move |c| followers::of_citizen(c, &sub)).await
+    }
+}
+
+#[async_trait]
+impl pakn_core::ports::NoticeStore for SqliteStore {
+    async fn notice_prefs(&self, sub: &str) -> StoreResult<Option<pakn_core::ports::NoticePrefs>> {
+        let sub = sub.to_string();
+        self.db.read(move |c| notices::prefs(c, &sub)).await
+    }
+    async fn save_notice_prefs(&self, p: &pakn_core::ports::NoticePrefs) -> StoreResult<()> {
+        let p = p.clone();
+        self.db.write(move |c| notices::save_prefs(c, &p)).await
+    }
+    async fn delete_notice_prefs(&self, sub: &str) -> StoreResult<()> {
+        let sub = sub.to_string();
+        self.db.write(move |c| notices::delete_prefs(c, &sub)).await
+    }
+    async fn decide_notices(&self, ns: &[pakn_core::ports::Notice]) -> StoreResult<Vec<bool>> {
+        let ns = ns.to_vec();
+        self.db.write(move |c| notices::decide(c, &ns)).await
+    }
+    async fn due_notices(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<pakn_core::ports::Notice>> {
+        self.db
+            .read(move |c| notices::due(c, micros(now), limit))
+            .await
+    }
+    async fn settle_notice(
+        &self,
+        n: &pakn_core::ports::Notice,
+        expected_attempts: u32,
+    ) -> StoreResult<bool> {
+        let n = n.clone();
+        self.db
+            .write(move |c| notices::settle(c, &n, expected_attempts))
+            .await
+    }
+    async fn notices_of(
+        &self,
+        sub: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<pakn_core::ports::Notice>> {
+        let sub = sub.to_string();
+        self.db
+            .read(move |c| notices::of_citizen(c, &sub, limit))
+            .await
     }
 }

@@ -76,6 +76,8 @@ macro_rules! for_each_contract_test {
             ward_boundaries_are_versioned_and_route_reports_by_their_point,
             nearby_lists_open_cases_of_a_category_nearest_first,
             followers_are_kept_by_case_and_listed_by_citizen,
+            notice_preferences_are_saved_on_their_version,
+            notices_are_decided_once_and_claimed_by_attempt,
         );
     };
 }
@@ -85,9 +87,11 @@ mod privacy;
 pub use privacy::*;
 mod followers;
 mod nearby;
+mod notices;
 mod wards;
 pub use followers::*;
 pub use nearby::*;
+pub use notices::*;
 pub use wards::*;
 // The aggregates' contract tests live in their own file.
 pub use crate::aggregates::{

@@ -1319,6 +1319,57 @@ impl pakn_core::ports::FollowerStore for Probe {
 }
 
 #[async_trait]
+impl pakn_core::ports::NoticeStore for Probe {
+    async fn notice_prefs(&self, sub: &str) -> StoreResult<Option<pakn_core::ports::NoticePrefs>> {
+        self.alive()?;
+        self.store.notice_prefs(sub).await
+    }
+    async fn notice_prefs_many(
+        &self,
+        subs: &[String],
+    ) -> StoreResult<Vec<pakn_core::ports::NoticePrefs>> {
+        self.alive()?;
+        self.store.notice_prefs_many(subs).await
+    }
+    async fn save_notice_prefs(&self, p: &pakn_core::ports::NoticePrefs) -> StoreResult<()> {
+        self.alive()?;
+        self.store.save_notice_prefs(p).await
+    }
+    async fn delete_notice_prefs(&self, sub: &str) -> StoreResult<()> {
+        self.alive()?;
+        self.store.delete_notice_prefs(sub).await
+    }
+    async fn decide_notices(&self, ns: &[pakn_core::ports::Notice]) -> StoreResult<Vec<bool>> {
+        self.alive()?;
+        self.store.decide_notices(ns).await
+    }
+    async fn due_notices(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<pakn_core::ports::Notice>> {
+        self.alive()?;
+        self.store.due_notices(now, limit).await
+    }
+    async fn settle_notice(
+        &self,
+        n: &pakn_core::ports::Notice,
+        expected_attempts: u32,
+    ) -> StoreResult<bool> {
+        self.alive()?;
+        self.store.settle_notice(n, expected_attempts).await
+    }
+    async fn notices_of(
+        &self,
+        sub: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<pakn_core::ports::Notice>> {
+        self.alive()?;
+        self.store.notices_of(sub, limit).await
+    }
+}
+
+#[async_trait]
 impl pakn_core::ports::WardMapStore for Probe {
     async fn put_ward_map(&self, map: &pakn_core::wards::WardMap) -> StoreResult<()> {
         self.alive()?;

@@ -134,6 +134,25 @@ fn every_error() -> Vec<Error> {
         inv("attribute[ward_code]", "single_value"),
         Error::new(Malformed, "unknown_format"),
         Error::new(Malformed, "unsupported_media_type").with("expected", "form"),
+        // Telling citizens
+        inv("phone", "not_a_mobile_phone"),
+        inv("phone", "phone_required"),
+        Error::new(Conflict, "concurrent_update"),
+        Error::new(Conflict, "no_code_pending"),
+        Error::new(Conflict, "code_expired"),
+        inv("code", "wrong_code").with("attempts_left", 4),
+        Error::new(NotFound, "push_not_configured"),
+        inv("platform", "unsupported_platform").with("accepted", "fcm"),
+        inv("token", "invalid_device_token"),
+        inv("body", "invalid_body")
+            .with("expected", "notification_settings")
+            .with("detail", "d"),
+        inv("body", "invalid_body")
+            .with("expected", "verification_code")
+            .with("detail", "d"),
+        inv("body", "invalid_body")
+            .with("expected", "device")
+            .with("detail", "d"),
     ]
 }
 

@@ -6,6 +6,7 @@ pub mod dev;
 pub mod events;
 pub mod follow;
 pub mod inspections;
+pub mod notices;
 pub mod privacy;
 pub mod public;
 pub mod scorecards;

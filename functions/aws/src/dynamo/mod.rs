@@ -18,6 +18,7 @@ mod followers;
 pub mod items;
 pub mod keys;
 mod nearby;
+mod notices;
 mod privacy;
 mod stats;
 mod uploads;

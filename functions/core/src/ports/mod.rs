@@ -15,6 +15,8 @@
 //! - [`ApiKeyStore`]: client applications' API keys (hashed);
 //! - [`WardMapStore`]: ward boundaries, versioned;
 //! - [`FollowerStore`]: citizens following cases;
+//! - [`NoticeStore`]: citizens' notification preferences, devices and
+//!   the notices decided for them ([`Messenger`] delivers those);
 //! - [`Queue`], [`Notifier`], [`Clock`].
 
 mod apikeys;
@@ -25,6 +27,7 @@ mod inspections;
 mod ledger;
 mod media;
 mod messaging;
+mod notices;
 mod people;
 mod privacy;
 mod quota;
@@ -39,6 +42,7 @@ pub use inspections::*;
 pub use ledger::*;
 pub use media::*;
 pub use messaging::*;
+pub use notices::*;
 pub use people::*;
 pub use privacy::*;
 pub use quota::*;
@@ -58,6 +62,7 @@ pub trait Store:
     + UploadStore
     + WardMapStore
     + FollowerStore
+    + NoticeStore
 {
 }
 
@@ -72,7 +77,8 @@ impl<
         + ApiKeyStore
         + UploadStore
         + WardMapStore
-        + FollowerStore,
+        + FollowerStore
+        + NoticeStore,
 > Store for T
 {
 }

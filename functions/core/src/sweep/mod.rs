@@ -49,6 +49,8 @@ pub struct SweepReport {
     /// The local day whose snapshot this pass took (the first pass after midnight).
     #[schema(value_type = Option<String>)]
     pub snapshot: Option<chrono::NaiveDate>,
+    /// Citizens' notices sent, retried, given up, dropped or held for morning.
+    pub notices: crate::notices::NoticeReport,
 }
 
 /// What happened to one due case.
@@ -111,6 +113,10 @@ impl Sweep<'_> {
         match self.outbox.drain().await {
             Ok(n) => report.published = n,
             Err(e) => tracing::warn!(error = %e, "sweep: outbox drain left for the next pass"),
+        }
+        match self.outbox.notices.send_due(limit).await {
+            Ok(r) => report.notices = r,
+            Err(e) => tracing::warn!(error = %e, "sweep: citizen notices left for the next pass"),
         }
         Ok(report)
     }

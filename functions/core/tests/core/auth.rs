@@ -271,6 +271,7 @@ fn the_table_is_the_contract_matrix() {
         (Permission::EraseOwnData,      [A, D, D, D, D, D, D]),
         (Permission::ReadAudit,         [D, D, D, D, D, A, A]),
         (Permission::Follow,            [A, D, D, D, D, D, D]),
+        (Permission::OwnNotifications,  [A, D, D, D, D, D, D]),
         (Permission::Duplicate,         [D, D, O, O, T, D, D]),
     ];
     assert_eq!(
@@ -392,7 +393,7 @@ fn tokens_must_name_what_the_role_needs() {
 fn a_client_application_may_submit_and_nothing_else() {
     use Rule::{Any as A, Deny as D};
     #[rustfmt::skip]
-    let expected: [(Permission, Rule); 21] = [
+    let expected: [(Permission, Rule); 22] = [
         (Permission::Submit, A), (Permission::ReadCase, D), (Permission::ReadStaffView, D),
         (Permission::ListCases, D), (Permission::UnitAction, D), (Permission::TriageAction, D),
         (Permission::CitizenAction, D), (Permission::Regrade, D), (Permission::ReadRoster, D),
@@ -400,7 +401,7 @@ fn a_client_application_may_submit_and_nothing_else() {
         (Permission::ReadInspection, D), (Permission::AnswerInspection, D), (Permission::Inspect, D),
         (Permission::ReadUnitNotifications, D), (Permission::ExportOwnData, D),
         (Permission::EraseOwnData, D), (Permission::ReadAudit, D),
-        (Permission::Follow, D), (Permission::Duplicate, D),
+        (Permission::Follow, D), (Permission::OwnNotifications, D), (Permission::Duplicate, D),
     ];
     assert_eq!(
         auth::TABLE.len(),
