@@ -16,12 +16,25 @@ struct Proxy {
     upstream: String,
     http: reqwest::Client,
     seen: Arc<Mutex<Vec<String>>>,
+    sns: Arc<Mutex<Vec<SnsCall>>>,
+}
+
+/// One SNS request as sent on the wire: its form parameters (`Action`,
+/// `TopicArn`, `PhoneNumber`, `Message`, …) in order.
+pub type SnsCall = Vec<(String, String)>;
+
+/// The value of parameter `name` in an SNS call.
+pub fn param<'a>(call: &'a SnsCall, name: &str) -> Option<&'a str> {
+    call.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// A running proxy: its endpoint and what went through it.
 pub struct Counting {
     pub endpoint: String,
     seen: Arc<Mutex<Vec<String>>>,
+    sns: Arc<Mutex<Vec<SnsCall>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -35,10 +48,12 @@ impl Counting {
     /// Start a proxy to `upstream` (an emulator on 127.0.0.1).
     pub async fn start(upstream: &str) -> Counting {
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let sns = Arc::new(Mutex::new(Vec::new()));
         let proxy = Proxy {
             upstream: upstream.trim_end_matches('/').to_string(),
             http: reqwest::Client::new(),
             seen: seen.clone(),
+            sns: sns.clone(),
         };
         let app = Router::new().fallback(forward).with_state(proxy);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -51,8 +66,14 @@ impl Counting {
         Counting {
             endpoint: format!("http://{addr}"),
             seen,
+            sns,
             task,
         }
+    }
+
+    /// The SNS requests since the last call (and forget them).
+    pub fn take_sns(&self) -> Vec<SnsCall> {
+        std::mem::take(&mut *self.sns.lock().expect("proxy lock"))
     }
 
     /// The DynamoDB operations since the last call (and forget them).
@@ -74,6 +95,15 @@ async fn forward(
         .and_then(|t| t.strip_prefix("DynamoDB_20120810."))
     {
         p.seen.lock().expect("proxy lock").push(op.to_string());
+    } else if headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
+    {
+        let call: SnsCall = form_urlencoded::parse(&body).into_owned().collect();
+        if param(&call, "Version") == Some("2010-03-31") {
+            p.sns.lock().expect("proxy lock").push(call);
+        }
     }
     let path = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
     let mut req = p.http.request(method, format!("{}{path}", p.upstream));

@@ -241,6 +241,24 @@ impl Api {
         }
     }
 
+    /// The same router over `f(pakn)` (e.g. another messenger).
+    pub fn map_pakn(&self, f: impl FnOnce(Pakn) -> Pakn) -> Api {
+        let pakn = f(self.pakn.clone());
+        Api {
+            app: app(AppState {
+                pakn: pakn.clone(),
+                auth: Auth::Hs256 {
+                    secret: SECRET.to_vec(),
+                },
+                console: Default::default(),
+            }),
+            pakn,
+            clock: self.clock.clone(),
+            bodies: self.bodies,
+            _dir: self._dir.clone(),
+        }
+    }
+
     /// The same store and clock behind a router with another `auth`.
     pub fn with_auth(&self, auth: Auth) -> Api {
         Api {

@@ -17,6 +17,7 @@ mod event_schemas;
 mod fuzz_http;
 mod http;
 mod lambda;
+mod notices_http;
 mod open311;
 mod openapi;
 mod oversight_http;
