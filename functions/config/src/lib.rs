@@ -448,6 +448,9 @@ mod tests {
                 ("INTAKE_DLQ_URL", "d"),
                 ("TOPIC_ARN", "a"),
                 ("MEDIA_BUCKET", "m"),
+                ("PUSH_FCM_APP_ARN", "arn:fcm"),
+                ("PUSH_APNS_APP_ARN", "arn:apns"),
+                ("PAKN_CITIZEN_WEBHOOK", "http://127.0.0.1:9/n"),
                 ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
                 ("AWS_REGION", "ap-southeast-1"),
             ],
@@ -462,6 +465,7 @@ mod tests {
         assert_eq!((c.sweep_every, c.clock_speed), (1, Some(36000.0)));
         assert_eq!(c.refdata_dir, Some(PathBuf::from("/etc/pakn/data")));
         assert_eq!(c.log, "pakn=debug");
+        assert_eq!(c.citizen_webhook.as_deref(), Some("http://127.0.0.1:9/n"));
         assert_eq!(
             c.aws,
             AwsSettings {
@@ -470,6 +474,8 @@ mod tests {
                 intake_dlq_url: Some("d".into()),
                 topic_arn: Some("a".into()),
                 media_bucket: Some("m".into()),
+                push_fcm_app_arn: Some("arn:fcm".into()),
+                push_apns_app_arn: Some("arn:apns".into()),
                 endpoint_url: Some("http://127.0.0.1:5000".into()),
                 region: Some("ap-southeast-1".into()),
             }

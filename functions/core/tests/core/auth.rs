@@ -250,7 +250,7 @@ fn the_action_decides_the_access_it_needs() {
 fn the_table_is_the_contract_matrix() {
     use Rule::{Any as A, Deny as D, OwnUnit as O, Reporter as R, TriageHeld as T, UnitStaff as S};
     #[rustfmt::skip]
-    let expected: [(Permission, [Rule; 7]); 21] = [
+    let expected: [(Permission, [Rule; 7]); 22] = [
         (Permission::Submit,            [A, A, D, D, D, D, D]),
         (Permission::ReadCase,          [R, R, O, O, T, A, A]),
         (Permission::ReadStaffView,     [D, D, O, O, T, A, A]),
