@@ -390,3 +390,61 @@ fn the_console_signs_in_through_each_pool_s_hosted_ui_with_the_code_flow() {
     // The Lambda never offers the developer sign-in.
     assert!(env["PAKN_DEV_LOGIN"].is_null());
 }
+
+/// The IAM actions a function's inline statements allow, with their resources.
+fn allowed(t: &serde_yaml::Value, function: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for policy in props(t, function)["Policies"]
+        .as_sequence()
+        .expect("Policies")
+    {
+        for st in policy["Statement"].as_sequence().into_iter().flatten() {
+            let actions: Vec<String> = match &st["Action"] {
+                serde_yaml::Value::String(a) => vec![a.clone()],
+                other => strings(other).into_iter().collect(),
+            };
+            let resource = match &st["Resource"] {
+                serde_yaml::Value::String(r) => r.clone(),
+                other => tagged(other),
+            };
+            for a in actions {
+                out.push((a, resource.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Telling citizens: every function that publishes a case's changes may
+/// also send an SMS or a push directly (never through the topic); only the
+/// API registers devices, on the account's platform applications; the
+/// push platforms reach every function as configuration only when given.
+#[test]
+fn functions_may_tell_citizens_directly_and_only_the_api_registers_devices() {
+    let t = template();
+    for f in ["ApiFunction", "RouterFunction", "DeadlinesFunction"] {
+        let a = allowed(&t, f);
+        assert!(
+            a.contains(&("sns:Publish".into(), "*".into())),
+            "{f}: {a:?}"
+        );
+        let registers = a.iter().any(|(x, _)| x == "sns:CreatePlatformEndpoint");
+        assert_eq!(registers, f == "ApiFunction", "{f}: {a:?}");
+    }
+    let api = allowed(&t, "ApiFunction");
+    let (_, apps) = api
+        .iter()
+        .find(|(x, _)| x == "sns:CreatePlatformEndpoint")
+        .unwrap();
+    assert!(apps.ends_with(":app/*"), "{apps}");
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"];
+    for (var, param, cond) in [
+        ("PUSH_FCM_APP_ARN", "PushFcmAppArn", "HasFcm"),
+        ("PUSH_APNS_APP_ARN", "PushApnsAppArn", "HasApns"),
+    ] {
+        let v = tagged(&env[var]);
+        assert!(v.contains(cond) && v.contains(param), "{var}: {v}");
+        assert_eq!(t["Parameters"][param]["Default"].as_str(), Some(""));
+        assert!(pakn_config::VARS.contains(&var), "{var}");
+    }
+}
