@@ -31,6 +31,9 @@ mod wards;
 #[path = "core/nearby.rs"]
 mod nearby;
 
+#[path = "core/notices.rs"]
+mod notices;
+
 #[path = "core/schedule.rs"]
 mod schedule;
 

@@ -394,6 +394,7 @@ async fn reporter_and_follower_hear_each_change_once(api: Api, wire: Wire) {
     assert_eq!(sent.len(), 2, "{sent:?}");
     assert_eq!(sent[0].channel, "push");
     assert!(sent[0].text.contains("bạn theo dõi"), "{}", sent[0].text);
+    assert!(!sent[0].text.contains("đánh giá"), "only the reporter rates");
     assert_eq!((sent[1].channel, sent[1].to.as_str()), ("sms", PHONE));
     assert!(sent[1].text.contains("đánh giá"), "{}", sent[1].text);
 

@@ -267,7 +267,7 @@ impl Notices<'_> {
         if let (Some(ph), Some(code)) = (&send_code_to, &code) {
             // Asked for now by the citizen: sent day or night.
             let text = format!(
-                "Mã xác nhận số điện thoại nhận tin phản ánh của bạn: {code}. Mã có hiệu lực {CODE_MINUTES} phút."
+                "Mã xác nhận nhận tin phản ánh của bạn: {code} (hiệu lực {CODE_MINUTES} phút)."
             );
             let m = Outgoing {
                 channel: NoticeChannel::Sms,

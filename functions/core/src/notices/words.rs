@@ -78,7 +78,12 @@ pub fn sms_segments(text: &str) -> u32 {
     }
 }
 
-/// The message for a change, in Vietnamese (one SMS segment where it fits).
+/// The most a text may take to be billed as one SMS (UCS-2).
+pub const ONE_SEGMENT: usize = 70;
+
+/// The message for a change, in Vietnamese, written to fit one SMS segment
+/// (70 UCS-2 characters: Vietnamese SMS are billed per segment): the unit's
+/// name is told where it fits, the app shows the rest.
 pub fn text(
     case: &Case,
     status: Status,
@@ -87,35 +92,33 @@ pub fn text(
     refdata: &RefData,
 ) -> String {
     let code = &case.tracking_code;
-    let whose = if reporter {
-        "Phản ánh"
-    } else {
-        "Phản ánh bạn theo dõi"
-    };
-    let unit_name = unit
-        .and_then(|u| refdata.unit(u))
-        .map(|u| u.name_vi.clone())
-        .unwrap_or_else(|| "cơ quan chức năng".into());
+    let fits = |t: &String| t.encode_utf16().count() <= ONE_SEGMENT;
     match status {
-        Status::Assigned => format!("{whose} {code} đã được chuyển tới {unit_name} xử lý."),
-        Status::AwaitingInfo => format!(
-            "{unit_name} cần bạn bổ sung thông tin cho phản ánh {code}. Hãy mở ứng dụng để trả lời."
-        ),
-        Status::Resolved if reporter => {
-            format!("Phản ánh {code} đã được {unit_name} xử lý. Mời bạn xem kết quả và đánh giá.")
+        Status::Assigned => unit
+            .and_then(|u| refdata.unit(u))
+            .map(|u| format!("Phản ánh {code} đã chuyển tới {} xử lý.", u.name_vi))
+            .filter(fits)
+            .unwrap_or_else(|| {
+                format!("Phản ánh {code} đã chuyển tới cơ quan có thẩm quyền xử lý.")
+            }),
+        Status::AwaitingInfo => {
+            format!("Phản ánh {code}: cơ quan cần bạn bổ sung thông tin.")
         }
-        Status::Resolved => format!("{whose} {code} đã được {unit_name} xử lý."),
+        Status::Resolved if reporter => {
+            format!("Phản ánh {code} đã được xử lý. Mời bạn xem và đánh giá.")
+        }
+        Status::Resolved => format!("Phản ánh {code} bạn theo dõi đã được xử lý."),
         Status::Rejected => {
-            format!("{whose} {code} không được {unit_name} tiếp nhận. Xem lý do trong ứng dụng.")
+            format!("Phản ánh {code} bị từ chối; xem lý do trên ứng dụng.")
         }
         Status::Closed => match &case.duplicate_of {
             Some(d) => format!(
-                "{whose} {code} trùng với phản ánh {}; bạn sẽ nhận tin về phản ánh đó.",
+                "Phản ánh {code} trùng với {}, đã gộp vào đó.",
                 d.tracking_code
             ),
-            None => format!("{whose} {code} đã kết thúc. Cảm ơn bạn."),
+            None => format!("Phản ánh {code} đã kết thúc. Cảm ơn bạn."),
         },
-        other => format!("{whose} {code}: {}.", other.label_vi()),
+        other => format!("Phản ánh {code}: {}.", other.label_vi()),
     }
 }
 
