@@ -14,6 +14,7 @@ mod contract;
 mod deadlines;
 mod drills;
 mod event_schemas;
+mod flood_story;
 mod fuzz_http;
 mod http;
 mod lambda;

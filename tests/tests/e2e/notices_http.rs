@@ -38,21 +38,21 @@ fn hanoi(days: i64, h: i64, m: i64) -> DateTime<Utc> {
         + Duration::minutes(m)
 }
 
-const PHONE: &str = "+84912345678";
+pub(crate) const PHONE: &str = "+84912345678";
 const TOKEN: &str = "fcm-token-cong-dan-theo-doi-0001";
 
 /// One message as it left pakn.
 #[derive(Debug, Clone, PartialEq)]
-struct Sent {
-    channel: &'static str,
-    to: String,
-    text: String,
+pub(crate) struct Sent {
+    pub(crate) channel: &'static str,
+    pub(crate) to: String,
+    pub(crate) text: String,
 }
 
 /// A citizen-webhook receiver: keeps what it accepts; fails the first
 /// `fail` requests with 503.
 #[derive(Clone, Default)]
-struct Sink {
+pub(crate) struct Sink {
     got: Arc<Mutex<Vec<Value>>>,
     fail: Arc<AtomicUsize>,
 }
@@ -69,7 +69,7 @@ async fn receive(State(s): State<Sink>, Json(v): Json<Value>) -> StatusCode {
 }
 
 impl Sink {
-    async fn start() -> (Sink, String) {
+    pub(crate) async fn start() -> (Sink, String) {
         let sink = Sink::default();
         let app = axum::Router::new()
             .route("/notices", axum::routing::post(receive))
@@ -84,7 +84,7 @@ impl Sink {
 }
 
 /// Where a backend's messages are read.
-enum Wire {
+pub(crate) enum Wire {
     Local(Sink),
     /// The proxy, and how many messages to the topic it has checked.
     Sns(Counting, AtomicUsize),
@@ -93,7 +93,7 @@ enum Wire {
 impl Wire {
     /// The messages to citizens since the last call; on SNS, also checks
     /// that no message to the topic carries the phone or the token.
-    fn take(&self) -> Vec<Sent> {
+    pub(crate) fn take(&self) -> Vec<Sent> {
         match self {
             Wire::Local(s) => std::mem::take(&mut *s.got.lock().unwrap())
                 .into_iter()
@@ -197,7 +197,7 @@ async fn dynamo_api() -> (Api, Wire) {
     )
 }
 
-fn six_digits(text: &str) -> String {
+pub(crate) fn six_digits(text: &str) -> String {
     let digits: String = text
         .split(|c: char| !c.is_ascii_digit())
         .find(|w| w.len() == 6)
@@ -394,7 +394,10 @@ async fn reporter_and_follower_hear_each_change_once(api: Api, wire: Wire) {
     assert_eq!(sent.len(), 2, "{sent:?}");
     assert_eq!(sent[0].channel, "push");
     assert!(sent[0].text.contains("bạn theo dõi"), "{}", sent[0].text);
-    assert!(!sent[0].text.contains("đánh giá"), "only the reporter rates");
+    assert!(
+        !sent[0].text.contains("đánh giá"),
+        "only the reporter rates"
+    );
     assert_eq!((sent[1].channel, sent[1].to.as_str()), ("sms", PHONE));
     assert!(sent[1].text.contains("đánh giá"), "{}", sent[1].text);
 

@@ -266,7 +266,7 @@ async fn slots_follow_the_policy_on_type_size_and_count() {
 
 // ------------------------------------------------------------------- AWS
 
-mod on_aws {
+pub(crate) mod on_aws {
     use super::*;
     use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
     use pakn_aws::AwsResources;
@@ -277,7 +277,7 @@ mod on_aws {
     use std::sync::Arc;
 
     /// What S3 sends the media queue when `raw/<id>` is created.
-    fn s3_event(bucket: &str, id: &str) -> SqsEvent {
+    pub(crate) fn s3_event(bucket: &str, id: &str) -> SqsEvent {
         let mut r = SqsMessage::default();
         r.message_id = Some(format!("m-{id}"));
         r.body = Some(
