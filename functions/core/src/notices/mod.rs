@@ -205,27 +205,34 @@ impl Notices<'_> {
         if notices.is_empty() {
             return Ok(vec![]);
         }
+        // The first few due now are decided already claimed by this sender
+        // (their first attempt counted, leased for CLAIM seconds): one write
+        // less each, and a crash before sending leaves them to the sweep
+        // once the lease ends.
+        for n in notices
+            .iter_mut()
+            .filter(|n| n.next_at.is_some_and(|t| t <= now))
+            .take(SEND_AT_ONCE)
+        {
+            n.attempts = 1;
+            n.next_at = Some(now + Duration::seconds(CLAIM));
+        }
         let new = self.store.decide_notices(&notices).await?;
         // A repeat after a partial failure finds some already decided:
         // their sending is the sweep's.
         let fresh = notices
             .into_iter()
             .zip(new)
-            .filter_map(|(n, new)| new.then_some(n))
+            .filter_map(|(n, new)| (new && n.attempts == 1).then_some(n))
             .collect();
         Ok(fresh)
     }
 
-    /// Send what was just decided and is due, up to [`SEND_AT_ONCE`] (the
-    /// rest, and whatever fails, is the sweep's).
+    /// Send what [`Notices::decide`] just decided claimed (the rest, and
+    /// whatever fails, is the sweep's).
     pub async fn send_now(&self, notices: &[Notice]) {
-        let now = self.clock.now();
-        for n in notices
-            .iter()
-            .filter(|n| n.next_at.is_some_and(|t| t <= now))
-            .take(SEND_AT_ONCE)
-        {
-            if let Err(e) = self.deliver(n).await {
+        for n in notices.iter().filter(|n| n.attempts == 1) {
+            if let Err(e) = self.send_claimed(n).await {
                 tracing::warn!(notice = %n.id, error = %e, "notice left for the sweep");
             }
         }
@@ -276,6 +283,14 @@ impl Notices<'_> {
         if !self.store.settle_notice(&claimed, n.attempts).await? {
             return Ok(Delivered::Taken);
         }
+        self.send_claimed(&claimed).await
+    }
+
+    /// Send a notice this sender claimed (its attempt already counted) and
+    /// record the outcome.
+    async fn send_claimed(&self, claimed: &Notice) -> StoreResult<Delivered> {
+        let now = self.clock.now();
+        let n = claimed;
         let mut done = claimed.clone();
         let prefs = self.store.notice_prefs(&n.sub).await?;
         let targets: Vec<String> = match (&prefs, n.channel) {
