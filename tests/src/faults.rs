@@ -666,6 +666,13 @@ impl<P: UploadStore + ?Sized> UploadStore for Faulty<P> {
     async fn save_upload(&self, u: &Upload) -> StoreResult<()> {
         self.write("save_upload", self.inner.save_upload(u)).await
     }
+    async fn uploads_of(&self, owner: &str) -> StoreResult<Vec<Upload>> {
+        self.read("uploads_of", self.inner.uploads_of(owner)).await
+    }
+    async fn erase_upload(&self, id: &str) -> StoreResult<()> {
+        self.write("erase_upload", self.inner.erase_upload(id))
+            .await
+    }
 }
 
 #[async_trait]
@@ -697,6 +704,10 @@ impl<P: pakn_core::ports::FollowerStore + ?Sized> pakn_core::ports::FollowerStor
     }
     async fn following(&self, sub: &str) -> StoreResult<Vec<pakn_core::ports::Follower>> {
         self.read("following", self.inner.following(sub)).await
+    }
+    async fn forget_citizen(&self, sub: &str) -> StoreResult<usize> {
+        self.write("forget_citizen", self.inner.forget_citizen(sub))
+            .await
     }
 }
 

@@ -138,6 +138,19 @@ impl Blobs for S3Blobs {
             .map_err(err)?;
         Ok(req.uri().to_string())
     }
+    async fn delete(&self, id: &str) -> StoreResult<()> {
+        // DeleteObject answers success for a key that is not there.
+        for key in [raw_key(id), format!("media/{id}"), format!("thumb/{id}")] {
+            self.client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(err)?;
+        }
+        Ok(())
+    }
     async fn drop_raw(&self, id: &str) -> StoreResult<()> {
         self.client
             .delete_object()

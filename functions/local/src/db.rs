@@ -257,6 +257,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE uploads (id TEXT PRIMARY KEY, json TEXT NOT NULL);
     "#,
+    // 12: a citizen's uploads for `GET /v1/me/data` and their erasure (an
+    // index over the record's own JSON, so no column to keep in step).
+    r#"
+    CREATE INDEX uploads_by_owner ON uploads(json_extract(json, '$.owner'), id);
+    "#,
 ];
 
 /// Open a connection with pakn's settings: WAL, `synchronous=FULL` (a commit

@@ -76,6 +76,8 @@ macro_rules! for_each_contract_test {
             ward_boundaries_are_versioned_and_route_reports_by_their_point,
             nearby_lists_open_cases_of_a_category_nearest_first,
             followers_are_kept_by_case_and_listed_by_citizen,
+            a_citizens_follows_are_forgotten_at_once,
+            uploads_are_listed_by_owner_and_erased_for_good,
         );
     };
 }
@@ -85,8 +87,10 @@ mod privacy;
 pub use privacy::*;
 mod followers;
 mod nearby;
+mod uploads;
 mod wards;
 pub use followers::*;
+pub use uploads::*;
 pub use nearby::*;
 pub use wards::*;
 // The aggregates' contract tests live in their own file.

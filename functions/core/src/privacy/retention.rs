@@ -1,7 +1,7 @@
 //! The retention step of the deadline sweep: erase the personal data of
 //! every closed case whose `erase_after` has come (5 years after closing by
 //! default, or at once when its reporter asked for erasure while it was
-//! open).
+//! open), with the reporter's uploaded files of the case.
 //!
 //! Bounded: one read of the store's sparse retention index for at most
 //! `limit` cases that are due (never a scan), then per case its timeline and
@@ -34,6 +34,8 @@ pub struct RetentionReport {
 pub struct Retention<'a> {
     pub cases: &'a dyn CaseStore,
     pub privacy: &'a dyn PrivacyStore,
+    /// The reporter's uploads go with the case.
+    pub media: crate::media::MediaFiles<'a>,
     pub refdata: &'a RefData,
 }
 
@@ -60,6 +62,7 @@ impl Retention<'_> {
             match erase(
                 self.cases,
                 self.privacy,
+                self.media,
                 self.refdata,
                 &case,
                 &actor,

@@ -66,6 +66,8 @@ pub struct Sweep<'a> {
     pub stats: &'a dyn StatsStore,
     pub inspections: Inspections<'a>,
     pub privacy: &'a dyn PrivacyStore,
+    /// Uploads erased with their case's personal data.
+    pub media: crate::media::MediaFiles<'a>,
     pub outbox: Outbox<'a>,
     pub clock: &'a dyn Clock,
     pub refdata: &'a RefData,
@@ -148,6 +150,7 @@ impl Sweep<'_> {
         Retention {
             cases: self.cases,
             privacy: self.privacy,
+            media: self.media,
             refdata: self.refdata,
         }
     }
