@@ -44,6 +44,7 @@ pub const VARS: &[&str] = &[
     "TOPIC_ARN",
     "INTAKE_DLQ_URL",
     "MEDIA_BUCKET",
+    "MEDIA_QUEUE_URL",
     "AWS_ENDPOINT_URL",
     "AWS_REGION",
 ];
@@ -145,6 +146,10 @@ pub struct AwsSettings {
     /// `MEDIA_BUCKET`: the private bucket of uploaded photos and videos
     /// (uploads answer `503` without it).
     pub media_bucket: Option<String>,
+    /// `MEDIA_QUEUE_URL`: the queue of the media bucket's object-created
+    /// events, which `pakn serve --backend aws` polls to check uploads (on
+    /// AWS, the router's event source reads it).
+    pub media_queue_url: Option<String>,
     /// `AWS_ENDPOINT_URL`: a local AWS emulator (moto) instead of AWS.
     pub endpoint_url: Option<String>,
     /// `AWS_REGION`: the region; the SDK's own chain (profile, instance) when absent.
@@ -290,6 +295,7 @@ impl Config {
                 intake_dlq_url: trimmed("INTAKE_DLQ_URL"),
                 topic_arn: trimmed("TOPIC_ARN"),
                 media_bucket: trimmed("MEDIA_BUCKET"),
+                media_queue_url: trimmed("MEDIA_QUEUE_URL"),
                 endpoint_url: trimmed("AWS_ENDPOINT_URL"),
                 region: trimmed("AWS_REGION"),
             },
@@ -433,6 +439,7 @@ mod tests {
                 ("INTAKE_DLQ_URL", "d"),
                 ("TOPIC_ARN", "a"),
                 ("MEDIA_BUCKET", "m"),
+                ("MEDIA_QUEUE_URL", "mq"),
                 ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
                 ("AWS_REGION", "ap-southeast-1"),
             ],
@@ -455,6 +462,7 @@ mod tests {
                 intake_dlq_url: Some("d".into()),
                 topic_arn: Some("a".into()),
                 media_bucket: Some("m".into()),
+                media_queue_url: Some("mq".into()),
                 endpoint_url: Some("http://127.0.0.1:5000".into()),
                 region: Some("ap-southeast-1".into()),
             }
