@@ -328,20 +328,14 @@ async fn provision_media(
     m: &MediaNames,
 ) -> Result<ProvisionedMedia, ProvisionError> {
     use aws_sdk_s3::types::{
-        BucketLifecycleConfiguration, BucketLocationConstraint, CreateBucketConfiguration,
-        Event, ExpirationStatus, FilterRule, FilterRuleName, LifecycleExpiration, LifecycleRule,
+        BucketLifecycleConfiguration, BucketLocationConstraint, CreateBucketConfiguration, Event,
+        ExpirationStatus, FilterRule, FilterRuleName, LifecycleExpiration, LifecycleRule,
         LifecycleRuleFilter, NotificationConfiguration, NotificationConfigurationFilter,
-        PublicAccessBlockConfiguration, QueueConfiguration, S3KeyFilter,
-        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-        ServerSideEncryptionRule,
+        PublicAccessBlockConfiguration, QueueConfiguration, S3KeyFilter, ServerSideEncryption,
+        ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
     };
-    let (queue_url, dlq_url, queue_arn) = queue_with_dlq(
-        sqs,
-        &m.queue,
-        &m.dlq,
-        MEDIA_VISIBILITY_TIMEOUT_SECONDS,
-    )
-    .await?;
+    let (queue_url, dlq_url, queue_arn) =
+        queue_with_dlq(sqs, &m.queue, &m.dlq, MEDIA_VISIBILITY_TIMEOUT_SECONDS).await?;
     sqs.set_queue_attributes()
         .queue_url(&queue_url)
         .attributes(
@@ -360,7 +354,11 @@ async fn provision_media(
     );
     let mut create = s3.create_bucket().bucket(&m.bucket);
     // us-east-1 is the one region named by no location constraint.
-    if let Some(region) = cfg.region().map(|r| r.as_ref()).filter(|r| *r != "us-east-1") {
+    if let Some(region) = cfg
+        .region()
+        .map(|r| r.as_ref())
+        .filter(|r| *r != "us-east-1")
+    {
         create = create.create_bucket_configuration(
             CreateBucketConfiguration::builder()
                 .location_constraint(BucketLocationConstraint::from(region))

@@ -199,7 +199,11 @@ fn the_erasers_may_delete_uploaded_files() {
             .collect();
         let delete = statements
             .iter()
-            .find(|s| serde_yaml::to_string(&s["Action"]).unwrap().contains("s3:DeleteObject"))
+            .find(|s| {
+                serde_yaml::to_string(&s["Action"])
+                    .unwrap()
+                    .contains("s3:DeleteObject")
+            })
             .unwrap_or_else(|| panic!("{f} may not delete uploads"));
         let resources = serde_yaml::to_string(&delete["Resource"]).unwrap();
         for prefix in ["raw/*", "media/*", "thumb/*"] {

@@ -119,7 +119,10 @@ impl MediaFiles<'_> {
         for id in ids {
             let record = self.uploads.get_upload(id).await?;
             if record.as_ref().is_some_and(|u| {
-                matches!(u.owner_role, Role::Official | Role::UnitAdmin | Role::Triage)
+                matches!(
+                    u.owner_role,
+                    Role::Official | Role::UnitAdmin | Role::Triage
+                )
             }) {
                 continue;
             }

@@ -69,27 +69,6 @@ pub fn erase_entry(case: &Case, e: &TimelineEvent) -> Option<TimelineEvent> {
     Some(e)
 }
 
-/// The uploads of the reporter's that erasing `case` deletes: those its
-/// report names (its own media, uploaded by the citizen or by the operator
-/// for a caller) and those of the reporter's own entries (answers to
-/// questions). Officials' evidence is named on their own entries: never here.
-pub fn reporter_uploads(case: &Case, timeline: &[TimelineEvent]) -> Vec<String> {
-    let mut ids = crate::media::upload_ids(&case.media);
-    for e in timeline.iter().filter(|e| by_reporter(case, e)) {
-        if let Some(m) = e.data.get("media").and_then(|m| m.as_array()) {
-            ids.extend(
-                m.iter()
-                    .filter_map(|v| v.as_str())
-                    .filter_map(crate::media::upload_id)
-                    .map(str::to_string),
-            );
-        }
-    }
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
 /// Three decimals of a degree: about 110 m (what the public view shows).
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0

@@ -16,8 +16,8 @@ use pakn_core::notify::Notification;
 use pakn_core::ports::{
     AccessRecord, Account, AccountScope, ApiKey, ApiKeyStore, CasePage, CaseQuery, CaseStore,
     Clock, Commit, Created, Erasure, IdemRecord, InspectionPage, InspectionQuery, InspectionStore,
-    Ledger, NewCase, PeopleStore, PrivacyStore, QuotaStore, Sent, StatsStore, StoreError, StoreResult, Take,
-    Taken, UnitSummary, UploadStore, WardMapStore,
+    Ledger, NewCase, PeopleStore, PrivacyStore, QuotaStore, Sent, StatsStore, StoreError,
+    StoreResult, Take, Taken, UnitSummary, UploadStore, WardMapStore,
 };
 use pakn_core::snapshot::Snapshot;
 use pakn_core::stats::Rollup;

@@ -904,11 +904,7 @@ async fn provision_creates_the_media_bucket_whose_raw_files_are_events_on_its_qu
         .expect("lifecycle");
     let r = &life.rules()[0];
     assert_eq!(r.expiration().and_then(|e| e.days()), Some(1));
-    assert_eq!(
-        r.filter().and_then(|f| f.prefix()),
-        Some("raw/"),
-        "{r:?}"
-    );
+    assert_eq!(r.filter().and_then(|f| f.prefix()), Some("raw/"), "{r:?}");
 
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let attrs = sqs
@@ -923,7 +919,9 @@ async fn provision_creates_the_media_bucket_whose_raw_files_are_events_on_its_qu
     assert_eq!(attrs[&Q::VisibilityTimeout], "180");
     let redrive: serde_json::Value = serde_json::from_str(&attrs[&Q::RedrivePolicy]).unwrap();
     assert_eq!(redrive["maxReceiveCount"], 5);
-    let dlq_arn = pakn_aws::provision::queue_arn(&sqs, &m.dlq_url).await.unwrap();
+    let dlq_arn = pakn_aws::provision::queue_arn(&sqs, &m.dlq_url)
+        .await
+        .unwrap();
     assert_eq!(redrive["deadLetterTargetArn"], json!(dlq_arn));
     assert!(attrs[&Q::Policy].contains(&format!("arn:aws:s3:::{}", m.bucket)));
     let queue_arn = &attrs[&Q::QueueArn];

@@ -428,7 +428,10 @@ async fn the_duplicates_follow_comes_after_its_commit(api: Api) {
     api.act_on_latest(&off, &second, "duplicate", Some(&body))
         .await
         .error(412, "stale_version");
-    assert!(followers().await.is_empty(), "a refused commit follows nothing");
+    assert!(
+        followers().await.is_empty(),
+        "a refused commit follows nothing"
+    );
 
     // The commit holds but the follow fails: an error, the case closed, no follow yet.
     let v = api.version(&off, &second).await;
@@ -455,15 +458,27 @@ async fn the_duplicates_follow_comes_after_its_commit(api: Api) {
     assert_eq!(f[0].sub, "nguoi-bao-sau");
     assert_eq!(f[0].reason, pakn_core::ports::FollowReason::Duplicate);
     // Once more (by id this time): still one follow, nothing changed.
-    api.act(&off, &second, "duplicate", Some(&v), Some(&json!({"of": original})))
-        .await
-        .expect(200);
+    api.act(
+        &off,
+        &second,
+        "duplicate",
+        Some(&v),
+        Some(&json!({"of": original})),
+    )
+    .await
+    .expect(200);
     assert_eq!(followers().await.len(), 1);
     // Not a repeat: another original, or a version the duplicate was not taken from.
     let other = api.routed_case(&a, &report("Ngập nữa")).await;
-    api.act(&off, &second, "duplicate", Some(&v), Some(&json!({"of": other})))
-        .await
-        .error(412, "stale_version");
+    api.act(
+        &off,
+        &second,
+        "duplicate",
+        Some(&v),
+        Some(&json!({"of": other})),
+    )
+    .await
+    .error(412, "stale_version");
     api.act(
         &off,
         &second,
@@ -475,7 +490,9 @@ async fn the_duplicates_follow_comes_after_its_commit(api: Api) {
     .error(409, "invalid_transition");
 
     // The answer is lost after the commit: the retry records the follow.
-    let third = api.routed_case(&citizen("nguoi-thu-ba"), &report("Lại ngập")).await;
+    let third = api
+        .routed_case(&citizen("nguoi-thu-ba"), &report("Lại ngập"))
+        .await;
     let v3 = api.version(&off, &third).await;
     faults.fail_next("commit", Fault::TimeoutAfter);
     let lost = api

@@ -90,8 +90,8 @@ mod nearby;
 mod uploads;
 mod wards;
 pub use followers::*;
-pub use uploads::*;
 pub use nearby::*;
+pub use uploads::*;
 pub use wards::*;
 // The aggregates' contract tests live in their own file.
 pub use crate::aggregates::{

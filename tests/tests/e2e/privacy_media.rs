@@ -202,7 +202,10 @@ async fn personal_media(api: Api, files: Files) {
     assert_eq!(done["erased"][0]["id"], json!(closed), "{done:#}");
     assert_eq!(done["pending"][0]["id"], json!(open));
     assert_eq!(done["follows_removed"], 1);
-    assert_eq!(done["uploads_deleted"], 2, "the photo never attached, the unused slot");
+    assert_eq!(
+        done["uploads_deleted"], 2,
+        "the photo never attached, the unused slot"
+    );
     // My photo of the erased case, and my unattached ones: records and files gone.
     for id in [&p1, &p3, &p5] {
         api.get(&format!("/v1/uploads/{id}"), Some(&me))
@@ -226,7 +229,11 @@ async fn personal_media(api: Api, files: Files) {
         .await
         .expect(200)
         .body;
-    assert_eq!(public["evidence"][0]["upload"], json!(evidence), "{public:#}");
+    assert_eq!(
+        public["evidence"][0]["upload"],
+        json!(evidence),
+        "{public:#}"
+    );
     // The open case keeps my photo until it is erased.
     assert!(files.exists(&format!("media/{p4}")).await);
     // No follow of mine is left anywhere.
@@ -238,7 +245,14 @@ async fn personal_media(api: Api, files: Files) {
         .then_some(())
         .expect("no follows");
     let their_id = pakn_core::ids::CaseId::parse(&theirs).unwrap();
-    assert!(api.pakn.followers.followers(&their_id).await.unwrap().is_empty());
+    assert!(
+        api.pakn
+            .followers
+            .followers(&their_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let after = api.get("/v1/me/data", Some(&me)).await.expect(200).body;
     assert_eq!(after["following"], json!([]));
     assert_eq!(
@@ -347,7 +361,9 @@ impl Blobs for FailingDelete {
     }
     async fn delete(&self, id: &str) -> StoreResult<()> {
         if self.armed.swap(false, Ordering::SeqCst) {
-            return Err(pakn_core::ports::StoreError::msg("injected: storage unreachable"));
+            return Err(pakn_core::ports::StoreError::msg(
+                "injected: storage unreachable",
+            ));
         }
         self.inner.delete(id).await
     }

@@ -16,7 +16,7 @@ pub use views::*;
 
 use crate::actions::load_authorized;
 use crate::auth::{self, Permission, Principal, Role, Target};
-use crate::case::{Case, Status};
+use crate::case::{Case, Status, TimelineEvent};
 use crate::change::Change;
 use crate::error::{Error, Result};
 use crate::ids::CaseId;
@@ -71,7 +71,7 @@ impl Privacy<'_> {
         let mut attached = std::collections::HashMap::new();
         for case in self.reported_by(p).await? {
             let tl = self.cases.timeline(&case.id).await?;
-            for id in crate::retention::reporter_uploads(&case, &tl) {
+            for id in reporter_uploads(&case, &tl) {
                 attached.insert(
                     id,
                     UploadCase {
@@ -170,7 +170,7 @@ impl Privacy<'_> {
                 let case = self.cases.get_case(&id).await?;
                 if let Some(case) = case.filter(|c| c.erased_at.is_none()) {
                     let tl = self.cases.timeline(&id).await?;
-                    kept.extend(crate::retention::reporter_uploads(&case, &tl));
+                    kept.extend(reporter_uploads(&case, &tl));
                 }
                 report.pending.push(r);
             }
@@ -203,10 +203,12 @@ impl Privacy<'_> {
             let now = self.clock.now();
             let res = if case.status == Status::Closed {
                 erase(
-                    self.cases,
-                    self.privacy,
-                    self.media,
-                    self.refdata,
+                    Eraser {
+                        cases: self.cases,
+                        privacy: self.privacy,
+                        media: self.media,
+                        refdata: self.refdata,
+                    },
                     &case,
                     p,
                     "request",
@@ -365,6 +367,39 @@ pub fn erasure(
     }
 }
 
+/// The uploads of the reporter's that erasing `case` deletes: those its
+/// report names (its own media, uploaded by the citizen or by the operator
+/// for a caller) and those of the reporter's own entries (answers to
+/// questions). Officials' evidence is named on their own entries: never here.
+pub fn reporter_uploads(case: &Case, timeline: &[TimelineEvent]) -> Vec<String> {
+    let mut ids = crate::media::upload_ids(&case.media);
+    for e in timeline
+        .iter()
+        .filter(|e| crate::retention::by_reporter(case, e))
+    {
+        if let Some(m) = e.data.get("media").and_then(|m| m.as_array()) {
+            ids.extend(
+                m.iter()
+                    .filter_map(|v| v.as_str())
+                    .filter_map(crate::media::upload_id)
+                    .map(str::to_string),
+            );
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The ports an erasure writes through.
+#[derive(Clone, Copy)]
+pub(crate) struct Eraser<'a> {
+    pub cases: &'a dyn CaseStore,
+    pub privacy: &'a dyn PrivacyStore,
+    pub media: MediaFiles<'a>,
+    pub refdata: &'a RefData,
+}
+
 /// Erase the personal data of a closed `case` (read at its current
 /// version): the reporter's uploads on it (files and records, before the
 /// commit: once committed, the case no longer names them, so a crash after
@@ -372,15 +407,18 @@ pub fn erasure(
 /// holds now, committed. `Conflict` if the case moved on; anything else is
 /// worth a retry.
 pub(crate) async fn erase(
-    cases: &dyn CaseStore,
-    privacy: &dyn PrivacyStore,
-    media: MediaFiles<'_>,
-    refdata: &RefData,
+    ports: Eraser<'_>,
     case: &Case,
     actor: &Principal,
     reason: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
+    let Eraser {
+        cases,
+        privacy,
+        media,
+        refdata,
+    } = ports;
     if case.status != Status::Closed || case.erased_at.is_some() {
         return Err(StoreError::Conflict(format!(
             "case {} is not a closed case with personal data",
@@ -388,9 +426,7 @@ pub(crate) async fn erase(
         )));
     }
     let timeline = cases.timeline(&case.id).await?;
-    media
-        .erase(&crate::retention::reporter_uploads(case, &timeline))
-        .await?;
+    media.erase(&reporter_uploads(case, &timeline)).await?;
     let accesses = privacy.accesses(&case.id).await?;
     let e = erasure(case, &timeline, accesses, actor, reason, now, refdata);
     privacy.erase(&e).await

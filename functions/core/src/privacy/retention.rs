@@ -10,7 +10,7 @@
 //! conditioned on the version read, so the second sweep's commit is refused
 //! (a conflict, counted) and writes nothing the first did not.
 
-use super::erase;
+use super::{Eraser, erase};
 use crate::case::Status;
 use crate::error::Result;
 use crate::ports::{CaseStore, PrivacyStore, StoreError};
@@ -59,18 +59,13 @@ impl Retention<'_> {
             } else {
                 "retention"
             };
-            match erase(
-                self.cases,
-                self.privacy,
-                self.media,
-                self.refdata,
-                &case,
-                &actor,
-                reason,
-                now,
-            )
-            .await
-            {
+            let ports = Eraser {
+                cases: self.cases,
+                privacy: self.privacy,
+                media: self.media,
+                refdata: self.refdata,
+            };
+            match erase(ports, &case, &actor, reason, now).await {
                 Ok(()) => report.erased += 1,
                 Err(StoreError::Conflict(_)) => report.conflicts += 1,
                 Err(e) => {
