@@ -140,6 +140,8 @@ pub struct Faults {
     collisions: AtomicU64,
     /// The codes refused that way, in order.
     collided: Mutex<Vec<String>>,
+    /// Faults scripted for the next call of an operation ([`Faults::fail_next`]).
+    scripted: Mutex<Vec<(&'static str, Fault)>>,
 }
 
 /// How many faults of each kind were injected, over how many calls.
@@ -198,6 +200,7 @@ impl Faults {
             refused: AtomicU64::new(0),
             collisions: AtomicU64::new(0),
             collided: Mutex::new(Vec::new()),
+            scripted: Mutex::new(Vec::new()),
         });
         f.set_rate(rate);
         f
@@ -239,6 +242,24 @@ impl Faults {
     /// already had each code drawn (nothing written).
     pub fn collide_next(&self, n: u64) {
         self.collisions.store(n, Ordering::SeqCst);
+    }
+
+    /// The next call of operation `op` (the port method's name, e.g.
+    /// `commit`, `follow`) gets `fault`, whatever the rate: a crash at an
+    /// exact step of a use case.
+    pub fn fail_next(&self, op: &'static str, fault: Fault) {
+        self.scripted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((op, fault));
+    }
+
+    fn take_scripted(&self, op: &str) -> Option<Fault> {
+        let mut s = self.scripted.lock().unwrap_or_else(|e| e.into_inner());
+        let i = s.iter().position(|(o, _)| *o == op)?;
+        let (_, f) = s.remove(i);
+        self.injected[f.index()].fetch_add(1, Ordering::SeqCst);
+        Some(f)
     }
 
     /// The tracking codes refused by [`Faults::collide_next`], in order.
@@ -319,7 +340,14 @@ impl Faults {
         op: &'static str,
         call: impl Future<Output = StoreResult<T>>,
     ) -> StoreResult<T> {
-        match self.draw(kind) {
+        let fault = match self.take_scripted(op) {
+            Some(f) => {
+                self.calls.fetch_add(1, Ordering::SeqCst);
+                Some(f)
+            }
+            None => self.draw(kind),
+        };
+        match fault {
             None => {
                 let r = call.await;
                 if let Err(StoreError::Conflict(_)) = &r {
@@ -666,6 +694,13 @@ impl<P: UploadStore + ?Sized> UploadStore for Faulty<P> {
     async fn save_upload(&self, u: &Upload) -> StoreResult<()> {
         self.write("save_upload", self.inner.save_upload(u)).await
     }
+    async fn uploads_of(&self, owner: &str) -> StoreResult<Vec<Upload>> {
+        self.read("uploads_of", self.inner.uploads_of(owner)).await
+    }
+    async fn erase_upload(&self, id: &str) -> StoreResult<()> {
+        self.write("erase_upload", self.inner.erase_upload(id))
+            .await
+    }
 }
 
 #[async_trait]
@@ -697,6 +732,10 @@ impl<P: pakn_core::ports::FollowerStore + ?Sized> pakn_core::ports::FollowerStor
     }
     async fn following(&self, sub: &str) -> StoreResult<Vec<pakn_core::ports::Follower>> {
         self.read("following", self.inner.following(sub)).await
+    }
+    async fn forget_citizen(&self, sub: &str) -> StoreResult<usize> {
+        self.write("forget_citizen", self.inner.forget_citizen(sub))
+            .await
     }
 }
 

@@ -215,6 +215,11 @@ impl Api {
         api
     }
 
+    /// Where [`Api::with_media`] keeps the files.
+    pub fn media_dir(&self) -> std::path::PathBuf {
+        self._dir.as_ref().expect("a temp dir").path().join("media")
+    }
+
     /// Check an upload whose bytes arrived, as the server's worker does.
     pub async fn check_upload(&self, id: &str) {
         pakn_media::process_upload(&*self.pakn.uploads, &*self.pakn.blobs, id)

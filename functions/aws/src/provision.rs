@@ -20,6 +20,12 @@ pub const ROUTER_TIMEOUT_SECONDS: u32 = 30;
 pub const INTAKE_VISIBILITY_TIMEOUT_SECONDS: u32 = 6 * ROUTER_TIMEOUT_SECONDS;
 /// How long the dead-letter queue keeps a message (14 days, the SQS maximum).
 pub const DLQ_RETENTION_SECONDS: u32 = 1_209_600;
+/// The media queue's visibility timeout (template.yaml `MediaQueue`): a
+/// check of one upload (download, decode, re-encode, two puts) takes far
+/// less; six times the router's timeout like the intake queue.
+pub const MEDIA_VISIBILITY_TIMEOUT_SECONDS: u32 = 6 * ROUTER_TIMEOUT_SECONDS;
+/// Days before S3 removes a raw file never checked (the bucket's lifecycle rule).
+pub const RAW_EXPIRATION_DAYS: i32 = 1;
 
 /// The table's key schema, attributes and indexes (all keys are strings).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,9 +117,33 @@ pub struct Names {
     pub topic: String,
     pub visibility_timeout_seconds: u32,
     pub subscriptions: Vec<Subscription>,
+    /// The media bucket and its queue, when uploads are wanted ([`Names::with_media`]).
+    pub media: Option<MediaNames>,
+}
+
+/// Names of the media bucket, the queue of its object-created events and
+/// that queue's dead-letter queue.
+#[derive(Debug, Clone)]
+pub struct MediaNames {
+    pub bucket: String,
+    pub queue: String,
+    pub dlq: String,
 }
 
 impl Names {
+    /// The same names, and the media bucket `<prefix>-media` (lowercase, as
+    /// S3 wants) with its queues `<prefix>-media` and `<prefix>-media-dlq`.
+    /// On AWS a bucket name is global: pass another with [`MediaNames`] if
+    /// it is taken.
+    pub fn with_media(mut self, prefix: &str) -> Self {
+        self.media = Some(MediaNames {
+            bucket: format!("{prefix}-media").to_ascii_lowercase(),
+            queue: format!("{prefix}-media"),
+            dlq: format!("{prefix}-media-dlq"),
+        });
+        self
+    }
+
     /// `<prefix>-cases`, `<prefix>-intake`, `<prefix>-intake-dlq`, `<prefix>-notifications`.
     pub fn with_prefix(prefix: &str) -> Self {
         Names {
@@ -123,6 +153,7 @@ impl Names {
             topic: format!("{prefix}-notifications"),
             visibility_timeout_seconds: INTAKE_VISIBILITY_TIMEOUT_SECONDS,
             subscriptions: vec![],
+            media: None,
         }
     }
 }
@@ -135,6 +166,15 @@ pub struct Provisioned {
     pub dlq_url: String,
     pub topic_arn: String,
     pub subscription_arns: Vec<String>,
+    pub media: Option<ProvisionedMedia>,
+}
+
+/// The media bucket and its queues, as created (or found).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionedMedia {
+    pub bucket: String,
+    pub queue_url: String,
+    pub dlq_url: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -210,12 +250,218 @@ pub async fn provision(cfg: &SdkConfig, names: &Names) -> Result<Provisioned, Pr
     for s in &names.subscriptions {
         subscription_arns.push(subscribe(&sns, &topic_arn, s).await?);
     }
+    let media = match &names.media {
+        Some(m) => Some(provision_media(cfg, &sqs, m).await?),
+        None => None,
+    };
     Ok(Provisioned {
         table: names.table.clone(),
         queue_url,
         dlq_url,
         topic_arn,
         subscription_arns,
+        media,
+    })
+}
+
+/// A queue with its dead-letter queue (created if absent): `(url, dlq url, arn)`.
+async fn queue_with_dlq(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    dlq: &str,
+    visibility_timeout_seconds: u32,
+) -> Result<(String, String, String), ProvisionError> {
+    let dlq_url = sqs
+        .create_queue()
+        .queue_name(dlq)
+        .attributes(
+            QueueAttributeName::MessageRetentionPeriod,
+            DLQ_RETENTION_SECONDS.to_string(),
+        )
+        .send()
+        .await
+        .map_err(aws("create a dead-letter queue"))?
+        .queue_url()
+        .unwrap_or_default()
+        .to_string();
+    let dlq_arn = queue_arn(sqs, &dlq_url).await?;
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            visibility_timeout_seconds.to_string(),
+        )
+        .attributes(QueueAttributeName::RedrivePolicy, redrive_policy(&dlq_arn))
+        .send()
+        .await
+        .map_err(aws("create a queue"))?
+        .queue_url()
+        .unwrap_or_default()
+        .to_string();
+    let arn = queue_arn(sqs, &url).await?;
+    Ok((url, dlq_url, arn))
+}
+
+/// The queue policy that lets the bucket (and only it) send its events.
+pub fn media_queue_policy(queue_arn: &str, bucket: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnLike": {"aws:SourceArn": format!("arn:aws:s3:::{bucket}")}}
+        }]
+    })
+    .to_string()
+}
+
+/// The media bucket as the template declares it: private (public access
+/// blocked), encrypted, `raw/` files never checked expire after a day, and
+/// every object created under `raw/` is an event on the media queue (with
+/// its dead-letter queue), which the router reads. Idempotent.
+async fn provision_media(
+    cfg: &SdkConfig,
+    sqs: &aws_sdk_sqs::Client,
+    m: &MediaNames,
+) -> Result<ProvisionedMedia, ProvisionError> {
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, BucketLocationConstraint, CreateBucketConfiguration, Event,
+        ExpirationStatus, FilterRule, FilterRuleName, LifecycleExpiration, LifecycleRule,
+        LifecycleRuleFilter, NotificationConfiguration, NotificationConfigurationFilter,
+        PublicAccessBlockConfiguration, QueueConfiguration, S3KeyFilter, ServerSideEncryption,
+        ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    };
+    let (queue_url, dlq_url, queue_arn) =
+        queue_with_dlq(sqs, &m.queue, &m.dlq, MEDIA_VISIBILITY_TIMEOUT_SECONDS).await?;
+    sqs.set_queue_attributes()
+        .queue_url(&queue_url)
+        .attributes(
+            QueueAttributeName::Policy,
+            media_queue_policy(&queue_arn, &m.bucket),
+        )
+        .send()
+        .await
+        .map_err(aws("set the media queue's policy"))?;
+
+    // Path-style: the bucket in the path works with every endpoint.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(cfg)
+            .force_path_style(true)
+            .build(),
+    );
+    let mut create = s3.create_bucket().bucket(&m.bucket);
+    // us-east-1 is the one region named by no location constraint.
+    if let Some(region) = cfg
+        .region()
+        .map(|r| r.as_ref())
+        .filter(|r| *r != "us-east-1")
+    {
+        create = create.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    match create.send().await {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
+        Err(e) => return Err(aws("create the media bucket")(e)),
+    }
+    s3.put_public_access_block()
+        .bucket(&m.bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .block_public_policy(true)
+                .ignore_public_acls(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(aws("block public access to the media bucket"))?;
+    s3.put_bucket_encryption()
+        .bucket(&m.bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::Aes256)
+                                .build()
+                                .map_err(aws("describe the bucket's encryption"))?,
+                        )
+                        .build(),
+                )
+                .build()
+                .map_err(aws("describe the bucket's encryption"))?,
+        )
+        .send()
+        .await
+        .map_err(aws("encrypt the media bucket"))?;
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(&m.bucket)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(
+                    LifecycleRule::builder()
+                        .id("abandoned-uploads")
+                        .status(ExpirationStatus::Enabled)
+                        .filter(LifecycleRuleFilter::builder().prefix("raw/").build())
+                        .expiration(
+                            LifecycleExpiration::builder()
+                                .days(RAW_EXPIRATION_DAYS)
+                                .build(),
+                        )
+                        .build()
+                        .map_err(aws("describe the bucket's lifecycle"))?,
+                )
+                .build()
+                .map_err(aws("describe the bucket's lifecycle"))?,
+        )
+        .send()
+        .await
+        .map_err(aws("set the media bucket's lifecycle"))?;
+    s3.put_bucket_notification_configuration()
+        .bucket(&m.bucket)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(
+                    QueueConfiguration::builder()
+                        .queue_arn(&queue_arn)
+                        .events(Event::from("s3:ObjectCreated:*"))
+                        .filter(
+                            NotificationConfigurationFilter::builder()
+                                .key(
+                                    S3KeyFilter::builder()
+                                        .filter_rules(
+                                            FilterRule::builder()
+                                                .name(FilterRuleName::Prefix)
+                                                .value("raw/")
+                                                .build(),
+                                        )
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .build()
+                        .map_err(aws("describe the bucket's events"))?,
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(aws("send the media bucket's events to its queue"))?;
+    Ok(ProvisionedMedia {
+        bucket: m.bucket.clone(),
+        queue_url,
+        dlq_url,
     })
 }
 

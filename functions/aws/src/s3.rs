@@ -28,8 +28,13 @@ pub fn raw_key(id: &str) -> String {
 }
 
 /// The upload id of a raw file's key (an object-created event's key).
+/// Event keys are URL-encoded; S3 leaves the `/` as it is, the emulator
+/// (moto) encodes it too (`raw%2F<id>`): both are taken. Ids are ULIDs,
+/// which need no decoding.
 pub fn id_of_raw_key(key: &str) -> Option<&str> {
     key.strip_prefix("raw/")
+        .or_else(|| key.strip_prefix("raw%2F"))
+        .or_else(|| key.strip_prefix("raw%2f"))
         .filter(|id| id.len() == 26 && id.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
@@ -137,6 +142,19 @@ impl Blobs for S3Blobs {
             .await
             .map_err(err)?;
         Ok(req.uri().to_string())
+    }
+    async fn delete(&self, id: &str) -> StoreResult<()> {
+        // DeleteObject answers success for a key that is not there.
+        for key in [raw_key(id), format!("media/{id}"), format!("thumb/{id}")] {
+            self.client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(err)?;
+        }
+        Ok(())
     }
     async fn drop_raw(&self, id: &str) -> StoreResult<()> {
         self.client

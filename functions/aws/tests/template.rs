@@ -147,3 +147,67 @@ fn no_function_may_delete_scan_or_batch_write_the_table() {
     }
     assert!(functions >= 3, "the three functions were checked");
 }
+
+/// The media bucket and its queues in the template are what `pakn
+/// provision` creates: the queue's visibility and redrive, the DLQ's
+/// retention, the raw files' expiry, and the events of `raw/` only.
+#[test]
+fn the_media_bucket_and_queue_in_the_template_are_the_provisioned_ones() {
+    let t = template();
+    let q = resource(&t, "MediaQueue");
+    assert_eq!(
+        q["VisibilityTimeout"].as_u64(),
+        Some(provision::MEDIA_VISIBILITY_TIMEOUT_SECONDS as u64)
+    );
+    assert_eq!(
+        q["RedrivePolicy"]["maxReceiveCount"].as_u64(),
+        Some(provision::MAX_RECEIVE_COUNT as u64)
+    );
+    assert_eq!(
+        resource(&t, "MediaDeadLetterQueue")["MessageRetentionPeriod"].as_u64(),
+        Some(provision::DLQ_RETENTION_SECONDS as u64)
+    );
+    let b = resource(&t, "MediaBucket");
+    let rule = &b["LifecycleConfiguration"]["Rules"][0];
+    assert_eq!(rule["Prefix"].as_str(), Some("raw/"));
+    assert_eq!(
+        rule["ExpirationInDays"].as_i64(),
+        Some(provision::RAW_EXPIRATION_DAYS as i64)
+    );
+    let n = &b["NotificationConfiguration"]["QueueConfigurations"][0];
+    assert_eq!(n["Event"].as_str(), Some("s3:ObjectCreated:*"));
+    assert_eq!(
+        n["Filter"]["S3Key"]["Rules"][0]["Value"].as_str(),
+        Some("raw/")
+    );
+}
+
+/// The functions that erase personal data (the API for `DELETE
+/// /v1/me/data`, the deadline sweep for retention) may delete the
+/// uploads' files, and only those prefixes.
+#[test]
+fn the_erasers_may_delete_uploaded_files() {
+    let t = template();
+    for f in ["ApiFunction", "DeadlinesFunction"] {
+        let policies = &t["Resources"][f]["Properties"]["Policies"];
+        let statements: Vec<&Value> = policies
+            .as_sequence()
+            .expect("policies")
+            .iter()
+            .filter_map(|p| p["Statement"].as_sequence())
+            .flatten()
+            .collect();
+        let delete = statements
+            .iter()
+            .find(|s| {
+                serde_yaml::to_string(&s["Action"])
+                    .unwrap()
+                    .contains("s3:DeleteObject")
+            })
+            .unwrap_or_else(|| panic!("{f} may not delete uploads"));
+        let resources = serde_yaml::to_string(&delete["Resource"]).unwrap();
+        for prefix in ["raw/*", "media/*", "thumb/*"] {
+            assert!(resources.contains(prefix), "{f}: {prefix} in {resources}");
+        }
+    }
+}

@@ -29,6 +29,8 @@ pub enum Parts {
     Aws {
         sdk: Box<aws_config::SdkConfig>,
         resources: AwsResources,
+        /// `MEDIA_QUEUE_URL`: the media bucket's events, checked by a poller.
+        media_queue_url: Option<String>,
     },
 }
 
@@ -52,6 +54,11 @@ impl Composed {
                 let resources = cfg.require_aws()?;
                 let sdk = aws_sdk(cfg).await;
                 let pakn = pakn_aws::pakn_with(&sdk, &resources, refdata.clone(), clock);
+                // Uploads in the media bucket when one is named (`MEDIA_BUCKET`).
+                let pakn = match &cfg.aws.media_bucket {
+                    Some(bucket) => pakn_aws::with_media(pakn, &sdk, bucket),
+                    None => pakn,
+                };
                 let pakn = pakn_aws::with_push(
                     pakn,
                     &sdk,
@@ -63,6 +70,7 @@ impl Composed {
                     Parts::Aws {
                         sdk: Box::new(sdk),
                         resources,
+                        media_queue_url: cfg.aws.media_queue_url.clone(),
                     },
                 )
             }
@@ -83,8 +91,9 @@ impl Composed {
     }
 
     /// The routing workers beside the API: `local_workers` over the durable
-    /// SQLite queue, or one poller of the intake queue on AWS (Lambda's SQS
-    /// event source does that job for `pakn-router`).
+    /// SQLite queue, or one poller of the intake queue on AWS, and one of
+    /// the media queue when it is configured (Lambda's SQS event sources
+    /// do that job for `pakn-router`).
     pub fn spawn_routers(
         &self,
         local_workers: usize,
@@ -100,12 +109,28 @@ impl Composed {
                     ))
                 })
                 .collect(),
-            Parts::Aws { sdk, resources } => vec![tokio::spawn(aws_worker::poll_intake(
-                self.pakn.clone(),
-                aws_sdk_sqs::Client::new(sdk),
-                resources.intake_queue_url.clone(),
-                stop.clone(),
-            ))],
+            Parts::Aws {
+                sdk,
+                resources,
+                media_queue_url,
+            } => {
+                let sqs = aws_sdk_sqs::Client::new(sdk);
+                let mut tasks = vec![tokio::spawn(aws_worker::poll_intake(
+                    self.pakn.clone(),
+                    sqs.clone(),
+                    resources.intake_queue_url.clone(),
+                    stop.clone(),
+                ))];
+                if let Some(url) = media_queue_url {
+                    tasks.push(tokio::spawn(aws_worker::poll_media(
+                        self.pakn.clone(),
+                        sqs,
+                        url.clone(),
+                        stop.clone(),
+                    )));
+                }
+                tasks
+            }
         }
     }
 }

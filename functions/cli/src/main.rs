@@ -52,11 +52,17 @@ enum Command {
         #[arg(long, default_value_t = 24)]
         ttl_hours: i64,
     },
-    /// Create the DynamoDB table, queues and SNS topic on an AWS endpoint (AWS_ENDPOINT_URL for an emulator).
+    /// Create the DynamoDB table, queues, SNS topic and media bucket on an AWS endpoint (AWS_ENDPOINT_URL for an emulator).
     Provision {
         /// Name prefix, e.g. pakn-dev.
         #[arg(long, default_value = "pakn-dev")]
         prefix: String,
+        /// Skip the media bucket and its queues (no uploads).
+        #[arg(long)]
+        no_media: bool,
+        /// The media bucket's name, when `<prefix>-media` is taken (S3 names are global).
+        #[arg(long)]
+        media_bucket: Option<String>,
     },
     /// Move dead-lettered intake messages back to the intake queue.
     Redrive {
@@ -163,9 +169,13 @@ fn main() -> Result<()> {
             println!("{token}");
             Ok(())
         }
-        Command::Provision { prefix } => {
+        Command::Provision {
+            prefix,
+            no_media,
+            media_bucket,
+        } => {
             init_tracing(&cfg);
-            rt.block_on(serve::provision(&cfg, &prefix))
+            rt.block_on(serve::provision(&cfg, &prefix, no_media, media_bucket))
         }
         Command::Redrive { .. } => {
             init_tracing(&cfg);

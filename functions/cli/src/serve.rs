@@ -123,16 +123,36 @@ async fn wait_for_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-/// `pakn provision`: the template's resources on any AWS endpoint.
-pub async fn provision(cfg: &Config, prefix: &str) -> Result<()> {
+/// `pakn provision`: the template's resources on any AWS endpoint: the
+/// table, the intake queues and the topic, and (unless `no_media`) the
+/// media bucket with the queue of its events (`media_bucket` names it
+/// when `<prefix>-media` is taken: bucket names are global on AWS).
+pub async fn provision(
+    cfg: &Config,
+    prefix: &str,
+    no_media: bool,
+    media_bucket: Option<String>,
+) -> Result<()> {
     let sdk = compose::aws_sdk(cfg).await;
-    let p = pakn_aws::provision(&sdk, &pakn_aws::Names::with_prefix(prefix))
+    let mut names = pakn_aws::Names::with_prefix(prefix);
+    if !no_media {
+        names = names.with_media(prefix);
+        if let (Some(m), Some(b)) = (names.media.as_mut(), media_bucket) {
+            m.bucket = b;
+        }
+    }
+    let p = pakn_aws::provision(&sdk, &names)
         .await
         .context("provisioning")?;
     println!("export TABLE_NAME={}", p.table);
     println!("export INTAKE_QUEUE_URL={}", p.queue_url);
     println!("export INTAKE_DLQ_URL={}", p.dlq_url);
     println!("export TOPIC_ARN={}", p.topic_arn);
+    if let Some(m) = &p.media {
+        println!("export MEDIA_BUCKET={}", m.bucket);
+        println!("export MEDIA_QUEUE_URL={}", m.queue_url);
+        println!("export MEDIA_DLQ_URL={}", m.dlq_url);
+    }
     Ok(())
 }
 

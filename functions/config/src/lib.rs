@@ -47,6 +47,7 @@ pub const VARS: &[&str] = &[
     "MEDIA_BUCKET",
     "PUSH_FCM_APP_ARN",
     "PUSH_APNS_APP_ARN",
+    "MEDIA_QUEUE_URL",
     "AWS_ENDPOINT_URL",
     "AWS_REGION",
 ];
@@ -157,6 +158,10 @@ pub struct AwsSettings {
     /// needs no setting).
     pub push_fcm_app_arn: Option<String>,
     pub push_apns_app_arn: Option<String>,
+    /// `MEDIA_QUEUE_URL`: the queue of the media bucket's object-created
+    /// events, which `pakn serve --backend aws` polls to check uploads (on
+    /// AWS, the router's event source reads it).
+    pub media_queue_url: Option<String>,
     /// `AWS_ENDPOINT_URL`: a local AWS emulator (moto) instead of AWS.
     pub endpoint_url: Option<String>,
     /// `AWS_REGION`: the region; the SDK's own chain (profile, instance) when absent.
@@ -305,6 +310,7 @@ impl Config {
                 media_bucket: trimmed("MEDIA_BUCKET"),
                 push_fcm_app_arn: trimmed("PUSH_FCM_APP_ARN"),
                 push_apns_app_arn: trimmed("PUSH_APNS_APP_ARN"),
+                media_queue_url: trimmed("MEDIA_QUEUE_URL"),
                 endpoint_url: trimmed("AWS_ENDPOINT_URL"),
                 region: trimmed("AWS_REGION"),
             },
@@ -451,6 +457,7 @@ mod tests {
                 ("PUSH_FCM_APP_ARN", "arn:fcm"),
                 ("PUSH_APNS_APP_ARN", "arn:apns"),
                 ("PAKN_CITIZEN_WEBHOOK", "http://127.0.0.1:9/n"),
+                ("MEDIA_QUEUE_URL", "mq"),
                 ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
                 ("AWS_REGION", "ap-southeast-1"),
             ],
@@ -476,6 +483,7 @@ mod tests {
                 media_bucket: Some("m".into()),
                 push_fcm_app_arn: Some("arn:fcm".into()),
                 push_apns_app_arn: Some("arn:apns".into()),
+                media_queue_url: Some("mq".into()),
                 endpoint_url: Some("http://127.0.0.1:5000".into()),
                 region: Some("ap-southeast-1".into()),
             }

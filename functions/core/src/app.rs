@@ -123,6 +123,14 @@ impl Pakn {
         }
     }
 
+    /// Uploads' records and files, to erase them.
+    pub fn media_files(&self) -> crate::media::MediaFiles<'_> {
+        crate::media::MediaFiles {
+            uploads: &*self.uploads,
+            blobs: &*self.blobs,
+        }
+    }
+
     fn outbox(&self) -> Outbox<'_> {
         Outbox {
             cases: &*self.cases,
@@ -205,6 +213,7 @@ impl Pakn {
             stats: &*self.stats,
             inspections: self.inspections(),
             privacy: &*self.privacy,
+            media: self.media_files(),
             outbox: self.outbox(),
             clock: &*self.clock,
             refdata: &self.refdata,
@@ -265,6 +274,8 @@ impl Pakn {
             cases: &*self.cases,
             people: &*self.people,
             privacy: &*self.privacy,
+            followers: &*self.followers,
+            media: self.media_files(),
             quota: &*self.quota,
             clock: &*self.clock,
             refdata: &self.refdata,

@@ -121,11 +121,15 @@ impl<'a> Change<'a> {
     /// The citizen-facing status notification for this version.
     pub fn notify_status(&mut self) {
         let c = &self.case;
-        let body = json!({
+        let mut body = json!({
             "case_id": c.id, "tracking_code": c.tracking_code,
             "status": c.status, "status_label": c.status.label_vi(),
             "unit": c.unit,
         });
+        // Closed as a duplicate: where its reporter and followers go on following.
+        if let Some(d) = &c.duplicate_of {
+            body["duplicate_of"] = json!({"id": d.id, "tracking_code": d.tracking_code});
+        }
         let key = format!("status:v{}", c.version);
         let unit = c.unit.as_ref().map(|u| u.to_string()).unwrap_or_default();
         self.notify(

@@ -100,6 +100,51 @@ pub struct MediaLink {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// Uploads' records and files together, to erase them (the reporter's
+/// photos of an erased case, a citizen's unattached uploads).
+#[derive(Clone, Copy)]
+pub struct MediaFiles<'a> {
+    pub uploads: &'a dyn UploadStore,
+    pub blobs: &'a dyn Blobs,
+}
+
+impl MediaFiles<'_> {
+    /// Delete the files (raw leftover, checked copy, thumbnail) and then
+    /// the record of each upload named, except officials' (an official's
+    /// evidence is an official record, never the reporter's data): how many
+    /// records were erased. Files before the record, so a crash half way
+    /// leaves the record for a retry to find; every step is idempotent.
+    pub async fn erase(&self, ids: &[String]) -> StoreResult<usize> {
+        let mut n = 0;
+        for id in ids {
+            let record = self.uploads.get_upload(id).await?;
+            if record.as_ref().is_some_and(|u| {
+                matches!(
+                    u.owner_role,
+                    Role::Official | Role::UnitAdmin | Role::Triage
+                )
+            }) {
+                continue;
+            }
+            self.blobs.delete(id).await?;
+            if record.is_some() {
+                self.uploads.erase_upload(id).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The uploads named in a list of media entries.
+pub fn upload_ids<'a>(entries: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+    entries
+        .into_iter()
+        .filter_map(|e| upload_id(e))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Upload slots and the links of a case's media.
 pub struct Media<'a> {
     pub uploads: &'a dyn UploadStore,

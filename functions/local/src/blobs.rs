@@ -34,6 +34,15 @@ fn io(e: std::io::Error) -> StoreError {
     StoreError::other(e)
 }
 
+/// Remove a file; one already gone is fine.
+fn remove(p: &Path) -> StoreResult<()> {
+    match std::fs::remove_file(p) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io(e)),
+    }
+}
+
 /// Ids are ULIDs: nothing else names a file.
 fn safe_id(id: &str) -> Result<&str> {
     if id.len() == 26 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -160,11 +169,19 @@ impl Blobs for LocalBlobs {
     }
     async fn drop_raw(&self, id: &str) -> StoreResult<()> {
         let Ok(id) = safe_id(id) else { return Ok(()) };
-        match std::fs::remove_file(self.dir.join("raw").join(id)) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io(e)),
+        remove(&self.dir.join("raw").join(id))
+    }
+    async fn delete(&self, id: &str) -> StoreResult<()> {
+        let Ok(id) = safe_id(id) else { return Ok(()) };
+        for p in [
+            self.dir.join("raw").join(id),
+            self.dir.join("media").join(id),
+            self.dir.join("media").join(format!("{id}.type")),
+            self.dir.join("thumb").join(id),
+        ] {
+            remove(&p)?;
         }
+        Ok(())
     }
     async fn receive(&self, put: SignedPut, now: DateTime<Utc>) -> Result<()> {
         let id = safe_id(&put.id)?;

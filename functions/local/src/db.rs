@@ -257,7 +257,12 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE uploads (id TEXT PRIMARY KEY, json TEXT NOT NULL);
     "#,
-    // 12: telling citizens: preferences (phone, devices) and the notices decided for them.
+    // 12: a citizen's uploads for `GET /v1/me/data` and their erasure (an
+    // index over the record's own JSON, so no column to keep in step).
+    r#"
+    CREATE INDEX uploads_by_owner ON uploads(json_extract(json, '$.owner'), id);
+    "#,
+    // 13: telling citizens: preferences (phone, devices) and the notices decided for them.
     r#"
     CREATE TABLE notice_prefs (sub TEXT PRIMARY KEY, version INTEGER NOT NULL, json TEXT NOT NULL);
     CREATE TABLE notices (

@@ -24,6 +24,13 @@ pub fn unfollow(conn: &Connection, case_id: &str, sub: &str) -> StoreResult<bool
     Ok(n == 1)
 }
 
+/// Remove every follow of a citizen: how many there were.
+pub fn forget_citizen(conn: &Connection, sub: &str) -> StoreResult<usize> {
+    conn.prepare_cached("DELETE FROM followers WHERE sub = ?1")
+        .and_then(|mut s| s.execute(params![sub]))
+        .map_err(classify)
+}
+
 fn rows(conn: &Connection, sql: &str, key: &str) -> StoreResult<Vec<Follower>> {
     let mut s = conn.prepare_cached(sql).map_err(classify)?;
     let rows = s

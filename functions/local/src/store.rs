@@ -16,8 +16,8 @@ use pakn_core::notify::Notification;
 use pakn_core::ports::{
     AccessRecord, Account, AccountScope, ApiKey, ApiKeyStore, CasePage, CaseQuery, CaseStore,
     Clock, Commit, Created, Erasure, IdemRecord, InspectionPage, InspectionQuery, InspectionStore,
-    Ledger, NewCase, PeopleStore, PrivacyStore, QuotaStore, Sent, StatsStore, StoreResult, Take,
-    Taken, UnitSummary, UploadStore, WardMapStore,
+    Ledger, NewCase, PeopleStore, PrivacyStore, QuotaStore, Sent, StatsStore, StoreError,
+    StoreResult, Take, Taken, UnitSummary, UploadStore, WardMapStore,
 };
 use pakn_core::snapshot::Snapshot;
 use pakn_core::stats::Rollup;
@@ -507,12 +507,46 @@ impl UploadStore for SqliteStore {
         let (id, json) = (u.id.clone(), to_json(u)?);
         self.db
             .write(move |c| {
-                c.execute(
-                    "INSERT INTO uploads (id, json) VALUES (?1, ?2)
-                     ON CONFLICT(id) DO UPDATE SET json = excluded.json",
-                    rusqlite::params![id, json],
-                )
-                .map_err(classify)?;
+                let n = c
+                    .execute(
+                        "UPDATE uploads SET json = ?2 WHERE id = ?1",
+                        rusqlite::params![id, json],
+                    )
+                    .map_err(classify)?;
+                if n == 0 {
+                    return Err(StoreError::Conflict(format!("upload {id} is gone")));
+                }
+                Ok(())
+            })
+            .await
+    }
+    async fn uploads_of(&self, owner: &str) -> StoreResult<Vec<Upload>> {
+        let owner = owner.to_string();
+        self.db
+            .read(move |c| {
+                let mut st = c
+                    .prepare_cached(
+                        "SELECT json FROM uploads WHERE json_extract(json, '$.owner') = ?1
+                         ORDER BY id",
+                    )
+                    .map_err(classify)?;
+                let rows = st
+                    .query_map([&owner], |r| r.get::<_, String>(0))
+                    .map_err(classify)?;
+                let mut out = Vec::new();
+                for r in rows {
+                    out.push(from_json(&r.map_err(classify)?)?);
+                }
+                Ok(out)
+            })
+            .await
+    }
+    async fn erase_upload(&self, id: &str) -> StoreResult<()> {
+        let id = id.to_string();
+        self.db
+            .write(move |c| {
+                c.execute("DELETE FROM uploads WHERE id = ?1", [&id])
+                    .map_err(classify)?;
                 Ok(())
             })
             .await
@@ -553,6 +587,12 @@ impl pakn_core::ports::FollowerStore for SqliteStore {
     async fn following(&self, sub: &str) -> StoreResult<Vec<pakn_core::ports::Follower>> {
         let sub = sub.to_string();
         self.db.read(move |c| followers::of_citizen(c, &sub)).await
+    }
+    async fn forget_citizen(&self, sub: &str) -> StoreResult<usize> {
+        let sub = sub.to_string();
+        self.db
+            .write(move |c| followers::forget_citizen(c, &sub))
+            .await
     }
 }
 

@@ -231,7 +231,8 @@ mod tests;
 /// Check one upload whose bytes have arrived, record the outcome, and
 /// drop the raw file. Safe to repeat (a duplicate S3 event, a retry after
 /// a crash): an upload already checked is left alone, and the raw file is
-/// dropped only after the outcome is recorded.
+/// dropped only after the outcome is recorded. An upload erased while it
+/// was checked (its owner's erasure) leaves no file behind.
 pub async fn process_upload(
     uploads: &dyn pakn_core::ports::UploadStore,
     blobs: &dyn pakn_core::ports::Blobs,
@@ -267,7 +268,17 @@ pub async fn process_upload(
             u.reason = Some(r.code().into());
         }
     }
-    uploads.save_upload(&u).await?;
+    match uploads.save_upload(&u).await {
+        Ok(()) => {}
+        Err(pakn_core::ports::StoreError::Conflict(_)) => {
+            // Erased while it was being checked: what this check wrote
+            // goes too, and nothing is recorded.
+            tracing::info!(upload = id, "upload erased during its check");
+            blobs.delete(id).await?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    }
     blobs.drop_raw(id).await?;
     Ok(Some(u.status))
 }

@@ -843,3 +843,130 @@ mod contract_on_dynamodb {
 
     crate::contract::for_each_contract_test!(dynamo_contract);
 }
+
+/// `pakn provision` with the media bucket: private, encrypted, raw files
+/// expiring after a day, every object created under `raw/` an event on
+/// the media queue (which dead-letters after five receives); provisioning
+/// again finds it all as it is.
+#[tokio::test]
+async fn provision_creates_the_media_bucket_whose_raw_files_are_events_on_its_queue() {
+    let prefix = moto::unique("media");
+    let names = Names::with_prefix(&prefix).with_media(&prefix);
+    let (sdk, p) = moto::provisioned(&names).await;
+    let m = p.media.clone().expect("the media bucket");
+    assert_eq!(m.bucket, format!("{prefix}-media").to_lowercase());
+    let again = pakn_aws::provision(&sdk, &names).await.expect("again");
+    assert_eq!(again, p, "idempotent");
+    // Without asking, none.
+    assert!(Names::with_prefix(&prefix).media.is_none());
+
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let block = s3
+        .get_public_access_block()
+        .bucket(&m.bucket)
+        .send()
+        .await
+        .expect("public access block");
+    let c = block.public_access_block_configuration().expect("config");
+    assert_eq!(
+        (
+            c.block_public_acls(),
+            c.block_public_policy(),
+            c.ignore_public_acls(),
+            c.restrict_public_buckets()
+        ),
+        (Some(true), Some(true), Some(true), Some(true))
+    );
+    let enc = s3
+        .get_bucket_encryption()
+        .bucket(&m.bucket)
+        .send()
+        .await
+        .expect("encryption");
+    let rule = &enc
+        .server_side_encryption_configuration()
+        .expect("sse")
+        .rules()[0];
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default()
+            .map(|d| d.sse_algorithm().as_str()),
+        Some("AES256")
+    );
+    let life = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(&m.bucket)
+        .send()
+        .await
+        .expect("lifecycle");
+    let r = &life.rules()[0];
+    assert_eq!(r.expiration().and_then(|e| e.days()), Some(1));
+    assert_eq!(r.filter().and_then(|f| f.prefix()), Some("raw/"), "{r:?}");
+
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&m.queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .expect("queue attributes");
+    let attrs = attrs.attributes().expect("attributes");
+    use aws_sdk_sqs::types::QueueAttributeName as Q;
+    assert_eq!(attrs[&Q::VisibilityTimeout], "180");
+    let redrive: serde_json::Value = serde_json::from_str(&attrs[&Q::RedrivePolicy]).unwrap();
+    assert_eq!(redrive["maxReceiveCount"], 5);
+    let dlq_arn = pakn_aws::provision::queue_arn(&sqs, &m.dlq_url)
+        .await
+        .unwrap();
+    assert_eq!(redrive["deadLetterTargetArn"], json!(dlq_arn));
+    assert!(attrs[&Q::Policy].contains(&format!("arn:aws:s3:::{}", m.bucket)));
+    let queue_arn = &attrs[&Q::QueueArn];
+    let n = s3
+        .get_bucket_notification_configuration()
+        .bucket(&m.bucket)
+        .send()
+        .await
+        .expect("notifications");
+    assert_eq!(n.queue_configurations()[0].queue_arn(), queue_arn);
+
+    // A file put under raw/ is an event on the queue; a checked copy is not.
+    let id = CaseId::new(monday_morning()).to_string();
+    for key in [format!("media/{id}"), format!("raw/{id}")] {
+        s3.put_object()
+            .bucket(&m.bucket)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .expect("put");
+    }
+    let got = sqs
+        .receive_message()
+        .queue_url(&m.queue_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .expect("receive");
+    let keys: Vec<String> = got
+        .messages()
+        .iter()
+        .filter_map(|msg| serde_json::from_str::<serde_json::Value>(msg.body()?).ok())
+        .flat_map(|v| {
+            v["Records"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|r| r["s3"]["object"]["key"].as_str().map(String::from))
+        })
+        .collect();
+    // Event keys are URL-encoded (moto encodes the slash as well).
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(keys[0].replace("%2F", "/"), format!("raw/{id}"));
+    assert_eq!(pakn_aws::s3::id_of_raw_key(&keys[0]), Some(id.as_str()));
+}

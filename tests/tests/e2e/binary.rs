@@ -518,7 +518,10 @@ async fn serve_on_the_aws_backend_against_the_emulator() {
             "TABLE_NAME",
             "INTAKE_QUEUE_URL",
             "INTAKE_DLQ_URL",
-            "TOPIC_ARN"
+            "TOPIC_ARN",
+            "MEDIA_BUCKET",
+            "MEDIA_QUEUE_URL",
+            "MEDIA_DLQ_URL"
         ]
     );
 
@@ -551,6 +554,53 @@ async fn serve_on_the_aws_backend_against_the_emulator() {
         (StatusCode::OK, json!(1), json!(1)),
         "{st}"
     );
+
+    // Uploads work: a slot in the provisioned bucket, the bytes put
+    // straight into it, the check off the request path (the serve's poller
+    // of the bucket's event queue), then a link to the cleaned copy.
+    let photo: &[u8] = include_bytes!("../../fixtures/media/street-gps.jpg");
+    let (s, slot) = api
+        .post(
+            "/v1/uploads",
+            &citizen,
+            &json!({"content_type": "image/jpeg", "bytes": photo.len()}),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{slot}");
+    let bucket = &exports.iter().find(|(k, _)| k == "MEDIA_BUCKET").unwrap().1;
+    let url = slot["url"].as_str().expect("a presigned url");
+    assert!(url.contains(&format!("/{bucket}/raw/")), "{url}");
+    let mut put = Client::new().put(url).body(photo.to_vec());
+    for (k, v) in slot["headers"].as_object().unwrap() {
+        put = put.header(k.as_str(), v.as_str().unwrap());
+    }
+    assert!(put.send().await.expect("put").status().is_success());
+    let upload = slot["upload"].as_str().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ready = loop {
+        let (s, u, _) = api
+            .get(&format!("/v1/uploads/{upload}"), Some(&citizen))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{u}");
+        if u["status"] == "ready" {
+            break u;
+        }
+        assert_eq!(u["status"], "pending", "{u}");
+        assert!(Instant::now() < deadline, "the upload was never checked");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let bytes = Client::new()
+        .get(ready["url"].as_str().expect("a link"))
+        .send()
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .unwrap();
+    assert!(bytes.starts_with(&[0xFF, 0xD8]));
+    assert!(!bytes.windows(4).any(|w| w == b"Exif"), "metadata stripped");
 }
 
 /// Personal data planted in the fast-clock run's report; none of it may

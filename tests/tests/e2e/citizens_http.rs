@@ -400,3 +400,118 @@ async fn duplicates_on_sqlite() {
 async fn duplicates_on_dynamodb() {
     duplicates(dynamo_api().await).await;
 }
+
+/// The reporter of a duplicate follows the original only once the
+/// duplicate is committed: a refused commit leaves no follow behind; a
+/// failure between the commit and the follow (or a lost answer) is made
+/// good by the client's retry of the same request, which answers like the
+/// first time and records the follow once.
+async fn the_duplicates_follow_comes_after_its_commit(api: Api) {
+    use pakn_tests::faults::{Fault, Faults, Faulty};
+    let faults = Faults::none();
+    let mut pakn = api.pakn.clone();
+    pakn.cases = Arc::new(Faulty::new(pakn.cases.clone(), faults.clone()));
+    pakn.followers = Arc::new(Faulty::new(pakn.followers.clone(), faults.clone()));
+    let api = Api::over(pakn, api.clock.clone(), Bodies::AllJson);
+    let a = citizen("nguoi-bao-truoc");
+    let b = citizen("nguoi-bao-sau");
+    let off = pakn_tests::http_app::official("can-bo-70", "ward:00070");
+    let original = api.routed_case(&a, &report("Ngập phố Hàng Bài")).await;
+    let code = code_of(&api, &original).await;
+    let original_id = pakn_core::ids::CaseId::parse(&original).unwrap();
+    let followers = || async { api.pakn.followers.followers(&original_id).await.unwrap() };
+    let body = json!({"of": code});
+
+    // The commit is refused (a concurrent change won): no follow.
+    let second = api.routed_case(&b, &report("Phố Hàng Bài ngập")).await;
+    faults.fail_next("commit", Fault::Conflict);
+    api.act_on_latest(&off, &second, "duplicate", Some(&body))
+        .await
+        .error(412, "stale_version");
+    assert!(
+        followers().await.is_empty(),
+        "a refused commit follows nothing"
+    );
+
+    // The commit holds but the follow fails: an error, the case closed, no follow yet.
+    let v = api.version(&off, &second).await;
+    faults.fail_next("follow", Fault::Throttled);
+    let failed = api
+        .act(&off, &second, "duplicate", Some(&v), Some(&body))
+        .await;
+    assert!(failed.status.is_server_error(), "{}", failed.status);
+    let closed = api
+        .get(&format!("/v1/cases/{second}"), Some(&off))
+        .await
+        .expect(200);
+    assert_eq!(closed.body["status"], "closed");
+    assert!(followers().await.is_empty());
+    // The retry of the same request: the follow is recorded, the answer as the first time.
+    let again = api
+        .act(&off, &second, "duplicate", Some(&v), Some(&body))
+        .await
+        .expect(200);
+    assert_eq!(again.body["duplicate_of"]["tracking_code"], json!(code));
+    assert_eq!(again.body["version"], closed.body["version"]);
+    let f = followers().await;
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].sub, "nguoi-bao-sau");
+    assert_eq!(f[0].reason, pakn_core::ports::FollowReason::Duplicate);
+    // Once more (by id this time): still one follow, nothing changed.
+    api.act(
+        &off,
+        &second,
+        "duplicate",
+        Some(&v),
+        Some(&json!({"of": original})),
+    )
+    .await
+    .expect(200);
+    assert_eq!(followers().await.len(), 1);
+    // Not a repeat: another original, or a version the duplicate was not taken from.
+    let other = api.routed_case(&a, &report("Ngập nữa")).await;
+    api.act(
+        &off,
+        &second,
+        "duplicate",
+        Some(&v),
+        Some(&json!({"of": other})),
+    )
+    .await
+    .error(412, "stale_version");
+    api.act(
+        &off,
+        &second,
+        "duplicate",
+        Some(&closed.etag()),
+        Some(&body),
+    )
+    .await
+    .error(409, "invalid_transition");
+
+    // The answer is lost after the commit: the retry records the follow.
+    let third = api
+        .routed_case(&citizen("nguoi-thu-ba"), &report("Lại ngập"))
+        .await;
+    let v3 = api.version(&off, &third).await;
+    faults.fail_next("commit", Fault::TimeoutAfter);
+    let lost = api
+        .act(&off, &third, "duplicate", Some(&v3), Some(&body))
+        .await;
+    assert!(lost.status.is_server_error(), "{}", lost.status);
+    assert_eq!(followers().await.len(), 1, "not yet");
+    api.act(&off, &third, "duplicate", Some(&v3), Some(&body))
+        .await
+        .expect(200);
+    assert_eq!(followers().await.len(), 2);
+}
+
+#[tokio::test]
+async fn the_duplicates_follow_comes_after_its_commit_on_sqlite() {
+    the_duplicates_follow_comes_after_its_commit(sqlite_api("duplicates-follow")).await;
+}
+
+#[tokio::test]
+async fn the_duplicates_follow_comes_after_its_commit_on_dynamodb() {
+    the_duplicates_follow_comes_after_its_commit(dynamo_api().await).await;
+}

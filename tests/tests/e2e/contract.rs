@@ -78,6 +78,8 @@ macro_rules! for_each_contract_test {
             followers_are_kept_by_case_and_listed_by_citizen,
             notice_preferences_are_saved_on_their_version,
             notices_are_decided_once_and_claimed_by_attempt,
+            a_citizens_follows_are_forgotten_at_once,
+            uploads_are_listed_by_owner_and_erased_for_good,
         );
     };
 }
@@ -88,10 +90,12 @@ pub use privacy::*;
 mod followers;
 mod nearby;
 mod notices;
+mod uploads;
 mod wards;
 pub use followers::*;
 pub use nearby::*;
 pub use notices::*;
+pub use uploads::*;
 pub use wards::*;
 // The aggregates' contract tests live in their own file.
 pub use crate::aggregates::{

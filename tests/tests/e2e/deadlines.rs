@@ -1316,6 +1316,10 @@ impl pakn_core::ports::FollowerStore for Probe {
         self.alive()?;
         self.store.following(sub).await
     }
+    async fn forget_citizen(&self, sub: &str) -> StoreResult<usize> {
+        self.alive()?;
+        self.store.forget_citizen(sub).await
+    }
 }
 
 #[async_trait]
@@ -1422,6 +1426,14 @@ impl pakn_core::ports::UploadStore for Probe {
     async fn save_upload(&self, u: &pakn_core::media::Upload) -> StoreResult<()> {
         self.alive()?;
         self.store.save_upload(u).await
+    }
+    async fn uploads_of(&self, owner: &str) -> StoreResult<Vec<pakn_core::media::Upload>> {
+        self.alive()?;
+        self.store.uploads_of(owner).await
+    }
+    async fn erase_upload(&self, id: &str) -> StoreResult<()> {
+        self.alive()?;
+        self.store.erase_upload(id).await
     }
 }
 

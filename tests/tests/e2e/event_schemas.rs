@@ -62,6 +62,28 @@ async fn publish_everything(pakn: &Pakn, clock: &ManualClock) {
             .unwrap()
             .version;
     }
+    // A third report closed as a duplicate of the ignored one.
+    let again = pakn
+        .submit(
+            &me,
+            &report_body("lighting", "00070", "Cột đèn nghiêng lần nữa"),
+            None,
+        )
+        .await
+        .unwrap();
+    pakn.routing()
+        .route_case(&CaseId::parse(&again.id).unwrap())
+        .await
+        .unwrap();
+    pakn.act(
+        &official("can-bo-00070", "ward:00070"),
+        &again.id,
+        "duplicate",
+        &json!({"of": ignored.id}),
+        Some(2),
+    )
+    .await
+    .unwrap();
     // Monday 8 September 2025, 09:00 in Hanoi: the ignored case is weeks overdue.
     clock.set(Utc.with_ymd_and_hms(2025, 9, 8, 2, 0, 0).unwrap());
     for _ in 0..3 {
@@ -82,6 +104,26 @@ fn check_all(messages: &[Value]) -> BTreeSet<String> {
         assert_eq!(m["body"]["schema_version"], 1);
         seen.insert(event.to_string());
     }
+    // The duplicate's status change says which case it duplicates.
+    let dup: Vec<&Value> = messages
+        .iter()
+        .filter(|m| m["event"] == "case.status_changed" && m["body"]["status"] == "closed")
+        .collect();
+    assert_eq!(dup.len(), 1, "one case closed: the duplicate");
+    assert!(
+        dup[0]["body"]["duplicate_of"]["tracking_code"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("HN-")),
+        "{:#}",
+        dup[0]
+    );
+    assert!(
+        messages
+            .iter()
+            .filter(|m| m["event"] == "case.status_changed" && m["body"]["status"] != "closed")
+            .all(|m| m["body"].get("duplicate_of").is_none()),
+        "only a duplicate carries duplicate_of"
+    );
     seen
 }
 

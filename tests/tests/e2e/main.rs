@@ -23,6 +23,7 @@ mod open311;
 mod openapi;
 mod oversight_http;
 mod privacy_http;
+mod privacy_media;
 mod reads;
 mod retention;
 mod schemathesis;

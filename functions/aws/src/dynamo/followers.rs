@@ -3,9 +3,16 @@
 //! query of its partition), indexed for the citizen in GSI3
 //! `FOLLOWS#<sub>` / `<since>#<case id>` (their list, newest first). The
 //! case item itself is not touched: following needs no version.
+//!
+//! Stopping (and a citizen's erasure, [`FollowerStore::forget_citizen`])
+//! marks the item `gone`, takes it out of the citizen's index and drops
+//! its record (`doc`), and sets its TTL to now: the functions may not
+//! `DeleteItem`, so DynamoDB's TTL deletes what is left (the key, which
+//! names the citizen), usually within two days. Nothing reads a `gone`
+//! item but the condition of a new follow.
 
-use super::items::{DOC, doc, get_s, key, s, to_doc};
-use super::keys::{GSI3, PK, SK, case_pk, ts};
+use super::items::{DOC, doc, get_s, key, n, s, to_doc};
+use super::keys::{GSI3, PK, SK, TTL, case_pk, ts};
 use super::{DynamoStore, Step};
 use crate::error::condition_held;
 use async_trait::async_trait;
@@ -22,6 +29,32 @@ fn follow_sk(sub: &str) -> String {
 
 fn follows_pk(sub: &str) -> String {
     format!("FOLLOWS#{sub}")
+}
+
+impl DynamoStore {
+    /// Mark a follow `gone` (see the module's comment): `true` when there
+    /// was one to stop.
+    async fn stop_following(&self, case_id: &CaseId, sub: &str) -> StoreResult<bool> {
+        let now = chrono::Utc::now();
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(case_pk(case_id), follow_sk(sub))))
+            .update_expression("SET #gone = :now, #ttl = :ttl REMOVE #gpk, #gsk, #doc")
+            .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#gone)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#gone", GONE)
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_names("#doc", DOC)
+            .expression_attribute_names("#gpk", GSI3.pk)
+            .expression_attribute_names("#gsk", GSI3.sk)
+            .expression_attribute_values(":now", s(ts(now)))
+            .expression_attribute_values(":ttl", n(now.timestamp()))
+            .send()
+            .await;
+        condition_held(res)
+    }
 }
 
 #[async_trait]
@@ -48,21 +81,7 @@ impl FollowerStore for DynamoStore {
     }
 
     async fn unfollow(&self, case_id: &CaseId, sub: &str) -> StoreResult<bool> {
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(case_pk(case_id), follow_sk(sub))))
-            .update_expression("SET #gone = :now REMOVE #gpk, #gsk")
-            .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#gone)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#gone", GONE)
-            .expression_attribute_names("#gpk", GSI3.pk)
-            .expression_attribute_names("#gsk", GSI3.sk)
-            .expression_attribute_values(":now", s(ts(chrono::Utc::now())))
-            .send()
-            .await;
-        condition_held(res)
+        self.stop_following(case_id, sub).await
     }
 
     async fn followers(&self, case_id: &CaseId) -> StoreResult<Vec<Follower>> {
@@ -75,6 +94,16 @@ impl FollowerStore for DynamoStore {
             .collect::<StoreResult<_>>()?;
         out.sort_by(|a, b| a.since.cmp(&b.since).then_with(|| a.sub.cmp(&b.sub)));
         Ok(out)
+    }
+
+    async fn forget_citizen(&self, sub: &str) -> StoreResult<usize> {
+        let mut n = 0;
+        for f in self.following(sub).await? {
+            if self.stop_following(&f.case_id, sub).await? {
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     async fn following(&self, sub: &str) -> StoreResult<Vec<Follower>> {

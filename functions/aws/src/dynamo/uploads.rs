@@ -1,38 +1,60 @@
 //! Upload records on the table: one item per upload (`UPLOAD#<id>` /
-//! `UPLOAD`, the record in `doc`). The bytes live in the media bucket.
+//! `UPLOAD`, the record in `doc`), indexed for its owner on GSI3
+//! `UPLOADS#<owner>` / `<created_at>#<id>` (`GET /v1/me/data`, erasure).
+//! The bytes live in the media bucket.
+//!
+//! An erased upload keeps only its key, an `erased` mark and a TTL of now
+//! (the functions may not `DeleteItem`; DynamoDB's TTL deletes the rest):
+//! its record and index entry are gone at once, it reads back as absent,
+//! and the check's late save is refused on the mark.
 
-use super::DynamoStore;
-use super::items::{DOC, doc, key, to_doc};
-use super::keys::PK;
+use super::items::{DOC, doc, get_s, key, n, s, to_doc};
+use super::keys::{GSI3, PK, SK, TTL, ts};
+use super::{DynamoStore, Step};
 use crate::error::condition_held;
 use async_trait::async_trait;
 use pakn_core::media::Upload;
 use pakn_core::ports::{StoreError, StoreResult, UploadStore};
 
 const SK_UPLOAD: &str = "UPLOAD";
+/// Set when the upload was erased.
+const ERASED: &str = "erased";
 
 fn upload_pk(id: &str) -> String {
     format!("UPLOAD#{id}")
 }
 
+/// The owner's uploads on GSI3 (shared with cases' submitters and
+/// citizens' follows: the partition keys never collide).
+pub fn uploads_pk(owner: &str) -> String {
+    format!("UPLOADS#{owner}")
+}
+
 impl DynamoStore {
-    async fn put_upload_item(&self, u: &Upload, if_absent: bool) -> StoreResult<()> {
+    async fn put_upload_item(&self, u: &Upload, new: bool) -> StoreResult<()> {
         let mut item = key(upload_pk(&u.id), SK_UPLOAD);
         item.insert(DOC.into(), to_doc(u)?);
-        let mut put = self
+        item.insert(GSI3.pk.into(), s(uploads_pk(&u.owner)));
+        item.insert(GSI3.sk.into(), s(format!("{}#{}", ts(u.created_at), u.id)));
+        let put = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item));
-        if if_absent {
-            put = put
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PK);
-        }
+            .set_item(Some(item))
+            .expression_attribute_names("#pk", PK);
+        let put = if new {
+            put.condition_expression("attribute_not_exists(#pk)")
+        } else {
+            // Only a live record is rewritten: never an erased one back to life.
+            put.condition_expression("attribute_exists(#pk) AND attribute_not_exists(#erased)")
+                .expression_attribute_names("#erased", ERASED)
+        };
         if condition_held(put.send().await)? {
             Ok(())
-        } else {
+        } else if new {
             Err(StoreError::Conflict(format!("upload {} exists", u.id)))
+        } else {
+            Err(StoreError::Conflict(format!("upload {} is gone", u.id)))
         }
     }
 }
@@ -44,11 +66,64 @@ impl UploadStore for DynamoStore {
     }
     async fn get_upload(&self, id: &str) -> StoreResult<Option<Upload>> {
         match self.get(upload_pk(id), SK_UPLOAD).await? {
-            Some(item) => Ok(Some(doc(&item, DOC)?)),
-            None => Ok(None),
+            Some(item) if !item.contains_key(ERASED) => Ok(Some(doc(&item, DOC)?)),
+            _ => Ok(None),
         }
     }
     async fn save_upload(&self, u: &Upload) -> StoreResult<()> {
         self.put_upload_item(u, false).await
+    }
+    async fn uploads_of(&self, owner: &str) -> StoreResult<Vec<Upload>> {
+        let step = Step {
+            gsi: GSI3,
+            pk: uploads_pk(owner),
+            sk: None,
+            forward: true,
+        };
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let (items, _, last) = self.query_page(&step, start, None, false, None).await?;
+            for i in &items {
+                keys.push(key(get_s(i, PK)?, get_s(i, SK)?));
+            }
+            match last {
+                Some(k) => start = Some(k),
+                None => break,
+            }
+        }
+        let got = self.batch_get(keys).await?;
+        let mut out: Vec<Upload> = got
+            .values()
+            .filter(|i| !i.contains_key(ERASED))
+            .map(|i| doc(i, DOC).map_err(StoreError::from))
+            .collect::<StoreResult<Vec<Upload>>>()?
+            .into_iter()
+            .filter(|u| u.owner == owner)
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+    async fn erase_upload(&self, id: &str) -> StoreResult<()> {
+        let now = chrono::Utc::now();
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(upload_pk(id), SK_UPLOAD)))
+            .update_expression("SET #erased = :now, #ttl = :ttl REMOVE #doc, #gpk, #gsk")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#erased", ERASED)
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_names("#doc", DOC)
+            .expression_attribute_names("#gpk", GSI3.pk)
+            .expression_attribute_names("#gsk", GSI3.sk)
+            .expression_attribute_values(":now", s(ts(now)))
+            .expression_attribute_values(":ttl", n(now.timestamp()))
+            .send()
+            .await;
+        // No record (never was, or deleted by the TTL): nothing to erase.
+        condition_held(res).map(|_| ())
     }
 }

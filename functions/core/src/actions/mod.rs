@@ -287,6 +287,59 @@ impl Actions<'_> {
         }
     }
 
+    /// The reporter of a case closed as a duplicate follows the original
+    /// (idempotent: the first follow, and its `since`, are kept). A
+    /// citizen's own report only (operators enter cases for callers, who
+    /// have no account to follow with), and not when they reported the
+    /// original too.
+    async fn follow_original(&self, case: &Case, now: DateTime<Utc>) -> Result<()> {
+        let Some(o) = &case.duplicate_of else {
+            return Ok(());
+        };
+        if case.submitted_role != crate::principal::Role::Citizen || case.submitted_by.is_empty() {
+            return Ok(());
+        }
+        let original = self.cases.get_case(&o.id).await?;
+        if original.is_some_and(|c| {
+            c.submitted_by == case.submitted_by && c.submitted_role == case.submitted_role
+        }) {
+            return Ok(());
+        }
+        self.followers
+            .follow(&Follower {
+                case_id: o.id.clone(),
+                tracking_code: o.tracking_code.clone(),
+                sub: case.submitted_by.clone(),
+                since: now,
+                reason: FollowReason::Duplicate,
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// A `duplicate` sent again after it was committed (the answer was
+    /// lost, or the follow after the commit failed): the case is closed as
+    /// a duplicate of the case `of` names, by the change from `expected`.
+    /// Then the follow is made sure of and the repeat answers like the
+    /// first time (`true`); anything else is not a repeat.
+    async fn repeated_duplicate(&self, case: &Case, of: &str, expected: u64) -> Result<bool> {
+        let Some(d) = &case.duplicate_of else {
+            return Ok(false);
+        };
+        if case.version != expected + 1 || case.erased_at.is_some() {
+            return Ok(false);
+        }
+        let names_it = match CaseId::parse(of) {
+            Some(id) => id == d.id,
+            None => crate::ids::normalize_tracking_code(of).is_ok_and(|c| c == d.tracking_code),
+        };
+        if !names_it {
+            return Ok(false);
+        }
+        self.follow_original(case, self.clock.now()).await?;
+        Ok(true)
+    }
+
     /// Take an action on case `id`, which the caller read at version
     /// `expected` (`None`: the caller did not say, refused). Order of
     /// checks: visible (404), permission (403), version given and current
@@ -303,41 +356,34 @@ impl Actions<'_> {
             load_authorized(self.cases, self.people, p, id, |c| action.permission(c)).await?;
         let expected =
             expected.ok_or_else(|| Error::new(ErrorKind::VersionRequired, "if_match_required"))?;
+        let now = self.clock.now();
+        if let Action::Duplicate { of } = &action {
+            if self.repeated_duplicate(&case, of, expected).await? {
+                let tl = self.cases.timeline(&case.id).await?;
+                return Ok(CaseView::new(case, tl, self.refdata, now, viewer));
+            }
+        }
         if expected != case.version {
             return Err(Error::stale_version());
         }
-        let now = self.clock.now();
         quota::charge(self.quota, self.refdata, p, Usage::Act, now).await?;
         let original = match &action {
             Action::Duplicate { of } => Some(self.original(of).await?),
             _ => None,
         };
         let outcome = apply_with(&case, p, action, original.as_ref(), now, self.refdata)?;
-        if let Some(o) = &original {
-            // The reporter follows the original from now on. Written before
-            // the duplicate is committed and idempotent: a failed commit
-            // leaves at most a follower of an open case, and a retry adds
-            // nothing. A citizen's own report only (operators enter cases
-            // for callers, who have no account to follow with).
-            if case.submitted_role == crate::principal::Role::Citizen
-                && !(o.submitted_by == case.submitted_by && o.submitted_role == case.submitted_role)
-            {
-                self.followers
-                    .follow(&Follower {
-                        case_id: o.id.clone(),
-                        tracking_code: o.tracking_code.clone(),
-                        sub: case.submitted_by.clone(),
-                        since: now,
-                        reason: FollowReason::Duplicate,
-                    })
-                    .await?;
-            }
-        }
         let after = outcome.case.clone();
         match self.outbox.commit(case.version, outcome, None, false).await {
             Ok(()) => {}
             Err(StoreError::Conflict(_)) => return Err(Error::stale_version()),
             Err(e) => return Err(e.into()),
+        }
+        if original.is_some() {
+            // Only once the duplicate is committed: a refused commit leaves
+            // no follow behind. A failure here answers an error with the
+            // case closed; the client's retry is a repeat (above), which
+            // records the follow then.
+            self.follow_original(&after, now).await?;
         }
         // The actor sees the case as their action left it (after a transfer
         // they may no longer read it, but they did just act on it).

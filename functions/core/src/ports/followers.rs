@@ -43,4 +43,7 @@ pub trait FollowerStore: Send + Sync {
     async fn followers(&self, case_id: &CaseId) -> StoreResult<Vec<Follower>>;
     /// Every case a citizen follows, most recent first.
     async fn following(&self, sub: &str) -> StoreResult<Vec<Follower>>;
+    /// Remove every follow of a citizen (their erasure), so no follower
+    /// record names them any more: how many there were. Idempotent.
+    async fn forget_citizen(&self, sub: &str) -> StoreResult<usize>;
 }

@@ -14,7 +14,16 @@ pub trait UploadStore: Send + Sync {
     async fn get_upload(&self, id: &str) -> StoreResult<Option<Upload>>;
     /// Record the check's outcome (the last writer wins: the check is
     /// deterministic, so a repeated check writes the same record).
+    /// `Conflict`, and nothing written, when the record is gone (erased
+    /// while the file was being checked).
     async fn save_upload(&self, u: &Upload) -> StoreResult<()>;
+    /// Every upload of `owner` (a subject; the caller filters the role),
+    /// oldest first: one bounded read of an owner index, never a scan.
+    async fn uploads_of(&self, owner: &str) -> StoreResult<Vec<Upload>>;
+    /// Erase an upload's record: afterwards it is never read back
+    /// ([`UploadStore::get_upload`] answers `None`, [`UploadStore::uploads_of`]
+    /// skips it, [`UploadStore::save_upload`] refuses it). Idempotent.
+    async fn erase_upload(&self, id: &str) -> StoreResult<()>;
 }
 
 /// Where the bytes live: S3 on AWS, a directory locally.
@@ -44,6 +53,9 @@ pub trait Blobs: Send + Sync {
     async fn drop_raw(&self, _id: &str) -> StoreResult<()> {
         Ok(())
     }
+    /// Delete every file of an upload: the raw file if any is left, the
+    /// checked copy and its thumbnail. Idempotent (what is gone stays gone).
+    async fn delete(&self, id: &str) -> StoreResult<()>;
     /// Storage that takes the bytes itself (the local server): a `PUT` on
     /// a slot's URL. S3 takes them directly: `not_found` here.
     async fn receive(&self, _put: SignedPut, _now: DateTime<Utc>) -> crate::error::Result<()> {
@@ -103,6 +115,10 @@ impl Blobs for NoBlobs {
     }
     async fn link(&self, _: &str, _: bool, _: DateTime<Utc>) -> StoreResult<String> {
         Err(super::StoreError::msg("no media storage configured"))
+    }
+    /// Nothing is ever stored: nothing to delete.
+    async fn delete(&self, _: &str) -> StoreResult<()> {
+        Ok(())
     }
 }
 

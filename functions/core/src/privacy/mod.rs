@@ -16,13 +16,14 @@ pub use views::*;
 
 use crate::actions::load_authorized;
 use crate::auth::{self, Permission, Principal, Role, Target};
-use crate::case::{Case, Status};
+use crate::case::{Case, Status, TimelineEvent};
 use crate::change::Change;
 use crate::error::{Error, Result};
 use crate::ids::CaseId;
+use crate::media::{MediaFiles, UploadStatus};
 use crate::ports::{
-    AccessRecord, CaseQuery, CaseStore, Clock, Commit, Erasure, PeopleStore, PrivacyStore,
-    QuotaStore, StoreError, StoreResult,
+    AccessRecord, CaseQuery, CaseStore, Clock, Commit, Erasure, FollowerStore, PeopleStore,
+    PrivacyStore, QuotaStore, StoreError, StoreResult,
 };
 use crate::quota::{self, Usage};
 use crate::refdata::RefData;
@@ -40,6 +41,9 @@ pub struct Privacy<'a> {
     pub cases: &'a dyn CaseStore,
     pub people: &'a dyn PeopleStore,
     pub privacy: &'a dyn PrivacyStore,
+    pub followers: &'a dyn FollowerStore,
+    /// The caller's uploads (listed, erased).
+    pub media: MediaFiles<'a>,
     /// An export or an erasure counts as one of the caller's actions.
     pub quota: &'a dyn QuotaStore,
     pub clock: &'a dyn Clock,
@@ -64,8 +68,18 @@ impl Privacy<'_> {
         });
         let mut cases = Vec::new();
         let mut records = Vec::new();
+        let mut attached = std::collections::HashMap::new();
         for case in self.reported_by(p).await? {
             let tl = self.cases.timeline(&case.id).await?;
+            for id in reporter_uploads(&case, &tl) {
+                attached.insert(
+                    id,
+                    UploadCase {
+                        id: case.id.to_string(),
+                        tracking_code: case.tracking_code.clone(),
+                    },
+                );
+            }
             let your_entries = tl
                 .iter()
                 .filter(|e| crate::retention::by_reporter(&case, e))
@@ -79,6 +93,40 @@ impl Privacy<'_> {
                 your_entries,
             });
         }
+        let uploads = self
+            .uploads_of(p)
+            .await?
+            .into_iter()
+            .map(|u| MyUpload {
+                case: attached.get(&u.id).cloned(),
+                // A slot that ended with nothing put into it never will be.
+                status: if u.status == UploadStatus::Pending
+                    && u.slot_expires_at + chrono::Duration::minutes(5) < now
+                {
+                    UploadStatus::Rejected
+                } else {
+                    u.status
+                },
+                id: u.id,
+                content_type: u.content_type,
+                bytes: u.bytes,
+                created_at: u.created_at,
+            })
+            .collect();
+        let following = if p.role == Role::Citizen {
+            self.followers
+                .following(&p.sub)
+                .await?
+                .into_iter()
+                .map(|f| MyFollow {
+                    tracking_code: f.tracking_code,
+                    since: f.since,
+                    reason: f.reason,
+                })
+                .collect()
+        } else {
+            vec![]
+        };
         self.privacy.record_accesses(&records).await?;
         tracing::info!(cases = cases.len(), "personal data exported");
         Ok(MyData {
@@ -87,36 +135,62 @@ impl Privacy<'_> {
             exported_at: now,
             account,
             cases,
+            uploads,
+            following,
         })
     }
 
-    /// Erase `p`'s personal data: closed cases now; the others are marked
-    /// (`erasure_requested`) and erased by the retention sweep as soon as
-    /// they close. Idempotent: erased cases are no longer found, marked
-    /// ones are not marked twice.
+    /// Erase `p`'s personal data: closed cases now (with the reporter's
+    /// uploads on them); the others are marked (`erasure_requested`) and
+    /// erased by the retention sweep as soon as they close; every follow
+    /// of theirs, and their uploads not attached to any case, at once.
+    /// Idempotent and retry-safe: erased cases are no longer found, marked
+    /// ones are not marked twice, and what was deleted stays deleted, so a
+    /// retry after a failure half way completes the rest.
     #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn erase_mine(&self, p: &Principal) -> Result<ErasureReport> {
         auth::require(p, Permission::EraseOwnData, Target::Nothing)?;
         quota::charge(self.quota, self.refdata, p, Usage::Act, self.clock.now()).await?;
         let mut report = ErasureReport::default();
+        // The uploads of cases left open stay with them until they are erased.
+        let mut kept = std::collections::HashSet::new();
         for case in self.reported_by(p).await? {
             let r = CaseRef {
                 id: case.id.to_string(),
                 tracking_code: case.tracking_code.clone(),
                 status: case.status,
             };
+            let id = case.id.clone();
             if self.erase_or_mark(p, case).await? {
                 report.erased.push(CaseRef {
                     status: Status::Closed,
                     ..r
                 });
             } else {
+                let case = self.cases.get_case(&id).await?;
+                if let Some(case) = case.filter(|c| c.erased_at.is_none()) {
+                    let tl = self.cases.timeline(&id).await?;
+                    kept.extend(reporter_uploads(&case, &tl));
+                }
                 report.pending.push(r);
             }
         }
+        if p.role == Role::Citizen {
+            report.follows_removed = self.followers.forget_citizen(&p.sub).await?;
+        }
+        let unattached: Vec<String> = self
+            .uploads_of(p)
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .filter(|id| !kept.contains(id))
+            .collect();
+        report.uploads_deleted = self.media.erase(&unattached).await?;
         tracing::info!(
             erased = report.erased.len(),
             pending = report.pending.len(),
+            follows = report.follows_removed,
+            uploads = report.uploads_deleted,
             "personal data erasure requested"
         );
         Ok(report)
@@ -129,9 +203,12 @@ impl Privacy<'_> {
             let now = self.clock.now();
             let res = if case.status == Status::Closed {
                 erase(
-                    self.cases,
-                    self.privacy,
-                    self.refdata,
+                    Eraser {
+                        cases: self.cases,
+                        privacy: self.privacy,
+                        media: self.media,
+                        refdata: self.refdata,
+                    },
                     &case,
                     p,
                     "request",
@@ -167,6 +244,22 @@ impl Privacy<'_> {
         Err(Error::unavailable(crate::error::Message(
             "the case kept changing; retry".into(),
         )))
+    }
+
+    /// `p`'s uploads as a citizen (staff uploads are evidence: official
+    /// records), oldest first.
+    async fn uploads_of(&self, p: &Principal) -> Result<Vec<crate::media::Upload>> {
+        if p.role != Role::Citizen {
+            return Ok(vec![]);
+        }
+        Ok(self
+            .media
+            .uploads
+            .uploads_of(&p.sub)
+            .await?
+            .into_iter()
+            .filter(|u| u.owner_role == p.role)
+            .collect())
     }
 
     /// The cases `p` reported as a citizen whose data is not erased yet
@@ -274,18 +367,58 @@ pub fn erasure(
     }
 }
 
+/// The uploads of the reporter's that erasing `case` deletes: those its
+/// report names (its own media, uploaded by the citizen or by the operator
+/// for a caller) and those of the reporter's own entries (answers to
+/// questions). Officials' evidence is named on their own entries: never here.
+pub fn reporter_uploads(case: &Case, timeline: &[TimelineEvent]) -> Vec<String> {
+    let mut ids = crate::media::upload_ids(&case.media);
+    for e in timeline
+        .iter()
+        .filter(|e| crate::retention::by_reporter(case, e))
+    {
+        if let Some(m) = e.data.get("media").and_then(|m| m.as_array()) {
+            ids.extend(
+                m.iter()
+                    .filter_map(|v| v.as_str())
+                    .filter_map(crate::media::upload_id)
+                    .map(str::to_string),
+            );
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The ports an erasure writes through.
+#[derive(Clone, Copy)]
+pub(crate) struct Eraser<'a> {
+    pub cases: &'a dyn CaseStore,
+    pub privacy: &'a dyn PrivacyStore,
+    pub media: MediaFiles<'a>,
+    pub refdata: &'a RefData,
+}
+
 /// Erase the personal data of a closed `case` (read at its current
-/// version): [`erasure`] over what the store holds now, committed.
-/// `Conflict` if the case moved on; anything else is worth a retry.
+/// version): the reporter's uploads on it (files and records, before the
+/// commit: once committed, the case no longer names them, so a crash after
+/// it could not find them again), then [`erasure`] over what the store
+/// holds now, committed. `Conflict` if the case moved on; anything else is
+/// worth a retry.
 pub(crate) async fn erase(
-    cases: &dyn CaseStore,
-    privacy: &dyn PrivacyStore,
-    refdata: &RefData,
+    ports: Eraser<'_>,
     case: &Case,
     actor: &Principal,
     reason: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
+    let Eraser {
+        cases,
+        privacy,
+        media,
+        refdata,
+    } = ports;
     if case.status != Status::Closed || case.erased_at.is_some() {
         return Err(StoreError::Conflict(format!(
             "case {} is not a closed case with personal data",
@@ -293,6 +426,7 @@ pub(crate) async fn erase(
         )));
     }
     let timeline = cases.timeline(&case.id).await?;
+    media.erase(&reporter_uploads(case, &timeline)).await?;
     let accesses = privacy.accesses(&case.id).await?;
     let e = erasure(case, &timeline, accesses, actor, reason, now, refdata);
     privacy.erase(&e).await

@@ -1,7 +1,7 @@
 //! The retention step of the deadline sweep: erase the personal data of
 //! every closed case whose `erase_after` has come (5 years after closing by
 //! default, or at once when its reporter asked for erasure while it was
-//! open).
+//! open), with the reporter's uploaded files of the case.
 //!
 //! Bounded: one read of the store's sparse retention index for at most
 //! `limit` cases that are due (never a scan), then per case its timeline and
@@ -10,7 +10,7 @@
 //! conditioned on the version read, so the second sweep's commit is refused
 //! (a conflict, counted) and writes nothing the first did not.
 
-use super::erase;
+use super::{Eraser, erase};
 use crate::case::Status;
 use crate::error::Result;
 use crate::ports::{CaseStore, PrivacyStore, StoreError};
@@ -34,6 +34,8 @@ pub struct RetentionReport {
 pub struct Retention<'a> {
     pub cases: &'a dyn CaseStore,
     pub privacy: &'a dyn PrivacyStore,
+    /// The reporter's uploads go with the case.
+    pub media: crate::media::MediaFiles<'a>,
     pub refdata: &'a RefData,
 }
 
@@ -57,17 +59,13 @@ impl Retention<'_> {
             } else {
                 "retention"
             };
-            match erase(
-                self.cases,
-                self.privacy,
-                self.refdata,
-                &case,
-                &actor,
-                reason,
-                now,
-            )
-            .await
-            {
+            let ports = Eraser {
+                cases: self.cases,
+                privacy: self.privacy,
+                media: self.media,
+                refdata: self.refdata,
+            };
+            match erase(ports, &case, &actor, reason, now).await {
                 Ok(()) => report.erased += 1,
                 Err(StoreError::Conflict(_)) => report.conflicts += 1,
                 Err(e) => {

@@ -4,7 +4,8 @@
 
 use crate::case::{Status, TimelineEvent};
 use crate::channel::Channel;
-use crate::ports::AccessRecord;
+use crate::media::UploadStatus;
+use crate::ports::{AccessRecord, FollowReason};
 use crate::principal::Role;
 use crate::unit::UnitCode;
 use crate::views::CaseView;
@@ -23,6 +24,38 @@ pub struct MyData {
     /// is not erased yet, newest first (staff: none; their actions are
     /// official records, not personal data pakn exports).
     pub cases: Vec<MyCase>,
+    /// The caller's uploads (photos, videos) not erased yet, oldest first:
+    /// what was declared and what the check found, never a link.
+    pub uploads: Vec<MyUpload>,
+    /// The cases the caller follows, most recent first.
+    pub following: Vec<MyFollow>,
+}
+
+/// One of the caller's uploads.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MyUpload {
+    pub id: String,
+    pub content_type: String,
+    pub bytes: u64,
+    pub status: UploadStatus,
+    pub created_at: DateTime<Utc>,
+    /// The case of theirs that names it (its report or an answer), if any.
+    pub case: Option<UploadCase>,
+}
+
+/// The case an upload is attached to.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct UploadCase {
+    pub id: String,
+    pub tracking_code: String,
+}
+
+/// A case the caller follows.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MyFollow {
+    pub tracking_code: String,
+    pub since: DateTime<Utc>,
+    pub reason: FollowReason,
 }
 
 /// The registration record of an account.
@@ -64,6 +97,11 @@ pub struct ErasureReport {
     /// Cases not closed yet: staff keep what they need to finish them; each
     /// is erased by the retention sweep as soon as it closes.
     pub pending: Vec<CaseRef>,
+    /// Follows removed now (all of the caller's).
+    pub follows_removed: usize,
+    /// The caller's uploads not attached to any case, deleted now (those
+    /// of an erased case go with it; those of a pending case with it later).
+    pub uploads_deleted: usize,
 }
 
 /// What an audit entry records.

@@ -68,6 +68,8 @@ pub struct Sweep<'a> {
     pub stats: &'a dyn StatsStore,
     pub inspections: Inspections<'a>,
     pub privacy: &'a dyn PrivacyStore,
+    /// Uploads erased with their case's personal data.
+    pub media: crate::media::MediaFiles<'a>,
     pub outbox: Outbox<'a>,
     pub clock: &'a dyn Clock,
     pub refdata: &'a RefData,
@@ -154,6 +156,7 @@ impl Sweep<'_> {
         Retention {
             cases: self.cases,
             privacy: self.privacy,
+            media: self.media,
             refdata: self.refdata,
         }
     }

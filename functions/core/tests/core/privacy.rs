@@ -268,3 +268,62 @@ fn a_hotline_case_keeps_the_operators_subject() {
         ("op-1", true)
     );
 }
+
+/// The uploads an erasure deletes: those the report names and those of the
+/// reporter's own entries (answers to questions), deduplicated; never an
+/// official's evidence, an external link, or another person's entry.
+#[test]
+fn an_erasure_deletes_the_reporters_uploads_and_never_the_evidence() {
+    let mut case = assigned_lighting(hn(2025, 6, 16, 9, 0));
+    case.media = vec![
+        "upload:01JR0000000000000000000001".into(),
+        "https://example.org/anh.jpg".into(),
+    ];
+    let entry = |actor: &str, role: &str, data: serde_json::Value| TimelineEvent {
+        at: case.updated_at,
+        version: case.version,
+        action: "x".into(),
+        actor: actor.into(),
+        actor_role: role.into(),
+        channel: None,
+        from_status: None,
+        to_status: None,
+        unit: None,
+        text: None,
+        public: true,
+        data,
+    };
+    let reporter = case.submitted_by.clone();
+    let timeline = vec![
+        entry(
+            &reporter,
+            "citizen",
+            json!({"media": ["upload:01JR0000000000000000000002", "upload:01JR0000000000000000000001"]}),
+        ),
+        entry(
+            "can-bo-1",
+            "official",
+            json!({"evidence": ["upload:01JR0000000000000000000003"]}),
+        ),
+        // An official's entry that names media is still not the reporter's.
+        entry(
+            "can-bo-1",
+            "official",
+            json!({"media": ["upload:01JR0000000000000000000004"]}),
+        ),
+    ];
+    assert_eq!(
+        pakn_core::privacy::reporter_uploads(&case, &timeline),
+        vec![
+            "01JR0000000000000000000001".to_string(),
+            "01JR0000000000000000000002".to_string()
+        ]
+    );
+    // A case entered by an operator: the report's media only.
+    let mut by_operator = case.clone();
+    by_operator.submitted_role = Role::Operator;
+    assert_eq!(
+        pakn_core::privacy::reporter_uploads(&by_operator, &timeline),
+        vec!["01JR0000000000000000000001".to_string()]
+    );
+}

@@ -51,3 +51,38 @@ pub async fn followers_are_kept_by_case_and_listed_by_citizen(store: Arc<dyn Sto
     assert_eq!(s.get_case(&a.id).await.unwrap().unwrap().version, a.version);
     assert_eq!(s.timeline(&a.id).await.unwrap().len(), 1);
 }
+
+/// A citizen's erasure: every follow of theirs goes at once (listed by
+/// neither case nor citizen), others' stay; a repeat removes nothing; they
+/// may follow again later.
+pub async fn a_citizens_follows_are_forgotten_at_once(store: Arc<dyn Store>) {
+    let s = &*store;
+    let a = sample_case(t0(), "cong-dan-a");
+    let b = sample_case(t0() + Duration::seconds(1), "cong-dan-b");
+    create(s, &a).await;
+    create(s, &b).await;
+    let f = |c: &pakn_core::case::Case, sub: &str, mins: i64| Follower {
+        case_id: c.id.clone(),
+        tracking_code: c.tracking_code.clone(),
+        sub: sub.into(),
+        since: t0() + Duration::minutes(mins),
+        reason: FollowReason::Asked,
+    };
+    assert!(s.follow(&f(&a, "x", 1)).await.unwrap());
+    assert!(s.follow(&f(&b, "x", 2)).await.unwrap());
+    assert!(s.follow(&f(&a, "y", 3)).await.unwrap());
+    // One stopped before: not counted again.
+    assert!(s.follow(&f(&b, "y", 4)).await.unwrap());
+    assert!(s.unfollow(&b.id, "y").await.unwrap());
+
+    assert_eq!(s.forget_citizen("x").await.unwrap(), 2);
+    assert!(s.following("x").await.unwrap().is_empty());
+    assert_eq!(s.followers(&a.id).await.unwrap(), vec![f(&a, "y", 3)]);
+    assert!(s.followers(&b.id).await.unwrap().is_empty());
+    assert_eq!(s.forget_citizen("x").await.unwrap(), 0, "idempotent");
+    assert_eq!(s.forget_citizen("y").await.unwrap(), 1);
+    assert!(s.followers(&a.id).await.unwrap().is_empty());
+    // Following again is a new follow.
+    assert!(s.follow(&f(&a, "x", 9)).await.unwrap());
+    assert_eq!(s.following("x").await.unwrap(), vec![f(&a, "x", 9)]);
+}
