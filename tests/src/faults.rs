@@ -791,6 +791,10 @@ impl<P: pakn_core::ports::NoticeStore + ?Sized> pakn_core::ports::NoticeStore fo
         self.read("notices_of", self.inner.notices_of(sub, limit))
             .await
     }
+    async fn forget_notices(&self, sub: &str) -> StoreResult<usize> {
+        self.write("forget_notices", self.inner.forget_notices(sub))
+            .await
+    }
 }
 
 #[async_trait]

@@ -275,6 +275,7 @@ impl Pakn {
             people: &*self.people,
             privacy: &*self.privacy,
             followers: &*self.followers,
+            notices: &*self.notices,
             media: self.media_files(),
             quota: &*self.quota,
             clock: &*self.clock,

@@ -127,3 +127,9 @@ pub fn of_citizen(conn: &Connection, sub: &str, limit: usize) -> StoreResult<Vec
         params![sub, limit as i64],
     )
 }
+
+pub fn forget(conn: &Connection, sub: &str) -> StoreResult<usize> {
+    conn.prepare_cached("DELETE FROM notices WHERE sub = ?1")
+        .and_then(|mut s| s.execute([sub]))
+        .map_err(classify)
+}

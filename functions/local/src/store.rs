@@ -643,4 +643,8 @@ impl pakn_core::ports::NoticeStore for SqliteStore {
             .read(move |c| notices::of_citizen(c, &sub, limit))
             .await
     }
+    async fn forget_notices(&self, sub: &str) -> StoreResult<usize> {
+        let sub = sub.to_string();
+        self.db.write(move |c| notices::forget(c, &sub)).await
+    }
 }

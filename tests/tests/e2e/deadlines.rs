@@ -1371,6 +1371,10 @@ impl pakn_core::ports::NoticeStore for Probe {
         self.alive()?;
         self.store.notices_of(sub, limit).await
     }
+    async fn forget_notices(&self, sub: &str) -> StoreResult<usize> {
+        self.alive()?;
+        self.store.forget_notices(sub).await
+    }
 }
 
 #[async_trait]

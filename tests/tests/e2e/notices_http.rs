@@ -466,24 +466,29 @@ async fn reporter_and_follower_hear_each_change_once(api: Api, wire: Wire) {
     assert_eq!(g.body["active"], Value::Null);
 }
 
-/// An urgent case is told by SMS at night too.
-async fn urgent_cases_are_told_at_night(api: Api, wire: Wire) {
-    let reporter = citizen("cong-dan-khan");
+/// `token`'s citizen chooses SMS on `phone` and enters the code sent to it.
+async fn verified_sms(api: &Api, wire: &Wire, token: &str, phone: &str) {
     api.put(
         "/v1/me/notifications",
-        &reporter,
-        &json!({"channel": "sms", "phone": "0987654321"}),
+        token,
+        &json!({"channel": "sms", "phone": phone}),
     )
     .await
     .expect(200);
     let code = six_digits(&wire.take()[0].text);
     api.post(
         "/v1/me/notifications/verify",
-        &reporter,
+        token,
         Some(&json!({"code": code})),
     )
     .await
     .expect(200);
+}
+
+/// An urgent case is told by SMS at night too.
+async fn urgent_cases_are_told_at_night(api: Api, wire: Wire) {
+    let reporter = citizen("cong-dan-khan");
+    verified_sms(&api, &wire, &reporter, "0987654321").await;
     api.clock.set(hanoi(0, 23, 30));
     let mut urgent = report("Cây đổ chắn đường");
     urgent["urgency"] = json!("urgent");
@@ -499,6 +504,98 @@ async fn urgent_cases_are_told_at_night(api: Api, wire: Wire) {
     assert_eq!(r[0]["state"], "pending");
     assert_eq!(r[1]["state"], "sent");
     assert!(!id.is_empty());
+}
+
+/// The citizen's phone, devices and messages are personal data: their
+/// export shows them (never a device token), their erasure forgets them,
+/// and nothing is sent to them after, not even what was waiting.
+async fn an_erasure_forgets_phone_devices_and_messages(api: Api, wire: Wire) {
+    let me = citizen("cong-dan-xoa");
+    verified_sms(&api, &wire, &me, "0987654321").await;
+    api.post(
+        "/v1/me/devices",
+        &me,
+        Some(&json!({"platform": "fcm", "token": TOKEN})),
+    )
+    .await
+    .expect(201);
+    api.clock.set(hanoi(0, 22, 0));
+    let id = api.routed_case(&me, &report("Rác ùn ứ")).await;
+    assert!(wire.take().is_empty(), "held for the morning");
+
+    let data = api.get("/v1/me/data", Some(&me)).await.expect(200).body;
+    let n = &data["notifications"];
+    assert_eq!(n["channel"], "sms");
+    assert_eq!(n["phone"], "+84987654321");
+    assert!(n["phone_verified_at"].is_string());
+    assert_eq!(n["devices"][0]["platform"], "fcm");
+    assert!(!data.to_string().contains(TOKEN), "no device token: {data}");
+    let notices = n["notices"].as_array().unwrap();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert_eq!(notices[0]["state"], "pending");
+    // Someone who never chose anything has nothing to export here.
+    let other = citizen("cong-dan-chua-chon");
+    let theirs = api.get("/v1/me/data", Some(&other)).await.expect(200).body;
+    assert_eq!(theirs["notifications"], Value::Null);
+
+    let erased = api
+        .call(
+            axum::http::Method::DELETE,
+            "/v1/me/data",
+            Some(&me),
+            &[],
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(erased["notifications_forgotten"], true);
+    assert_eq!(erased["notices_forgotten"], 1);
+    let again = api
+        .call(
+            axum::http::Method::DELETE,
+            "/v1/me/data",
+            Some(&me),
+            &[],
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(again["notifications_forgotten"], false);
+    assert_eq!(again["notices_forgotten"], 0);
+    let g = api
+        .get("/v1/me/notifications", Some(&me))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(g["phone"], Value::Null);
+    assert_eq!(g["devices"], json!([]));
+    assert_eq!(g["recent"], json!([]));
+    let data = api.get("/v1/me/data", Some(&me)).await.expect(200).body;
+    assert_eq!(data["notifications"], Value::Null);
+
+    // Morning: what was waiting is not sent, and the case moving on
+    // (the erasure of an open case waits for it to close) tells no one.
+    api.clock.set(hanoi(1, 8, 0));
+    let s = sweep(&api).await;
+    assert_eq!(s.notices.sent, 0, "{s:?}");
+    // (a question is told to the reporter, when there is one to tell).
+    let off = official("can-bo-70", "ward:00070");
+    api.act_on_latest(&off, &id, "accept", Some(&json!({})))
+        .await
+        .expect(200);
+    api.act_on_latest(
+        &off,
+        &id,
+        "request_info",
+        Some(&json!({"question": "Ở ngõ nào?"})),
+    )
+    .await
+    .expect(200);
+    let s = sweep(&api).await;
+    assert_eq!(s.notices.sent, 0, "{s:?}");
+    assert!(wire.take().is_empty());
 }
 
 #[tokio::test]
@@ -523,6 +620,18 @@ async fn urgent_cases_are_told_at_night_on_sqlite() {
 async fn urgent_cases_are_told_at_night_on_dynamodb() {
     let (api, wire) = dynamo_api().await;
     urgent_cases_are_told_at_night(api, wire).await;
+}
+
+#[tokio::test]
+async fn an_erasure_forgets_phone_devices_and_messages_on_sqlite() {
+    let (api, wire) = sqlite_api("notices-erased").await;
+    an_erasure_forgets_phone_devices_and_messages(api, wire).await;
+}
+
+#[tokio::test]
+async fn an_erasure_forgets_phone_devices_and_messages_on_dynamodb() {
+    let (api, wire) = dynamo_api().await;
+    an_erasure_forgets_phone_devices_and_messages(api, wire).await;
 }
 
 /// A channel that fails is retried with backoff until it accepts (sent

@@ -7,10 +7,13 @@
 //! - Notices: `NOTICE#<id>` / `NOTICE`, the record in `doc`, with
 //!   `attempts` and `state` for the conditions; GSI1 `NOTICES#DUE` /
 //!   `<next_at>#<id>` while pending (sparse: a sent notice leaves it), GSI3
-//!   `NOTICES#<sub>` / `<created_at>#<id>` (the citizen's log).
+//!   `NOTICES#<sub>` / `<created_at>#<id>` (the citizen's log). Forgetting
+//!   a citizen's notices (an erasure) drops each one's record and index
+//!   entries, marks it `gone` (so it is neither settled nor decided again)
+//!   and sets its TTL to now; DynamoDB's TTL deletes the rest.
 
 use super::items::{DOC, Item, doc, get_s, key, n, s, to_doc};
-use super::keys::{GSI1, GSI3, PK, SK, ts};
+use super::keys::{GSI1, GSI3, PK, SK, TTL, ts};
 use super::{DynamoStore, SkCond, Step};
 use crate::error::condition_held;
 use async_trait::async_trait;
@@ -127,6 +130,8 @@ impl NoticeStore for DynamoStore {
     async fn delete_notice_prefs(&self, sub: &str) -> StoreResult<()> {
         let mut item = key(prefs_pk(sub), SK_PREFS);
         item.insert(GONE.into(), s(ts(Utc::now())));
+        // The key names the citizen: DynamoDB's TTL deletes it too.
+        item.insert(TTL.into(), n(Utc::now().timestamp()));
         self.client
             .put_item()
             .table_name(&self.table)
@@ -204,5 +209,52 @@ impl NoticeStore for DynamoStore {
         });
         out.truncate(limit);
         Ok(out)
+    }
+
+    async fn forget_notices(&self, sub: &str) -> StoreResult<usize> {
+        let step = Step {
+            gsi: GSI3,
+            pk: log_pk(sub),
+            sk: None,
+            forward: true,
+        };
+        let mut forgotten = 0;
+        // Each forgotten notice leaves the citizen's index, so the first
+        // page is always what is left.
+        loop {
+            let (items, _, _) = self.query_page(&step, None, Some(100), false, None).await?;
+            if items.is_empty() {
+                return Ok(forgotten);
+            }
+            for i in &items {
+                let res = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(get_s(i, PK)?, get_s(i, SK)?)))
+                    .update_expression(
+                        "SET #gone = :now, #st = :gone, #ttl = :ttl \
+                         REMOVE #doc, #g1pk, #g1sk, #g3pk, #g3sk",
+                    )
+                    .condition_expression("attribute_exists(#pk)")
+                    .expression_attribute_names("#pk", PK)
+                    .expression_attribute_names("#gone", GONE)
+                    .expression_attribute_names("#st", STATE)
+                    .expression_attribute_names("#ttl", TTL)
+                    .expression_attribute_names("#doc", DOC)
+                    .expression_attribute_names("#g1pk", GSI1.pk)
+                    .expression_attribute_names("#g1sk", GSI1.sk)
+                    .expression_attribute_names("#g3pk", GSI3.pk)
+                    .expression_attribute_names("#g3sk", GSI3.sk)
+                    .expression_attribute_values(":now", s(ts(Utc::now())))
+                    .expression_attribute_values(":gone", s(GONE))
+                    .expression_attribute_values(":ttl", n(Utc::now().timestamp()))
+                    .send()
+                    .await;
+                if condition_held(res)? {
+                    forgotten += 1;
+                }
+            }
+        }
     }
 }

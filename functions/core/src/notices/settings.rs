@@ -67,6 +67,16 @@ pub struct DeviceView {
     pub registered_at: DateTime<Utc>,
 }
 
+impl From<Device> for DeviceView {
+    fn from(d: Device) -> Self {
+        DeviceView {
+            id: d.id,
+            platform: d.platform,
+            registered_at: d.registered_at,
+        }
+    }
+}
+
 /// A notice as its recipient sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NoticeView {
@@ -147,15 +157,7 @@ impl Notices<'_> {
                 .as_ref()
                 .is_some_and(|c| c.expires_at > now && c.attempts < CODE_ATTEMPTS),
             phone: prefs.phone,
-            devices: prefs
-                .devices
-                .into_iter()
-                .map(|d| DeviceView {
-                    id: d.id,
-                    platform: d.platform,
-                    registered_at: d.registered_at,
-                })
-                .collect(),
+            devices: prefs.devices.into_iter().map(DeviceView::from).collect(),
             push_platforms: self.messenger.push_platforms(),
             quiet_hours: QuietHours {
                 from: format!("{QUIET_FROM_HOUR:02}:00"),

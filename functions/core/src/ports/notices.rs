@@ -223,6 +223,10 @@ pub trait NoticeStore: Send + Sync {
     async fn settle_notice(&self, n: &Notice, expected_attempts: u32) -> StoreResult<bool>;
     /// A citizen's notices, newest first, at most `limit`.
     async fn notices_of(&self, sub: &str, limit: usize) -> StoreResult<Vec<Notice>>;
+    /// Forget every notice of a citizen (an erasure): none is listed,
+    /// due or sent again, and a pending one can no longer be settled.
+    /// Answers how many were forgotten (idempotent: 0 the second time).
+    async fn forget_notices(&self, sub: &str) -> StoreResult<usize>;
 }
 
 /// One message for the messenger.

@@ -21,9 +21,10 @@ use crate::change::Change;
 use crate::error::{Error, Result};
 use crate::ids::CaseId;
 use crate::media::{MediaFiles, UploadStatus};
+use crate::notices::{DeviceView, NoticeView};
 use crate::ports::{
-    AccessRecord, CaseQuery, CaseStore, Clock, Commit, Erasure, FollowerStore, PeopleStore,
-    PrivacyStore, QuotaStore, StoreError, StoreResult,
+    AccessRecord, CaseQuery, CaseStore, Clock, Commit, Erasure, FollowerStore, NoticeStore,
+    PeopleStore, PrivacyStore, QuotaStore, StoreError, StoreResult,
 };
 use crate::quota::{self, Usage};
 use crate::refdata::RefData;
@@ -35,6 +36,8 @@ use serde_json::json;
 const ATTEMPTS: usize = 5;
 /// Cases read per page when gathering the caller's cases.
 const PAGE: usize = 100;
+/// A citizen's messages listed in an export, newest first.
+const NOTICES_EXPORTED: usize = 1000;
 
 /// The personal-data use cases over the ports they need.
 pub struct Privacy<'a> {
@@ -42,6 +45,8 @@ pub struct Privacy<'a> {
     pub people: &'a dyn PeopleStore,
     pub privacy: &'a dyn PrivacyStore,
     pub followers: &'a dyn FollowerStore,
+    /// The caller's notification settings and messages (exported, forgotten).
+    pub notices: &'a dyn NoticeStore,
     /// The caller's uploads (listed, erased).
     pub media: MediaFiles<'a>,
     /// An export or an erasure counts as one of the caller's actions.
@@ -127,6 +132,22 @@ impl Privacy<'_> {
         } else {
             vec![]
         };
+        let notifications = match self.notices.notice_prefs(&p.sub).await? {
+            Some(prefs) => Some(MyNotifications {
+                channel: prefs.channel,
+                phone: prefs.phone,
+                phone_verified_at: prefs.phone_verified_at,
+                devices: prefs.devices.into_iter().map(DeviceView::from).collect(),
+                notices: self
+                    .notices
+                    .notices_of(&p.sub, NOTICES_EXPORTED)
+                    .await?
+                    .into_iter()
+                    .map(NoticeView::from)
+                    .collect(),
+            }),
+            None => None,
+        };
         self.privacy.record_accesses(&records).await?;
         tracing::info!(cases = cases.len(), "personal data exported");
         Ok(MyData {
@@ -137,6 +158,7 @@ impl Privacy<'_> {
             cases,
             uploads,
             following,
+            notifications,
         })
     }
 
@@ -186,11 +208,16 @@ impl Privacy<'_> {
             .filter(|id| !kept.contains(id))
             .collect();
         report.uploads_deleted = self.media.erase(&unattached).await?;
+        // Settings first: no new message is decided for them after this.
+        report.notifications_forgotten = self.notices.notice_prefs(&p.sub).await?.is_some();
+        self.notices.delete_notice_prefs(&p.sub).await?;
+        report.notices_forgotten = self.notices.forget_notices(&p.sub).await?;
         tracing::info!(
             erased = report.erased.len(),
             pending = report.pending.len(),
             follows = report.follows_removed,
             uploads = report.uploads_deleted,
+            notices = report.notices_forgotten,
             "personal data erasure requested"
         );
         Ok(report)

@@ -5,7 +5,8 @@
 use crate::case::{Status, TimelineEvent};
 use crate::channel::Channel;
 use crate::media::UploadStatus;
-use crate::ports::{AccessRecord, FollowReason};
+use crate::notices::{DeviceView, NoticeView};
+use crate::ports::{AccessRecord, FollowReason, NoticeChannel};
 use crate::principal::Role;
 use crate::unit::UnitCode;
 use crate::views::CaseView;
@@ -29,6 +30,20 @@ pub struct MyData {
     pub uploads: Vec<MyUpload>,
     /// The cases the caller follows, most recent first.
     pub following: Vec<MyFollow>,
+    /// The caller's notification settings (phone, devices without their
+    /// tokens) and the messages decided for them, if they ever saved any.
+    pub notifications: Option<MyNotifications>,
+}
+
+/// A citizen's notification settings and messages, as exported.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MyNotifications {
+    pub channel: NoticeChannel,
+    pub phone: Option<String>,
+    pub phone_verified_at: Option<DateTime<Utc>>,
+    pub devices: Vec<DeviceView>,
+    /// The messages decided for them, newest first.
+    pub notices: Vec<NoticeView>,
 }
 
 /// One of the caller's uploads.
@@ -102,6 +117,10 @@ pub struct ErasureReport {
     /// The caller's uploads not attached to any case, deleted now (those
     /// of an erased case go with it; those of a pending case with it later).
     pub uploads_deleted: usize,
+    /// Their notification settings (phone, devices) were forgotten now.
+    pub notifications_forgotten: bool,
+    /// The messages decided for them, forgotten now (none is sent after).
+    pub notices_forgotten: usize,
 }
 
 /// What an audit entry records.

@@ -154,4 +154,14 @@ pub async fn notices_are_decided_once_and_claimed_by_attempt(store: Arc<dyn Stor
     );
     assert_eq!(s.notices_of("cong-dan-b", 1).await.unwrap().len(), 1);
     assert!(s.notices_of("nobody", 10).await.unwrap().is_empty());
+    // An erasure forgets a citizen's notices, pending or sent: none is
+    // listed, due or settled; the others' stay.
+    assert_eq!(s.forget_notices("cong-dan-a").await.unwrap(), 2);
+    assert_eq!(s.forget_notices("cong-dan-a").await.unwrap(), 0);
+    assert!(s.notices_of("cong-dan-a", 10).await.unwrap().is_empty());
+    assert_eq!(due(60, 10).await, ["n-c", "n-d"]);
+    let mut late = claimed.clone();
+    late.attempts = 1;
+    assert!(!s.settle_notice(&late, 0).await.unwrap());
+    assert_eq!(s.notices_of("cong-dan-b", 10).await.unwrap().len(), 2);
 }
