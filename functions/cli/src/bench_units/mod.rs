@@ -62,6 +62,11 @@ enum Part {
     Setup,
     /// Work of a sweep shared by every case (per run, per day).
     Shared,
+    /// The same lifecycle again for a reporter told by SMS: what telling
+    /// the citizen adds is its total less the lifecycle's.
+    Notices,
+    /// The citizen choosing SMS (once per citizen, not per case).
+    NoticeSetup,
 }
 
 impl Part {
@@ -72,6 +77,8 @@ impl Part {
             Part::Overdue => "overdue",
             Part::Setup => "setup",
             Part::Shared => "shared",
+            Part::Notices => "notices",
+            Part::NoticeSetup => "notice_setup",
         }
     }
 }
@@ -119,7 +126,7 @@ struct Rig {
     pakn: Pakn,
     rec: Arc<Mutex<Recorder>>,
     parts: Vec<(String, Part)>,
-    citizen: String,
+    official: String,
 }
 
 impl Rig {
@@ -129,7 +136,7 @@ impl Rig {
     }
 
     /// Submit a report (with an `Idempotency-Key`) through the API; its case id.
-    async fn submit(&self, idem: &str) -> Result<String> {
+    async fn submit(&self, citizen: &str, idem: &str) -> Result<String> {
         let report = json!({
             "kind": "field",
             "category": "lighting",
@@ -144,7 +151,7 @@ impl Rig {
         let res = self
             .http
             .post(format!("{}/v1/cases", self.base))
-            .bearer_auth(&self.citizen)
+            .bearer_auth(citizen)
             .header("idempotency-key", idem)
             .json(&report)
             .send()
@@ -290,15 +297,99 @@ async fn measure(endpoint: &str, region: &str) -> Result<Measured> {
         pakn,
         rec: rec.clone(),
         parts: Vec::new(),
-        citizen: citizen.clone(),
+        official: official.clone(),
     };
 
     // ---- the lifecycle
-    rig.step("1 submit (POST /v1/cases)", Part::Lifecycle).await;
-    let id = rig.submit(&format!("bench-{prefix}")).await?;
+    let id = lifecycle(&mut rig, &citizen, "", Part::Lifecycle, &prefix).await?;
+
     rig.step(
-        "2 route (router Lambda: SQS receive, route, delete)",
-        Part::Lifecycle,
+        "per run: a deadline sweep now, the table's first (shared by all cases)",
+        Part::Shared,
+    )
+    .await;
+    rig.sweep().await?;
+
+    // ---- a case left alone through its deadlines, submitted at 10:00 on
+    // the next working day: its milestones (8, 16 and 24 working hours
+    // later) fall at 10:00 too, after that day's first sweep has done the
+    // day's shared work (snapshot from 00:01, unit checks from 08:00).
+    clock.set(next_working_morning(&refdata, Utc::now()));
+    rig.step("8 a second case, left alone: submit (as 1)", Part::Setup)
+        .await;
+    let left = rig
+        .submit(&citizen, &format!("bench-{prefix}-left"))
+        .await?;
+    rig.step("9 route (as 2)", Part::Setup).await;
+    rig.route().await?;
+    let left_id = CaseId::parse(&left).context("case id")?;
+    let decided = decisions(&mut rig, &unrecorded, &clock, &refdata, &left_id).await?;
+
+    // ---- the lifecycle again, for a reporter told by SMS, on a working
+    // morning (no quiet hours): every text goes at once.
+    clock.set(next_working_morning(&refdata, clock.now()));
+    let told = pakn_api::token::mint(&secret, "cong-dan-bench-sms", Role::Citizen, None, ttl, now);
+    rig.step(
+        "N0 the citizen chooses SMS (PUT /v1/me/notifications; a code is sent)",
+        Part::NoticeSetup,
+    )
+    .await;
+    let put = rig
+        .http
+        .put(format!("{base}/v1/me/notifications"))
+        .bearer_auth(&told)
+        .json(&json!({"channel": "sms", "phone": "0912 345 678"}))
+        .send()
+        .await?;
+    expect(put, 200, "notification settings").await?;
+    // Entering the code is one more save of the same item (1 WRU); the
+    // bench reads no SMS, so it marks the phone verified itself, unrecorded.
+    let store = &unrecorded.notices;
+    let mut prefs = store
+        .notice_prefs("cong-dan-bench-sms")
+        .await?
+        .context("the settings were not saved")?;
+    prefs.phone_verified_at = Some(clock.now());
+    prefs.code = None;
+    prefs.version += 1;
+    store.save_notice_prefs(&prefs).await?;
+    lifecycle(
+        &mut rig,
+        &told,
+        "N",
+        Part::Notices,
+        &format!("{prefix}-sms"),
+    )
+    .await?;
+
+    let storage = storage(&endpoint, region, &rec, &prov.table, &id).await?;
+    let rec = std::mem::take(&mut *rec.lock().await);
+    Ok(Measured {
+        rec,
+        parts: rig.parts,
+        case_id: id,
+        storage,
+        decided,
+    })
+}
+
+/// Steps 1–7 for `citizen`'s report (each step's name prefixed with `tag`,
+/// counted towards `part`); the case's id.
+async fn lifecycle(
+    rig: &mut Rig,
+    citizen: &str,
+    tag: &str,
+    part: Part,
+    prefix: &str,
+) -> Result<String> {
+    let official = rig.official.clone();
+    let base = rig.base.clone();
+    rig.step(&format!("{tag}1 submit (POST /v1/cases)"), part)
+        .await;
+    let id = rig.submit(citizen, &format!("bench-{prefix}")).await?;
+    rig.step(
+        &format!("{tag}2 route (router Lambda: SQS receive, route, delete)"),
+        part,
     )
     .await;
     rig.route().await?;
@@ -317,12 +408,12 @@ async fn measure(endpoint: &str, region: &str) -> Result<Measured> {
             .send()
     };
 
-    rig.step("3 official opens the case (GET)", Part::Lifecycle)
+    rig.step(&format!("{tag}3 official opens the case (GET)"), part)
         .await;
     let (_, etag) = expect(get(&official).await?, 200, "official GET").await?;
     let etag = etag.context("no ETag")?;
 
-    rig.step("4 accept", Part::Lifecycle).await;
+    rig.step(&format!("{tag}4 accept"), part).await;
     let (_, etag) = expect(
         act(&official, "accept", &etag, json!({})).await?,
         200,
@@ -331,7 +422,7 @@ async fn measure(endpoint: &str, region: &str) -> Result<Measured> {
     .await?;
     let etag = etag.context("no ETag")?;
 
-    rig.step("5 resolve", Part::Lifecycle).await;
+    rig.step(&format!("{tag}5 resolve"), part).await;
     let answer = json!({
         "answer": "Đã thay bóng và sửa đường dây cho ba cột đèn; đèn sáng lại từ tối nay.",
         "evidence": ["https://example.org/anh/den-da-sua.jpg"]
@@ -343,47 +434,20 @@ async fn measure(endpoint: &str, region: &str) -> Result<Measured> {
     )
     .await?;
 
-    rig.step("6 citizen opens the case (GET)", Part::Lifecycle)
+    rig.step(&format!("{tag}6 citizen opens the case (GET)"), part)
         .await;
-    let (_, etag) = expect(get(&citizen).await?, 200, "citizen GET").await?;
+    let (_, etag) = expect(get(citizen).await?, 200, "citizen GET").await?;
     let etag = etag.context("no ETag")?;
 
-    rig.step("7 rate (closes the case)", Part::Lifecycle).await;
+    rig.step(&format!("{tag}7 rate (closes the case)"), part)
+        .await;
     let rate = json!({"score": 5, "comment": "Cảm ơn phường đã xử lý nhanh."});
-    let (closed, _) = expect(act(&citizen, "rate", &etag, rate).await?, 200, "rate").await?;
+    let (closed, _) = expect(act(citizen, "rate", &etag, rate).await?, 200, "rate").await?;
     if closed["status"] != "closed" {
         bail!("after rating the case is {}, not closed", closed["status"]);
     }
 
-    rig.step(
-        "per run: a deadline sweep now, the table's first (shared by all cases)",
-        Part::Shared,
-    )
-    .await;
-    rig.sweep().await?;
-
-    // ---- a case left alone through its deadlines, submitted at 10:00 on
-    // the next working day: its milestones (8, 16 and 24 working hours
-    // later) fall at 10:00 too, after that day's first sweep has done the
-    // day's shared work (snapshot from 00:01, unit checks from 08:00).
-    clock.set(next_working_morning(&refdata, Utc::now()));
-    rig.step("8 a second case, left alone: submit (as 1)", Part::Setup)
-        .await;
-    let left = rig.submit(&format!("bench-{prefix}-left")).await?;
-    rig.step("9 route (as 2)", Part::Setup).await;
-    rig.route().await?;
-    let left_id = CaseId::parse(&left).context("case id")?;
-    let decided = decisions(&mut rig, &unrecorded, &clock, &refdata, &left_id).await?;
-
-    let storage = storage(&endpoint, region, &rec, &prov.table, &id).await?;
-    let rec = std::mem::take(&mut *rec.lock().await);
-    Ok(Measured {
-        rec,
-        parts: rig.parts,
-        case_id: id,
-        storage,
-        decided,
-    })
+    Ok(id)
 }
 
 /// 10:00 local on the first working day after the local day of `now`.
@@ -657,11 +721,12 @@ impl Measured {
         by
     }
 
-    /// The steps a figure of `part` is made of: every lifecycle step; the
-    /// first decision step of a reminder or the overdue alert.
+    /// The steps a figure of `part` is made of: every step of a lifecycle
+    /// (told by SMS or not); the first decision step of a reminder or the
+    /// overdue alert.
     fn counted(&self, part: Part) -> Vec<&str> {
         match part {
-            Part::Lifecycle => self.steps_of(part).collect(),
+            Part::Lifecycle | Part::Notices => self.steps_of(part).collect(),
             _ => self.steps_of(part).take(1).collect(),
         }
     }
@@ -687,6 +752,27 @@ fn decision_json(m: &Measured, part: Part) -> Value {
     }
 }
 
+/// What telling the reporter by SMS adds to a lifecycle: the notices
+/// run's totals less the lifecycle's (`null` when it did not run).
+fn notices_json(m: &Measured) -> Value {
+    if m.steps_of(Part::Notices).next().is_none() {
+        return Value::Null;
+    }
+    let l = m.total(Part::Lifecycle);
+    let n = m.total(Part::Notices);
+    let s = m.total(Part::NoticeSetup);
+    let d = |a: u64, b: u64| a as i64 - b as i64;
+    json!({
+        "wru": d(n.wru(), l.wru()),
+        "table_wru": d(n.table_wru, l.table_wru),
+        "gsi_wru": d(n.gsi_wru, l.gsi_wru),
+        "rru": n.rru - l.rru,
+        "sms": n.sns as i64 - l.sns as i64,
+        "lifecycle_wru": n.wru(),
+        "setup": {"wru": s.wru(), "rru": s.rru, "sms": s.sns},
+    })
+}
+
 fn to_json(m: &Measured) -> Value {
     let l = m.total(Part::Lifecycle);
     let steps: Vec<Value> = m
@@ -708,6 +794,7 @@ fn to_json(m: &Measured) -> Value {
         },
         "reminder": decision_json(m, Part::Reminder),
         "overdue": decision_json(m, Part::Overdue),
+        "notices": notices_json(m),
         "steps": steps,
         "storage": {"items": m.storage.items, "bytes": m.storage.bytes, "index_bytes": m.storage.index_bytes},
     })
@@ -754,11 +841,32 @@ fn render(m: &Measured, detail: bool) -> String {
             row(&mut o, &format!("{} ({step})", part.as_str()), "", &f, true);
         }
     }
+    let n = notices_json(m);
+    if !n.is_null() {
+        row(
+            &mut o,
+            "lifecycle of a reporter told by SMS (steps N1–N7)",
+            "",
+            &m.total(Part::Notices),
+            true,
+        );
+        let _ = writeln!(
+            o,
+            "\nTelling the reporter by SMS adds {} WRU ({} table, {} GSI), {:.1} RRU and {} SMS to a lifecycle; choosing SMS costs {} WRU once per citizen.",
+            n["wru"],
+            n["table_wru"],
+            n["gsi_wru"],
+            n["rru"].as_f64().unwrap_or(0.0),
+            n["sms"],
+            n["setup"]["wru"]
+        );
+    }
 
     for (title, part) in [
         ("the lifecycle", Part::Lifecycle),
         ("the first reminder decision", Part::Reminder),
         ("the overdue decision", Part::Overdue),
+        ("the lifecycle of a reporter told by SMS", Part::Notices),
     ] {
         let _ = writeln!(
             o,
@@ -926,6 +1034,36 @@ mod tests {
         assert_eq!(v["steps"].as_array().map(Vec::len), Some(5));
         assert_eq!(v["steps"][1]["part"], "shared");
         assert_eq!(v["steps"][1]["wru"], 1);
+        assert_eq!(v["notices"], Value::Null, "not run");
+    }
+
+    #[test]
+    fn notices_are_what_the_told_lifecycle_adds() {
+        let mut m = measured();
+        m.rec
+            .writes
+            .push(write("N1 submit", "CASE / CASE", true, 2, 1));
+        m.rec
+            .writes
+            .push(write("N2 route", "NOTICE / NOTICE", false, 1, 2));
+        m.rec
+            .writes
+            .push(write("N0 settings", "NOTIFY / PREFS", false, 1, 0));
+        m.rec.calls.push(Call {
+            step: "N2 route".into(),
+            service: "sns",
+            op: "Publish".into(),
+        });
+        m.parts.push(("N0 settings".into(), Part::NoticeSetup));
+        m.parts.push(("N1 submit".into(), Part::Notices));
+        m.parts.push(("N2 route".into(), Part::Notices));
+        let v = to_json(&m);
+        // 3 + 3 against the lifecycle's 4 (its quota counter is not repeated here).
+        assert_eq!(v["notices"]["wru"], 2);
+        assert_eq!(v["notices"]["lifecycle_wru"], 6);
+        assert_eq!(v["notices"]["sms"], 1);
+        assert_eq!(v["notices"]["setup"]["wru"], 1);
+        assert_eq!(v["lifecycle"]["wru"], 4, "the lifecycle is unchanged");
     }
 
     #[test]
