@@ -218,43 +218,50 @@ impl NoticeStore for DynamoStore {
             sk: None,
             forward: true,
         };
-        let mut forgotten = 0;
-        // Each forgotten notice leaves the citizen's index, so the first
-        // page is always what is left.
+        // Every key first, page by page (an index is eventually consistent:
+        // re-querying after each change could see the same entries again).
+        let mut keys = Vec::new();
+        let mut start = None;
         loop {
-            let (items, _, _) = self.query_page(&step, None, Some(100), false, None).await?;
-            if items.is_empty() {
-                return Ok(forgotten);
-            }
+            let (items, _, last) = self.query_page(&step, start, None, false, None).await?;
             for i in &items {
-                let res = self
-                    .client
-                    .update_item()
-                    .table_name(&self.table)
-                    .set_key(Some(key(get_s(i, PK)?, get_s(i, SK)?)))
-                    .update_expression(
-                        "SET #gone = :now, #st = :gone, #ttl = :ttl \
-                         REMOVE #doc, #g1pk, #g1sk, #g3pk, #g3sk",
-                    )
-                    .condition_expression("attribute_exists(#pk)")
-                    .expression_attribute_names("#pk", PK)
-                    .expression_attribute_names("#gone", GONE)
-                    .expression_attribute_names("#st", STATE)
-                    .expression_attribute_names("#ttl", TTL)
-                    .expression_attribute_names("#doc", DOC)
-                    .expression_attribute_names("#g1pk", GSI1.pk)
-                    .expression_attribute_names("#g1sk", GSI1.sk)
-                    .expression_attribute_names("#g3pk", GSI3.pk)
-                    .expression_attribute_names("#g3sk", GSI3.sk)
-                    .expression_attribute_values(":now", s(ts(Utc::now())))
-                    .expression_attribute_values(":gone", s(GONE))
-                    .expression_attribute_values(":ttl", n(Utc::now().timestamp()))
-                    .send()
-                    .await;
-                if condition_held(res)? {
-                    forgotten += 1;
-                }
+                keys.push(key(get_s(i, PK)?, get_s(i, SK)?));
+            }
+            match last {
+                Some(k) => start = Some(k),
+                None => break,
             }
         }
+        let mut forgotten = 0;
+        for k in keys {
+            let res = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(k))
+                .update_expression(
+                    "SET #gone = :now, #st = :gone, #ttl = :ttl \
+                     REMOVE #doc, #g1pk, #g1sk, #g3pk, #g3sk",
+                )
+                .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#gone)")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#gone", GONE)
+                .expression_attribute_names("#st", STATE)
+                .expression_attribute_names("#ttl", TTL)
+                .expression_attribute_names("#doc", DOC)
+                .expression_attribute_names("#g1pk", GSI1.pk)
+                .expression_attribute_names("#g1sk", GSI1.sk)
+                .expression_attribute_names("#g3pk", GSI3.pk)
+                .expression_attribute_names("#g3sk", GSI3.sk)
+                .expression_attribute_values(":now", s(ts(Utc::now())))
+                .expression_attribute_values(":gone", s(GONE))
+                .expression_attribute_values(":ttl", n(Utc::now().timestamp()))
+                .send()
+                .await;
+            if condition_held(res)? {
+                forgotten += 1;
+            }
+        }
+        Ok(forgotten)
     }
 }
