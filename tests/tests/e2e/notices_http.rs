@@ -634,6 +634,38 @@ async fn an_erasure_forgets_phone_devices_and_messages_on_dynamodb() {
     an_erasure_forgets_phone_devices_and_messages(api, wire).await;
 }
 
+/// Many accounts cannot flood one phone with codes: 5 an hour reach it,
+/// whoever asks; the sixth is refused (`429`), while other phones still
+/// get theirs.
+#[tokio::test]
+async fn one_phone_gets_at_most_five_codes_an_hour_whoever_asks() {
+    let (api, wire) = sqlite_api("notices-pumping").await;
+    let ask = |who: usize, phone: &'static str| {
+        let api = &api;
+        async move {
+            api.put(
+                "/v1/me/notifications",
+                &citizen(&format!("ke-gian-{who}")),
+                &json!({"channel": "sms", "phone": phone}),
+            )
+            .await
+        }
+    };
+    for who in 0..5 {
+        ask(who, "0912 000 111").await.expect(200);
+    }
+    let refused = ask(5, "0912 000 111").await.error(429, "rate_limited");
+    assert!(refused.headers.contains_key("retry-after"));
+    ask(6, "0912 000 222").await.expect(200);
+    let sent = wire.take();
+    assert_eq!(sent.len(), 6, "{sent:?}");
+    assert_eq!(sent.iter().filter(|s| s.to == "+84912000111").count(), 5);
+    // An hour later the phone may be sent a code again.
+    api.clock.advance(Duration::minutes(61));
+    ask(7, "0912 000 111").await.expect(200);
+    assert_eq!(wire.take().len(), 1);
+}
+
 /// A channel that fails is retried with backoff until it accepts (sent
 /// once), and a channel that never does is given up after the last
 /// attempt, with the error on record in the citizen's log.

@@ -21,6 +21,9 @@ pub const CODE_MINUTES: i64 = 10;
 pub const CODE_ATTEMPTS: u32 = 5;
 /// At most this many codes per citizen per hour, and one a minute.
 pub const CODES_PER_HOUR: u32 = 5;
+/// At most this many codes to one phone per hour, whoever asks (so that
+/// many accounts cannot flood somebody's phone with codes).
+pub const CODES_PER_PHONE_HOUR: u32 = 5;
 pub const CODE_COOLDOWN_SECONDS: i64 = 60;
 /// Devices kept per citizen (the oldest goes first).
 pub const MAX_DEVICES: usize = 10;
@@ -230,6 +233,20 @@ impl Notices<'_> {
                         crate::ports::window_start(now, Duration::hours(1)),
                         Duration::hours(1),
                         CODES_PER_HOUR,
+                    )
+                    .await?;
+                if !t.allowed {
+                    return Err(Error::rate_limited((t.window_end - now).num_seconds()));
+                }
+                // Keyed by a hash: the number itself is not kept in a counter.
+                let to = send_code_to.as_deref().unwrap_or_default();
+                let t = self
+                    .quota
+                    .take(
+                        &format!("phone-code-to:{}", recipient_hash(to)),
+                        crate::ports::window_start(now, Duration::hours(1)),
+                        Duration::hours(1),
+                        CODES_PER_PHONE_HOUR,
                     )
                     .await?;
                 if !t.allowed {
