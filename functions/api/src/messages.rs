@@ -498,8 +498,8 @@ fn template(e: &Error) -> Option<Template> {
             "Dịch vụ '{service_code}' không tồn tại; xem GET /open311/v2/services.json.",
         ),
         "ward_required" => (
-            "'{service}' is handled by the ward: send attribute[ward_code] (the wards are listed in GET /open311/v2/services/{service_code}.json); an address alone cannot be placed in a ward yet.",
-            "'{service}' do phường, xã giải quyết: hãy gửi attribute[ward_code] (danh sách phường, xã ở GET /open311/v2/services/{service_code}.json); chỉ có địa chỉ thì chưa xác định được phường, xã.",
+            "'{service}' is handled by the ward: send attribute[ward_code] (the wards are listed in GET /open311/v2/services/{service_code}.json); an address, or a point outside the city's loaded ward boundaries, cannot be placed in a ward.",
+            "'{service}' do phường, xã giải quyết: hãy gửi attribute[ward_code] (danh sách phường, xã ở GET /open311/v2/services/{service_code}.json); chỉ có địa chỉ, hoặc toạ độ nằm ngoài ranh giới phường, xã đã nạp, thì chưa xác định được phường, xã.",
         ),
         "coordinates_required" => (
             "Send lat and long: pakn places every report on the map (address_string or address_id alone cannot be placed yet).",

@@ -164,6 +164,8 @@ impl Pakn {
         Open311 {
             intake: self.intake(),
             cases: &*self.cases,
+            ward_maps: &*self.ward_maps,
+            wards: &self.wards,
             clock: &*self.clock,
             refdata: &self.refdata,
         }

@@ -6,17 +6,19 @@
 //! about 100 m). The GeoReport document shapes (XML, JSON) are the edge's.
 //!
 //! Each category is a service with the same code. A service whose unit is
-//! "the ward of the location" needs the ward: the `ward_code` attribute
-//! (finding it from coordinates needs a boundary file, not built yet).
+//! "the ward of the location" needs the ward: the `ward_code` attribute,
+//! or, once the city has loaded its ward boundaries (`pakn wards load`),
+//! a point inside one of them (routing then finds the ward from it).
 
 use crate::case::{Case, Contact, Location, Status};
 use crate::category::{Category, Responsible, Urgency};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::{self, CaseId};
 use crate::intake::{Idempotency, Intake, Receipt, Report};
-use crate::ports::{CaseQuery, CaseStore, Clock};
+use crate::ports::{CaseQuery, CaseStore, Clock, WardMapStore};
 use crate::principal::Principal;
 use crate::refdata::RefData;
+use crate::routing::WardCache;
 use crate::unit::UnitCode;
 use chrono::{DateTime, Duration, Utc};
 
@@ -161,6 +163,10 @@ impl PublicRequest {
 pub struct Open311<'a> {
     pub intake: Intake<'a>,
     pub cases: &'a dyn CaseStore,
+    /// The loaded ward boundaries, if any: a point inside one is enough
+    /// for a ward's service.
+    pub ward_maps: &'a dyn WardMapStore,
+    pub wards: &'a WardCache,
     pub clock: &'a dyn Clock,
     pub refdata: &'a RefData,
 }
@@ -210,7 +216,10 @@ impl Open311<'_> {
                 .with("service_code", &r.service_code)
                 .with_field("service_code")
         })?;
-        if is_ward_service(cat) && r.ward_code.is_none() {
+        if is_ward_service(cat)
+            && r.ward_code.is_none()
+            && !self.inside_a_ward(r.lat, r.lng).await?
+        {
             return Err(Error::invalid("attribute[ward_code]", "ward_required")
                 .with("service", &cat.name_vi)
                 .with("service_code", &cat.code));
@@ -235,6 +244,24 @@ impl Open311<'_> {
             contact: r.contact,
         };
         self.intake.submit(p, report, idempotency).await
+    }
+
+    /// Are ward boundaries loaded, and is the point inside one of them?
+    async fn inside_a_ward(&self, lat: Option<f64>, lng: Option<f64>) -> Result<bool> {
+        let (Some(lat), Some(lng)) = (lat, lng) else {
+            return Ok(false);
+        };
+        Ok(self
+            .wards
+            .current(self.ward_maps)
+            .await?
+            .is_some_and(|w| !w.wards_at(lat, lng).is_empty()))
+    }
+
+    /// Are ward boundaries loaded (a ward's service may then be placed by
+    /// its point alone)? `false` when they cannot be read now.
+    pub async fn boundaries_loaded(&self) -> bool {
+        matches!(self.wards.current(self.ward_maps).await, Ok(Some(_)))
     }
 
     /// One case by its id (or its tracking code), public view.

@@ -483,6 +483,90 @@ async fn a_resolved_request_is_closed_with_the_units_answer_and_public_evidence(
     }
 }
 
+/// Once the city has loaded its ward boundaries, a ward's service may be
+/// placed by its point alone: the definition no longer requires
+/// `ward_code`, a point inside a ward is routed to it, and a point outside
+/// every ward still needs the code.
+#[tokio::test]
+async fn a_wards_service_is_placed_by_its_point_once_boundaries_are_loaded() {
+    use pakn_core::wards::{WardMap, parse_geojson};
+    use pakn_testkit::wards::{INSIDE_73, geojson};
+    let (lat, lng) = (INSIDE_73.0.to_string(), INSIDE_73.1.to_string());
+    let form = |k: &str| -> Vec<(String, String)> {
+        vec![
+            ("api_key".into(), k.into()),
+            ("service_code".into(), "lighting".into()),
+            ("lat".into(), lat.clone()),
+            ("long".into(), lng.clone()),
+            ("description".into(), "Đèn hỏng".into()),
+        ]
+    };
+    async fn post(c: &Client<'_>, f: Vec<(String, String)>) -> Reply {
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        c.post(&pairs).await
+    }
+
+    // Without boundaries: the code is required, the point is not enough.
+    let before = api("o311-no-wards", RefData::embedded());
+    let k = key(&before, "Ứng dụng X").await;
+    let c = Client {
+        api: &before,
+        format: "json",
+    };
+    let def = c.get("services/lighting").await;
+    assert_eq!(s(&def.doc["attributes"][0]["required"]), "true");
+    let r = post(&c, form(&k)).await;
+    assert_eq!(r.status, 400, "{}", r.raw);
+    assert!(
+        s(&r.doc[0]["description"]).contains("attribute[ward_code]"),
+        "{}",
+        r.raw
+    );
+
+    // With boundaries loaded (synthetic polygons).
+    let after = api("o311-wards", RefData::embedded());
+    let p = parse_geojson(&geojson(), &RefData::embedded()).expect("valid");
+    let map = WardMap::new(p.wards, p.missing, at("2026-12-01T00:00:00Z"));
+    after.pakn.ward_maps.put_ward_map(&map).await.unwrap();
+    let k = key(&after, "Ứng dụng X").await;
+    for format in ["json", "xml"] {
+        let c = Client {
+            api: &after,
+            format,
+        };
+        let def = c.get("services/lighting").await;
+        assert_eq!(def.status, 200);
+        assert_eq!(
+            s(&def.doc["attributes"][0]["required"]),
+            "false",
+            "{}",
+            def.raw
+        );
+        let r = post(&c, form(&k)).await;
+        assert_eq!(r.status, 201, "{}", r.raw);
+        let id = CaseId::parse(&s(&r.doc[0]["service_request_id"])).expect("an id");
+        after.pakn.routing().route_case(&id).await.unwrap();
+        let case = after
+            .pakn
+            .cases
+            .get_case(&id)
+            .await
+            .unwrap()
+            .expect("stored");
+        assert_eq!(
+            case.unit.map(|u| u.to_string()).as_deref(),
+            Some("ward:00073")
+        );
+        // A point outside every loaded ward: the code is still needed.
+        let mut outside = form(&k);
+        outside.retain(|(n, _)| n != "lat" && n != "long");
+        outside.push(("lat".into(), "21.5".into()));
+        outside.push(("long".into(), "105.3".into()));
+        let r = post(&c, outside).await;
+        assert_eq!(r.status, 400, "{}", r.raw);
+    }
+}
+
 #[tokio::test]
 async fn errors_come_in_the_standards_shape_several_at_once() {
     let api = api("o311-errors", RefData::embedded());

@@ -249,7 +249,7 @@ async fn service_definition(
         StatusCode::OK,
         f,
         "service_definition",
-        &views::service_definition(c, r),
+        &views::service_definition(c, r, s.pakn.open311().boundaries_loaded().await),
     ))
 }
 

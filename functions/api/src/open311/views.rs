@@ -110,8 +110,10 @@ pub fn service(c: &Category, refdata: &RefData) -> Node {
     ])
 }
 
-/// `GET /services/{code}`: its attributes; a ward's service asks which ward.
-pub fn service_definition(c: &Category, refdata: &RefData) -> Node {
+/// `GET /services/{code}`: its attributes; a ward's service asks which ward
+/// (required unless the city's ward boundaries are loaded: the point then
+/// finds it).
+pub fn service_definition(c: &Category, refdata: &RefData, boundaries: bool) -> Node {
     let mut attributes = Vec::new();
     if is_ward_service(c) {
         let wards = refdata
@@ -129,10 +131,15 @@ pub fn service_definition(c: &Category, refdata: &RefData) -> Node {
             ("variable", Node::Bool(true)),
             ("code", Node::str("ward_code")),
             ("datatype", Node::str("singlevaluelist")),
-            ("required", Node::Bool(true)),
+            ("required", Node::Bool(!boundaries)),
             (
                 "datatype_description",
-                Node::str("Mã 5 chữ số của phường, xã. The ward's or commune's 5-digit code."),
+                Node::str(if boundaries {
+                    "Mã 5 chữ số của phường, xã; không gửi thì xác định theo toạ độ. \
+                     The ward's or commune's 5-digit code; without it, the point finds the ward."
+                } else {
+                    "Mã 5 chữ số của phường, xã. The ward's or commune's 5-digit code."
+                }),
             ),
             ("order", Node::Int(1)),
             (
