@@ -666,6 +666,51 @@ async fn one_phone_gets_at_most_five_codes_an_hour_whoever_asks() {
     assert_eq!(wire.take().len(), 1);
 }
 
+/// Changing one's settings counts as one of the citizen's actions: a script
+/// registering devices in a loop (each new one an endpoint made on the push
+/// service) is stopped at the per-minute limit, and may go on a minute later.
+#[tokio::test]
+async fn settings_changes_count_as_the_citizens_actions() {
+    let (api, _wire) = sqlite_api("notices-actions").await;
+    let me = citizen("cong-dan-vong-lap");
+    let limit = api
+        .pakn
+        .refdata
+        .policy
+        .rate_limits
+        .citizen_actions_per_minute;
+    assert!(
+        limit > 10,
+        "more than the devices kept, to see the oldest go"
+    );
+    // Aligned on a minute, so that the loop stays within one window.
+    api.clock.set(monday_morning() + Duration::minutes(2));
+    let register = |i: u32| {
+        let api = &api;
+        let me = me.clone();
+        async move {
+            api.post(
+                "/v1/me/devices",
+                &me,
+                Some(&json!({"platform": "fcm", "token": format!("token-{i}")})),
+            )
+            .await
+        }
+    };
+    for i in 0..limit {
+        register(i).await.expect(201);
+    }
+    let refused = register(limit).await.error(429, "rate_limited");
+    assert!(refused.headers.contains_key("retry-after"));
+    api.put("/v1/me/notifications", &me, &json!({"channel": "push"}))
+        .await
+        .error(429, "rate_limited");
+    api.clock.advance(Duration::minutes(1));
+    register(limit).await.expect(201);
+    let g = api.get("/v1/me/notifications", Some(&me)).await.expect(200);
+    assert_eq!(g.body["devices"].as_array().map(Vec::len), Some(10));
+}
+
 /// A channel that fails is retried with backoff until it accepts (sent
 /// once), and a channel that never does is given up after the last
 /// attempt, with the error on record in the citizen's log.

@@ -41,7 +41,8 @@ pub async fn get(
         (status = 409, body = ErrorBody, description = "`concurrent_update`"),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody, description = "`not_a_mobile_phone`, `phone_required`"),
-        (status = 429, body = ErrorBody, description = "a code was sent less than a minute ago, or five this hour")))]
+        (status = 429, body = ErrorBody, headers(("Retry-After" = u32)),
+            description = "over the citizen's actions a minute; a code was sent less than a minute ago, five this hour, or five to this phone this hour")))]
 pub async fn put(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -68,7 +69,8 @@ pub struct VerifyRequest {
         (status = 403, body = ErrorBody, description = "not a citizen"),
         (status = 409, body = ErrorBody, description = "`no_code_pending`, `code_expired`, `concurrent_update`"),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 422, body = ErrorBody, description = "`wrong_code`")))]
+        (status = 422, body = ErrorBody, description = "`wrong_code`"),
+        (status = 429, body = ErrorBody, headers(("Retry-After" = u32)), description = "over the citizen's actions a minute")))]
 pub async fn verify(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -97,7 +99,8 @@ pub struct DeviceRequest {
         (status = 404, body = ErrorBody, description = "`push_not_configured`"),
         (status = 409, body = ErrorBody, description = "`concurrent_update`"),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 422, body = ErrorBody, description = "`unsupported_platform`, `invalid_device_token`")))]
+        (status = 422, body = ErrorBody, description = "`unsupported_platform`, `invalid_device_token`"),
+        (status = 429, body = ErrorBody, headers(("Retry-After" = u32)), description = "over the citizen's actions a minute")))]
 pub async fn register_device(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -122,7 +125,8 @@ pub async fn register_device(
     security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204, description = "Not registered (any more)"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "not a citizen"),
-        (status = 409, body = ErrorBody, description = "`concurrent_update`")))]
+        (status = 409, body = ErrorBody, description = "`concurrent_update`"),
+        (status = 429, body = ErrorBody, headers(("Retry-After" = u32)), description = "over the citizen's actions a minute")))]
 pub async fn remove_device(
     State(s): State<AppState>,
     Caller(p): Caller,

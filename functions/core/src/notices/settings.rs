@@ -134,6 +134,19 @@ pub struct PrefsChanged {
 }
 
 impl Notices<'_> {
+    /// A change of settings counts as one of the citizen's actions (the
+    /// same per-minute limit as acting on a case: `429` over it).
+    async fn charge(&self, p: &Principal) -> Result<()> {
+        crate::quota::charge(
+            self.quota,
+            self.refdata,
+            p,
+            crate::quota::Usage::Act,
+            self.clock.now(),
+        )
+        .await
+    }
+
     async fn prefs_of(&self, sub: &str) -> Result<NoticePrefs> {
         Ok(self
             .store
@@ -202,6 +215,7 @@ impl Notices<'_> {
     pub async fn put(&self, p: &Principal, input: PrefsInput) -> Result<PrefsChanged> {
         auth::require(p, Permission::OwnNotifications, Target::Nothing)?;
         let now = self.clock.now();
+        self.charge(p).await?;
         let phone = match input.phone.as_deref().map(str::trim) {
             None => None,
             Some("") => Some(None),
@@ -309,6 +323,7 @@ impl Notices<'_> {
     pub async fn verify(&self, p: &Principal, code: &str) -> Result<NoticeSettings> {
         auth::require(p, Permission::OwnNotifications, Target::Nothing)?;
         let now = self.clock.now();
+        self.charge(p).await?;
         let code: String = code.trim().chars().take(16).collect();
         let code = code.as_str();
         let (prefs, ok) = self
@@ -364,6 +379,8 @@ impl Notices<'_> {
         {
             return Err(Error::invalid("token", "invalid_device_token"));
         }
+        // Each new device is an endpoint made on the push service.
+        self.charge(p).await?;
         let existing = self.prefs_of(&p.sub).await?;
         if let Some(d) = existing
             .devices
@@ -407,6 +424,7 @@ impl Notices<'_> {
     /// `DELETE /v1/me/devices/{id}` (idempotent).
     pub async fn remove_device(&self, p: &Principal, id: &str) -> Result<()> {
         auth::require(p, Permission::OwnNotifications, Target::Nothing)?;
+        self.charge(p).await?;
         if self.store.notice_prefs(&p.sub).await?.is_none() {
             return Ok(());
         }
