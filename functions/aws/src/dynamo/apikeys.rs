@@ -3,7 +3,7 @@
 //! listed through GSI1 (`APIKEYS`), never scanned.
 
 use super::items::{DOC, MappingError, doc, key, s, to_doc};
-use super::keys::{API_KEYS, GSI1, PK, SK, api_key_pk, ts};
+use super::keys::{API_KEYS, GSI1, PK, api_key_pk, ts};
 use super::{DynamoStore, Step};
 use crate::error::condition_held;
 use async_trait::async_trait;
@@ -64,21 +64,7 @@ impl ApiKeyStore for DynamoStore {
             sk: None,
             forward: true,
         };
-        let mut keys = Vec::new();
-        let mut start = None;
-        loop {
-            let (items, _, last) = self.query_page(&step, start, None, false, None).await?;
-            for i in &items {
-                keys.push(key(
-                    super::items::get_s(i, PK)?,
-                    super::items::get_s(i, SK)?,
-                ));
-            }
-            match last {
-                Some(k) => start = Some(k),
-                None => break,
-            }
-        }
+        let keys = self.index_keys(&step).await?;
         let got = self.batch_get(keys).await?;
         let mut out: Vec<ApiKey> = got
             .values()

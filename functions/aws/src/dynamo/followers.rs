@@ -11,8 +11,8 @@
 //! names the citizen), usually within two days. Nothing reads a `gone`
 //! item but the condition of a new follow.
 
-use super::items::{DOC, doc, get_s, key, n, s, to_doc};
-use super::keys::{GSI3, PK, SK, TTL, case_pk, ts};
+use super::items::{DOC, doc, key, n, s, to_doc};
+use super::keys::{GSI3, PK, TTL, case_pk, ts};
 use super::{DynamoStore, Step};
 use crate::error::condition_held;
 use async_trait::async_trait;
@@ -113,18 +113,7 @@ impl FollowerStore for DynamoStore {
             sk: None,
             forward: false,
         };
-        let mut keys = Vec::new();
-        let mut start = None;
-        loop {
-            let (items, _, last) = self.query_page(&step, start, None, false, None).await?;
-            for i in &items {
-                keys.push(key(get_s(i, PK)?, get_s(i, SK)?));
-            }
-            match last {
-                Some(k) => start = Some(k),
-                None => break,
-            }
-        }
+        let keys = self.index_keys(&step).await?;
         let got = self.batch_get(keys).await?;
         let mut out: Vec<Follower> = got
             .values()

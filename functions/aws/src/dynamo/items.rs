@@ -581,9 +581,9 @@ mod tests {
         assert_eq!(event_from(&item).unwrap(), e);
     }
 
-    #[test]
-    fn the_state_is_deflated_and_a_state_written_before_is_still_read() {
-        let c = Case::received(
+    /// A citizen's lighting report in Hoàn Kiếm, just received.
+    fn received() -> Case {
+        Case::received(
             CaseId::new(at()),
             "HN-25-7K3QX".into(),
             pakn_core::case::Submission {
@@ -605,7 +605,12 @@ mod tests {
             "cong-dan-1".into(),
             pakn_core::auth::Role::Citizen,
             at(),
-        );
+        )
+    }
+
+    #[test]
+    fn the_state_is_deflated_and_a_state_written_before_is_still_read() {
+        let c = received();
         let rec = CaseRecord::try_from(&c).unwrap();
         assert!(!rec.state.contains_key(DOC));
         let json = state_json(&rec.state).unwrap();
@@ -635,29 +640,7 @@ mod tests {
 
     #[test]
     fn a_closed_case_moves_to_the_retention_index_and_an_erased_one_leaves_the_submitter_index() {
-        let mut c = Case::received(
-            CaseId::new(at()),
-            "HN-25-7K3QX".into(),
-            pakn_core::case::Submission {
-                kind: pakn_core::category::Kind::Field,
-                category: "lighting".into(),
-                title: "Đèn đường hỏng".into(),
-                description: "Trước số 12".into(),
-                urgency: pakn_core::category::Urgency::Normal,
-                location: pakn_core::case::Location {
-                    lat: 21.0285,
-                    lng: 105.8542,
-                    address: None,
-                    ward_code: Some("00070".into()),
-                },
-                media: vec![],
-                channel: pakn_core::case::Channel::App,
-                contact: None,
-            },
-            "cong-dan-1".into(),
-            pakn_core::auth::Role::Citizen,
-            at(),
-        );
+        let mut c = received();
         let rec = CaseRecord::try_from(&c).unwrap();
         assert_eq!(get_s(&rec.state, GSI3.pk).unwrap(), "SUB#cong-dan-1");
         assert!(!rec.state.contains_key(GSI2.pk), "no next look, not closed");

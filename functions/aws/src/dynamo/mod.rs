@@ -500,6 +500,30 @@ impl DynamoStore {
         Ok(out)
     }
 
+    /// Every entry of one index partition (within `step.sk`), page by page.
+    async fn index_entries(&self, step: &Step) -> StoreResult<Vec<Item>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let (items, _, last) = self.query_page(step, start, None, false, None).await?;
+            out.extend(items);
+            match last {
+                Some(k) => start = Some(k),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// The table keys (`pk`, `sk`) of every entry of one index partition:
+    /// what a `batch_get` (or a per-item update) takes.
+    async fn index_keys(&self, step: &Step) -> StoreResult<Vec<Item>> {
+        self.index_entries(step)
+            .await?
+            .iter()
+            .map(|i| Ok(key(get_s(i, PK)?, get_s(i, SK)?)))
+            .collect()
+    }
+
     /// One page of an index query.
     async fn query_page(
         &self,
@@ -691,16 +715,8 @@ impl DynamoStore {
                 sk: None,
                 forward: true,
             };
-            let mut start = None;
-            loop {
-                let (items, _, last) = self.query_page(&step, start, None, false, None).await?;
-                for item in &items {
-                    entries.push(queue_entry_from(item, status)?);
-                }
-                match last {
-                    Some(k) => start = Some(k),
-                    None => break,
-                }
+            for item in &self.index_entries(&step).await? {
+                entries.push(queue_entry_from(item, status)?);
             }
         }
         let (ids, next_cursor) = due_page(entries, q)?;

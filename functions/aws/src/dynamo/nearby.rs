@@ -23,26 +23,18 @@ impl DynamoStore {
                 sk: None,
                 forward: true,
             };
-            let mut start = None;
-            loop {
-                let (items, _, last) = self.query_page(&step, start, None, false, None).await?;
-                for i in &items {
-                    let Some(sk) = i.get(GSI6.sk).and_then(|v| v.as_s().ok()) else {
-                        continue;
-                    };
-                    let Some((lat, lng, id)) = parse_near_sk(sk) else {
-                        continue;
-                    };
-                    let d = distance_m(q.lat, q.lng, lat, lng);
-                    if d <= q.radius_m {
-                        if let Some(id) = CaseId::parse(id) {
-                            found.push((d, id));
-                        }
+            for i in &self.index_entries(&step).await? {
+                let Some(sk) = i.get(GSI6.sk).and_then(|v| v.as_s().ok()) else {
+                    continue;
+                };
+                let Some((lat, lng, id)) = parse_near_sk(sk) else {
+                    continue;
+                };
+                let d = distance_m(q.lat, q.lng, lat, lng);
+                if d <= q.radius_m {
+                    if let Some(id) = CaseId::parse(id) {
+                        found.push((d, id));
                     }
-                }
-                match last {
-                    Some(k) => start = Some(k),
-                    None => break,
                 }
             }
         }

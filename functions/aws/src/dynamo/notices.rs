@@ -220,18 +220,7 @@ impl NoticeStore for DynamoStore {
         };
         // Every key first, page by page (an index is eventually consistent:
         // re-querying after each change could see the same entries again).
-        let mut keys = Vec::new();
-        let mut start = None;
-        loop {
-            let (items, _, last) = self.query_page(&step, start, None, false, None).await?;
-            for i in &items {
-                keys.push(key(get_s(i, PK)?, get_s(i, SK)?));
-            }
-            match last {
-                Some(k) => start = Some(k),
-                None => break,
-            }
-        }
+        let keys = self.index_keys(&step).await?;
         let mut forgotten = 0;
         for k in keys {
             let res = self

@@ -8,8 +8,8 @@
 //! its record and index entry are gone at once, it reads back as absent,
 //! and the check's late save is refused on the mark.
 
-use super::items::{DOC, doc, get_s, key, n, s, to_doc};
-use super::keys::{GSI3, PK, SK, TTL, ts};
+use super::items::{DOC, doc, key, n, s, to_doc};
+use super::keys::{GSI3, PK, TTL, ts};
 use super::{DynamoStore, Step};
 use crate::error::condition_held;
 use async_trait::async_trait;
@@ -80,18 +80,7 @@ impl UploadStore for DynamoStore {
             sk: None,
             forward: true,
         };
-        let mut keys = Vec::new();
-        let mut start = None;
-        loop {
-            let (items, _, last) = self.query_page(&step, start, None, false, None).await?;
-            for i in &items {
-                keys.push(key(get_s(i, PK)?, get_s(i, SK)?));
-            }
-            match last {
-                Some(k) => start = Some(k),
-                None => break,
-            }
-        }
+        let keys = self.index_keys(&step).await?;
         let got = self.batch_get(keys).await?;
         let mut out: Vec<Upload> = got
             .values()
