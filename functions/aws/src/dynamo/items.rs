@@ -40,6 +40,10 @@ pub const QDUE: &str = "qdue";
 /// The category, projected into GSI1 so a `sort=due` page filters before reading cases.
 pub const CAT: &str = "cat";
 pub const EXPIRES_AT: &str = "expires_at";
+/// The milestones already decided for a case, as a number set of their
+/// [`decision_hash`]es on the state item: a commit deciding one again is
+/// refused by its condition, with no ledger item of its own.
+pub const DECIDED: &str = "dn";
 pub const PUBLISHED_AT: &str = "published_at";
 /// On a case's `BODY` item: the key of the idempotency record it was created with.
 pub const IDEM_KEY: &str = "idem";
@@ -185,6 +189,7 @@ impl TryFrom<&Case> for CaseRecord {
         state.insert(VERSION.into(), n(c.version));
         state.insert("status".into(), s(c.status.as_str()));
         state.insert(DOCZ.into(), deflate_doc(&all)?);
+        record_decisions(&mut state, &c.milestones_done);
         if let Some(d) = c.resolve_due {
             // Projected into GSI1 so a unit's overdue cases are counted without reading them.
             state.insert(DUE.into(), s(ts(d)));
@@ -317,7 +322,7 @@ pub fn account_from(item: &Item) -> Result<pakn_core::ports::Account, MappingErr
     doc(item, DOC)
 }
 
-// ------------------------------------------------------- tracking, ledger
+// ------------------------------------------- tracking, decisions taken
 
 pub fn track_item(code: &str, id: &CaseId) -> Item {
     let mut item = key(track_pk(code), "TRACK");
@@ -325,10 +330,30 @@ pub fn track_item(code: &str, id: &CaseId) -> Item {
     item
 }
 
-pub fn ledger_item(id: &CaseId, decision: &str, at: DateTime<Utc>) -> Item {
-    let mut item = key(case_pk(id), ledger_sk(decision));
-    item.insert("at".into(), s(ts(at)));
-    item
+/// Add `keys` to the state item's set of decisions taken ([`DECIDED`]).
+pub fn record_decisions(state: &mut Item, keys: &[String]) {
+    if keys.is_empty() {
+        return;
+    }
+    let mut hs = match state.remove(DECIDED) {
+        Some(AttributeValue::Ns(v)) => v,
+        _ => vec![],
+    };
+    hs.extend(keys.iter().map(|k| decision_hash(k).to_string()));
+    hs.sort();
+    hs.dedup();
+    state.insert(DECIDED.into(), AttributeValue::Ns(hs));
+}
+
+/// A decision key's 48 bits of SHA-256 (a number DynamoDB holds exactly):
+/// among the handful of milestones of one case, a collision is about one in
+/// 10^13.
+pub fn decision_hash(key: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(key.as_bytes());
+    d[..6]
+        .iter()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
 }
 
 // ------------------------------------------------------------ idempotency
@@ -636,6 +661,36 @@ mod tests {
             AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(vec![0xff; 16])),
         );
         assert!(Case::try_from(&old).is_err());
+    }
+
+    #[test]
+    fn the_state_carries_the_decisions_taken_as_stable_hashes() {
+        // Written by earlier deployments and checked by later ones: the
+        // hash of a key must never change.
+        assert_eq!(
+            decision_hash("overdue@2025-08-05T10:00:00Z"),
+            decision_hash("overdue@2025-08-05T10:00:00Z")
+        );
+        assert_eq!(decision_hash("a"), 0xca97_8112_ca1b);
+        assert!(decision_hash("ack_due@x") < 1 << 48);
+        assert_ne!(decision_hash("ack_due@x"), decision_hash("before_due@x"));
+
+        let mut c = received();
+        let rec = CaseRecord::try_from(&c).unwrap();
+        assert!(!rec.state.contains_key(DECIDED), "nothing decided yet");
+        c.milestones_done = vec!["ack_due@x".into(), "before_due@x".into()];
+        let mut state = CaseRecord::try_from(&c).unwrap().state;
+        // A commit adds its own decisions (here one already there, one new).
+        record_decisions(&mut state, &["before_due@x".into(), "overdue@x".into()]);
+        let AttributeValue::Ns(set) = &state[DECIDED] else {
+            panic!("a number set")
+        };
+        let mut want: Vec<String> = ["ack_due@x", "before_due@x", "overdue@x"]
+            .iter()
+            .map(|k| decision_hash(k).to_string())
+            .collect();
+        want.sort();
+        assert_eq!(set, &want, "each once");
     }
 
     #[test]

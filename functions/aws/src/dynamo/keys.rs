@@ -4,11 +4,10 @@
 //!
 //! | item | pk | sk | indexes |
 //! |---|---|---|---|
-//! | case state (small, rewritten on every change) | `CASE#<id>` | `CASE` | GSI1 unit queue `UNIT#<unit>#<status>` / `<received_at>#<id>` (projects `due`); GSI2 sparse sharded next look `NEXT#<shard>` / `<next_action_at>#<id>` while open, then the retention index `ERASE#<shard>` / `<erase_after>#<id>` once closed, until erased; GSI3 submitter `SUB#<sub>` / `<received_at>#<id>` until the reporter's data is erased; GSI4 received year `RECV#<yyyy>` / `<received_at>#<id>`; GSI5 sparse sharded open-by-due `OPEN#<shard>` / `<resolve_due>#<id>` |
+//! | case state (small, rewritten on every change; `dn` the hashes of the milestones decided, the reminder ledger) | `CASE#<id>` | `CASE` | GSI1 unit queue `UNIT#<unit>#<status>` / `<received_at>#<id>` (projects `due`); GSI2 sparse sharded next look `NEXT#<shard>` / `<next_action_at>#<id>` while open, then the retention index `ERASE#<shard>` / `<erase_after>#<id>` once closed, until erased; GSI3 submitter `SUB#<sub>` / `<received_at>#<id>` until the reporter's data is erased; GSI4 received year `RECV#<yyyy>` / `<received_at>#<id>`; GSI5 sparse sharded open-by-due `OPEN#<shard>` / `<resolve_due>#<id>` |
 //! | case submission (written once, rewritten by an erasure) | `CASE#<id>` | `BODY` (`idem`: the idempotency key it was created with) | |
 //! | access record (an export of the case's personal data) | `CASE#<id>` | `ACC#<instant>#<ulid>` | |
 //! | timeline event | `CASE#<id>` | `EVT#<version, 10 digits>` | |
-//! | reminder ledger | `CASE#<id>` | `REM#<milestone key>` | |
 //! | tracking code | `TRACK#<code>` | `TRACK` | |
 //! | idempotency record | `IDEM#<key hash>` | `IDEM` | TTL `ttl` |
 //! | outbox (decided notification) of a case | `CASE#<id>` | `OUT#<dedup id>` | GSI1 `PENDING` / `<created_at>#<dedup id>` while unpublished; GSI3 the unit's notifications `SENT#<unit>` / `<created_at>#<dedup id>` |
@@ -142,9 +141,6 @@ pub fn case_pk(id: &CaseId) -> String {
 }
 pub fn event_sk(version: u64) -> String {
     format!("EVT#{version:010}")
-}
-pub fn ledger_sk(key: &str) -> String {
-    format!("REM#{key}")
 }
 pub fn track_pk(code: &str) -> String {
     format!("TRACK#{code}")

@@ -2,8 +2,9 @@
 //! [`items`]).
 //!
 //! Every state change is one `TransactWriteItems`: the case state on the
-//! condition `version = :expected`, its timeline event, the ledger entries
-//! and outbox entries (put-if-absent), the rollup counters (`ADD`) and an
+//! condition `version = :expected` (and, for a sweep decision, that the
+//! state's `dn` set does not hold it yet), its timeline event, the outbox
+//! entries (put-if-absent), the rollup counters (`ADD`) and an
 //! inspection (put-if-absent). Either all of it is written or none.
 //!
 //! Idempotency records need no in-progress state here: the record is written
@@ -856,17 +857,25 @@ impl CaseStore for DynamoStore {
     async fn commit(&self, c: &Commit) -> StoreResult<()> {
         let o = &c.outcome;
         let id = &o.case.id;
-        let rec = CaseRecord::try_from(&o.case)?;
-        let version = Expr::new("#v = :expected")
+        let mut rec = CaseRecord::try_from(&o.case)?;
+        record_decisions(&mut rec.state, &o.decisions);
+        // On the version read, and deciding nothing the stored state has
+        // already decided (its `dn` set): the ledger is the state item.
+        let mut cond = Expr::new("#v = :expected")
             .name("#v", VERSION)
             .value(":expected", n(c.expected_version));
+        if !o.decisions.is_empty() {
+            cond = cond.name("#dn", DECIDED);
+            for (i, d) in o.decisions.iter().enumerate() {
+                cond.text
+                    .push_str(&format!(" AND NOT contains(#dn, :d{i})"));
+                cond = cond.value(&format!(":d{i}"), n(decision_hash(d)));
+            }
+        }
         let mut tx = vec![
-            self.put(rec.state, Some(version))?,
+            self.put(rec.state, Some(cond))?,
             self.put(event_item(id, &o.event)?, Some(absent()))?,
         ];
-        for d in &o.decisions {
-            tx.push(self.put(ledger_item(id, d, o.event.at), Some(absent()))?);
-        }
         for nt in &o.notifications {
             tx.push(self.put(outbox_item(nt)?, Some(absent()))?);
         }
@@ -885,7 +894,10 @@ impl CaseStore for DynamoStore {
                 Ok(())
             }
             Err(x) if x.any_condition_failed() => Err(StoreError::Conflict(if x.failed(0) {
-                format!("case {id} is no longer at version {}", c.expected_version)
+                format!(
+                    "case {id} is no longer at version {}, or a decision of it was already taken",
+                    c.expected_version
+                )
             } else {
                 format!("a decision of case {id} was already recorded")
             })),
