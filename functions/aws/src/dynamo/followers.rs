@@ -11,8 +11,8 @@
 //! names the citizen), usually within two days. Nothing reads a `gone`
 //! item but the condition of a new follow.
 
-use super::items::{DOC, doc, key, n, s, to_doc};
-use super::keys::{GSI3, PK, TTL, case_pk, ts};
+use super::items::{DOC, doc, key, s, to_doc};
+use super::keys::{GSI3, PK, case_pk, ts};
 use super::{DynamoStore, Step};
 use crate::error::condition_held;
 use async_trait::async_trait;
@@ -35,25 +35,8 @@ impl DynamoStore {
     /// Mark a follow `gone` (see the module's comment): `true` when there
     /// was one to stop.
     async fn stop_following(&self, case_id: &CaseId, sub: &str) -> StoreResult<bool> {
-        let now = chrono::Utc::now();
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(case_pk(case_id), follow_sk(sub))))
-            .update_expression("SET #gone = :now, #ttl = :ttl REMOVE #gpk, #gsk, #doc")
-            .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#gone)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#gone", GONE)
-            .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_names("#doc", DOC)
-            .expression_attribute_names("#gpk", GSI3.pk)
-            .expression_attribute_names("#gsk", GSI3.sk)
-            .expression_attribute_values(":now", s(ts(now)))
-            .expression_attribute_values(":ttl", n(now.timestamp()))
-            .send()
-            .await;
-        condition_held(res)
+        self.tombstone(key(case_pk(case_id), follow_sk(sub)), GONE, &[], &[GSI3])
+            .await
     }
 }
 

@@ -515,6 +515,58 @@ impl DynamoStore {
         }
     }
 
+    /// Turn the item at `k` into a tombstone, since the functions may not
+    /// `DeleteItem`: `mark` (and each of `set`) is set, its `doc` and its
+    /// keys on `gsis` removed (it leaves those indexes), and the TTL is now
+    /// (DynamoDB deletes it later). `false` when there was no such item or
+    /// it was a tombstone already.
+    async fn tombstone(
+        &self,
+        k: Item,
+        mark: &str,
+        set: &[(&str, AttributeValue)],
+        gsis: &[Gsi],
+    ) -> StoreResult<bool> {
+        let now = Utc::now();
+        let mut sets = vec!["#mark = :now".to_string(), "#ttl = :ttl".to_string()];
+        let mut e = Expr::new("")
+            .name("#pk", PK)
+            .name("#mark", mark)
+            .name("#ttl", TTL)
+            .name("#doc", DOC)
+            .value(":now", s(ts(now)))
+            .value(":ttl", n(now.timestamp()));
+        for (i, (name, value)) in set.iter().enumerate() {
+            sets.push(format!("#s{i} = :s{i}"));
+            e = e
+                .name(&format!("#s{i}"), name)
+                .value(&format!(":s{i}"), value.clone());
+        }
+        let mut removes = vec!["#doc".to_string()];
+        for (i, g) in gsis.iter().enumerate() {
+            removes.push(format!("#g{i}pk, #g{i}sk"));
+            e = e
+                .name(&format!("#g{i}pk"), g.pk)
+                .name(&format!("#g{i}sk"), g.sk);
+        }
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(k))
+            .update_expression(format!(
+                "SET {} REMOVE {}",
+                sets.join(", "),
+                removes.join(", ")
+            ))
+            .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#mark)")
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .send()
+            .await;
+        condition_held(res)
+    }
+
     /// The table keys (`pk`, `sk`) of every entry of one index partition:
     /// what a `batch_get` (or a per-item update) takes.
     async fn index_keys(&self, step: &Step) -> StoreResult<Vec<Item>> {

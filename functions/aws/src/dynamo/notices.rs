@@ -223,31 +223,10 @@ impl NoticeStore for DynamoStore {
         let keys = self.index_keys(&step).await?;
         let mut forgotten = 0;
         for k in keys {
-            let res = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(k))
-                .update_expression(
-                    "SET #gone = :now, #st = :gone, #ttl = :ttl \
-                     REMOVE #doc, #g1pk, #g1sk, #g3pk, #g3sk",
-                )
-                .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#gone)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#gone", GONE)
-                .expression_attribute_names("#st", STATE)
-                .expression_attribute_names("#ttl", TTL)
-                .expression_attribute_names("#doc", DOC)
-                .expression_attribute_names("#g1pk", GSI1.pk)
-                .expression_attribute_names("#g1sk", GSI1.sk)
-                .expression_attribute_names("#g3pk", GSI3.pk)
-                .expression_attribute_names("#g3sk", GSI3.sk)
-                .expression_attribute_values(":now", s(ts(Utc::now())))
-                .expression_attribute_values(":gone", s(GONE))
-                .expression_attribute_values(":ttl", n(Utc::now().timestamp()))
-                .send()
-                .await;
-            if condition_held(res)? {
+            let gone = self
+                .tombstone(k, GONE, &[(STATE, s(GONE))], &[GSI1, GSI3])
+                .await?;
+            if gone {
                 forgotten += 1;
             }
         }

@@ -8,8 +8,8 @@
 //! its record and index entry are gone at once, it reads back as absent,
 //! and the check's late save is refused on the mark.
 
-use super::items::{DOC, doc, key, n, s, to_doc};
-use super::keys::{GSI3, PK, TTL, ts};
+use super::items::{DOC, doc, key, s, to_doc};
+use super::keys::{GSI3, PK, ts};
 use super::{DynamoStore, Step};
 use crate::error::condition_held;
 use async_trait::async_trait;
@@ -94,25 +94,10 @@ impl UploadStore for DynamoStore {
         Ok(out)
     }
     async fn erase_upload(&self, id: &str) -> StoreResult<()> {
-        let now = chrono::Utc::now();
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(upload_pk(id), SK_UPLOAD)))
-            .update_expression("SET #erased = :now, #ttl = :ttl REMOVE #doc, #gpk, #gsk")
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#erased", ERASED)
-            .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_names("#doc", DOC)
-            .expression_attribute_names("#gpk", GSI3.pk)
-            .expression_attribute_names("#gsk", GSI3.sk)
-            .expression_attribute_values(":now", s(ts(now)))
-            .expression_attribute_values(":ttl", n(now.timestamp()))
-            .send()
-            .await;
-        // No record (never was, or deleted by the TTL): nothing to erase.
-        condition_held(res).map(|_| ())
+        // No record (never was, deleted by the TTL, or erased already):
+        // nothing to erase.
+        self.tombstone(key(upload_pk(id), SK_UPLOAD), ERASED, &[], &[GSI3])
+            .await
+            .map(|_| ())
     }
 }
