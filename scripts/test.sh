@@ -42,7 +42,7 @@ echo "==> sam validate --lint"
 .venv/bin/sam validate --lint --template-file template.yaml >/dev/null
 echo "==> cargo build --workspace --bins (the end-to-end tests run the real binaries)"
 cargo build --workspace --bins --quiet
-echo "==> cargo build --release of the three Lambda bootstraps (the Runtime API tests run them)"
+echo "==> cargo build --release of the four Lambda bootstraps (the Runtime API tests run them; pakn-router's package builds pakn-publisher)"
 cargo build --release --quiet -p pakn-api -p pakn-router -p pakn-deadlines
 echo "==> cargo test --workspace"
 cargo test --workspace --no-fail-fast "$@"

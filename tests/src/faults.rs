@@ -488,6 +488,9 @@ impl<P: CaseStore + ?Sized> CaseStore for Faulty<P> {
 
 #[async_trait]
 impl<P: Ledger + ?Sized> Ledger for Faulty<P> {
+    fn publishes_on_commit(&self) -> bool {
+        self.inner.publishes_on_commit()
+    }
     async fn pending_notifications(&self, limit: usize) -> StoreResult<Vec<Notification>> {
         self.read(
             "pending_notifications",

@@ -181,3 +181,11 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::typ
     }
     out
 }
+
+/// Every record of the table's stream so far (see
+/// [`pakn_testkit::streams::records`]).
+pub async fn stream_records(sdk: &SdkConfig, table: &str) -> Vec<serde_json::Value> {
+    pakn_testkit::streams::records(sdk, endpoint(), REGION, table)
+        .await
+        .unwrap_or_else(|e| panic!("reading the table's stream on moto: {e}"))
+}

@@ -22,7 +22,17 @@ pub fn binary(name: &str) -> PathBuf {
 
 /// A binary of the release profile (what ships in a Lambda bootstrap).
 pub fn release_binary(name: &str) -> PathBuf {
-    built("release", name, &format!("cargo build --release -p {name}"))
+    // `pakn-publisher` is the second binary of the router's package.
+    let package = if name == "pakn-publisher" {
+        "pakn-router"
+    } else {
+        name
+    };
+    built(
+        "release",
+        name,
+        &format!("cargo build --release -p {package}"),
+    )
 }
 
 fn built(profile: &str, name: &str, how: &str) -> PathBuf {

@@ -9,6 +9,7 @@ pub mod dynamo;
 mod error;
 pub mod messenger;
 pub mod provision;
+pub mod publisher;
 pub mod redrive;
 pub mod s3;
 pub mod sns;
@@ -41,20 +42,34 @@ pub async fn pakn_from_env() -> Result<Pakn, ConfigError> {
 /// [`pakn_from_env`] for a configuration already read (the API reads it
 /// once for its token issuers too).
 pub async fn pakn_from_config(cfg: &Config) -> Result<Pakn, ConfigError> {
+    Ok(pakn_and_store(cfg).await?.0)
+}
+
+/// [`pakn_from_config`] and the DynamoDB store it runs on (the stream
+/// consumer, `pakn-publisher`, needs both).
+pub async fn pakn_and_store(cfg: &Config) -> Result<(Pakn, Arc<DynamoStore>), ConfigError> {
     let resources = cfg.require_aws()?;
     let refdata = cfg.refdata()?;
     let sdk = sdk_config(&cfg.aws).await;
-    let pakn = pakn_with(&sdk, &resources, Arc::new(refdata), Arc::new(SystemClock));
+    let store = Arc::new(store_with(&sdk, &resources));
+    let pakn = pakn_on(
+        store.clone(),
+        &sdk,
+        &resources,
+        Arc::new(refdata),
+        Arc::new(SystemClock),
+    );
     let pakn = with_push(
         pakn,
         &sdk,
         cfg.aws.push_fcm_app_arn.as_deref(),
         cfg.aws.push_apns_app_arn.as_deref(),
     );
-    Ok(match &cfg.aws.media_bucket {
+    let pakn = match &cfg.aws.media_bucket {
         Some(bucket) => with_media(pakn, &sdk, bucket),
         None => pakn,
-    })
+    };
+    Ok((pakn, store))
 }
 
 /// The same pakn pushing to devices registered on these SNS platform
@@ -104,14 +119,35 @@ pub fn pakn_with(
     refdata: Arc<RefData>,
     clock: Arc<dyn Clock>,
 ) -> Pakn {
+    pakn_on(Arc::new(store_with(sdk, cfg)), sdk, cfg, refdata, clock)
+}
+
+/// The table's store, sending new cases to the intake queue, publishing
+/// from the table's stream when `PAKN_PUBLISH=stream`.
+pub fn store_with(sdk: &SdkConfig, cfg: &AwsResources) -> DynamoStore {
     let intake = Arc::new(SqsQueue::new(
         aws_sdk_sqs::Client::new(sdk),
         &cfg.intake_queue_url,
     ));
     let store =
         DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &cfg.table_name).with_intake(intake);
+    if cfg.publish_from_stream {
+        store.with_stream_publishing()
+    } else {
+        store
+    }
+}
+
+/// [`pakn_with`] on a store already made.
+pub fn pakn_on(
+    store: Arc<DynamoStore>,
+    sdk: &SdkConfig,
+    cfg: &AwsResources,
+    refdata: Arc<RefData>,
+    clock: Arc<dyn Clock>,
+) -> Pakn {
     Pakn::new(
-        Arc::new(store),
+        store,
         Arc::new(SnsNotifier::new(
             aws_sdk_sns::Client::new(sdk),
             &cfg.topic_arn,

@@ -7,7 +7,8 @@ use crate::dynamo::keys::{GSI1, GSIS, PK, SK, TTL};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::HashMap;
@@ -36,6 +37,8 @@ pub struct TableDef {
     pub attributes: Vec<(String, String)>,
     pub gsis: Vec<GsiDef>,
     pub ttl_attribute: String,
+    /// The table's stream (`NEW_IMAGE`): what `pakn-publisher` reads.
+    pub stream_view: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +95,7 @@ pub fn table_def() -> TableDef {
             })
             .collect(),
         ttl_attribute: TTL.into(),
+        stream_view: "NEW_IMAGE".into(),
     }
 }
 
@@ -527,7 +531,14 @@ async fn create_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<(),
     let mut req = ddb
         .create_table()
         .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest);
+        .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(def.stream_view.as_str()))
+                .build()
+                .map_err(aws("describe the stream"))?,
+        );
     for k in &def.key_schema {
         req = req.key_schema(key(k)?);
     }

@@ -55,6 +55,7 @@ fn the_table_in_the_template_is_the_provisioned_table() {
         ),
         gsis,
         ttl_attribute: s(&table["TimeToLiveSpecification"]["AttributeName"]),
+        stream_view: s(&table["StreamSpecification"]["StreamViewType"]),
     };
     assert_eq!(declared, provision::table_def());
     assert_eq!(s(&table["BillingMode"]), "PAY_PER_REQUEST");
@@ -106,6 +107,7 @@ fn each_function_builds_its_own_binary() {
         ("ApiFunction", "pakn-api"),
         ("RouterFunction", "pakn-router"),
         ("DeadlinesFunction", "pakn-deadlines"),
+        ("PublisherFunction", "pakn-publisher"),
     ] {
         let r = &t["Resources"][name];
         assert_eq!(
@@ -210,4 +212,53 @@ fn the_erasers_may_delete_uploaded_files() {
             assert!(resources.contains(prefix), "{f}: {prefix} in {resources}");
         }
     }
+}
+
+/// The outbox is published from the table's stream (issue 8): every
+/// function is told so, and the publisher's event source retries a record
+/// it could not publish or park, halving the batch, then names it on an
+/// alarmed failure queue while the stream still holds it.
+#[test]
+fn the_publisher_reads_the_tables_stream_and_names_what_it_gave_up_on() {
+    let t = template();
+    assert_eq!(
+        t["Globals"]["Function"]["Environment"]["Variables"]["PAKN_PUBLISH"].as_str(),
+        Some("stream")
+    );
+    let table = resource(&t, "CasesTable");
+    assert_eq!(
+        s(&table["StreamSpecification"]["StreamViewType"]),
+        "NEW_IMAGE"
+    );
+    let f = resource(&t, "PublisherFunction");
+    let e = &f["Events"]["Outbox"];
+    assert_eq!(s(&e["Type"]), "DynamoDB");
+    let p = &e["Properties"];
+    assert_eq!(p["BisectBatchOnFunctionError"].as_bool(), Some(true));
+    assert_eq!(
+        p["FunctionResponseTypes"][0].as_str(),
+        Some("ReportBatchItemFailures")
+    );
+    let age = p["MaximumRecordAgeInSeconds"]
+        .as_i64()
+        .expect("a record age");
+    assert!(
+        (60..24 * 3600).contains(&age),
+        "given up on before the stream's 24 h"
+    );
+    assert!(p["MaximumRetryAttempts"].as_i64().is_some_and(|n| n >= 1));
+    assert_eq!(s(&p["DestinationConfig"]["OnFailure"]["Type"]), "SQS");
+    let pattern = s(&p["FilterCriteria"]["Filters"][0]["Pattern"]);
+    let pattern: serde_json::Value = serde_json::from_str(&pattern).expect("a JSON filter");
+    assert_eq!(pattern["eventName"][0], "INSERT");
+    assert_eq!(
+        pattern["dynamodb"]["NewImage"]["sk"]["S"][0]["prefix"], "OUT",
+        "only the outbox's inserts (case entries OUT#…, digests OUT)"
+    );
+    let alarm = resource(&t, "PublisherFailuresAlarm");
+    assert_eq!(
+        s(&alarm["MetricName"]),
+        "ApproximateNumberOfMessagesVisible"
+    );
+    assert!(t["Resources"]["PublisherIteratorAgeAlarm"].is_mapping());
 }

@@ -158,6 +158,7 @@ async fn city(
         table_name: prov.table.clone(),
         intake_queue_url: prov.queue_url.clone(),
         topic_arn: prov.topic_arn.clone(),
+        publish_from_stream: false,
     };
     let pakn = pakn_aws::pakn_with(
         &via_proxy,

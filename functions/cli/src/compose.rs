@@ -52,6 +52,13 @@ impl Composed {
             }
             Backend::Aws => {
                 let resources = cfg.require_aws()?;
+                if resources.publish_from_stream {
+                    tracing::warn!(
+                        "PAKN_PUBLISH=stream: changes made here are published by pakn-publisher \
+                         on the table's stream, not by this process (set PAKN_PUBLISH=inline on \
+                         a table with no publisher)"
+                    );
+                }
                 let sdk = aws_sdk(cfg).await;
                 let pakn = pakn_aws::pakn_with(&sdk, &resources, refdata.clone(), clock);
                 // Uploads in the media bucket when one is named (`MEDIA_BUCKET`).

@@ -48,6 +48,7 @@ pub const VARS: &[&str] = &[
     "PUSH_FCM_APP_ARN",
     "PUSH_APNS_APP_ARN",
     "MEDIA_QUEUE_URL",
+    "PAKN_PUBLISH",
     "AWS_ENDPOINT_URL",
     "AWS_REGION",
 ];
@@ -162,6 +163,10 @@ pub struct AwsSettings {
     /// events, which `pakn serve --backend aws` polls to check uploads (on
     /// AWS, the router's event source reads it).
     pub media_queue_url: Option<String>,
+    /// `PAKN_PUBLISH=stream`: the table's stream consumer (`pakn-publisher`)
+    /// publishes the outbox, not the function that commits a change;
+    /// `inline` (the default) publishes right after the commit.
+    pub publish_from_stream: bool,
     /// `AWS_ENDPOINT_URL`: a local AWS emulator (moto) instead of AWS.
     pub endpoint_url: Option<String>,
     /// `AWS_REGION`: the region; the SDK's own chain (profile, instance) when absent.
@@ -177,6 +182,8 @@ pub struct AwsResources {
     pub intake_queue_url: String,
     /// The notification topic (`TOPIC_ARN`).
     pub topic_arn: String,
+    /// `PAKN_PUBLISH=stream` (see [`AwsSettings::publish_from_stream`]).
+    pub publish_from_stream: bool,
 }
 
 /// A setting that is missing or malformed; the message says what to set.
@@ -192,6 +199,8 @@ pub enum ConfigError {
     WebhookGiveUp(String),
     #[error("PAKN_CLOCK_SPEED must be a number from 1 to 1000000 (got '{0}')")]
     ClockSpeed(String),
+    #[error("PAKN_PUBLISH must be 'inline' or 'stream' (got '{0}')")]
+    Publish(String),
     #[error("PAKN_DEV_LOGIN must be 0 (off) or 1 (on) (got '{0}')")]
     DevLogin(String),
     #[error(
@@ -284,6 +293,11 @@ impl Config {
             Some("0") => Some(false),
             Some(other) => return Err(ConfigError::DevLogin(other.to_string())),
         };
+        let publish_from_stream = match var("PAKN_PUBLISH").as_deref().map(str::trim) {
+            None | Some("") | Some("inline") => false,
+            Some("stream") => true,
+            Some(other) => return Err(ConfigError::Publish(other.to_string())),
+        };
         Ok(Config {
             backend,
             media_dir: var("PAKN_MEDIA_DIR").map(PathBuf::from).unwrap_or_else(|| {
@@ -311,6 +325,7 @@ impl Config {
                 push_fcm_app_arn: trimmed("PUSH_FCM_APP_ARN"),
                 push_apns_app_arn: trimmed("PUSH_APNS_APP_ARN"),
                 media_queue_url: trimmed("MEDIA_QUEUE_URL"),
+                publish_from_stream,
                 endpoint_url: trimmed("AWS_ENDPOINT_URL"),
                 region: trimmed("AWS_REGION"),
             },
@@ -326,6 +341,7 @@ impl Config {
             table_name: need(&self.aws.table_name, "TABLE_NAME")?,
             intake_queue_url: need(&self.aws.intake_queue_url, "INTAKE_QUEUE_URL")?,
             topic_arn: need(&self.aws.topic_arn, "TOPIC_ARN")?,
+            publish_from_stream: self.aws.publish_from_stream,
         })
     }
 
@@ -458,6 +474,7 @@ mod tests {
                 ("PUSH_APNS_APP_ARN", "arn:apns"),
                 ("PAKN_CITIZEN_WEBHOOK", "http://127.0.0.1:9/n"),
                 ("MEDIA_QUEUE_URL", "mq"),
+                ("PAKN_PUBLISH", "stream"),
                 ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
                 ("AWS_REGION", "ap-southeast-1"),
             ],
@@ -484,6 +501,7 @@ mod tests {
                 push_fcm_app_arn: Some("arn:fcm".into()),
                 push_apns_app_arn: Some("arn:apns".into()),
                 media_queue_url: Some("mq".into()),
+                publish_from_stream: true,
                 endpoint_url: Some("http://127.0.0.1:5000".into()),
                 region: Some("ap-southeast-1".into()),
             }
@@ -494,6 +512,7 @@ mod tests {
                 table_name: "t".into(),
                 intake_queue_url: "q".into(),
                 topic_arn: "a".into(),
+                publish_from_stream: true,
             }
         );
         assert_eq!(c.require_dlq().unwrap(), "d");
@@ -521,6 +540,10 @@ mod tests {
                 format!("PAKN_CLOCK_SPEED must be a number from 1 to 1000000 (got '{bad}')")
             );
         }
+        assert_eq!(
+            err(&[("PAKN_PUBLISH", "later")]),
+            "PAKN_PUBLISH must be 'inline' or 'stream' (got 'later')"
+        );
         let short = parse(&[("PAKN_JWT_SECRET", "too-short")], None).unwrap();
         assert_eq!(
             short.explicit_jwt_secret().unwrap_err().to_string(),

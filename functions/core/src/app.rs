@@ -131,6 +131,14 @@ impl Pakn {
         }
     }
 
+    /// Publish notifications already decided and stored (the store's
+    /// change stream hands them over: `pakn-publisher`), deciding their
+    /// citizens' notices first and marking what went out, exactly as after
+    /// a commit. Returns how many went out; the rest are still unpublished.
+    pub async fn publish_decided(&self, ns: &[crate::notify::Notification]) -> usize {
+        self.outbox().publish(ns).await
+    }
+
     fn outbox(&self) -> Outbox<'_> {
         Outbox {
             cases: &*self.cases,

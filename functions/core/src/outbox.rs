@@ -19,7 +19,8 @@ pub struct Outbox<'a> {
 }
 
 impl Outbox<'_> {
-    /// Commit on `expected_version`, then publish (best effort).
+    /// Commit on `expected_version`, then publish (best effort), unless the
+    /// store's change stream publishes ([`Ledger::publishes_on_commit`]).
     pub async fn commit(
         &self,
         expected_version: u64,
@@ -34,7 +35,9 @@ impl Outbox<'_> {
             enqueue,
         };
         self.cases.commit(&commit).await?;
-        self.publish(&commit.outcome.notifications).await;
+        if self.ledger.publishes_on_commit() {
+            self.publish(&commit.outcome.notifications).await;
+        }
         Ok(())
     }
 

@@ -17,6 +17,7 @@
 
 pub mod jwt;
 pub mod schema;
+pub mod streams;
 pub mod synthetic;
 pub mod wards;
 

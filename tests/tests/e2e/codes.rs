@@ -199,6 +199,7 @@ async fn both_forms_everywhere_and_no_request_on_a_bad_check_dynamodb() {
             table_name: p.table.clone(),
             intake_queue_url: p.queue_url.clone(),
             topic_arn: p.topic_arn.clone(),
+            publish_from_stream: false,
         },
         Arc::new(RefData::embedded()),
         Arc::new(clock.clone()),

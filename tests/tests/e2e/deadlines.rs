@@ -1146,6 +1146,9 @@ impl CaseStore for Probe {
 
 #[async_trait]
 impl Ledger for Probe {
+    fn publishes_on_commit(&self) -> bool {
+        self.store.publishes_on_commit()
+    }
     async fn pending_notifications(&self, limit: usize) -> StoreResult<Vec<Notification>> {
         self.alive()?;
         self.store.pending_notifications(limit).await

@@ -172,6 +172,7 @@ async fn every_message_published_on_sns_matches_its_schema() {
         table_name: p.table.clone(),
         intake_queue_url: p.queue_url.clone(),
         topic_arn: p.topic_arn.clone(),
+        publish_from_stream: false,
     };
     let pakn = pakn_aws::pakn_with(
         &sdk,

@@ -86,6 +86,7 @@ impl Story {
                 table_name: p.table.clone(),
                 intake_queue_url: p.queue_url.clone(),
                 topic_arn: p.topic_arn.clone(),
+                publish_from_stream: false,
             },
             Arc::new(RefData::embedded()),
             Arc::new(clock.clone()),

@@ -17,9 +17,23 @@ use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct Function {
+pub(crate) struct Function {
     child: Child,
-    stub: RuntimeStub,
+    pub(crate) stub: RuntimeStub,
+}
+
+impl Function {
+    /// Its exit status if it exits within `limit`.
+    pub(crate) fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let until = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < until {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
 }
 
 impl Drop for Function {
@@ -29,7 +43,11 @@ impl Drop for Function {
     }
 }
 
-async fn start(bin: &str, p: &pakn_aws::Provisioned, env: &[(&str, String)]) -> Function {
+pub(crate) async fn start(
+    bin: &str,
+    p: &pakn_aws::Provisioned,
+    env: &[(&str, String)],
+) -> Function {
     let stub = RuntimeStub::start().await;
     let child = Command::new(release_binary(bin))
         .env_clear()
@@ -73,14 +91,14 @@ fn http_event(method: &str, path: &str, body: Option<Value>, headers: Value) -> 
     })
 }
 
-fn response(a: Answer) -> Value {
+pub(crate) fn response(a: Answer) -> Value {
     match a {
         Answer::Response(v) => v,
         Answer::Error(e) => panic!("the function answered an error: {e}"),
     }
 }
 
-const WAIT: Duration = Duration::from_secs(60);
+pub(crate) const WAIT: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_three_bootstraps_answer_the_runtime_api() {

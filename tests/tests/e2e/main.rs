@@ -24,6 +24,7 @@ mod openapi;
 mod oversight_http;
 mod privacy_http;
 mod privacy_media;
+mod publisher;
 mod reads;
 mod retention;
 mod schemathesis;

@@ -182,6 +182,7 @@ async fn dynamo_api() -> (Api, Wire) {
         table_name: p.table.clone(),
         intake_queue_url: p.queue_url.clone(),
         topic_arn: p.topic_arn.clone(),
+        publish_from_stream: false,
     };
     let pakn = pakn_aws::pakn_with(
         &sdk,

@@ -320,6 +320,7 @@ async fn my_photos_and_follows_are_listed_and_erased_on_dynamodb_and_s3() {
             table_name: p.table.clone(),
             intake_queue_url: p.queue_url.clone(),
             topic_arn: p.topic_arn.clone(),
+            publish_from_stream: false,
         },
         Arc::new(RefData::embedded()),
         Arc::new(clock.clone()),

@@ -117,6 +117,7 @@ async fn reads_of_a_city(n_units: usize) -> Requests {
         table_name: p.table.clone(),
         intake_queue_url: p.queue_url.clone(),
         topic_arn: p.topic_arn.clone(),
+        publish_from_stream: false,
     };
     let pakn = pakn_aws::pakn_with(
         &via_proxy,

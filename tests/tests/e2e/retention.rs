@@ -151,6 +151,7 @@ async fn the_sweep_erases_personal_data_after_the_retention_period_on_dynamodb()
         table_name: p.table.clone(),
         intake_queue_url: p.queue_url.clone(),
         topic_arn: p.topic_arn.clone(),
+        publish_from_stream: false,
     };
     let pakn = pakn_aws::pakn_with(
         &sdk,

@@ -159,6 +159,7 @@ async fn urgent_reports_are_capped_per_local_day_on_dynamodb() {
             table_name: p.table.clone(),
             intake_queue_url: p.queue_url.clone(),
             topic_arn: p.topic_arn.clone(),
+            publish_from_stream: false,
         },
         Arc::new(RefData::embedded()),
         Arc::new(clock.clone()),

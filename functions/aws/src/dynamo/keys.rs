@@ -10,7 +10,7 @@
 //! | timeline event | `CASE#<id>` | `EVT#<version, 10 digits>` | |
 //! | tracking code | `TRACK#<code>` | `TRACK` | |
 //! | idempotency record | `IDEM#<key hash>` | `IDEM` | TTL `ttl` |
-//! | outbox (decided notification) of a case | `CASE#<id>` | `OUT#<dedup id>` | GSI1 `PENDING` / `<created_at>#<dedup id>` while unpublished; GSI3 the unit's notifications `SENT#<unit>` / `<created_at>#<dedup id>` |
+//! | outbox (decided notification) of a case | `CASE#<id>` | `OUT#<dedup id>` | GSI1 `PENDING` / `<created_at>#<dedup id>` while unpublished (publishing inline), or only once parked (publishing from the table's stream, see `stream.rs`); GSI3 the unit's notifications `SENT#<unit>` / `<created_at>#<dedup id>` |
 //! | outbox entry without a case (digests) | `OUT#<dedup id>` | `OUT` | same; TTL after publishing |
 //! | account (registration drive) | `ACCT#<sub>` | `ACCT` | |
 //! | account counter | `ACCTS#<scope key>` | `N` | |

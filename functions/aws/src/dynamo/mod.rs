@@ -22,6 +22,7 @@ mod nearby;
 mod notices;
 mod privacy;
 mod stats;
+pub mod stream;
 mod uploads;
 mod wards;
 
@@ -75,6 +76,9 @@ pub struct DynamoStore {
     client: aws_sdk_dynamodb::Client,
     table: String,
     intake: Option<Arc<dyn Queue>>,
+    /// Outbox entries are published by the table's stream consumer
+    /// (`pakn-publisher`, see [`stream`]), not by the committer.
+    stream: bool,
 }
 
 /// A condition (or update) expression with its names and values.
@@ -227,7 +231,28 @@ impl DynamoStore {
             client,
             table: table.into(),
             intake: None,
+            stream: false,
         }
+    }
+
+    /// Leave publishing to the table's stream consumer (`PAKN_PUBLISH=stream`):
+    /// outbox entries are written without their `PENDING` index entry (the
+    /// stream is the queue), committers do not publish, and only an entry
+    /// the consumer could not publish is parked on that index for the
+    /// sweep's drain.
+    pub fn with_stream_publishing(mut self) -> Self {
+        self.stream = true;
+        self
+    }
+
+    /// An outbox entry as this store writes it (see [`Self::with_stream_publishing`]).
+    fn outbox_entry(&self, nt: &Notification) -> StoreResult<Item> {
+        let mut item = outbox_item(nt)?;
+        if self.stream {
+            item.remove(GSI1.pk);
+            item.remove(GSI1.sk);
+        }
+        Ok(item)
     }
 
     /// Send new and requeued cases to this intake queue (the composition
@@ -929,7 +954,7 @@ impl CaseStore for DynamoStore {
             self.put(event_item(id, &o.event)?, Some(absent()))?,
         ];
         for nt in &o.notifications {
-            tx.push(self.put(outbox_item(nt)?, Some(absent()))?);
+            tx.push(self.put(self.outbox_entry(nt)?, Some(absent()))?);
         }
         tx.extend(self.rollup_updates(&o.deltas)?);
         if let Some(i) = &c.inspection {
@@ -1063,6 +1088,9 @@ impl CaseStore for DynamoStore {
 
 #[async_trait]
 impl Ledger for DynamoStore {
+    fn publishes_on_commit(&self) -> bool {
+        !self.stream
+    }
     async fn pending_notifications(&self, limit: usize) -> StoreResult<Vec<Notification>> {
         let step = Step {
             gsi: GSI1,
@@ -1137,7 +1165,7 @@ impl Ledger for DynamoStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(outbox_item(nt)?))
+            .set_item(Some(self.outbox_entry(nt)?))
             .condition_expression(&c.text)
             .set_expression_attribute_names(c.names())
             .send()

@@ -127,12 +127,56 @@ struct Rig {
     rec: Arc<Mutex<Recorder>>,
     parts: Vec<(String, Part)>,
     official: String,
+    stream: Pump,
+}
+
+/// The table's stream, handed to `pakn-publisher`'s handler at the end of
+/// each step (as Lambda would within a second): its DynamoDB and SNS calls
+/// count towards the step whose change it publishes. The stream itself is
+/// read unrecorded (reading a stream costs no table units).
+struct Pump {
+    store: Arc<pakn_aws::DynamoStore>,
+    direct: aws_config::SdkConfig,
+    endpoint: String,
+    region: String,
+    table: String,
+    seen: usize,
+    /// The first thing that went wrong (the bench fails with it at the end).
+    error: Option<String>,
 }
 
 impl Rig {
     async fn step(&mut self, name: &str, part: Part) {
+        self.pump().await;
         set_step(&self.rec, name).await;
         self.parts.push((name.to_string(), part));
+    }
+
+    /// Publish what the step's changes put on the stream.
+    async fn pump(&mut self) {
+        let s = &mut self.stream;
+        let all = match pakn_testkit::streams::records(&s.direct, &s.endpoint, &s.region, &s.table)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                s.error.get_or_insert(e);
+                return;
+            }
+        };
+        let fresh: Vec<Value> = all[s.seen.min(all.len())..].to_vec();
+        s.seen = all.len();
+        if fresh.is_empty() {
+            return;
+        }
+        let done =
+            pakn_aws::publisher::publish_batch(&self.pakn, &s.store, &json!({"Records": fresh}))
+                .await;
+        if done.parked > 0 || !done.failed.is_empty() {
+            s.error.get_or_insert(format!(
+                "the publisher did not publish everything: {done:?}"
+            ));
+        }
     }
 
     /// Submit a report (with an `Idempotency-Key`) through the API; its case id.
@@ -254,10 +298,19 @@ async fn measure(endpoint: &str, region: &str) -> Result<Measured> {
         table_name: prov.table.clone(),
         intake_queue_url: prov.queue_url.clone(),
         topic_arn: prov.topic_arn.clone(),
+        // As the template deploys it: the outbox published from the stream.
+        publish_from_stream: true,
     };
     let refdata = Arc::new(RefData::embedded());
     let clock = MovedClock::default();
-    let pakn = pakn_aws::pakn_with(&sdk, &cfg, refdata.clone(), Arc::new(clock.clone()));
+    let store = Arc::new(pakn_aws::store_with(&sdk, &cfg));
+    let pakn = pakn_aws::pakn_on(
+        store.clone(),
+        &sdk,
+        &cfg,
+        refdata.clone(),
+        Arc::new(clock.clone()),
+    );
     // The same store without the proxy: the bench's own reads, not recorded.
     let unrecorded = pakn_aws::pakn_with(&direct, &cfg, refdata.clone(), Arc::new(clock.clone()));
     let secret: Vec<u8> = rand::random::<[u8; 32]>()
@@ -298,6 +351,15 @@ async fn measure(endpoint: &str, region: &str) -> Result<Measured> {
         rec: rec.clone(),
         parts: Vec::new(),
         official: official.clone(),
+        stream: Pump {
+            store,
+            direct: direct.clone(),
+            endpoint: endpoint.clone(),
+            region: region.to_string(),
+            table: prov.table.clone(),
+            seen: 0,
+            error: None,
+        },
     };
 
     // ---- the lifecycle
@@ -362,6 +424,10 @@ async fn measure(endpoint: &str, region: &str) -> Result<Measured> {
     )
     .await?;
 
+    rig.pump().await;
+    if let Some(e) = rig.stream.error.take() {
+        bail!("publishing from the table's stream: {e}");
+    }
     let storage = storage(&endpoint, region, &rec, &prov.table, &id).await?;
     let rec = std::mem::take(&mut *rec.lock().await);
     Ok(Measured {

@@ -10,6 +10,13 @@ pub type Sent = (Notification, Option<DateTime<Utc>>);
 
 #[async_trait]
 pub trait Ledger: Send + Sync {
+    /// Whether a committed change's notifications are published by the
+    /// committer (`true`, the default), or by a consumer of the store's own
+    /// change stream (DynamoDB Streams and `pakn-publisher`): then the
+    /// committer must not publish them too.
+    fn publishes_on_commit(&self) -> bool {
+        true
+    }
     /// Notifications decided but not yet acknowledged by the notifier.
     async fn pending_notifications(&self, limit: usize) -> StoreResult<Vec<Notification>>;
     async fn mark_published(&self, dedup_id: &str) -> StoreResult<()>;

@@ -1,0 +1,305 @@
+//! The outbox published from the table's DynamoDB Stream
+//! (`PAKN_PUBLISH=stream`, `pakn-publisher`), on moto: the functions that
+//! commit a change publish nothing, the stream's records (read from moto,
+//! which invokes no consumer) are handed to the publisher, each entry is
+//! published once however often its record is delivered, and what cannot
+//! be published is parked for the sweep's drain.
+
+use chrono::{DateTime, TimeZone, Utc};
+use pakn_aws::provision::{Provisioned, Subscription};
+use pakn_aws::publisher::{Published, publish_batch};
+use pakn_aws::{AwsResources, DynamoStore};
+use pakn_core::Pakn;
+use pakn_core::ids::CaseId;
+use pakn_core::notify::Notification;
+use pakn_core::ports::*;
+use pakn_core::refdata::RefData;
+use pakn_testkit::JsonCalls as _;
+use pakn_testkit::citizen;
+use pakn_tests::moto;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Monday 4 August 2025, 09:00 in Hanoi.
+fn monday_morning() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 8, 4, 2, 0, 0).unwrap()
+}
+
+struct Env {
+    sdk: aws_config::SdkConfig,
+    p: Provisioned,
+    clock: ManualClock,
+    store: Arc<DynamoStore>,
+    /// Publishes to the provisioned topic.
+    pakn: Pakn,
+    /// The same table, but its notifier's topic does not exist: every
+    /// publish fails.
+    broken: Pakn,
+    /// The same table and topic, publishing inline (`PAKN_PUBLISH=inline`).
+    inline: Pakn,
+    /// What reached the topic (every event, raw).
+    topic: String,
+}
+
+async fn env() -> Env {
+    let (sdk, p) = moto::provisioned(&moto::names()).await;
+    let clock = ManualClock::new(monday_morning());
+    let cfg = AwsResources {
+        table_name: p.table.clone(),
+        intake_queue_url: p.queue_url.clone(),
+        topic_arn: p.topic_arn.clone(),
+        publish_from_stream: true,
+    };
+    let store = Arc::new(pakn_aws::store_with(&sdk, &cfg));
+    assert!(store.publishes_from_stream());
+    let rd = Arc::new(RefData::embedded());
+    let pakn = pakn_aws::pakn_on(
+        store.clone(),
+        &sdk,
+        &cfg,
+        rd.clone(),
+        Arc::new(clock.clone()),
+    );
+    let gone = AwsResources {
+        topic_arn: format!("{}-gone", p.topic_arn),
+        ..cfg.clone()
+    };
+    let broken = pakn_aws::pakn_on(
+        store.clone(),
+        &sdk,
+        &gone,
+        rd.clone(),
+        Arc::new(clock.clone()),
+    );
+    let plain = AwsResources {
+        publish_from_stream: false,
+        ..cfg.clone()
+    };
+    let inline = pakn_aws::pakn_with(&sdk, &plain, rd, Arc::new(clock.clone()));
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let (topic, arn) = moto::queue(&sqs, "topic").await;
+    pakn_aws::provision::subscribe(
+        &aws_sdk_sns::Client::new(&sdk),
+        &p.topic_arn,
+        &Subscription {
+            protocol: "sqs".into(),
+            endpoint: arn,
+            filter_policy: None,
+            raw: true,
+        },
+    )
+    .await
+    .unwrap();
+    Env {
+        sdk,
+        p,
+        clock,
+        store,
+        pakn,
+        broken,
+        inline,
+        topic,
+    }
+}
+
+impl Env {
+    /// A citizen's report, routed by the router (its commit writes the
+    /// outbox entries `assigned` and `status`).
+    async fn routed_case(&self, sub: &str) -> CaseId {
+        self.routed_by(&self.pakn, sub).await
+    }
+
+    async fn routed_by(&self, pakn: &Pakn, sub: &str) -> CaseId {
+        let report = json!({
+            "category": "lighting", "title": "Đèn đường hỏng",
+            "description": "Ba cột đèn trên phố Hàng Bài không sáng.",
+            "location": {"lat": 21.0285, "lng": 105.8542, "ward_code": "00070"}
+        });
+        let r = pakn
+            .submit(&citizen(sub), &report, None)
+            .await
+            .expect("submit");
+        let id = CaseId::parse(&r.id).unwrap();
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk);
+        let mut got = Vec::new();
+        for _ in 0..5 {
+            got.extend(moto::drain(&sqs, &self.p.queue_url).await);
+            if !got.is_empty() {
+                break;
+            }
+        }
+        let mut ev = aws_lambda_events::event::sqs::SqsEvent::default();
+        ev.records = got
+            .iter()
+            .map(|m| {
+                let mut r = aws_lambda_events::event::sqs::SqsMessage::default();
+                r.message_id = m.message_id().map(String::from);
+                r.body = m.body().map(String::from);
+                r
+            })
+            .collect();
+        let resp = pakn_router::handle_batch(pakn, ev).await;
+        assert!(resp.batch_item_failures.is_empty(), "routed");
+        id
+    }
+
+    /// The stream's records from `from` on (and how many there are now).
+    async fn records(&self, from: usize) -> (Value, usize) {
+        let all = moto::stream_records(&self.sdk, &self.p.table).await;
+        let n = all.len();
+        (json!({"Records": all[from.min(n)..]}), n)
+    }
+
+    async fn on_topic(&self) -> Vec<Notification> {
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk);
+        let mut got: Vec<Notification> = moto::drain(&sqs, &self.topic)
+            .await
+            .iter()
+            .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+            .collect();
+        got.sort_by(|a, b| a.dedup_id.cmp(&b.dedup_id));
+        got
+    }
+}
+
+#[tokio::test]
+async fn the_stream_publishes_each_outbox_entry_once_and_the_committer_none() {
+    let e = env().await;
+    let id = e.routed_case("citizen-stream-1").await;
+    assert!(
+        e.on_topic().await.is_empty(),
+        "the router committed the change but published nothing"
+    );
+    assert!(
+        e.store.pending_notifications(10).await.unwrap().is_empty(),
+        "no PENDING index entry: the stream is the queue"
+    );
+    let (batch, n) = e.records(0).await;
+    let done = publish_batch(&e.pakn, &e.store, &batch).await;
+    assert_eq!(
+        done,
+        Published {
+            entries: 2,
+            sent: 2,
+            ..Default::default()
+        },
+        "the case's two entries of the stream's {n} records"
+    );
+    assert_eq!(done.response(), json!({"batchItemFailures": []}));
+    let got = e.on_topic().await;
+    let ids: Vec<&str> = got.iter().map(|n| n.dedup_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec![format!("{id}:assigned:v2"), format!("{id}:status:v2")]
+    );
+    let sent = e.store.notifications_for_case(&id).await.unwrap();
+    assert!(
+        sent.iter().all(|(_, at)| at.is_some()),
+        "marked published: {sent:?}"
+    );
+
+    // The same batch again (Lambda retries, or a second delivery): nothing twice.
+    let again = publish_batch(&e.pakn, &e.store, &batch).await;
+    assert_eq!((again.sent, again.skipped), (0, 2));
+    assert!(e.on_topic().await.is_empty(), "no second publication");
+}
+
+#[tokio::test]
+async fn what_cannot_be_published_is_parked_and_the_sweep_drains_it_once() {
+    let e = env().await;
+    let id = e.routed_case("citizen-stream-2").await;
+    let (batch, _) = e.records(0).await;
+    // The notifier is down: nothing goes out, both entries are parked, and
+    // the batch succeeds (the stream's copy is no longer needed).
+    let done = publish_batch(&e.broken, &e.store, &batch).await;
+    assert_eq!((done.sent, done.parked, done.failed.len()), (0, 2, 0));
+    let parked = e.store.pending_notifications(10).await.unwrap();
+    assert_eq!(parked.len(), 2, "on the drain's index");
+    // A later delivery of the same records leaves them to the drain.
+    let again = publish_batch(&e.pakn, &e.store, &batch).await;
+    assert_eq!((again.sent, again.skipped), (0, 2));
+    assert!(e.on_topic().await.is_empty());
+    // The sweep's drain publishes them, once.
+    e.clock.advance(chrono::Duration::minutes(1));
+    e.pakn.sweep().run(100).await.expect("sweep");
+    let got = e.on_topic().await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|n| n.case_id.as_ref() == Some(&id)));
+    assert!(e.store.pending_notifications(10).await.unwrap().is_empty());
+    e.pakn.sweep().run(100).await.expect("sweep");
+    assert!(e.on_topic().await.is_empty(), "drained once");
+}
+
+#[tokio::test]
+async fn a_record_that_cannot_be_read_is_reported_and_the_others_go_out() {
+    let e = env().await;
+    let id = e.routed_case("citizen-stream-3").await;
+    let (mut batch, _) = e.records(0).await;
+    let bad = json!({
+        "eventName": "INSERT",
+        "dynamodb": {
+            "SequenceNumber": "999",
+            "NewImage": {"pk": {"S": format!("CASE#{id}")}, "sk": {"S": format!("OUT#{id}:x")},
+                         "doc": {"S": "{not json"}}
+        }
+    });
+    batch["Records"].as_array_mut().unwrap().insert(0, bad);
+    let done = publish_batch(&e.pakn, &e.store, &batch).await;
+    assert_eq!(done.sent, 2);
+    assert_eq!(
+        done.response(),
+        json!({"batchItemFailures": [{"itemIdentifier": "999"}]}),
+        "retried by Lambda, then named on the failure queue"
+    );
+    assert_eq!(e.on_topic().await.len(), 2);
+}
+
+/// The real `pakn-publisher` bootstrap (release build) driven through the
+/// Runtime API stub with the records read from moto's stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_publisher_bootstrap_answers_a_stream_batch() {
+    use crate::lambda::{WAIT, response, start};
+    let e = env().await;
+    let id = e.routed_case("citizen-stream-4").await;
+    let (batch, _) = e.records(0).await;
+    let f = start("pakn-publisher", &e.p, &[("PAKN_PUBLISH", "stream".into())]).await;
+    let r = response(f.stub.invoke(batch.clone(), WAIT).await);
+    assert_eq!(r, json!({"batchItemFailures": []}), "{r}");
+    let got = e.on_topic().await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|n| n.case_id.as_ref() == Some(&id)));
+    // Delivered again: answered, nothing published twice.
+    let r = response(f.stub.invoke(batch, WAIT).await);
+    assert_eq!(r, json!({"batchItemFailures": []}), "{r}");
+    assert!(e.on_topic().await.is_empty());
+}
+
+/// Without `PAKN_PUBLISH=stream` the publisher refuses to start: the
+/// committers would publish too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_publisher_bootstrap_refuses_to_run_beside_inline_publishing() {
+    use crate::lambda::start;
+    let e = env().await;
+    let mut f = start("pakn-publisher", &e.p, &[]).await;
+    let status = f.wait_exit(std::time::Duration::from_secs(30));
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "it exits with an error: {status:?}"
+    );
+}
+
+/// A function still publishing inline on the same table (a rolling
+/// deployment, an operator's `pakn serve --backend aws`): its entries carry
+/// their index entry from the start, so the publisher leaves them alone.
+#[tokio::test]
+async fn entries_published_inline_are_left_alone_by_the_stream() {
+    let e = env().await;
+    let id = e.routed_by(&e.inline, "citizen-stream-5").await;
+    let got = e.on_topic().await;
+    assert_eq!(got.len(), 2, "published by the committer: {got:?}");
+    assert!(got.iter().all(|n| n.case_id.as_ref() == Some(&id)));
+    let (batch, _) = e.records(0).await;
+    let done = publish_batch(&e.pakn, &e.store, &batch).await;
+    assert_eq!((done.entries, done.sent, done.skipped), (2, 0, 2));
+    assert!(e.on_topic().await.is_empty(), "not a second time");
+}
