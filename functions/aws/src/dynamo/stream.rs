@@ -135,3 +135,58 @@ impl DynamoStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(name: &str, seq: &str, pk: &str, sk: &str, doc: Option<&str>) -> Value {
+        let mut image = json!({"pk": {"S": pk}, "sk": {"S": sk}});
+        if let Some(d) = doc {
+            image["doc"] = json!({"S": d});
+        }
+        json!({"eventName": name, "dynamodb": {"SequenceNumber": seq, "NewImage": image}})
+    }
+
+    fn doc(dedup: &str) -> String {
+        json!({"dedup_id": dedup, "event": "unit.overdue_digest", "unit": "ward:00070",
+               "urgency": "normal", "audience": ["unit"], "body": {},
+               "created_at": "2025-08-04T02:00:00Z"})
+        .to_string()
+    }
+
+    #[test]
+    fn only_the_outboxs_inserts_are_taken_and_an_unreadable_one_is_named() {
+        let case_entry = doc("01J:status:v2");
+        let digest = doc("digest:ward:00070:2025-08-04");
+        let event = json!({"Records": [
+            record("INSERT", "1", "CASE#01J", "CASE", Some("{}")),
+            record("INSERT", "2", "CASE#01J", "EVT#0000000002", Some("{}")),
+            record("INSERT", "3", "CASE#01J", "OUT#01J:status:v2", Some(&case_entry)),
+            record("MODIFY", "4", "CASE#01J", "OUT#01J:status:v2", Some(&case_entry)),
+            record("INSERT", "5", "OUT#digest:ward:00070:2025-08-04", "OUT", Some(&digest)),
+            record("INSERT", "6", "CASE#01J", "OUT#01J:status:v3", Some("{not json")),
+            record("INSERT", "7", "CASE#01J", "OUT#01J:status:v4", None),
+            record("REMOVE", "8", "CASE#01J", "OUT#01J:status:v2", None),
+            record("INSERT", "9", "STATS#2025-08", "OUT", Some(&digest)),
+        ]});
+        let b = outbox_inserts(&event);
+        let got: Vec<(&str, &str)> = b
+            .entries
+            .iter()
+            .map(|e| (e.sequence.as_str(), e.notification.dedup_id.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("3", "01J:status:v2"),
+                ("5", "digest:ward:00070:2025-08-04")
+            ]
+        );
+        assert_eq!(b.unreadable, vec!["6", "7"]);
+        // Not a stream batch at all: nothing, not a panic.
+        let none = outbox_inserts(&json!({"detail-type": "Scheduled Event"}));
+        assert!(none.entries.is_empty() && none.unreadable.is_empty());
+    }
+}
