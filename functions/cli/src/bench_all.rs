@@ -443,7 +443,12 @@ async fn lambda() -> Value {
         Err(e) => return json!({"null_reason": e.to_string()}),
     };
     let mut out = serde_json::Map::new();
-    for bin in ["pakn-api", "pakn-router", "pakn-deadlines"] {
+    for bin in [
+        "pakn-api",
+        "pakn-router",
+        "pakn-deadlines",
+        "pakn-publisher",
+    ] {
         let path = dir.join(bin);
         let v = if path.exists() {
             match cold_init(&path).await {
@@ -505,6 +510,8 @@ async fn cold_init(path: &std::path::Path) -> Result<Value> {
             .env("TABLE_NAME", "bench")
             .env("INTAKE_QUEUE_URL", "http://127.0.0.1:9/000000000000/bench")
             .env("TOPIC_ARN", "arn:aws:sns:ap-southeast-1:000000000000:bench")
+            // As deployed (the publisher refuses to start without it).
+            .env("PAKN_PUBLISH", "stream")
             .env("PAKN_STAFF_ISSUER", &staff.issuer)
             .env("PAKN_STAFF_CLIENT_ID", &staff.client_id)
             .env("PAKN_STAFF_JWKS", staff.jwks().to_string())

@@ -829,7 +829,12 @@ fn the_one_benchmark_command_reports_every_section() {
     );
     // The bootstraps beside the binary (built with it by `cargo build
     // --workspace --bins`) each reach their first Runtime API poll.
-    for bin in ["pakn-api", "pakn-router", "pakn-deadlines"] {
+    for bin in [
+        "pakn-api",
+        "pakn-router",
+        "pakn-deadlines",
+        "pakn-publisher",
+    ] {
         let l = &v["lambda"][bin];
         assert!(
             l["init_ms"].is_number() && l["bytes"].is_number(),
