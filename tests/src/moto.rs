@@ -154,6 +154,25 @@ pub async fn queue(sqs: &aws_sdk_sqs::Client, prefix: &str) -> (String, String) 
     (url, arn)
 }
 
+/// A new queue subscribed to `topic_arn` with no filter and raw delivery:
+/// everything published on the topic, as published. Its URL.
+pub async fn topic_queue(sdk: &SdkConfig, topic_arn: &str, prefix: &str) -> String {
+    let (url, arn) = queue(&aws_sdk_sqs::Client::new(sdk), prefix).await;
+    pakn_aws::provision::subscribe(
+        &aws_sdk_sns::Client::new(sdk),
+        topic_arn,
+        &pakn_aws::provision::Subscription {
+            protocol: "sqs".into(),
+            endpoint: arn,
+            filter_policy: None,
+            raw: true,
+        },
+    )
+    .await
+    .expect("subscribe a queue to the topic");
+    url
+}
+
 /// Receive and delete what is on a queue now (a few short polls).
 pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
     let mut out = Vec::new();

@@ -25,7 +25,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// Monday 4 August 2025, 09:00 in Hanoi.
-fn monday_morning() -> DateTime<Utc> {
+pub(crate) fn monday_morning() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 8, 4, 2, 0, 0).unwrap()
 }
 

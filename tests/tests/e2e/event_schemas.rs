@@ -154,19 +154,7 @@ async fn every_message_published_on_sqlite_matches_its_schema() {
 async fn every_message_published_on_sns_matches_its_schema() {
     let (sdk, p) = moto::provisioned(&moto::names()).await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let (queue_url, arn) = moto::queue(&sqs, "everything").await;
-    pakn_aws::provision::subscribe(
-        &aws_sdk_sns::Client::new(&sdk),
-        &p.topic_arn,
-        &pakn_aws::provision::Subscription {
-            protocol: "sqs".into(),
-            endpoint: arn,
-            filter_policy: None,
-            raw: true,
-        },
-    )
-    .await
-    .unwrap();
+    let queue_url = moto::topic_queue(&sdk, &p.topic_arn, "everything").await;
     let clock = ManualClock::new(monday());
     let resources = pakn_aws::AwsResources {
         table_name: p.table.clone(),

@@ -5,8 +5,8 @@
 //! published once however often its record is delivered, and what cannot
 //! be published is parked for the sweep's drain.
 
-use chrono::{DateTime, TimeZone, Utc};
-use pakn_aws::provision::{Provisioned, Subscription};
+use crate::aws::monday_morning;
+use pakn_aws::provision::Provisioned;
 use pakn_aws::publisher::{Published, publish_batch};
 use pakn_aws::{AwsResources, DynamoStore};
 use pakn_core::Pakn;
@@ -19,11 +19,6 @@ use pakn_testkit::citizen;
 use pakn_tests::moto;
 use serde_json::{Value, json};
 use std::sync::Arc;
-
-/// Monday 4 August 2025, 09:00 in Hanoi.
-fn monday_morning() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 8, 4, 2, 0, 0).unwrap()
-}
 
 struct Env {
     sdk: aws_config::SdkConfig,
@@ -76,20 +71,7 @@ async fn env() -> Env {
         ..cfg.clone()
     };
     let inline = pakn_aws::pakn_with(&sdk, &plain, rd, Arc::new(clock.clone()));
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let (topic, arn) = moto::queue(&sqs, "topic").await;
-    pakn_aws::provision::subscribe(
-        &aws_sdk_sns::Client::new(&sdk),
-        &p.topic_arn,
-        &Subscription {
-            protocol: "sqs".into(),
-            endpoint: arn,
-            filter_policy: None,
-            raw: true,
-        },
-    )
-    .await
-    .unwrap();
+    let topic = moto::topic_queue(&sdk, &p.topic_arn, "topic").await;
     Env {
         sdk,
         p,

@@ -7,7 +7,7 @@
 use super::{Scenario, scenario};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::{DateTime, Duration, Timelike, Utc};
-use pakn_aws::provision::{Names, Provisioned, Subscription};
+use pakn_aws::provision::{Names, Provisioned};
 use pakn_aws::{DynamoStore, SqsQueue};
 use pakn_core::Pakn;
 use pakn_core::case::{Case, Status};
@@ -162,19 +162,7 @@ impl Rig {
     pub async fn dynamo(faults: Arc<Faults>, refdata: RefData) -> Rig {
         let (sdk, p) = moto::provisioned(&Names::with_prefix(&moto::unique("drill"))).await;
         let sqs = aws_sdk_sqs::Client::new(&sdk);
-        let (published_url, arn) = moto::queue(&sqs, "drill-published").await;
-        pakn_aws::provision::subscribe(
-            &aws_sdk_sns::Client::new(&sdk),
-            &p.topic_arn,
-            &Subscription {
-                protocol: "sqs".into(),
-                endpoint: arn,
-                filter_policy: None,
-                raw: true,
-            },
-        )
-        .await
-        .expect("subscribe a queue to the topic");
+        let published_url = moto::topic_queue(&sdk, &p.topic_arn, "drill-published").await;
         let intake: Arc<dyn Queue> = Arc::new(Faulty::new(
             Arc::new(SqsQueue::new(sqs.clone(), &p.queue_url)),
             faults.clone(),
