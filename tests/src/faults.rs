@@ -502,12 +502,9 @@ impl<P: Ledger + ?Sized> Ledger for Faulty<P> {
         self.write("mark_published", self.inner.mark_published(dedup_id))
             .await
     }
-    async fn mark_all_published(&self, dedup_ids: &[&str]) -> StoreResult<()> {
-        self.write(
-            "mark_all_published",
-            self.inner.mark_all_published(dedup_ids),
-        )
-        .await
+    async fn mark_all_published(&self, sent: &[&Notification]) -> StoreResult<()> {
+        self.write("mark_all_published", self.inner.mark_all_published(sent))
+            .await
     }
     async fn decide_once(&self, n: &Notification) -> StoreResult<bool> {
         self.write("decide_once", self.inner.decide_once(n)).await

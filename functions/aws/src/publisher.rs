@@ -1,11 +1,12 @@
 //! `pakn-publisher`'s work: one batch of the table's DynamoDB Stream
 //! (`PAKN_PUBLISH=stream`, see [`crate::dynamo::stream`]).
 //!
-//! For the outbox entries inserted in the batch: skip those already
-//! published or parked (a batch delivered again publishes nothing twice),
-//! publish the rest exactly as a committer would (their citizens' notices
-//! decided first, then published and marked), and park what did not go
-//! out for the sweep's drain. The answer is Lambda's partial batch
+//! For the outbox entries the batch's inserts carry (a change's, on its
+//! event; a digest, as its item): skip those already stored as published
+//! or parked (a batch delivered again publishes nothing twice), publish
+//! the rest exactly as a committer would (their citizens' notices decided
+//! first, then published, then stored as published), and park what did
+//! not go out for the sweep's drain. The answer is Lambda's partial batch
 //! response: a record is reported failed only when it could be neither
 //! published nor parked (or not read), so Lambda retries from it, and
 //! after the event source's retries it goes to the failure destination.
@@ -21,7 +22,7 @@ use serde_json::{Value, json};
 pub struct Published {
     /// Outbox entries in the batch.
     pub entries: usize,
-    /// Published and marked now.
+    /// Published and stored as published now.
     pub sent: usize,
     /// Already published or parked (a repeat delivery).
     pub skipped: usize,

@@ -248,12 +248,24 @@ fn the_publisher_reads_the_tables_stream_and_names_what_it_gave_up_on() {
     );
     assert!(p["MaximumRetryAttempts"].as_i64().is_some_and(|n| n >= 1));
     assert_eq!(s(&p["DestinationConfig"]["OnFailure"]["Type"]), "SQS");
-    let pattern = s(&p["FilterCriteria"]["Filters"][0]["Pattern"]);
-    let pattern: serde_json::Value = serde_json::from_str(&pattern).expect("a JSON filter");
-    assert_eq!(pattern["eventName"][0], "INSERT");
+    let sort_keys: Vec<serde_json::Value> = p["FilterCriteria"]["Filters"]
+        .as_sequence()
+        .expect("filters")
+        .iter()
+        .map(|f| {
+            let pattern: serde_json::Value =
+                serde_json::from_str(&s(&f["Pattern"])).expect("a JSON filter");
+            assert_eq!(pattern["eventName"], serde_json::json!(["INSERT"]));
+            pattern["dynamodb"]["NewImage"]["sk"]["S"].clone()
+        })
+        .collect();
     assert_eq!(
-        pattern["dynamodb"]["NewImage"]["sk"]["S"][0]["prefix"], "OUT",
-        "only the outbox's inserts (case entries OUT#…, digests OUT)"
+        sort_keys,
+        [
+            serde_json::json!([{"prefix": "EVT#"}]),
+            serde_json::json!([{"prefix": "OUT"}])
+        ],
+        "only inserts of events (which carry a change's entries) and of outbox items"
     );
     let alarm = resource(&t, "PublisherFailuresAlarm");
     assert_eq!(

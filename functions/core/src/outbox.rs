@@ -71,7 +71,7 @@ impl Outbox<'_> {
         let mut sent = Vec::with_capacity(ns.len());
         for (n, r) in ns.iter().zip(results) {
             match r {
-                Ok(()) => sent.push(n.dedup_id.as_str()),
+                Ok(()) => sent.push(n),
                 Err(e) => {
                     tracing::warn!(dedup_id = %n.dedup_id, error = %e, "publish failed; left in the outbox")
                 }

@@ -204,11 +204,11 @@ impl Ledger for SqliteStore {
             .await
     }
     /// One write job for all of them.
-    async fn mark_all_published(&self, dedup_ids: &[&str]) -> StoreResult<()> {
-        if dedup_ids.is_empty() {
+    async fn mark_all_published(&self, sent: &[&Notification]) -> StoreResult<()> {
+        if sent.is_empty() {
             return Ok(());
         }
-        let ids: Vec<String> = dedup_ids.iter().map(|s| s.to_string()).collect();
+        let ids: Vec<String> = sent.iter().map(|n| n.dedup_id.clone()).collect();
         let now = micros(self.clock.now());
         self.db
             .write(move |c| {

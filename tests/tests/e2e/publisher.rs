@@ -156,6 +156,14 @@ async fn the_stream_publishes_each_outbox_entry_once_and_the_committer_none() {
         e.store.pending_notifications(10).await.unwrap().is_empty(),
         "no PENDING index entry: the stream is the queue"
     );
+    assert!(
+        e.store
+            .notifications_for_case(&id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "no outbox item either: the entries ride on the change's event"
+    );
     let (batch, n) = e.records(0).await;
     let done = publish_batch(&e.pakn, &e.store, &batch).await;
     assert_eq!(
@@ -176,9 +184,30 @@ async fn the_stream_publishes_each_outbox_entry_once_and_the_committer_none() {
     );
     let sent = e.store.notifications_for_case(&id).await.unwrap();
     assert!(
-        sent.iter().all(|(_, at)| at.is_some()),
-        "marked published: {sent:?}"
+        sent.len() == 2 && sent.iter().all(|(_, at)| at.is_some()),
+        "stored as published: {sent:?}"
     );
+    let unit = &sent[0].0.unit;
+    let history = e
+        .store
+        .notifications_for_unit(
+            unit,
+            monday_morning() - chrono::Duration::days(1),
+            monday_morning() + chrono::Duration::days(1),
+            10,
+        )
+        .await
+        .unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|(n, at)| n.case_id.as_ref() == Some(&id) && at.is_some()),
+        "in the unit's history of notifications: {history:?}"
+    );
+    // The publisher's own writes come back on the stream: nothing to do.
+    let (own, _) = e.records(n).await;
+    let echo = publish_batch(&e.pakn, &e.store, &own).await;
+    assert_eq!(echo, Published::default(), "{own}");
 
     // The same batch again (Lambda retries, or a second delivery): nothing twice.
     let again = publish_batch(&e.pakn, &e.store, &batch).await;
@@ -271,8 +300,9 @@ async fn the_publisher_bootstrap_refuses_to_run_beside_inline_publishing() {
 }
 
 /// A function still publishing inline on the same table (a rolling
-/// deployment, an operator's `pakn serve --backend aws`): its entries carry
-/// their index entry from the start, so the publisher leaves them alone.
+/// deployment, an operator's `pakn serve --backend aws`): its events carry
+/// no entries, and its outbox items carry their index entry from the
+/// start, so the publisher leaves them alone.
 #[tokio::test]
 async fn entries_published_inline_are_left_alone_by_the_stream() {
     let e = env().await;
@@ -282,6 +312,34 @@ async fn entries_published_inline_are_left_alone_by_the_stream() {
     assert!(got.iter().all(|n| n.case_id.as_ref() == Some(&id)));
     let (batch, _) = e.records(0).await;
     let done = publish_batch(&e.pakn, &e.store, &batch).await;
-    assert_eq!((done.entries, done.sent, done.skipped), (2, 0, 2));
+    assert_eq!((done.entries, done.sent, done.skipped), (0, 0, 0));
     assert!(e.on_topic().await.is_empty(), "not a second time");
+}
+
+/// A decision without a case change (a unit's digest) is an outbox item
+/// put on its own: its insert is handed to the publisher the same way, and
+/// published once.
+#[tokio::test]
+async fn a_digest_put_on_its_own_is_published_once_from_the_stream() {
+    let e = env().await;
+    let digest: Notification = serde_json::from_value(json!({
+        "dedup_id": "digest:ward:00070:stream-test", "event": "unit.overdue_digest",
+        "unit": "ward:00070", "urgency": "normal", "audience": ["unit"], "body": {},
+        "created_at": "2025-08-04T02:00:00Z"
+    }))
+    .unwrap();
+    assert!(e.store.decide_once(&digest).await.unwrap());
+    assert!(
+        e.store.pending_notifications(10).await.unwrap().is_empty(),
+        "not on the drain's index: the stream hands it over"
+    );
+    let (batch, _) = e.records(0).await;
+    let done = publish_batch(&e.pakn, &e.store, &batch).await;
+    assert_eq!((done.entries, done.sent), (1, 1), "{done:?}");
+    let got = e.on_topic().await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].dedup_id, digest.dedup_id);
+    let again = publish_batch(&e.pakn, &e.store, &batch).await;
+    assert_eq!((again.sent, again.skipped), (0, 1));
+    assert!(e.on_topic().await.is_empty(), "once");
 }

@@ -84,6 +84,13 @@ impl DynamoStore {
             items.push(rollup_item(day, &scope, &counters));
         }
         let n = items.len();
+        self.put_all(&items).await?;
+        Ok(n)
+    }
+
+    /// Put `items` with `BatchWriteItem` (25 a request), retrying what the
+    /// table leaves unprocessed: one write each, no conditions.
+    pub(super) async fn put_all(&self, items: &[Item]) -> StoreResult<()> {
         for chunk in items.chunks(25) {
             let mut pending: Vec<WriteRequest> = chunk
                 .iter()
@@ -116,6 +123,6 @@ impl DynamoStore {
                 return Err(StoreError::msg("BatchWriteItem kept items unprocessed"));
             }
         }
-        Ok(n)
+        Ok(())
     }
 }

@@ -45,6 +45,10 @@ pub const EXPIRES_AT: &str = "expires_at";
 /// refused by its condition, with no ledger item of its own.
 pub const DECIDED: &str = "dn";
 pub const PUBLISHED_AT: &str = "published_at";
+/// On a timeline event item, when publishing from the table's stream: the
+/// change's outbox entries (deflated JSON), which the event's stream record
+/// hands to the publisher (see `stream.rs`).
+pub const OUTZ: &str = "outz";
 /// On a case's `BODY` item: the key of the idempotency record it was created with.
 pub const IDEM_KEY: &str = "idem";
 /// Prefix of rollup counter attributes.
@@ -188,7 +192,7 @@ impl TryFrom<&Case> for CaseRecord {
         let mut state = key(&pk, SK_CASE);
         state.insert(VERSION.into(), n(c.version));
         state.insert("status".into(), s(c.status.as_str()));
-        state.insert(DOCZ.into(), deflate_doc(&all)?);
+        state.insert(DOCZ.into(), deflate(DOCZ, &all)?);
         record_decisions(&mut state, &c.milestones_done);
         if let Some(d) = c.resolve_due {
             // Projected into GSI1 so a unit's overdue cases are counted without reading them.
@@ -258,29 +262,33 @@ impl TryFrom<&CaseRecord> for Case {
     }
 }
 
-fn deflate_doc<T: serde::Serialize>(v: &T) -> Result<AttributeValue, MappingError> {
+/// `v` as deflated JSON, a binary attribute (named `attr` in errors).
+fn deflate<T: serde::Serialize>(attr: &'static str, v: &T) -> Result<AttributeValue, MappingError> {
     use std::io::Write as _;
-    let json = serde_json::to_vec(v).map_err(|e| MappingError::Json(DOCZ, e))?;
+    let json = serde_json::to_vec(v).map_err(|e| MappingError::Json(attr, e))?;
     let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     z.write_all(&json)
         .and_then(|()| z.finish())
         .map(|b| AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(b)))
-        .map_err(|e| MappingError::Invalid(DOCZ, e.to_string()))
+        .map_err(|e| MappingError::Invalid(attr, e.to_string()))
+}
+
+/// Deflated JSON back to text, at most [`DOCZ_MAX`] bytes of it.
+fn inflate(attr: &'static str, z: &[u8]) -> Result<String, MappingError> {
+    use std::io::Read as _;
+    let mut out = String::new();
+    flate2::read::DeflateDecoder::new(z)
+        .take(DOCZ_MAX)
+        .read_to_string(&mut out)
+        .map_err(|e| MappingError::Invalid(attr, e.to_string()))?;
+    Ok(out)
 }
 
 /// The JSON of a case's state item: `docz` inflated, or `doc` as written
 /// before the state was deflated.
 pub fn state_json(state: &Item) -> Result<String, MappingError> {
-    use std::io::Read as _;
     match state.get(DOCZ) {
-        Some(AttributeValue::B(b)) => {
-            let mut out = String::new();
-            flate2::read::DeflateDecoder::new(b.as_ref())
-                .take(DOCZ_MAX)
-                .read_to_string(&mut out)
-                .map_err(|e| MappingError::Invalid(DOCZ, e.to_string()))?;
-            Ok(out)
-        }
+        Some(AttributeValue::B(b)) => inflate(DOCZ, b.as_ref()),
         Some(_) => Err(MappingError::WrongType(DOCZ)),
         None => get_s(state, DOC).map(String::from),
     }
@@ -304,6 +312,20 @@ pub fn event_item(id: &CaseId, e: &TimelineEvent) -> Result<Item, MappingError> 
 
 pub fn event_from(item: &Item) -> Result<TimelineEvent, MappingError> {
     doc(item, DOC)
+}
+
+/// Carry a change's outbox entries on its event item ([`OUTZ`]; nothing
+/// when there are none).
+pub fn carry_outbox(event: &mut Item, ns: &[Notification]) -> Result<(), MappingError> {
+    if !ns.is_empty() {
+        event.insert(OUTZ.into(), deflate(OUTZ, &ns)?);
+    }
+    Ok(())
+}
+
+/// The outbox entries an event item carried ([`OUTZ`], its bytes).
+pub fn carried_outbox(z: &[u8]) -> Result<Vec<Notification>, MappingError> {
+    serde_json::from_str(&inflate(OUTZ, z)?).map_err(|e| MappingError::Json(OUTZ, e))
 }
 
 // ---------------------------------------------------------- access records
@@ -410,6 +432,24 @@ pub fn outbox_item(nt: &Notification) -> Result<Item, MappingError> {
         }
         Ok(item)
     }
+}
+
+/// An outbox entry as recorded once published (kept `retention_days` for
+/// the unit's history, then expired by the TTL): off the `PENDING` index.
+pub fn published_outbox_item(
+    nt: &Notification,
+    at: DateTime<Utc>,
+    retention_days: i64,
+) -> Result<Item, MappingError> {
+    let mut item = outbox_item(nt)?;
+    item.remove(GSI1.pk);
+    item.remove(GSI1.sk);
+    item.insert(PUBLISHED_AT.into(), s(ts(at)));
+    item.insert(
+        TTL.into(),
+        n((at + chrono::Duration::days(retention_days)).timestamp()),
+    );
+    Ok(item)
 }
 
 pub fn notification_from(item: &Item) -> Result<Notification, MappingError> {

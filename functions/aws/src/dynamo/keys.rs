@@ -7,10 +7,10 @@
 //! | case state (small, rewritten on every change; `dn` the hashes of the milestones decided, the reminder ledger) | `CASE#<id>` | `CASE` | GSI1 unit queue `UNIT#<unit>#<status>` / `<received_at>#<id>` (projects `due`); GSI2 sparse sharded next look `NEXT#<shard>` / `<next_action_at>#<id>` while open, then the retention index `ERASE#<shard>` / `<erase_after>#<id>` once closed, until erased; GSI3 submitter `SUB#<sub>` / `<received_at>#<id>` until the reporter's data is erased; GSI4 received year `RECV#<yyyy>` / `<received_at>#<id>`; GSI5 sparse sharded open-by-due `OPEN#<shard>` / `<resolve_due>#<id>` |
 //! | case submission (written once, rewritten by an erasure) | `CASE#<id>` | `BODY` (`idem`: the idempotency key it was created with) | |
 //! | access record (an export of the case's personal data) | `CASE#<id>` | `ACC#<instant>#<ulid>` | |
-//! | timeline event | `CASE#<id>` | `EVT#<version, 10 digits>` | |
+//! | timeline event (publishing from the stream, `outz`: the change's outbox entries, deflated) | `CASE#<id>` | `EVT#<version, 10 digits>` | |
 //! | tracking code | `TRACK#<code>` | `TRACK` | |
 //! | idempotency record | `IDEM#<key hash>` | `IDEM` | TTL `ttl` |
-//! | outbox (decided notification) of a case | `CASE#<id>` | `OUT#<dedup id>` | GSI1 `PENDING` / `<created_at>#<dedup id>` while unpublished (publishing inline), or only once parked (publishing from the table's stream, see `stream.rs`); GSI3 the unit's notifications `SENT#<unit>` / `<created_at>#<dedup id>` |
+//! | outbox (decided notification) of a case | `CASE#<id>` | `OUT#<dedup id>` | GSI1 `PENDING` / `<created_at>#<dedup id>` while unpublished (publishing inline), or only once parked (publishing from the table's stream, where an entry is stored only once published or parked, having travelled on its event's `outz`: see `stream.rs`); GSI3 the unit's notifications `SENT#<unit>` / `<created_at>#<dedup id>` |
 //! | outbox entry without a case (digests) | `OUT#<dedup id>` | `OUT` | same; TTL after publishing |
 //! | account (registration drive) | `ACCT#<sub>` | `ACCT` | |
 //! | account counter | `ACCTS#<scope key>` | `N` | |

@@ -6,6 +6,9 @@
 //! state's `dn` set does not hold it yet), its timeline event, the outbox
 //! entries (put-if-absent), the rollup counters (`ADD`) and an
 //! inspection (put-if-absent). Either all of it is written or none.
+//! Publishing from the table's stream, the outbox entries are not items
+//! of the transaction: they ride on the event item (`outz`), and the
+//! publisher stores each once published or parked (`stream.rs`).
 //!
 //! Idempotency records need no in-progress state here: the record is written
 //! in the same transaction as the case it answers for, so a crashed call
@@ -949,12 +952,20 @@ impl CaseStore for DynamoStore {
                 cond = cond.value(&format!(":d{i}"), n(decision_hash(d)));
             }
         }
+        let mut event = event_item(id, &o.event)?;
+        if self.stream {
+            // The entries travel on the event's stream record; the
+            // publisher stores each once it is published (or parked).
+            carry_outbox(&mut event, &o.notifications)?;
+        }
         let mut tx = vec![
             self.put(rec.state, Some(cond))?,
-            self.put(event_item(id, &o.event)?, Some(absent()))?,
+            self.put(event, Some(absent()))?,
         ];
-        for nt in &o.notifications {
-            tx.push(self.put(self.outbox_entry(nt)?, Some(absent()))?);
+        if !self.stream {
+            for nt in &o.notifications {
+                tx.push(self.put(self.outbox_entry(nt)?, Some(absent()))?);
+            }
         }
         tx.extend(self.rollup_updates(&o.deltas)?);
         if let Some(i) = &c.inspection {
@@ -1158,6 +1169,22 @@ impl Ledger for DynamoStore {
             tracing::warn!(%dedup_id, "mark_published: no such outbox entry");
         }
         Ok(())
+    }
+    /// Publishing from the stream, an entry is stored only now, published
+    /// (one put each, in batches); inline, each stored entry is marked.
+    async fn mark_all_published(&self, sent: &[&Notification]) -> StoreResult<()> {
+        if !self.stream {
+            for n in sent {
+                self.mark_published(&n.dedup_id).await?;
+            }
+            return Ok(());
+        }
+        let now = Utc::now();
+        let items = sent
+            .iter()
+            .map(|n| published_outbox_item(n, now, PUBLISHED_RETENTION_DAYS))
+            .collect::<Result<Vec<_>, MappingError>>()?;
+        self.put_all(&items).await
     }
     async fn decide_once(&self, nt: &Notification) -> StoreResult<bool> {
         let c = absent();

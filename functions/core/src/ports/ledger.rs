@@ -20,10 +20,13 @@ pub trait Ledger: Send + Sync {
     /// Notifications decided but not yet acknowledged by the notifier.
     async fn pending_notifications(&self, limit: usize) -> StoreResult<Vec<Notification>>;
     async fn mark_published(&self, dedup_id: &str) -> StoreResult<()>;
-    /// Mark several; the default marks one at a time.
-    async fn mark_all_published(&self, dedup_ids: &[&str]) -> StoreResult<()> {
-        for id in dedup_ids {
-            self.mark_published(id).await?;
+    /// Mark several just published; the default marks one at a time by
+    /// dedup id. A store whose change stream publishes may not have stored
+    /// them yet (they travelled on the change's stream record), so it is
+    /// handed the whole notification to record as published.
+    async fn mark_all_published(&self, sent: &[&Notification]) -> StoreResult<()> {
+        for n in sent {
+            self.mark_published(&n.dedup_id).await?;
         }
         Ok(())
     }
