@@ -297,6 +297,19 @@ impl Faults {
         }
     }
 
+    /// A whole invocation (say a Lambda handler over one batch) under a
+    /// fault drawn like a write's: refused before it ran (throttled, a
+    /// timeout before), or run to the end with its answer lost (a timeout
+    /// after: the function timed out after its work). `Err` either way: the
+    /// caller delivers the batch again.
+    pub async fn invocation<T>(
+        &self,
+        op: &'static str,
+        call: impl Future<Output = T>,
+    ) -> StoreResult<T> {
+        self.run(Call::Write, op, async { Ok(call.await) }).await
+    }
+
     /// Draw for one call: the fault it gets, if any.
     fn draw(&self, call: Call) -> Option<Fault> {
         self.calls.fetch_add(1, Ordering::SeqCst);

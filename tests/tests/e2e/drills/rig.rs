@@ -65,7 +65,40 @@ pub enum Side {
         published_url: String,
         /// What was drained from it so far (draining deletes).
         seen: Mutex<Vec<Notification>>,
+        /// Publishing from the table's stream (`PAKN_PUBLISH=stream`), as
+        /// deployed: what stands in for `pakn-publisher`.
+        stream: Option<StreamPump>,
     },
+}
+
+/// `pakn-publisher` on the emulator: the table's stream records (moto
+/// invokes no consumer) handed to its handler in order, each batch from
+/// the first record not yet done, retried from the first one it reports
+/// failed (as Lambda does with partial batch responses).
+pub struct StreamPump {
+    sdk: aws_config::SdkConfig,
+    store: Arc<DynamoStore>,
+    /// Records handed over and done with.
+    done: Mutex<usize>,
+    /// Batches handed over, entries parked for the drain, and batches
+    /// delivered again (the invocation failed, or from a record it
+    /// reported failed).
+    pub batches: std::sync::atomic::AtomicUsize,
+    pub parked: std::sync::atomic::AtomicUsize,
+    pub retried: std::sync::atomic::AtomicUsize,
+}
+
+impl StreamPump {
+    /// For the drill's line.
+    pub fn summary(&self) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        format!(
+            "stream_batches={}, parked={}, retried_batches={}",
+            self.batches.load(Relaxed),
+            self.parked.load(Relaxed),
+            self.retried.load(Relaxed)
+        )
+    }
 }
 
 pub struct Rig {
@@ -160,6 +193,19 @@ impl Rig {
     /// (+ DLQ, 5 receives) and topic; the store's sends go through the
     /// faults too (a lost send is re-sent by the sweep).
     pub async fn dynamo(faults: Arc<Faults>, refdata: RefData) -> Rig {
+        Rig::dynamo_publishing(faults, refdata, false).await
+    }
+
+    /// [`Rig::dynamo`] publishing from the table's stream, as `template.yaml`
+    /// deploys: committers publish nothing, and [`Rig::pump`] hands the
+    /// stream's records to `pakn-publisher`'s handler, whose publishes and
+    /// marks go through the faults (an entry it cannot publish is parked
+    /// for the sweep's drain).
+    pub async fn dynamo_stream(faults: Arc<Faults>, refdata: RefData) -> Rig {
+        Rig::dynamo_publishing(faults, refdata, true).await
+    }
+
+    async fn dynamo_publishing(faults: Arc<Faults>, refdata: RefData, stream: bool) -> Rig {
         let (sdk, p) = moto::provisioned(&Names::with_prefix(&moto::unique("drill"))).await;
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let published_url = moto::topic_queue(&sdk, &p.topic_arn, "drill-published").await;
@@ -167,15 +213,31 @@ impl Rig {
             Arc::new(SqsQueue::new(sqs.clone(), &p.queue_url)),
             faults.clone(),
         ));
-        let raw: Arc<dyn Store> = Arc::new(
-            DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &p.table).with_intake(intake),
-        );
+        let mut dynamo =
+            DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &p.table).with_intake(intake);
+        if stream {
+            dynamo = dynamo.with_stream_publishing();
+        }
+        let dynamo = Arc::new(dynamo);
+        let raw: Arc<dyn Store> = dynamo.clone();
         let notifier: Arc<dyn Notifier> = Arc::new(pakn_aws::SnsNotifier::new(
             aws_sdk_sns::Client::new(&sdk),
             &p.topic_arn,
         ));
+        let stream = stream.then(|| StreamPump {
+            sdk: sdk.clone(),
+            store: dynamo,
+            done: Mutex::new(0),
+            batches: Default::default(),
+            parked: Default::default(),
+            retried: Default::default(),
+        });
         Rig::compose(
-            "dynamodb",
+            if stream.is_some() {
+                "dynamodb-stream"
+            } else {
+                "dynamodb"
+            },
             raw,
             notifier,
             faults,
@@ -185,6 +247,7 @@ impl Rig {
                 sqs,
                 published_url,
                 seen: Mutex::new(Vec::new()),
+                stream,
             },
         )
     }
@@ -355,12 +418,12 @@ impl Rig {
     /// (two scheduled invocations overlapping).
     pub async fn settle_with(&self, sweepers: usize) -> usize {
         for pass in 1..=80 {
+            let mut calm = self.pump().await == 0;
             let mut sweeps = tokio::task::JoinSet::new();
             for _ in 0..sweepers {
                 let pakn = self.pakn.clone();
                 sweeps.spawn(async move { pakn.sweep().run(1000).await });
             }
-            let mut calm = true;
             while let Some(r) = sweeps.join_next().await {
                 calm &= match r.expect("a sweep task") {
                     Ok(r) => r.decided == 0 && r.failed == 0 && r.conflicts == 0 && r.requeued == 0,
@@ -368,6 +431,7 @@ impl Rig {
                 };
             }
             self.route_all().await;
+            calm &= self.pump().await == 0;
             if calm && self.outbox_empty().await && self.daily_done().await {
                 return pass;
             }
@@ -401,6 +465,59 @@ impl Rig {
             self.settle_with(sweepers).await;
         }
         panic!("{}: the milestones never ended", self.backend);
+    }
+
+    /// Publishing from the stream: hand every record not done yet to the
+    /// publisher's handler until none is left; answers the outbox entries
+    /// it found (0: nothing new). Otherwise nothing to do.
+    pub async fn pump(&self) -> usize {
+        use std::sync::atomic::Ordering::Relaxed;
+        let Side::Dynamo {
+            p, stream: Some(s), ..
+        } = &self.side
+        else {
+            return 0;
+        };
+        let mut entries = 0;
+        for _ in 0..200 {
+            let all = moto::stream_records(&s.sdk, &p.table).await;
+            let from = *s.done.lock().unwrap();
+            if from >= all.len() {
+                return entries;
+            }
+            let batch = json!({"Records": &all[from..]});
+            s.batches.fetch_add(1, Relaxed);
+            // The invocation itself may fail (throttled, or timed out
+            // before or after its work): Lambda delivers the batch again.
+            let got = match self
+                .faults
+                .invocation(
+                    "publish_batch",
+                    pakn_aws::publisher::publish_batch(&self.pakn, &s.store, &batch),
+                )
+                .await
+            {
+                Ok(got) => got,
+                Err(_) => {
+                    s.retried.fetch_add(1, Relaxed);
+                    continue;
+                }
+            };
+            s.parked.fetch_add(got.parked, Relaxed);
+            entries += got.entries;
+            let first_failed = all[from..].iter().position(|r| {
+                let seq = r["dynamodb"]["SequenceNumber"].as_str().unwrap_or_default();
+                got.failed.iter().any(|f| f == seq)
+            });
+            *s.done.lock().unwrap() = match first_failed {
+                Some(i) => {
+                    s.retried.fetch_add(1, Relaxed);
+                    from + i
+                }
+                None => all.len(),
+            };
+        }
+        panic!("{}: the stream's publisher never caught up", self.backend);
     }
 
     async fn outbox_empty(&self) -> bool {

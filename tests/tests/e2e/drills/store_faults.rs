@@ -302,6 +302,12 @@ async fn drill(rig: Rig) {
         t.republished,
         seed(),
     ));
+    if let super::rig::Side::Dynamo {
+        stream: Some(s), ..
+    } = &rig.side
+    {
+        line(&format!("drill faults/{}: {}", rig.backend, s.summary()));
+    }
     t.assert_clean(&format!("faults/{}", rig.backend));
     // The drill is only worth its line if faults were injected; how many
     // of each kind depends on how the concurrent calls interleave.
@@ -320,5 +326,15 @@ async fn faults_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_dynamodb() {
     let rig = Rig::dynamo(Faults::new(seed(), RATE), drill_refdata()).await;
+    drill(rig).await;
+}
+
+/// As deployed (`PAKN_PUBLISH=stream`): the changes' entries reach SNS only
+/// through the table's stream and `pakn-publisher`, whose publishes and
+/// marks meet the same faults; what it cannot publish is parked and the
+/// sweep's drain publishes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_dynamodb_stream() {
+    let rig = Rig::dynamo_stream(Faults::new(seed(), RATE), drill_refdata()).await;
     drill(rig).await;
 }
