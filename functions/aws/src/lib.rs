@@ -11,6 +11,8 @@ pub mod messenger;
 pub mod provision;
 pub mod publisher;
 pub mod redrive;
+#[cfg(feature = "replay")]
+pub mod replay;
 pub mod s3;
 pub mod sns;
 pub mod sqs;

@@ -1,5 +1,5 @@
 //! `pakn`: run pakn on one machine, mint local tokens, provision AWS
-//! resources, move dead letters back.
+//! resources, move dead letters back, replay the stream's failed batches.
 
 mod apikey;
 mod aws_worker;
@@ -69,6 +69,18 @@ enum Command {
         #[arg(long, value_enum)]
         backend: Option<Backend>,
     },
+    /// Publish the table-stream batches pakn-publisher gave up on: read the
+    /// failure queue's messages, the records they name back from the
+    /// stream (within its 24 hours), and hand them to the publisher's
+    /// handler; a message is deleted once its batch is published or parked.
+    ReplayStreamFailures {
+        /// The publisher's failure queue (the stack's `PublisherFailureQueue`).
+        #[arg(long)]
+        queue_url: String,
+        /// Messages to take at most.
+        #[arg(long, default_value_t = 1000)]
+        max: usize,
+    },
     /// Copy the SQLite database (consistent, while pakn serves) to a new file.
     Backup {
         /// The copy to write (must not exist).
@@ -116,6 +128,7 @@ fn main() -> Result<()> {
         Command::Apikey(a) => a.backend(),
         Command::Wards(w) => w.backend(),
         Command::Backup { .. } => Some(Backend::Sqlite),
+        Command::ReplayStreamFailures { .. } => Some(Backend::Aws),
         Command::Token { .. } | Command::Provision { .. } | Command::Bench(_) => None,
     };
     let cfg = Config::from_env(backend_flag)?;
@@ -180,6 +193,10 @@ fn main() -> Result<()> {
         Command::Redrive { .. } => {
             init_tracing(&cfg);
             rt.block_on(serve::redrive(cfg))
+        }
+        Command::ReplayStreamFailures { queue_url, max } => {
+            init_tracing(&cfg);
+            rt.block_on(serve::replay_stream_failures(cfg, &queue_url, max))
         }
         Command::Bench(b) => bench::run(&rt, &cfg, b),
         Command::Backup { dest } => {

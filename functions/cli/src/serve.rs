@@ -185,6 +185,25 @@ pub async fn redrive(cfg: Config) -> Result<()> {
     Ok(())
 }
 
+/// `pakn replay-stream-failures --queue-url URL`: see `pakn_aws::replay`.
+/// Fails (exit 1) when a message had to be kept, naming each.
+pub async fn replay_stream_failures(cfg: Config, queue_url: &str, max: usize) -> Result<()> {
+    let (pakn, store) = pakn_aws::pakn_and_store(&cfg).await?;
+    let sdk = compose::aws_sdk(&cfg).await;
+    let r = pakn_aws::replay::replay_failures(&pakn, &store, &sdk, queue_url, max).await?;
+    println!(
+        "{} failed batches read, {} done: {} outbox entries, {} published now, {} parked for the sweep's drain",
+        r.messages, r.done, r.entries, r.sent, r.parked
+    );
+    if !r.kept.is_empty() {
+        for k in &r.kept {
+            eprintln!("kept on the queue: {k}");
+        }
+        anyhow::bail!("{} failed batches kept on the queue", r.kept.len());
+    }
+    Ok(())
+}
+
 /// `pakn backup DEST`: `VACUUM INTO` a new file (a consistent copy while serving).
 pub async fn backup(cfg: Config, dest: std::path::PathBuf) -> Result<()> {
     if dest.exists() {

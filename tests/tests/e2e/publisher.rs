@@ -343,3 +343,133 @@ async fn a_digest_put_on_its_own_is_published_once_from_the_stream() {
     assert_eq!((again.sent, again.skipped), (0, 1));
     assert!(e.on_topic().await.is_empty(), "once");
 }
+
+/// A stream batch the publisher gave up on (its event source's retries
+/// spent) is described on the failure queue, as Lambda describes it: the
+/// real `pakn replay-stream-failures` reads the records back from the
+/// stream and publishes them, once, and deletes the message; a message
+/// whose records the stream no longer has, or that describes no batch, is
+/// kept and named, and the command fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pakn_replays_the_batches_the_publisher_gave_up_on() {
+    let e = env().await;
+    let id = e.routed_case("citizen-stream-7").await;
+    let (batch, _) = e.records(0).await;
+    let records = batch["Records"].as_array().unwrap();
+    let seq = |r: &Value| {
+        r["dynamodb"]["SequenceNumber"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let streams = aws_sdk_dynamodbstreams::Client::new(&e.sdk);
+    let arn = aws_sdk_dynamodb::Client::new(&e.sdk)
+        .describe_table()
+        .table_name(&e.p.table)
+        .send()
+        .await
+        .unwrap()
+        .table()
+        .and_then(|t| t.latest_stream_arn().map(String::from))
+        .expect("a stream");
+    let shards = streams
+        .describe_stream()
+        .stream_arn(&arn)
+        .send()
+        .await
+        .unwrap()
+        .stream_description()
+        .map(|d| d.shards().to_vec())
+        .unwrap_or_default();
+    assert_eq!(shards.len(), 1, "moto keeps one shard");
+    let shard = shards[0].shard_id().unwrap().to_string();
+    let failure = |shard: &str, start: String, end: String| {
+        json!({
+            "requestContext": {"requestId": "r", "condition": "RetryAttemptsExhausted",
+                               "approximateInvokeCount": 11},
+            "version": "1.0",
+            "DDBStreamBatchInfo": {
+                "shardId": shard, "startSequenceNumber": start, "endSequenceNumber": end,
+                "batchSize": 2, "streamArn": arn
+            }
+        })
+        .to_string()
+    };
+    let sqs = aws_sdk_sqs::Client::new(&e.sdk);
+    let (queue, _) = moto::queue(&sqs, "publisher-failures").await;
+    let send = |body: String| {
+        let (sqs, queue) = (sqs.clone(), queue.clone());
+        async move {
+            sqs.send_message()
+                .queue_url(queue)
+                .message_body(body)
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    send(failure(
+        &shard,
+        seq(&records[0]),
+        seq(records.last().unwrap()),
+    ))
+    .await;
+    let run = |e: &Env| {
+        let out = std::process::Command::new(pakn_tests::process::pakn_binary())
+            .args(["replay-stream-failures", "--queue-url", &queue])
+            .env("PAKN_LOG", "warn")
+            .env("PAKN_PUBLISH", "stream")
+            .env("AWS_ENDPOINT_URL", moto::endpoint())
+            .env("AWS_REGION", moto::REGION)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("TABLE_NAME", &e.p.table)
+            .env("INTAKE_QUEUE_URL", &e.p.queue_url)
+            .env("TOPIC_ARN", &e.p.topic_arn)
+            .output()
+            .expect("run pakn replay-stream-failures");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stdout, stderr) = run(&e);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("1 failed batches read, 1 done: 2 outbox entries, 2 published now"),
+        "{stdout}"
+    );
+    let got = e.on_topic().await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|n| n.case_id.as_ref() == Some(&id)));
+    assert!(
+        moto::drain(&sqs, &queue).await.is_empty(),
+        "the message is deleted"
+    );
+
+    // The same batch described again: nothing published twice. A batch the
+    // stream no longer has, and a message that describes none, are kept.
+    send(failure(
+        &shard,
+        seq(&records[0]),
+        seq(records.last().unwrap()),
+    ))
+    .await;
+    send(failure("shardId-gone", "1".into(), "2".into())).await;
+    send("{\"not\": \"a batch\"}".into()).await;
+    let (ok, stdout, stderr) = run(&e);
+    assert!(!ok, "kept messages fail the command: {stdout}");
+    assert!(
+        stdout.contains("3 failed batches read, 1 done: 2 outbox entries, 0 published now"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("shard shardId-gone records 1..2 no longer on the stream")
+            && stderr.contains("not a stream batch's description")
+            && stderr.contains("2 failed batches kept on the queue"),
+        "{stderr}"
+    );
+    assert!(e.on_topic().await.is_empty(), "once");
+}
