@@ -2,6 +2,7 @@
 //! whatever poisoned them is fixed (`pakn redrive`).
 
 use crate::error::classify;
+use crate::sqs::receive_now;
 use pakn_core::ports::{StoreError, StoreResult};
 
 /// Move up to `max` messages from `dlq_url` to `queue_url`. A message is
@@ -16,21 +17,11 @@ pub async fn redrive(
 ) -> StoreResult<usize> {
     let mut moved = 0;
     while moved < max {
-        let want = (max - moved).min(10) as i32;
-        let got = sqs
-            .receive_message()
-            .queue_url(dlq_url)
-            .max_number_of_messages(want)
-            .visibility_timeout(60)
-            .wait_time_seconds(0)
-            .send()
-            .await
-            .map_err(classify)?;
-        let messages = got.messages();
+        let messages = receive_now(sqs, dlq_url, max - moved, 60).await?;
         if messages.is_empty() {
             break;
         }
-        for m in messages {
+        for m in &messages {
             let (Some(body), Some(handle)) = (m.body(), m.receipt_handle()) else {
                 return Err(StoreError::msg(
                     "a dead-letter message has no body or receipt handle",

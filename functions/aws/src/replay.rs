@@ -16,6 +16,7 @@
 use crate::dynamo::DynamoStore;
 use crate::error::classify;
 use crate::publisher::publish_batch;
+use crate::sqs::receive_now;
 use aws_sdk_dynamodbstreams::Client as Streams;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use base64::Engine as _;
@@ -188,21 +189,12 @@ pub async fn replay_failures(
     }
     let mut out = Replayed::default();
     while out.messages < max {
-        let got = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages((max - out.messages).min(10) as i32)
-            // Kept messages stay out of sight for the rest of this run.
-            .visibility_timeout(300)
-            .wait_time_seconds(0)
-            .send()
-            .await
-            .map_err(classify)?;
-        let messages = got.messages();
+        // Kept messages stay out of sight for the rest of this run.
+        let messages = receive_now(sqs, queue_url, max - out.messages, 300).await?;
         if messages.is_empty() {
             break;
         }
-        for m in messages {
+        for m in &messages {
             out.messages += 1;
             let id = m.message_id().unwrap_or_default().to_string();
             let Some(batch) = m.body().and_then(FailedBatch::parse) else {

@@ -16,6 +16,28 @@ pub struct IntakeMessage {
     pub case_id: String,
 }
 
+/// Up to `max` (at most ten) of the messages `url` holds now, without
+/// waiting, hidden from other receivers for `visibility_seconds`: what an
+/// operator's command (`pakn redrive`, `pakn replay-stream-failures`) takes
+/// in turn until an empty answer.
+pub async fn receive_now(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    max: usize,
+    visibility_seconds: i32,
+) -> StoreResult<Vec<aws_sdk_sqs::types::Message>> {
+    let got = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(max.clamp(1, BATCH) as i32)
+        .visibility_timeout(visibility_seconds)
+        .wait_time_seconds(0)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(got.messages.unwrap_or_default())
+}
+
 /// The intake queue: one message `{"case_id":…}` per case.
 #[derive(Clone)]
 pub struct SqsQueue {
