@@ -13,7 +13,8 @@
 //! days). So an entry leaves the stream's 24-hour window either published
 //! or parked; only a consumer that cannot even write to the table for
 //! that long loses the stream's copy, and then the failure destination (a
-//! queue, alarmed) names the records.
+//! queue, alarmed) names the records, which `pakn replay-stream-failures`
+//! reads back from the stream and publishes (`crate::replay`).
 
 use super::DynamoStore;
 use super::items::{OUTZ, PUBLISHED_AT, carried_outbox, key, outbox_item};
