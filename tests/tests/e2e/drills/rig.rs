@@ -67,7 +67,7 @@ pub enum Side {
         seen: Mutex<Vec<Notification>>,
         /// Publishing from the table's stream (`PAKN_PUBLISH=stream`), as
         /// deployed: what stands in for `pakn-publisher`.
-        stream: Option<StreamPump>,
+        stream: Option<Box<StreamPump>>,
     },
 }
 
@@ -224,13 +224,15 @@ impl Rig {
             aws_sdk_sns::Client::new(&sdk),
             &p.topic_arn,
         ));
-        let stream = stream.then(|| StreamPump {
-            sdk: sdk.clone(),
-            store: dynamo,
-            done: Mutex::new(0),
-            batches: Default::default(),
-            parked: Default::default(),
-            retried: Default::default(),
+        let stream = stream.then(|| {
+            Box::new(StreamPump {
+                sdk: sdk.clone(),
+                store: dynamo,
+                done: Mutex::new(0),
+                batches: Default::default(),
+                parked: Default::default(),
+                retried: Default::default(),
+            })
         });
         Rig::compose(
             if stream.is_some() {
