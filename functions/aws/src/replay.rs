@@ -9,9 +9,11 @@
 //! the stream (it keeps them 24 hours), hands them to the publisher's own
 //! handler ([`crate::publisher::publish_batch`], which publishes nothing
 //! twice), and deletes a message only once its whole batch is published
-//! or parked. A batch already trimmed from the stream is reported and its
-//! message kept: its entries are still on their events in the table
-//! (`outz`), but finding them means reading the table, which this does not.
+//! or parked. A batch the stream no longer holds (trimmed after 24 hours)
+//! is found in the table instead: its entries are still on their events
+//! (`outz`), which a scan of the table finds by the batch's arrival times
+//! (give or take [`ARRIVAL_MARGIN_MINUTES`]); the publisher's handler
+//! skips any already published, so the margin costs nothing twice.
 
 use crate::dynamo::DynamoStore;
 use crate::error::classify;
@@ -20,6 +22,7 @@ use crate::sqs::receive_now;
 use aws_sdk_dynamodbstreams::Client as Streams;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
 use pakn_core::app::Pakn;
 use pakn_core::ports::{StoreError, StoreResult};
 use serde_json::{Map, Value, json};
@@ -32,7 +35,14 @@ pub struct FailedBatch {
     pub shard_id: String,
     pub start_sequence: String,
     pub end_sequence: String,
+    /// When its first and last records reached the stream, when Lambda says.
+    pub arrivals: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
+
+/// How far around a batch's arrival times its events are looked for in
+/// the table (an event's time is its commit's clock, a record's arrival
+/// the stream's).
+pub const ARRIVAL_MARGIN_MINUTES: i64 = 10;
 
 impl FailedBatch {
     /// From a failure-queue message body; `None` for anything else.
@@ -40,11 +50,17 @@ impl FailedBatch {
         let v: Value = serde_json::from_str(body).ok()?;
         let info = v.get("DDBStreamBatchInfo")?;
         let s = |k: &str| Some(info.get(k)?.as_str()?.to_string());
+        let t = |k: &str| {
+            DateTime::parse_from_rfc3339(&s(k)?)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        };
         Some(FailedBatch {
             stream_arn: s("streamArn")?,
             shard_id: s("shardId")?,
             start_sequence: s("startSequenceNumber")?,
             end_sequence: s("endSequenceNumber")?,
+            arrivals: t("approximateArrivalOfFirstRecord").zip(t("approximateArrivalOfLastRecord")),
         })
     }
 }
@@ -56,13 +72,15 @@ pub struct Replayed {
     pub messages: usize,
     /// Of them, done with and deleted.
     pub done: usize,
+    /// Of them, found in the table (the stream no longer had them).
+    pub from_table: usize,
     /// Outbox entries in their batches; published now; parked for the drain.
     pub entries: usize,
     pub sent: usize,
     pub parked: usize,
-    /// Messages kept: their batch is no longer on the stream (trimmed after
-    /// 24 hours), or part of it failed again, or the message is not a
-    /// stream batch's description. Each is named in the log.
+    /// Messages kept: their batch is neither on the stream nor findable in
+    /// the table (no arrival times), or part of it failed again, or the
+    /// message is not a stream batch's description. Each is named.
     pub kept: Vec<String>,
 }
 
@@ -206,12 +224,23 @@ pub async fn replay_failures(
             let event = match read_batch(streams, &batch).await {
                 Ok(e) => e,
                 Err(e) => {
-                    tracing::error!(message_id = %id, shard = %batch.shard_id, error = %e, "the batch is no longer on the stream: kept");
-                    out.kept.push(format!(
-                        "{id}: shard {} records {}..{} no longer on the stream ({e}); their entries are on their events' `outz` in the table",
+                    let gone = format!(
+                        "shard {} records {}..{} no longer on the stream ({e})",
                         batch.shard_id, batch.start_sequence, batch.end_sequence
-                    ));
-                    continue;
+                    );
+                    let Some((first, last)) = batch.arrivals else {
+                        tracing::error!(message_id = %id, %gone, "and no arrival times to find them in the table: kept");
+                        out.kept.push(format!(
+                            "{id}: {gone}, and no arrival times to find them by in the table"
+                        ));
+                        continue;
+                    };
+                    tracing::warn!(message_id = %id, %gone, "looking for the batch's events in the table");
+                    let margin = chrono::Duration::minutes(ARRIVAL_MARGIN_MINUTES);
+                    out.from_table += 1;
+                    store
+                        .events_carrying_outbox(first - margin, last + margin)
+                        .await?
                 }
             };
             let p = publish_batch(pakn, store, &event).await;
@@ -261,7 +290,19 @@ mod tests {
                 shard_id: "shardId-00000001".into(),
                 start_sequence: "900".into(),
                 end_sequence: "1200".into(),
+                arrivals: None,
             })
+        );
+        let mut with_times: Value = serde_json::from_str(&body).unwrap();
+        with_times["DDBStreamBatchInfo"]["approximateArrivalOfFirstRecord"] =
+            json!("2026-12-04T01:02:03Z");
+        with_times["DDBStreamBatchInfo"]["approximateArrivalOfLastRecord"] =
+            json!("2026-12-04T01:02:09Z");
+        let b = FailedBatch::parse(&with_times.to_string()).unwrap();
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(
+            b.arrivals,
+            Some((at("2026-12-04T01:02:03Z"), at("2026-12-04T01:02:09Z")))
         );
         assert_eq!(FailedBatch::parse("{\"Records\": []}"), None);
         assert_eq!(FailedBatch::parse("not json"), None);

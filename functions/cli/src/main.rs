@@ -71,8 +71,9 @@ enum Command {
     },
     /// Publish the table-stream batches pakn-publisher gave up on: read the
     /// failure queue's messages, the records they name back from the
-    /// stream (within its 24 hours), and hand them to the publisher's
-    /// handler; a message is deleted once its batch is published or parked.
+    /// stream (or, after its 24 hours, their events from the table by the
+    /// batch's arrival times), and hand them to the publisher's handler; a
+    /// message is deleted once its batch is published or parked.
     ReplayStreamFailures {
         /// The publisher's failure queue (the stack's `PublisherFailureQueue`).
         #[arg(long)]

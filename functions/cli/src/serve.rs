@@ -192,8 +192,8 @@ pub async fn replay_stream_failures(cfg: Config, queue_url: &str, max: usize) ->
     let sdk = compose::aws_sdk(&cfg).await;
     let r = pakn_aws::replay::replay_failures(&pakn, &store, &sdk, queue_url, max).await?;
     println!(
-        "{} failed batches read, {} done: {} outbox entries, {} published now, {} parked for the sweep's drain",
-        r.messages, r.done, r.entries, r.sent, r.parked
+        "{} failed batches read ({} found in the table, the stream no longer having them), {} done: {} outbox entries, {} published now, {} parked for the sweep's drain",
+        r.messages, r.from_table, r.done, r.entries, r.sent, r.parked
     );
     if !r.kept.is_empty() {
         for k in &r.kept {

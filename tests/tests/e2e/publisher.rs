@@ -347,9 +347,10 @@ async fn a_digest_put_on_its_own_is_published_once_from_the_stream() {
 /// A stream batch the publisher gave up on (its event source's retries
 /// spent) is described on the failure queue, as Lambda describes it: the
 /// real `pakn replay-stream-failures` reads the records back from the
-/// stream and publishes them, once, and deletes the message; a message
-/// whose records the stream no longer has, or that describes no batch, is
-/// kept and named, and the command fails.
+/// stream and publishes them, once, and deletes the message. A batch the
+/// stream no longer has is found in the table by its arrival times; one
+/// without them, or a message that describes no batch, is kept and named,
+/// and the command fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pakn_replays_the_batches_the_publisher_gave_up_on() {
     let e = env().await;
@@ -362,6 +363,7 @@ async fn pakn_replays_the_batches_the_publisher_gave_up_on() {
             .unwrap()
             .to_string()
     };
+    let (first_seq, last_seq) = (seq(&records[0]), seq(records.last().unwrap()));
     let streams = aws_sdk_dynamodbstreams::Client::new(&e.sdk);
     let arn = aws_sdk_dynamodb::Client::new(&e.sdk)
         .describe_table()
@@ -383,8 +385,9 @@ async fn pakn_replays_the_batches_the_publisher_gave_up_on() {
         .unwrap_or_default();
     assert_eq!(shards.len(), 1, "moto keeps one shard");
     let shard = shards[0].shard_id().unwrap().to_string();
-    let failure = |shard: &str, start: String, end: String| {
-        json!({
+    // As Lambda writes them; `arrived` adds the arrival times it gives.
+    let failure = |shard: &str, start: &str, end: &str, arrived: bool| {
+        let mut m = json!({
             "requestContext": {"requestId": "r", "condition": "RetryAttemptsExhausted",
                                "approximateInvokeCount": 11},
             "version": "1.0",
@@ -392,8 +395,13 @@ async fn pakn_replays_the_batches_the_publisher_gave_up_on() {
                 "shardId": shard, "startSequenceNumber": start, "endSequenceNumber": end,
                 "batchSize": 2, "streamArn": arn
             }
-        })
-        .to_string()
+        });
+        if arrived {
+            let at = monday_morning().to_rfc3339();
+            m["DDBStreamBatchInfo"]["approximateArrivalOfFirstRecord"] = json!(at);
+            m["DDBStreamBatchInfo"]["approximateArrivalOfLastRecord"] = json!(at);
+        }
+        m.to_string()
     };
     let sqs = aws_sdk_sqs::Client::new(&e.sdk);
     let (queue, _) = moto::queue(&sqs, "publisher-failures").await;
@@ -408,12 +416,6 @@ async fn pakn_replays_the_batches_the_publisher_gave_up_on() {
                 .unwrap();
         }
     };
-    send(failure(
-        &shard,
-        seq(&records[0]),
-        seq(records.last().unwrap()),
-    ))
-    .await;
     let run = |e: &Env| {
         let out = std::process::Command::new(pakn_tests::process::pakn_binary())
             .args(["replay-stream-failures", "--queue-url", &queue])
@@ -435,10 +437,15 @@ async fn pakn_replays_the_batches_the_publisher_gave_up_on() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
+
+    send(failure(&shard, &first_seq, &last_seq, false)).await;
     let (ok, stdout, stderr) = run(&e);
     assert!(ok, "{stdout}{stderr}");
     assert!(
-        stdout.contains("1 failed batches read, 1 done: 2 outbox entries, 2 published now"),
+        stdout.contains(
+            "1 failed batches read (0 found in the table, the stream no longer having them), \
+             1 done: 2 outbox entries, 2 published now"
+        ),
         "{stdout}"
     );
     let got = e.on_topic().await;
@@ -449,27 +456,37 @@ async fn pakn_replays_the_batches_the_publisher_gave_up_on() {
         "the message is deleted"
     );
 
-    // The same batch described again: nothing published twice. A batch the
-    // stream no longer has, and a message that describes none, are kept.
-    send(failure(
-        &shard,
-        seq(&records[0]),
-        seq(records.last().unwrap()),
-    ))
-    .await;
-    send(failure("shardId-gone", "1".into(), "2".into())).await;
+    // A second case whose batch the stream no longer has (its shard gone):
+    // found in the table by the batch's arrival times and published once
+    // (the first case's entries, from the same minutes, are not published
+    // again). The first batch described again publishes nothing twice. A
+    // gone batch without arrival times, and a message that describes no
+    // batch, are kept.
+    let second = e.routed_case("citizen-stream-8").await;
+    send(failure(&shard, &first_seq, &last_seq, false)).await;
+    send(failure("shardId-gone", "1", "2", true)).await;
+    send(failure("shardId-gone", "3", "4", false)).await;
     send("{\"not\": \"a batch\"}".into()).await;
     let (ok, stdout, stderr) = run(&e);
     assert!(!ok, "kept messages fail the command: {stdout}");
     assert!(
-        stdout.contains("3 failed batches read, 1 done: 2 outbox entries, 0 published now"),
+        stdout.contains(
+            "4 failed batches read (1 found in the table, the stream no longer having them), \
+             2 done: 6 outbox entries, 2 published now"
+        ),
         "{stdout}"
     );
     assert!(
-        stderr.contains("shard shardId-gone records 1..2 no longer on the stream")
+        stderr.contains("shard shardId-gone records 3..4 no longer on the stream")
+            && stderr.contains("no arrival times to find them by in the table")
             && stderr.contains("not a stream batch's description")
             && stderr.contains("2 failed batches kept on the queue"),
         "{stderr}"
     );
-    assert!(e.on_topic().await.is_empty(), "once");
+    let got = e.on_topic().await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        got.iter().all(|n| n.case_id.as_ref() == Some(&second)),
+        "{got:?}"
+    );
 }

@@ -17,12 +17,15 @@
 //! reads back from the stream and publishes (`crate::replay`).
 
 use super::DynamoStore;
-use super::items::{OUTZ, PUBLISHED_AT, carried_outbox, key, outbox_item};
-use super::keys::{GSI1, outbox_key};
-use crate::error::condition_held;
+use super::items::{OUTZ, PUBLISHED_AT, carried_outbox, event_from, get_s, key, outbox_item};
+use super::keys::{GSI1, PK, SK, outbox_key};
+use crate::error::{classify, condition_held};
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
 use pakn_core::notify::Notification;
 use pakn_core::ports::StoreResult;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// An outbox entry inserted in a stream batch, with the record's sequence
 /// number (what a partial batch response names).
@@ -139,6 +142,63 @@ impl DynamoStore {
                 })
             })
             .collect())
+    }
+
+    /// The events of `[from, to]` that carry outbox entries, read from the
+    /// table itself, as inserts in a stream batch (each record's sequence
+    /// number is `table:<pk>/<sk>`): for a batch the stream no longer holds
+    /// (`pakn replay-stream-failures`). A `Scan` of the whole table,
+    /// filtered on the server to such events: a disaster's recovery, not a
+    /// routine read.
+    pub async fn events_carrying_outbox(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Value> {
+        let mut records = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("begins_with(#sk, :evt) AND attribute_exists(#outz)")
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_names("#outz", OUTZ)
+                .expression_attribute_values(":evt", AttributeValue::S("EVT#".into()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in page.items() {
+                let (Ok(pk), Ok(sk), Some(AttributeValue::B(z))) =
+                    (get_s(item, PK), get_s(item, SK), item.get(OUTZ))
+                else {
+                    continue;
+                };
+                match event_from(item) {
+                    Ok(e) if e.at >= from && e.at <= to => {}
+                    Ok(_) => continue,
+                    Err(e) => {
+                        tracing::error!(%pk, %sk, error = %e, "an event could not be read");
+                        continue;
+                    }
+                }
+                let b64 = base64::engine::general_purpose::STANDARD.encode(z.as_ref());
+                records.push(json!({
+                    "eventName": "INSERT",
+                    "dynamodb": {
+                        "SequenceNumber": format!("table:{pk}/{sk}"),
+                        "NewImage": {"pk": {"S": pk}, "sk": {"S": sk}, OUTZ: {"B": b64}},
+                    }
+                }));
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(json!({ "Records": records }))
     }
 
     /// Park an entry the consumer could not publish: store it on the
