@@ -239,16 +239,19 @@ impl DynamoStore {
     }
 
     /// Leave publishing to the table's stream consumer (`PAKN_PUBLISH=stream`):
-    /// outbox entries are written without their `PENDING` index entry (the
-    /// stream is the queue), committers do not publish, and only an entry
-    /// the consumer could not publish is parked on that index for the
-    /// sweep's drain.
+    /// committers do not publish; a change's outbox entries ride on its
+    /// event (`outz`) and a digest's outbox item is written without its
+    /// `PENDING` index entry (the stream is the queue); the consumer stores
+    /// each entry once published, and only one it could not publish is
+    /// parked on that index for the sweep's drain (see `stream.rs`).
     pub fn with_stream_publishing(mut self) -> Self {
         self.stream = true;
         self
     }
 
-    /// An outbox entry as this store writes it (see [`Self::with_stream_publishing`]).
+    /// An outbox item as this store writes it, inline in a change's
+    /// transaction or, for a digest, on its own (see
+    /// [`Self::with_stream_publishing`]).
     fn outbox_entry(&self, nt: &Notification) -> StoreResult<Item> {
         let mut item = outbox_item(nt)?;
         if self.stream {
